@@ -1,0 +1,113 @@
+"""The one narrow seam between kurtosis-tui and a container engine.
+
+The initializer engine and the test controller reach containers only through
+this protocol. Today it is implemented for a local Docker engine
+(``DockerBackend``); the next implementation is an existing cluster engine
+(Docker Swarm services and overlay networks), not a home-made one.
+
+Long-blocking calls (``follow_logs``, ``events``) return a ``Stream``: iterate it
+in a thread of its own and ``close()`` it from any thread to end it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator
+from typing import Protocol
+
+from kurtosis_tui.backend.types import (
+    ContainerSpec,
+    ContainerState,
+    EngineEvent,
+    ExecOutput,
+    LabelledObject,
+    NetworkInfo,
+)
+
+
+class Stream(Protocol):
+    """A blocking iterator that another thread can close."""
+
+    def __iter__(self) -> Iterator[str]: ...
+
+    def close(self) -> None: ...
+
+
+class EventStream(Protocol):
+    def __iter__(self) -> Iterator[EngineEvent]: ...
+
+    def close(self) -> None: ...
+
+
+class Backend(Protocol):
+    """Networks, volumes, containers, logs, events: nothing more."""
+
+    # engine
+    def ping(self) -> str:
+        """The engine's version; raises EngineUnavailable."""
+        ...
+
+    # networks
+    def used_subnets(self) -> list[ipaddress.IPv4Network]: ...
+
+    def create_network(
+        self, name: str, *, labels: dict[str, str], subnet: ipaddress.IPv4Network
+    ) -> NetworkInfo: ...
+
+    def remove_network(self, name: str) -> None: ...
+
+    # volumes
+    def create_volume(self, name: str, *, labels: dict[str, str]) -> None: ...
+
+    def remove_volume(self, name: str) -> None: ...
+
+    # images
+    def image_exists(self, image: str) -> bool: ...
+
+    def ensure_image(self, image: str) -> None:
+        """Present, or pulled; raises ImageNotFound."""
+        ...
+
+    # containers
+    def run_container(self, spec: ContainerSpec) -> ContainerState:
+        """Create and start; raises ImageNotFound when the image cannot be had."""
+        ...
+
+    def container_state(self, container: str) -> ContainerState: ...
+
+    def wait_container(self, container: str, timeout: float) -> int | None:
+        """The exit code, or None if it is still running after ``timeout`` seconds."""
+        ...
+
+    def exec(self, container: str, cmd: list[str]) -> ExecOutput: ...
+
+    def start_container(self, container: str) -> None: ...
+
+    def stop_container(self, container: str, timeout: float = 10) -> None: ...
+
+    def restart_container(self, container: str, timeout: float = 10) -> None: ...
+
+    def kill_container(self, container: str) -> None: ...
+
+    def remove_container(self, container: str) -> None:
+        """Force-remove (kills a running container first); missing is fine."""
+        ...
+
+    def logs(self, container: str, tail: int | None = None) -> str: ...
+
+    def follow_logs(self, container: str) -> Stream:
+        """Every line the container has written and will write, until it ends."""
+        ...
+
+    def read_file(self, container: str, path: str) -> bytes | None:
+        """A file from a (possibly stopped) container's filesystem or mounts."""
+        ...
+
+    # labels and events
+    def find_labelled(self, label: str, value: str | None = None) -> list[LabelledObject]:
+        """Containers, networks and volumes carrying ``label`` (with ``value``)."""
+        ...
+
+    def events(self, label: str, value: str) -> EventStream:
+        """Container lifecycle events for containers carrying ``label=value``."""
+        ...

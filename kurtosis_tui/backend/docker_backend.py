@@ -1,0 +1,397 @@
+"""The Backend for one local Docker engine, through the Docker SDK.
+
+Why the shape: the SDK promises no thread-safety for one client, and the
+engine runs tests in many threads, so each thread gets its own client. The API
+version is asked once and handed to every later client, which saves the
+``/version`` round trip that testcontainers users pay per container. Blocking
+streams (logs, events) have no socket timeout in the SDK; ``_ClosableStream``
+lets another thread end them.
+"""
+
+from __future__ import annotations
+
+import io
+import ipaddress
+import os
+import tarfile
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import docker
+import docker.errors
+import requests.exceptions
+from docker.types import IPAMConfig, IPAMPool
+from docker.types import Mount as SdkMount
+
+from kurtosis_tui.backend.types import (
+    BackendError,
+    ContainerSpec,
+    ContainerState,
+    EngineEvent,
+    EngineUnavailable,
+    ExecOutput,
+    ImageNotFound,
+    LabelledObject,
+    NetworkInfo,
+    NotFound,
+)
+
+#: Seconds an ordinary API call may take before we call the engine unresponsive.
+API_TIMEOUT = 120
+#: Seconds to wait for the engine's first answer.
+PING_TIMEOUT = 4
+
+
+def engine_hint() -> str:
+    """What to tell a user whose Docker engine does not answer."""
+    where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+    return (
+        f"no Docker engine answers at {where}. Start one (`make setup` does, where it can; "
+        "or `sudo systemctl start docker`), or point DOCKER_HOST at one, then run "
+        "`kurtosis-tui doctor`."
+    )
+
+
+class DockerBackend:
+    """A Backend on the Docker engine that DOCKER_HOST (or the default socket) names."""
+
+    def __init__(self, api_version: str | None = None) -> None:
+        self._api_version = api_version
+        self._local = threading.local()
+        self._version_lock = threading.Lock()
+
+    # ---------------------------------------------------------------- clients
+
+    def _client(self) -> docker.DockerClient:
+        client: docker.DockerClient | None = getattr(self._local, "client", None)
+        if client is None:
+            client = self._new_client(API_TIMEOUT)
+            self._local.client = client
+        return client
+
+    def _new_client(self, timeout: float) -> docker.DockerClient:
+        try:
+            with self._version_lock:
+                if self._api_version is None:
+                    probe = docker.from_env(timeout=PING_TIMEOUT)
+                    try:
+                        self._api_version = str(probe.version()["ApiVersion"])
+                    finally:
+                        probe.close()
+            return docker.from_env(version=self._api_version, timeout=int(timeout))
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            raise EngineUnavailable(engine_hint()) from exc
+
+    def ping(self) -> str:
+        client = self._client()
+        try:
+            return str(client.version()["Version"])
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            raise EngineUnavailable(engine_hint()) from exc
+
+    # --------------------------------------------------------------- networks
+
+    def used_subnets(self) -> list[ipaddress.IPv4Network]:
+        subnets: list[ipaddress.IPv4Network] = []
+        for net in self._client().api.networks():
+            for conf in (net.get("IPAM") or {}).get("Config") or []:
+                try:
+                    subnet = ipaddress.ip_network(conf.get("Subnet", ""), strict=False)
+                except ValueError:
+                    continue
+                if isinstance(subnet, ipaddress.IPv4Network):
+                    subnets.append(subnet)
+        return subnets
+
+    def create_network(
+        self, name: str, *, labels: dict[str, str], subnet: ipaddress.IPv4Network
+    ) -> NetworkInfo:
+        gateway = str(next(subnet.hosts()))
+        ipam = IPAMConfig(pool_configs=[IPAMPool(subnet=str(subnet), gateway=gateway)])
+        try:
+            net = self._client().networks.create(
+                name, driver="bridge", ipam=ipam, labels=labels, check_duplicate=True
+            )
+        except docker.errors.APIError as exc:
+            raise BackendError(f"cannot create network {name} ({subnet}): {_explain(exc)}") from exc
+        return NetworkInfo(name=name, id=net.id or "", subnet=subnet, gateway=gateway)
+
+    def remove_network(self, name: str) -> None:
+        try:
+            self._client().api.remove_network(name)
+        except docker.errors.NotFound:
+            return
+        except docker.errors.APIError as exc:
+            raise BackendError(f"cannot remove network {name}: {_explain(exc)}") from exc
+
+    # ---------------------------------------------------------------- volumes
+
+    def create_volume(self, name: str, *, labels: dict[str, str]) -> None:
+        try:
+            self._client().volumes.create(name=name, labels=labels)
+        except docker.errors.APIError as exc:
+            raise BackendError(f"cannot create volume {name}: {_explain(exc)}") from exc
+
+    def remove_volume(self, name: str) -> None:
+        try:
+            self._client().api.remove_volume(name, force=True)
+        except docker.errors.NotFound:
+            return
+        except docker.errors.APIError as exc:
+            raise BackendError(f"cannot remove volume {name}: {_explain(exc)}") from exc
+
+    # ----------------------------------------------------------------- images
+
+    def image_exists(self, image: str) -> bool:
+        try:
+            self._client().api.inspect_image(image)
+            return True
+        except docker.errors.ImageNotFound:
+            return False
+        except docker.errors.APIError as exc:
+            raise BackendError(f"cannot inspect image {image}: {_explain(exc)}") from exc
+
+    def ensure_image(self, image: str) -> None:
+        if self.image_exists(image):
+            return
+        try:
+            self._client().images.pull(image)
+        except docker.errors.DockerException as exc:
+            raise ImageNotFound(image) from exc
+
+    # ------------------------------------------------------------- containers
+
+    def run_container(self, spec: ContainerSpec) -> ContainerState:
+        client = self._client()
+        kwargs: dict[str, Any] = {
+            "name": spec.name,
+            "command": spec.command,
+            "entrypoint": spec.entrypoint,
+            "environment": spec.env,
+            "labels": spec.labels,
+            "detach": True,
+            "init": spec.init,
+            "hostname": spec.hostname,
+            "working_dir": spec.working_dir,
+            "mounts": [
+                SdkMount(m.target, m.source, type=m.kind, read_only=m.read_only)
+                for m in spec.mounts
+            ],
+        }
+        if spec.ports:
+            kwargs["ports"] = {f"{c}/tcp": ("127.0.0.1", h) for c, h in spec.ports.items()}
+        if spec.network:
+            kwargs["network"] = spec.network
+            if spec.aliases:
+                endpoint = client.api.create_endpoint_config(aliases=list(spec.aliases))
+                kwargs["networking_config"] = {spec.network: endpoint}
+        try:
+            container = client.containers.create(spec.image, **kwargs)
+        except docker.errors.ImageNotFound as exc:
+            if self.image_exists(spec.image):
+                raise BackendError(f"cannot create container {spec.name}: {_explain(exc)}") from exc
+            self.ensure_image(spec.image)  # raises ImageNotFound when it cannot be had
+            container = client.containers.create(spec.image, **kwargs)
+        except docker.errors.APIError as exc:
+            raise BackendError(f"cannot create container {spec.name}: {_explain(exc)}") from exc
+        try:
+            container.start()
+        except docker.errors.APIError as exc:
+            self.remove_container(container.id or spec.name)
+            raise BackendError(f"cannot start container {spec.name}: {_explain(exc)}") from exc
+        return self.container_state(container.id or spec.name)
+
+    def container_state(self, container: str) -> ContainerState:
+        try:
+            data = self._client().api.inspect_container(container)
+        except docker.errors.NotFound as exc:
+            raise NotFound(f"container {container} does not exist") from exc
+        state = data.get("State") or {}
+        networks = ((data.get("NetworkSettings") or {}).get("Networks")) or {}
+        ip = next((n.get("IPAddress") or "" for n in networks.values()), "")
+        status = state.get("Status", "")
+        return ContainerState(
+            id=data["Id"],
+            name=data.get("Name", "").lstrip("/"),
+            status=status,
+            exit_code=state.get("ExitCode") if status in ("exited", "dead") else None,
+            ip=ip,
+            oom_killed=bool(state.get("OOMKilled")),
+        )
+
+    def wait_container(self, container: str, timeout: float) -> int | None:
+        # A client of its own: the wait blocks its socket for up to `timeout`.
+        client = self._new_client(timeout + 5)
+        try:
+            result = client.api.wait(container, timeout=timeout)
+            return int(result.get("StatusCode", -1))
+        except requests.exceptions.ReadTimeout:
+            return None
+        except requests.exceptions.ConnectionError as exc:
+            if "timed out" in str(exc).lower():
+                return None
+            raise BackendError(f"lost the engine while waiting for {container}: {exc}") from exc
+        except docker.errors.NotFound as exc:
+            raise NotFound(f"container {container} does not exist") from exc
+        finally:
+            client.close()
+
+    def exec(self, container: str, cmd: list[str]) -> ExecOutput:
+        api = self._client().api
+        try:
+            exec_id = api.exec_create(container, cmd, stdout=True, stderr=True)["Id"]
+            output = api.exec_start(exec_id, demux=False)
+            code = api.exec_inspect(exec_id).get("ExitCode")
+        except docker.errors.APIError as exc:
+            raise BackendError(f"cannot exec {cmd!r} in {container}: {_explain(exc)}") from exc
+        text = output.decode("utf-8", "replace") if isinstance(output, bytes) else str(output)
+        return ExecOutput(exit_code=int(code if code is not None else -1), output=text)
+
+    def start_container(self, container: str) -> None:
+        self._lifecycle("start", container)
+
+    def stop_container(self, container: str, timeout: float = 10) -> None:
+        self._lifecycle("stop", container, timeout=int(timeout))
+
+    def restart_container(self, container: str, timeout: float = 10) -> None:
+        self._lifecycle("restart", container, timeout=int(timeout))
+
+    def kill_container(self, container: str) -> None:
+        self._lifecycle("kill", container)
+
+    def _lifecycle(self, action: str, container: str, **kwargs: Any) -> None:
+        try:
+            getattr(self._client().api, action)(container, **kwargs)
+        except docker.errors.NotFound as exc:
+            raise NotFound(f"container {container} does not exist") from exc
+        except docker.errors.APIError as exc:
+            raise BackendError(f"cannot {action} container {container}: {_explain(exc)}") from exc
+
+    def remove_container(self, container: str) -> None:
+        try:
+            self._client().api.remove_container(container, force=True, v=False)
+        except docker.errors.NotFound:
+            return
+        except docker.errors.APIError as exc:
+            if exc.status_code == 409 and "already in progress" in str(exc):
+                return
+            raise BackendError(f"cannot remove container {container}: {_explain(exc)}") from exc
+
+    def logs(self, container: str, tail: int | None = None) -> str:
+        try:
+            raw = self._client().api.logs(container, tail=tail if tail is not None else "all")
+        except docker.errors.NotFound as exc:
+            raise NotFound(f"container {container} does not exist") from exc
+        return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+
+    def follow_logs(self, container: str) -> _LineStream:
+        client = self._new_client(API_TIMEOUT)
+        try:
+            raw = client.api.logs(container, stream=True, follow=True)
+        except docker.errors.NotFound as exc:
+            client.close()
+            raise NotFound(f"container {container} does not exist") from exc
+        return _LineStream(raw, client)
+
+    def read_file(self, container: str, path: str) -> bytes | None:
+        try:
+            chunks, _stat = self._client().api.get_archive(container, path)
+            data = b"".join(chunks)
+        except docker.errors.NotFound:
+            return None
+        except docker.errors.APIError as exc:
+            raise BackendError(f"cannot read {path} from {container}: {_explain(exc)}") from exc
+        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+            member = next((m for m in tar.getmembers() if m.isfile()), None)
+            if member is None:
+                return None
+            extracted = tar.extractfile(member)
+            return extracted.read() if extracted else None
+
+    # --------------------------------------------------------- labels, events
+
+    def find_labelled(self, label: str, value: str | None = None) -> list[LabelledObject]:
+        api = self._client().api
+        selector = f"{label}={value}" if value is not None else label
+        filters = {"label": [selector]}
+        found: list[LabelledObject] = []
+        for c in api.containers(all=True, filters=filters):
+            name = (c.get("Names") or ["/"])[0].lstrip("/")
+            found.append(LabelledObject("container", c["Id"], name, c.get("Labels") or {}))
+        for n in api.networks(filters=filters):
+            found.append(LabelledObject("network", n["Id"], n["Name"], n.get("Labels") or {}))
+        for v in (api.volumes(filters=filters) or {}).get("Volumes") or []:
+            found.append(LabelledObject("volume", v["Name"], v["Name"], v.get("Labels") or {}))
+        return found
+
+    def events(self, label: str, value: str) -> _EventStream:
+        client = self._new_client(API_TIMEOUT)
+        raw = client.api.events(
+            decode=True, filters={"type": "container", "label": [f"{label}={value}"]}
+        )
+        return _EventStream(raw, client)
+
+
+class _ClosableStream:
+    """Owns an SDK stream and its client; ``close()`` from any thread ends iteration."""
+
+    def __init__(self, raw: Any, client: docker.DockerClient) -> None:
+        self._raw = raw
+        self._client = client
+        self._closed = threading.Event()
+
+    def close(self) -> None:
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        for closer in (getattr(self._raw, "close", None), self._client.close):
+            try:
+                if closer:
+                    closer()
+            except Exception:  # closing a broken socket may raise; it is closed either way
+                pass
+
+    def _chunks(self) -> Iterator[Any]:
+        try:
+            for chunk in self._raw:
+                if self._closed.is_set():
+                    return
+                yield chunk
+        except (requests.exceptions.RequestException, OSError, AttributeError, ValueError):
+            # the socket was closed under us (close() from another thread) or the engine left
+            return
+        finally:
+            self.close()
+
+
+class _LineStream(_ClosableStream):
+    def __iter__(self) -> Iterator[str]:
+        pending = b""
+        for chunk in self._chunks():
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                yield line.decode("utf-8", "replace").rstrip("\r")
+        if pending:
+            yield pending.decode("utf-8", "replace")
+
+
+class _EventStream(_ClosableStream):
+    def __iter__(self) -> Iterator[EngineEvent]:
+        for raw in self._chunks():
+            actor = raw.get("Actor") or {}
+            attrs = dict(actor.get("Attributes") or {})
+            code = attrs.pop("exitCode", None)
+            yield EngineEvent(
+                action=str(raw.get("Action") or raw.get("status") or ""),
+                container_id=str(actor.get("ID") or raw.get("id") or ""),
+                labels=attrs,
+                exit_code=int(code) if code is not None else None,
+            )
+
+
+def _explain(exc: docker.errors.APIError) -> str:
+    """The engine's own words, without the SDK's HTTP wrapping."""
+    explanation = getattr(exc, "explanation", None)
+    return str(explanation or exc)

@@ -1,0 +1,102 @@
+"""Plain data that crosses the backend seam (no Docker SDK types leak out)."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+class BackendError(Exception):
+    """A container engine operation failed; the message says what and on which object."""
+
+
+class EngineUnavailable(BackendError):
+    """No container engine answers."""
+
+
+class ImageNotFound(BackendError):
+    """The image is neither present nor pullable."""
+
+    def __init__(self, image: str) -> None:
+        super().__init__(f"image {image!r} is not present and cannot be pulled")
+        self.image = image
+
+
+class NotFound(BackendError):
+    """The object does not exist (any more)."""
+
+
+@dataclass(frozen=True)
+class Mount:
+    source: str  # a volume name, or a host path for a bind mount
+    target: str
+    kind: Literal["volume", "bind"] = "volume"
+    read_only: bool = False
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """Everything needed to start one container."""
+
+    name: str
+    image: str
+    labels: dict[str, str]
+    command: list[str] | None = None
+    entrypoint: list[str] | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    network: str | None = None
+    aliases: tuple[str, ...] = ()  # DNS names on ``network``
+    hostname: str | None = None
+    mounts: tuple[Mount, ...] = ()
+    init: bool = True  # an init as PID 1, so a stop never waits out a grace period
+    working_dir: str | None = None
+    ports: dict[int, int | None] = field(default_factory=dict)  # container -> host (None: any)
+
+
+@dataclass(frozen=True)
+class NetworkInfo:
+    name: str
+    id: str
+    subnet: ipaddress.IPv4Network | None
+    gateway: str
+
+
+@dataclass(frozen=True)
+class ContainerState:
+    id: str
+    name: str
+    status: str  # created | running | paused | restarting | exited | dead | removing
+    exit_code: int | None
+    ip: str  # on the container's first network, "" when none
+    oom_killed: bool = False
+
+    @property
+    def running(self) -> bool:
+        return self.status in ("running", "restarting", "paused")
+
+
+@dataclass(frozen=True)
+class ExecOutput:
+    exit_code: int
+    output: str
+
+
+@dataclass(frozen=True)
+class LabelledObject:
+    """A network, volume or container found by label."""
+
+    kind: Literal["container", "network", "volume"]
+    id: str
+    name: str
+    labels: dict[str, str]
+
+
+@dataclass(frozen=True)
+class EngineEvent:
+    """A container lifecycle event (``action`` is Docker's: start, die, destroy, ...)."""
+
+    action: str
+    container_id: str
+    labels: dict[str, str]
+    exit_code: int | None = None

@@ -1,0 +1,77 @@
+"""The ``kurtosis-tui`` command line: parse, dispatch, turn errors into exit codes.
+
+Each sub-command lives in ``kurtosis_tui.commands.<name>`` with a
+``main(args) -> int``; they are imported lazily so that ``list`` and ``--help``
+never pay for Textual or the Docker SDK. A ``UsageError`` anywhere becomes one
+line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from kurtosis_tui import __version__
+from kurtosis_tui.engine.api import UsageError
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="kurtosis-tui",
+        description="Test networked software on real Docker networks.",
+    )
+    parser.add_argument("--version", action="version", version=f"kurtosis-tui {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    run = sub.add_parser("run", help="run a suite's tests (the TUI on a terminal)")
+    run.add_argument("suite_dir", metavar="SUITE_DIR")
+    run.add_argument("-t", "--test", dest="tests", action="append", default=[],
+                     metavar="NAME", help="run only this test (repeatable)")
+    run.add_argument("-j", "--parallelism", type=int, default=4, metavar="N",
+                     help="tests at once (default 4)")
+    run.add_argument("--watch", action="store_true",
+                     help="after the run, rerun the tests whose files change")
+    run.add_argument("--no-tui", action="store_true", help="plain output even on a terminal")
+    run.add_argument("--junit-xml", metavar="FILE", help="write a JUnit XML report")
+    run.add_argument("--param", dest="params", action="append", default=[],
+                     metavar="KEY=VALUE", help="a parameter for the tests (repeatable)")
+    run.add_argument("--keep-failed", action="store_true",
+                     help="leave a failed test's network, services and volume up")
+
+    lst = sub.add_parser("list", help="list a suite's tests")
+    lst.add_argument("suite_dir", metavar="SUITE_DIR")
+    lst.add_argument("--json", action="store_true", help="one JSON document")
+
+    sub.add_parser("clean", help="remove every Docker object that earlier runs left")
+    sub.add_parser("doctor", help="check the Docker engine, the socket and the images")
+    images = sub.add_parser("images", help="build the controller and example images")
+    images.add_argument("--examples", action="store_true", help="the example services' too")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        module = importlib.import_module(f"kurtosis_tui.commands.{args.command}")
+        return int(module.main(args))
+    except UsageError as exc:
+        print(f"kurtosis-tui: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("kurtosis-tui: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

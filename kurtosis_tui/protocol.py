@@ -1,0 +1,63 @@
+"""What the initializer and the test controller agree on.
+
+Names, labels, paths and environment variables live here and nowhere else, so
+the two sides (one on the host, one in a container) cannot drift apart. The
+labels and the ``kt-`` prefix are part of the public contract.
+"""
+
+from __future__ import annotations
+
+import re
+
+# -- labels (public: users filter on them, `kurtosis-tui clean` relies on them)
+LABEL_RUN = "kurtosis-tui.run"  # the run id; on every network, volume, container
+LABEL_TEST = "kurtosis-tui.test"  # the test's name
+LABEL_ATTEMPT = "kurtosis-tui.attempt"  # which attempt at the test (watch reruns)
+LABEL_ROLE = "kurtosis-tui.role"  # "controller" | "service" | "network" | "volume"
+LABEL_SERVICE = "kurtosis-tui.service"  # the service id, on service containers
+LABEL_OWNER = "kurtosis-tui.owner"  # "<host>:<pid>:<process start>" of the initializer
+LABEL_KEEP = "kurtosis-tui.keep"  # "true" when --keep-failed kept the object
+
+NAME_PREFIX = "kt-"
+
+# -- paths inside the controller and the services
+SUITE_MOUNT = "/suite"
+VOLUME_MOUNT = "/test-volume"
+CONTROLLER_LOG = f"{VOLUME_MOUNT}/controller.log"
+SERVICES_DIR = f"{VOLUME_MOUNT}/services"
+DOCKER_SOCKET = "/var/run/docker.sock"
+
+# -- the controller's environment, set by the initializer
+ENV_RUN_ID = "KT_RUN_ID"
+ENV_TEST_NAME = "KT_TEST_NAME"
+ENV_TEST_FILE = "KT_TEST_FILE"  # relative to SUITE_MOUNT
+ENV_ATTEMPT = "KT_ATTEMPT"
+ENV_NETWORK = "KT_NETWORK"
+ENV_SUBNET = "KT_SUBNET"
+ENV_GATEWAY = "KT_GATEWAY"
+ENV_VOLUME = "KT_VOLUME"
+ENV_SETUP_TIMEOUT = "KT_SETUP_TIMEOUT"
+ENV_RUN_TIMEOUT = "KT_RUN_TIMEOUT"
+ENV_PARAMS = "KT_PARAMS"  # JSON object of str -> str
+ENV_OWNER = "KT_OWNER"
+ENV_KEEP_SERVICES = "KT_KEEP_SERVICES"  # "1": leave services up on failure (--keep-failed)
+
+# -- the controller's stdout: log lines, and events behind this marker
+EVENT_MARKER = "@@kt-event "
+
+CONTROLLER_IMAGE = "kurtosis-tui/controller:local"
+
+SERVICE_ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
+
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def slug(text: str, limit: int = 24) -> str:
+    """A Docker-name-safe lowercase form of ``text``."""
+    return _SLUG.sub("-", text.lower()).strip("-")[:limit] or "x"
+
+
+def object_name(run_id: str, test: str, attempt: int, *parts: str) -> str:
+    """The name of a Docker object of one test attempt: ``kt-<run>-<test>-<attempt>[-parts]``."""
+    pieces = [NAME_PREFIX + run_id, slug(test), str(attempt), *parts]
+    return "-".join(pieces)
