@@ -282,6 +282,15 @@ class ServiceRemoved(TestEvent):
     service: str = ""
 
 
+@dataclass(frozen=True)
+class OutcomeReported(TestEvent):
+    """The controller's verdict and its one-line reason, just before it exits."""
+
+    kind: ClassVar[str] = "outcome_reported"
+    outcome: str = ""  # an Outcome value
+    message: str = ""
+
+
 # ------------------------------------------------------------ wire format
 
 #: Events the controller may send to the initializer.
@@ -296,6 +305,7 @@ CONTROLLER_EVENTS: dict[str, type[TestEvent]] = {
         ServiceExited,
         ServiceTimedOut,
         ServiceRemoved,
+        OutcomeReported,
     )
 }
 
