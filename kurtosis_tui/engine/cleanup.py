@@ -1,0 +1,258 @@
+"""Finding and removing what runs left in Docker, and never anything else.
+
+Every object a run creates carries ``LABEL_RUN=<run id>``; the initializer's
+objects also carry ``LABEL_OWNER=<host>:<pid>:<process start>``. A run whose
+owner process is gone (same host, and that pid is dead or is now another
+process) is dead, and its objects may go. An owner on another host is treated
+as alive: we cannot see its processes, so we never touch its run.
+
+``--keep-failed`` leaves a failed test's objects up. Docker labels cannot be
+changed after creation, so the engine records each kept test attempt in a small
+state file, ``~/.cache/kurtosis-tui/kept/<run id>`` (one ``test<TAB>attempt``
+per line; ``*`` keeps the whole run). Automatic sweeps and the reaper skip
+kept objects; ``kurtosis-tui clean`` removes them and forgets the record.
+
+Removal order matters: containers first (forced, in parallel: a network or a
+volume still in use cannot go), then volumes, then networks. Missing objects
+are fine: two cleaners may race.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+from kurtosis_tui.backend import Backend, BackendError, LabelledObject
+from kurtosis_tui.protocol import LABEL_ATTEMPT, LABEL_OWNER, LABEL_RUN, LABEL_TEST
+
+#: Containers removed at once (each removal is one API call that may wait on a stop).
+REMOVE_WORKERS = 8
+_KIND_ORDER = ("container", "volume", "network")
+_WHOLE_RUN = "*"
+
+
+# ------------------------------------------------------------------ owners
+
+
+def _start_time(pid: int) -> str | None:
+    """The process's start time in clock ticks since boot (field 22 of /proc/<pid>/stat).
+
+    None when the process does not exist or is a zombie (killed, not yet reaped:
+    as dead as it will ever be). "?" where there is no /proc (macOS): pid only.
+    """
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        if not Path("/proc/self/stat").exists():
+            return "?" if _pid_exists(pid) else None
+        return None
+    except OSError:
+        return None
+    # The command name (field 2) is in parentheses and may hold spaces or ")".
+    fields = raw[raw.rfind(")") + 2 :].split()
+    if not fields or fields[0] in ("Z", "X"):
+        return None
+    return fields[19]  # field 22 overall; fields[0] is field 3
+
+
+def _pid_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def owner_token(pid: int | None = None) -> str:
+    """``<hostname>:<pid>:<start time>`` of this process (or ``pid``): LABEL_OWNER's value."""
+    pid = os.getpid() if pid is None else pid
+    return f"{socket.gethostname()}:{pid}:{_start_time(pid) or '?'}"
+
+
+def owner_alive(token: str) -> bool:
+    """Whether the process named by ``token`` may still be running.
+
+    Another host's process, or a token we cannot parse, counts as alive: the
+    safe answer is the one that leaves objects alone.
+    """
+    try:
+        host, pid_text, start = token.rsplit(":", 2)
+        pid = int(pid_text)
+    except ValueError:
+        return True
+    if host != socket.gethostname():
+        return True
+    now = _start_time(pid)
+    if now is None:
+        return False
+    return start == "?" or now == "?" or now == start
+
+
+# -------------------------------------------------------------- kept records
+
+
+def kept_dir() -> Path:
+    """Where ``--keep-failed`` records live (XDG_CACHE_HOME is honoured)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "kurtosis-tui" / "kept"
+
+
+def mark_kept(run_id: str, test: str | None = None, attempt: int | None = None) -> None:
+    """Record that a test attempt's objects (or, with no test, the whole run's) are kept."""
+    entry = _WHOLE_RUN if test is None else f"{test}\t{'' if attempt is None else attempt}"
+    path = kept_dir() / run_id
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(entry + "\n")
+
+
+def kept_runs() -> set[str]:
+    """The run ids that have a kept record."""
+    try:
+        return {p.name for p in kept_dir().iterdir() if p.is_file()}
+    except FileNotFoundError:
+        return set()
+
+
+def forget_kept(run_id: str) -> None:
+    (kept_dir() / run_id).unlink(missing_ok=True)
+
+
+def _kept_entries(run_id: str) -> set[str]:
+    try:
+        text = (kept_dir() / run_id).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return set()
+    return {line for line in text.splitlines() if line}
+
+
+def is_kept(obj: LabelledObject, entries: set[str]) -> bool:
+    """Whether ``obj`` belongs to a kept test attempt (``entries`` from the run's record)."""
+    if not entries:
+        return False
+    if _WHOLE_RUN in entries:
+        return True
+    test = obj.labels.get(LABEL_TEST)
+    if test is None:
+        return False
+    attempt = obj.labels.get(LABEL_ATTEMPT, "")
+    return f"{test}\t{attempt}" in entries or f"{test}\t" in entries
+
+
+# ------------------------------------------------------------------ removal
+
+
+@dataclass
+class Removed:
+    """What a cleaner removed, and what it could not."""
+
+    counts: Counter[str] = field(default_factory=Counter)  # kind -> how many
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, other: Removed) -> None:
+        self.counts.update(other.counts)
+        self.errors.extend(other.errors)
+
+
+def remove_objects(backend: Backend, objects: Iterable[LabelledObject]) -> Removed:
+    """Remove these objects: containers (in parallel), then volumes, then networks."""
+    by_kind: dict[str, list[LabelledObject]] = defaultdict(list)
+    for obj in objects:
+        by_kind[obj.kind].append(obj)
+    removed = Removed()
+    removers = {
+        "container": backend.remove_container,
+        "volume": backend.remove_volume,
+        "network": backend.remove_network,
+    }
+    for kind in _KIND_ORDER:
+        batch = by_kind.get(kind, [])
+        if not batch:
+            continue
+        one = partial(_remove_one, removers[kind])
+        if len(batch) == 1:
+            results = [one(batch[0])]
+        else:
+            workers = min(REMOVE_WORKERS, len(batch))
+            with ThreadPoolExecutor(workers, thread_name_prefix="kt-clean") as pool:
+                results = list(pool.map(one, batch))
+        for error in results:
+            if error is None:
+                removed.counts[kind] += 1
+            else:
+                removed.errors.append(error)
+    return removed
+
+
+def _remove_one(remove: Callable[[str], None], obj: LabelledObject) -> str | None:
+    """Remove one object; the error message instead of raising (others still go)."""
+    try:
+        remove(obj.id if obj.kind != "volume" else obj.name)
+    except BackendError as exc:
+        return str(exc)
+    return None
+
+
+def remove_run(backend: Backend, run_id: str, *, include_kept: bool = False) -> Removed:
+    """Remove every object of ``run_id`` (except kept test attempts, unless ``include_kept``)."""
+    entries = set() if include_kept else _kept_entries(run_id)
+    objects = [o for o in backend.find_labelled(LABEL_RUN, run_id) if not is_kept(o, entries)]
+    return remove_objects(backend, objects)
+
+
+# ------------------------------------------------------------------- sweeps
+
+
+@dataclass(frozen=True)
+class RunObjects:
+    """One run's objects as found in Docker, with what we know of its owner."""
+
+    run_id: str
+    objects: list[LabelledObject]
+    owner: str | None  # LABEL_OWNER of any of its objects; None when none carries one
+
+    @property
+    def alive(self) -> bool | None:
+        """True/False from the owner token; None when no object names an owner."""
+        return None if self.owner is None else owner_alive(self.owner)
+
+
+def labelled_runs(backend: Backend) -> list[RunObjects]:
+    """Every run that has objects in Docker, by run id. Unlabelled objects never appear."""
+    grouped: dict[str, list[LabelledObject]] = defaultdict(list)
+    for obj in backend.find_labelled(LABEL_RUN):
+        run_id = obj.labels.get(LABEL_RUN)
+        if run_id:
+            grouped[run_id].append(obj)
+    runs = []
+    for run_id, objects in sorted(grouped.items()):
+        owner = next((o.labels[LABEL_OWNER] for o in objects if o.labels.get(LABEL_OWNER)), None)
+        runs.append(RunObjects(run_id, objects, owner))
+    return runs
+
+
+def sweep_dead_runs(backend: Backend, *, exclude: str | None = None) -> list[str]:
+    """Remove the objects of runs whose owner is dead (kept test attempts stay).
+
+    Runs with no owner label anywhere are left alone (we cannot tell if they are
+    live); ``kurtosis-tui clean`` is the explicit way to remove those. Returns the
+    run ids that had something removed. ``exclude`` is the caller's own run.
+    """
+    swept: list[str] = []
+    for run in labelled_runs(backend):
+        if run.run_id == exclude or run.alive is not False:
+            continue
+        entries = _kept_entries(run.run_id)
+        doomed = [o for o in run.objects if not is_kept(o, entries)]
+        if doomed:
+            remove_objects(backend, doomed)
+            swept.append(run.run_id)
+    return swept
