@@ -1,0 +1,111 @@
+"""The floor for figure 1: the same Docker work as one kurtosis-tui test, by hand.
+
+A minimal Docker SDK script: a network with its own subnet, a volume, three
+busybox services (init=True) answering on TCP, a Python "controller" container
+that waits until each service accepts a connection and exits 0, then teardown
+of everything. No engine, no events, no TUI: what any tool has to pay. Run as
+a subprocess (``python benchmarks/baseline_docker.py``) so that, like the
+measured command, it pays for interpreter start-up and imports too.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import sys
+
+import docker
+from common import BUSYBOX_IMAGES, PYTHON_IMAGES, bench_run_id, pick_image
+from docker.types import EndpointConfig, IPAMConfig, IPAMPool, Mount
+
+from kurtosis_tui import protocol
+
+SERVICES = ("svc-a", "svc-b", "svc-c")
+PORT = 8080
+
+#: The controller's job: wait on every service's port (polling every 50 ms, 60 s at most).
+WAIT_SCRIPT = """
+import socket, sys, time
+deadline = time.monotonic() + 60
+for host in sys.argv[2:]:
+    while True:
+        try:
+            socket.create_connection((host, int(sys.argv[1])), timeout=1).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                sys.exit(3)
+            time.sleep(0.05)
+print("all services answer")
+"""
+
+
+def free_subnet(client: docker.DockerClient) -> ipaddress.IPv4Network:
+    """A /24 in 10.213.0.0/16 that no existing network uses."""
+    used: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+    for net in client.api.networks():
+        for conf in (net.get("IPAM") or {}).get("Config") or []:
+            try:
+                used.append(ipaddress.ip_network(conf.get("Subnet", ""), strict=False))
+            except ValueError:
+                continue
+    for candidate in ipaddress.IPv4Network("10.213.0.0/16").subnets(new_prefix=24):
+        if not any(candidate.overlaps(u) for u in used):
+            return candidate
+    raise RuntimeError("no free subnet in 10.213.0.0/16")
+
+
+def run_once(busybox: str, python_image: str) -> int:
+    """One test's worth of Docker work; returns the controller's exit code."""
+    client = docker.from_env(timeout=120)
+    run_id = bench_run_id("base")
+    labels = {protocol.LABEL_RUN: run_id}
+    name = f"{protocol.NAME_PREFIX}{run_id}"
+    subnet = free_subnet(client)
+    gateway = str(next(subnet.hosts()))
+    network = client.networks.create(
+        name, driver="bridge", labels=labels,
+        ipam=IPAMConfig(pool_configs=[IPAMPool(subnet=str(subnet), gateway=gateway)]))
+    volume = client.volumes.create(name=name, labels=labels)
+    mount = Mount(target=protocol.VOLUME_MOUNT, source=name, type="volume")
+    containers = []
+    try:
+        for service in SERVICES:
+            containers.append(client.containers.run(
+                busybox, ["httpd", "-f", "-p", str(PORT)], name=f"{name}-{service}",
+                hostname=service, network=name, labels=labels, mounts=[mount],
+                networking_config={name: EndpointConfig(client.api.api_version,
+                                                        aliases=[service])},
+                init=True, detach=True))
+        controller = client.containers.run(
+            python_image, ["python3", "-c", WAIT_SCRIPT, str(PORT), *SERVICES], entrypoint=[],
+            name=f"{name}-controller", network=name, labels=labels, mounts=[mount],
+            init=True, detach=True)
+        containers.append(controller)
+        code = int(controller.wait(timeout=120)["StatusCode"])
+        controller.logs()
+    finally:
+        for container in containers:
+            container.remove(force=True)
+        volume.remove(force=True)
+        network.remove()
+        client.close()
+    return code
+
+
+def main(argv: list[str]) -> int:
+    """``baseline_docker.py [BUSYBOX_IMAGE PYTHON_IMAGE]`` (the harness passes both)."""
+    busybox: str | None
+    python_image: str | None
+    if len(argv) == 2:
+        busybox, python_image = argv
+    else:
+        busybox, python_image = pick_image(BUSYBOX_IMAGES), pick_image(PYTHON_IMAGES)
+    if busybox is None or python_image is None:
+        print(f"missing images: one of {BUSYBOX_IMAGES} and one of {PYTHON_IMAGES}",
+              file=sys.stderr)
+        return 2
+    return run_once(busybox, python_image)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

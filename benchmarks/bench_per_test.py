@@ -1,0 +1,146 @@
+"""Figures 1 and 7: what one test costs, against the floor and against testcontainers.
+
+One round is: ``kurtosis-tui run suites/three_services --no-tui`` (A), the
+hand-written Docker SDK script doing the same Docker work (B,
+``baseline_docker.py``), and the same three services under testcontainers (C,
+``tc_three_services.py``). Every side is a fresh subprocess timed from spawn to
+exit, so all pay interpreter start-up and imports. Rounds repeat A B C A B C
+(one warm-up round first, not counted) so that drift in the machine's load
+falls on every side alike; the figures are ratios of medians.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from common import (
+    BENCH_DIR,
+    BUSYBOX_IMAGES,
+    PYTHON,
+    PYTHON_IMAGES,
+    SUITES,
+    Timed,
+    emit,
+    explain_failure,
+    figure,
+    kt_available,
+    kt_run,
+    leftovers,
+    not_measured,
+    pick_image,
+    run_timed,
+    summary,
+)
+
+PAIRS = 7
+SUITE = SUITES / "three_services"
+TEST_NAME = "BenchThreeServices"
+
+FIG1 = "per-test cost vs hand-written Docker SDK script"
+FIG1_GOAL = "<= 1.2x (acceptance now: <= 1.5x)"
+FIG1_METHOD = (
+    "`kurtosis-tui run benchmarks/suites/three_services --no-tui` (1 test: 3 busybox httpd "
+    "services, TCP checks, empty run) vs `benchmarks/baseline_docker.py` (network with subnet, "
+    "volume, 3 services init=True, a python3 container waiting on their ports, teardown); "
+    f"subprocesses timed spawn to exit, alternated A B ({PAIRS} pairs after 1 warm-up); "
+    "ratio of medians"
+)
+FIG7 = "per-test cost vs testcontainers-python"
+FIG7_GOAL = "<= 1.0x"
+FIG7_METHOD = (
+    "the same `kurtosis-tui run` vs `benchmarks/tc_three_services.py` (testcontainers: a "
+    "network, the same 3 services each started with PortWaitStrategy(8080), removed; "
+    f"TESTCONTAINERS_RYUK_DISABLED=true); alternated with figure 1's runs ({PAIRS} rounds); "
+    "ratio of medians"
+)
+
+
+class Failed(Exception):
+    """A side did not exit 0: its samples mean nothing."""
+
+
+def _timer(run: Callable[[], Timed], what: str) -> Callable[[], float]:
+    def timed() -> float:
+        result = run()
+        if result.returncode != 0:
+            raise Failed(f"{what}: {explain_failure(result)}")
+        return result.seconds
+
+    return timed
+
+
+def measure() -> list[dict[str, Any]]:
+    busybox = pick_image(BUSYBOX_IMAGES)
+    python_image = pick_image(PYTHON_IMAGES)
+    if busybox is None or python_image is None:
+        why = f"images missing: one of {BUSYBOX_IMAGES}, one of {PYTHON_IMAGES}"
+        return [not_measured(FIG1, unit="x", goal=FIG1_GOAL, method=FIG1_METHOD, why=why),
+                not_measured(FIG7, unit="x", goal=FIG7_GOAL, method=FIG7_METHOD, why=why)]
+    kt_missing = kt_available()
+    tc_missing = (None if importlib.util.find_spec("testcontainers")
+                  else "testcontainers is not installed (`pip install testcontainers`)")
+
+    sides: dict[str, Callable[[], float]] = {}
+    if not kt_missing:
+        sides["kt"] = _timer(lambda: kt_run(SUITE, "-j", "1", "--param", f"image={busybox}"),
+                             "kurtosis-tui run")
+    sides["baseline"] = _timer(
+        lambda: run_timed([PYTHON, str(BENCH_DIR / "baseline_docker.py"), busybox,
+                           python_image]), "baseline")
+    if not tc_missing:
+        sides["tc"] = _timer(
+            lambda: run_timed([PYTHON, str(BENCH_DIR / "tc_three_services.py"), busybox],
+                              env={"TESTCONTAINERS_RYUK_DISABLED": "true"}), "testcontainers")
+
+    samples: dict[str, list[float]] = {name: [] for name in sides}
+    failures: dict[str, str] = {}
+    for round_no in range(PAIRS + 1):  # round 0 is the warm-up
+        for name, side in sides.items():
+            if name in failures:
+                continue
+            try:
+                seconds = side()
+            except Failed as exc:
+                failures[name] = str(exc)
+                continue
+            if round_no:
+                samples[name].append(seconds)
+    for name, why in failures.items():
+        samples[name] = []
+        if name == "kt":
+            kt_missing = why
+
+    stats = {name: summary(values) for name, values in samples.items()}
+    images = {"service_image": busybox, "controller_image_baseline": python_image}
+    leaks = leftovers(tests=[TEST_NAME], run_prefixes=("base", "tc"))
+    figs: list[dict[str, Any]] = []
+    base_missing = failures.get("baseline")
+    if kt_missing or base_missing:
+        figs.append(not_measured(FIG1, unit="x", goal=FIG1_GOAL, method=FIG1_METHOD,
+                                 why=str(kt_missing or base_missing), seconds=stats, **images))
+    else:
+        ratio = stats["kt"]["median"] / stats["baseline"]["median"]
+        figs.append(figure(FIG1, ratio, unit="x", goal=FIG1_GOAL, met=ratio <= 1.2,
+                           method=FIG1_METHOD, acceptance_met=ratio <= 1.5, seconds=stats,
+                           leftovers=leaks, **images))
+    tc_why = kt_missing or tc_missing or failures.get("tc")
+    if tc_why:
+        figs.append(not_measured(FIG7, unit="x", goal=FIG7_GOAL, method=FIG7_METHOD,
+                                 why=str(tc_why), seconds=stats))
+    else:
+        ratio = stats["kt"]["median"] / stats["tc"]["median"]
+        figs.append(figure(FIG7, ratio, unit="x", goal=FIG7_GOAL, met=ratio <= 1.0,
+                           method=FIG7_METHOD, seconds=stats, leftovers=leaks))
+    return figs
+
+
+def main() -> int:
+    emit(*measure())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
