@@ -1,0 +1,153 @@
+"""The reaper: removes a run's Docker objects when the tool dies without cleaning up.
+
+An exit hook cannot survive ``kill -9``, so something outside the tool must
+notice it died. testcontainers uses Ryuk, a container holding a TCP connection
+from the test process. We use a small process on the host instead:
+
+    python -m kurtosis_tui.engine.reaper <run id>
+
+started in a session of its own (Ctrl-C in the terminal and the terminal's
+hang-up do not reach it) with a pipe on its stdin. The tool holds the pipe's
+write end and nothing else does (pipes are close-on-exec), so when the tool
+dies, however it dies, the kernel closes the pipe and the reaper reads EOF.
+It then removes everything labelled with the run id, except test attempts
+that ``--keep-failed`` recorded (see ``cleanup``), and sweeps again until
+nothing reappears (the controller may be creating a service at that moment).
+
+Why a host process, not a reaper container:
+- no image is needed, so it works before the controller image exists and
+  costs no container start (~300 ms) on the engine;
+- EOF arrives the instant the tool dies, so there is no heartbeat timeout to
+  wait out (Ryuk waits ~10 s); a kill -9 is cleaned up in about a second;
+- it talks to the same engine the tool did (DOCKER_HOST is inherited), so a
+  remote engine is covered as long as this host lives. If the whole host dies,
+  the next run's ``sweep_dead_runs`` or ``kurtosis-tui clean`` removes the rest.
+
+Cheap: ``start_reaper`` is one fork/exec (a few ms); the reaper imports the
+Docker SDK in its own process, off the run's critical path, and idles in a
+blocking read. A normal exit writes ``stop`` (the run cleaned up itself);
+``--keep-failed`` with failures writes ``keep`` (leave everything).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import subprocess
+import sys
+import time
+from typing import IO
+
+#: After the tool dies, sweep again until nothing of the run is seen for this long.
+QUIET_PERIOD = 3.0
+#: Give up after this many seconds (kill -9 must leave nothing within 30 s).
+DEADLINE = 25.0
+#: Seconds between sweeps while objects keep appearing.
+POLL = 0.5
+
+_STOP = "stop"
+_KEEP = "keep"
+
+
+class Reaper:
+    """The tool's end of the pipe to one reaper process."""
+
+    def __init__(self, run_id: str, process: subprocess.Popen[bytes]) -> None:
+        self.run_id = run_id
+        self._process = process
+        self._done = False
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    def stop(self) -> None:
+        """The run cleaned up after itself: the reaper exits without removing anything."""
+        self._say(_STOP)
+
+    def keep(self) -> None:
+        """``--keep-failed`` kept objects: the reaper exits and leaves them."""
+        self._say(_KEEP)
+
+    def _say(self, word: str) -> None:
+        if self._done:
+            return
+        self._done = True
+        stdin: IO[bytes] | None = self._process.stdin
+        if stdin is None:
+            return
+        with contextlib.suppress(OSError):  # the reaper died already: nothing to tell
+            stdin.write(f"{word}\n".encode())
+            stdin.flush()
+        with contextlib.suppress(OSError):
+            stdin.close()
+        # Collect its exit status soon, without waiting here for its Python to start.
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._process.wait(timeout=0)
+
+
+def start_reaper(run_id: str) -> Reaper:
+    """Start the reaper process for ``run_id`` and return at once."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kurtosis_tui.engine.reaper", run_id],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        close_fds=True,
+    )
+    return Reaper(run_id, process)
+
+
+# ---------------------------------------------------------------- the process
+
+
+def _await_word(stream: IO[bytes]) -> str | None:
+    """Block until the tool says a word (``stop``/``keep``), or None at EOF."""
+    for raw in stream:
+        word = raw.decode("utf-8", "replace").strip()
+        if word in (_STOP, _KEEP):
+            return word
+    return None
+
+
+def reap(run_id: str) -> int:
+    """Remove the run's objects until none appear for QUIET_PERIOD; how many were removed."""
+    from kurtosis_tui.backend.docker_backend import DockerBackend
+    from kurtosis_tui.backend.types import BackendError
+    from kurtosis_tui.engine.cleanup import remove_run
+
+    backend = DockerBackend()
+    total = 0
+    deadline = time.monotonic() + DEADLINE
+    quiet_since = time.monotonic()
+    while time.monotonic() < deadline:
+        try:
+            removed = remove_run(backend, run_id)
+        except BackendError:  # the engine is gone or busy: try again until the deadline
+            removed = None
+        found = sum(removed.counts.values()) + len(removed.errors) if removed else 1
+        total += sum(removed.counts.values()) if removed else 0
+        now = time.monotonic()
+        if found:
+            quiet_since = now
+        elif now - quiet_since >= QUIET_PERIOD:
+            break
+        time.sleep(POLL)  # a poll interval between sweeps, bounded by DEADLINE
+    return total
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print("usage: python -m kurtosis_tui.engine.reaper RUN_ID", file=sys.stderr)
+        return 2
+    for sig in (signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)
+    if _await_word(sys.stdin.buffer) is not None:
+        return 0
+    reap(argv[0])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

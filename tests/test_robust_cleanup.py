@@ -1,0 +1,219 @@
+"""Owners, kept records and sweeps: only dead runs' objects go, in a safe order."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+from test_robust_support import (
+    free_subnet,
+    labelled,
+    make_objects,
+    new_run_id,
+)
+
+from kurtosis_tui import protocol
+from kurtosis_tui.backend import BackendError, LabelledObject, NotFound
+from kurtosis_tui.backend.docker_backend import DockerBackend
+from kurtosis_tui.engine import cleanup
+
+pytest_plugins = ("test_robust_support",)  # its fixtures
+
+# ------------------------------------------------------------------ owners
+
+
+def _dead_pid_token() -> str:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    token = cleanup.owner_token(proc.pid)
+    proc.wait()
+    return token
+
+
+def test_owner_token_names_this_host_and_process() -> None:
+    host, pid, start = cleanup.owner_token().rsplit(":", 2)
+    assert host == socket.gethostname()
+    assert int(pid) > 0 and start.isdigit()
+    assert cleanup.owner_alive(cleanup.owner_token())
+
+
+def test_a_dead_owner_is_dead() -> None:
+    assert not cleanup.owner_alive(_dead_pid_token())
+
+
+def test_a_killed_but_unreaped_owner_is_dead() -> None:
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    token = cleanup.owner_token(proc.pid)
+    assert cleanup.owner_alive(token)
+    proc.kill()
+    # a zombie until waited for: its /proc entry is still there
+    deadline = time.monotonic() + 10
+    while cleanup.owner_alive(token) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not cleanup.owner_alive(token)
+    proc.wait()
+
+
+def test_a_recycled_pid_is_not_the_owner() -> None:
+    host, pid, start = cleanup.owner_token().rsplit(":", 2)
+    assert not cleanup.owner_alive(f"{host}:{pid}:{int(start) + 1}")
+
+
+def test_another_host_and_garbage_count_as_alive() -> None:
+    assert cleanup.owner_alive("some-other-host:1:1")
+    assert cleanup.owner_alive("nonsense")
+
+
+# -------------------------------------------------------------- kept records
+
+
+def test_kept_records(kept_home: object) -> None:
+    def obj(test: str, attempt: str) -> LabelledObject:
+        labels = {protocol.LABEL_TEST: test, protocol.LABEL_ATTEMPT: attempt}
+        return LabelledObject("container", "id", "n", labels)
+
+    assert cleanup.kept_runs() == set()
+    cleanup.mark_kept("r1", "A", 2)
+    assert cleanup.kept_runs() == {"r1"}
+    entries = cleanup._kept_entries("r1")
+    assert cleanup.is_kept(obj("A", "2"), entries)
+    assert not cleanup.is_kept(obj("A", "1"), entries)
+    assert not cleanup.is_kept(obj("B", "2"), entries)
+    cleanup.mark_kept("r1")
+    assert cleanup.is_kept(obj("B", "2"), cleanup._kept_entries("r1"))
+    cleanup.forget_kept("r1")
+    assert cleanup.kept_runs() == set()
+
+
+# -------------------------------------------------- removal with a fake backend
+
+
+class FakeBackend:
+    """Labelled objects in memory; records the order of removals."""
+
+    def __init__(self, objects: list[LabelledObject]) -> None:
+        self.objects = list(objects)
+        self.removed: list[tuple[str, str]] = []
+
+    def find_labelled(self, label: str, value: str | None = None) -> list[LabelledObject]:
+        return [
+            o
+            for o in self.objects
+            if label in o.labels and (value is None or o.labels[label] == value)
+        ]
+
+    def _remove(self, kind: str, key: str) -> None:
+        match = [o for o in self.objects if o.kind == kind and key in (o.id, o.name)]
+        if not match:
+            return
+        # a network is in use while a container of its test attempt exists
+        mine = {k: match[0].labels.get(k, "") for k in (protocol.LABEL_RUN, protocol.LABEL_TEST)}
+        attached = [
+            o
+            for o in self.objects
+            if o.kind == "container" and all(o.labels.get(k) == v for k, v in mine.items())
+        ]
+        if kind == "network" and attached:
+            raise BackendError(f"network {key} has active endpoints")
+        self.objects.remove(match[0])
+        self.removed.append((kind, key))
+
+    def remove_container(self, name: str) -> None:
+        self._remove("container", name)
+
+    def remove_volume(self, name: str) -> None:
+        self._remove("volume", name)
+
+    def remove_network(self, name: str) -> None:
+        self._remove("network", name)
+
+
+def _run(
+    run_id: str, owner: str | None, test: str = "T", containers: int = 3
+) -> list[LabelledObject]:
+    labels = {protocol.LABEL_RUN: run_id, protocol.LABEL_TEST: test, protocol.LABEL_ATTEMPT: "1"}
+    owned = dict(labels, **({protocol.LABEL_OWNER: owner} if owner else {}))
+    objs = [LabelledObject("network", f"{run_id}{test}n", f"kt-{run_id}-{test}-net", owned)]
+    objs.append(
+        LabelledObject("volume", f"kt-{run_id}-{test}-vol", f"kt-{run_id}-{test}-vol", owned)
+    )
+    objs += [
+        LabelledObject("container", f"{run_id}{test}c{i}", f"kt-{run_id}-{test}-c{i}", labels)
+        for i in range(containers)
+    ]
+    return objs
+
+
+def test_remove_run_goes_containers_volumes_networks() -> None:
+    fake = FakeBackend(_run("r1", None) + _run("r2", None))
+    removed = cleanup.remove_run(fake, "r1")  # type: ignore[arg-type]
+    assert removed.counts == {"container": 3, "volume": 1, "network": 1} and not removed.errors
+    kinds = [k for k, _ in fake.removed]
+    assert kinds == ["container"] * 3 + ["volume", "network"]
+    assert {o.labels[protocol.LABEL_RUN] for o in fake.objects} == {"r2"}
+    assert cleanup.remove_run(fake, "r1").counts == {}  # type: ignore[arg-type]
+
+
+def test_sweep_removes_only_dead_runs(kept_home: object) -> None:
+    dead = _dead_pid_token()
+    fake = FakeBackend(
+        _run("dead", dead)
+        + _run("live", cleanup.owner_token())
+        + _run("remote", "elsewhere:1:1")
+        + _run("ownerless", None)
+        + _run("kept", dead, test="A")
+        + _run("kept", dead, test="B")
+    )
+    cleanup.mark_kept("kept", "A", 1)
+    swept = cleanup.sweep_dead_runs(fake)  # type: ignore[arg-type]
+    assert sorted(swept) == ["dead", "kept"]
+    left = {(o.labels[protocol.LABEL_RUN], o.labels[protocol.LABEL_TEST]) for o in fake.objects}
+    assert left == {("live", "T"), ("remote", "T"), ("ownerless", "T"), ("kept", "A")}
+
+
+def test_removal_errors_are_reported_not_raised() -> None:
+    class Stubborn(FakeBackend):
+        def remove_volume(self, name: str) -> None:
+            raise NotFound(f"volume {name} is in use")
+
+    fake = Stubborn(_run("r1", None, containers=1))
+    removed = cleanup.remove_run(fake, "r1")  # type: ignore[arg-type]
+    assert removed.counts == {"container": 1, "network": 1}
+    assert removed.errors == ["volume kt-r1-T-vol is in use"]
+
+
+# ------------------------------------------------------------- real Docker
+
+
+_OTHER = "someone-else.owns"
+
+
+@pytest.fixture
+def unlabelled_network(docker_backend: DockerBackend) -> Iterator[str]:
+    """A kt- named network without our label: nothing of ours may touch it."""
+    name = f"kt-{new_run_id('unlabelled')}"
+    docker_backend.create_network(name, labels={_OTHER: "1"}, subnet=free_subnet(docker_backend))
+    yield name
+    docker_backend.remove_network(name)
+
+
+@pytest.mark.docker
+def test_sweep_on_docker_spares_live_and_unlabelled(
+    docker_backend: DockerBackend, run_ids: list[str], unlabelled_network: str
+) -> None:
+    dead_run, live_run = new_run_id(), new_run_id()
+    run_ids += [dead_run, live_run]
+    make_objects(docker_backend, dead_run, owner=_dead_pid_token(), containers=2)
+    make_objects(docker_backend, live_run, owner=cleanup.owner_token(), containers=1)
+
+    swept = cleanup.sweep_dead_runs(docker_backend)
+
+    assert dead_run in swept and live_run not in swept
+    assert not labelled(docker_backend, dead_run)
+    assert len(labelled(docker_backend, live_run)) == 3
+    others = docker_backend.find_labelled(_OTHER)
+    assert unlabelled_network in [o.name for o in others]
+    cleanup.remove_run(docker_backend, live_run)

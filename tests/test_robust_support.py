@@ -1,0 +1,119 @@
+"""Shared helpers for the robustness tests (no tests here).
+
+Each test gets a run id of its own, so tests running side by side (or a user's
+real run) are never touched; whatever a test leaves under its run ids is
+force-removed at the end, and the test fails if it had to.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import itertools
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from kurtosis_tui import protocol
+from kurtosis_tui.backend import ContainerSpec, LabelledObject, Mount
+from kurtosis_tui.backend.docker_backend import DockerBackend
+from kurtosis_tui.engine import cleanup
+
+BUSYBOX = os.environ.get("KT_TEST_BUSYBOX", "kurtosis-tui/busybox:dev")
+_subnets = itertools.count()
+
+
+def new_run_id(tag: str = "rb") -> str:
+    return f"{tag}{uuid.uuid4().hex[:8]}"
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, poll: float = 0.1) -> float:
+    """Poll ``predicate`` until it holds; seconds taken. Fails the test at ``timeout``."""
+    start = time.monotonic()
+    while not predicate():
+        if time.monotonic() - start > timeout:
+            pytest.fail(f"condition not met within {timeout} s")
+        time.sleep(poll)
+    return time.monotonic() - start
+
+
+def free_subnet(backend: DockerBackend) -> ipaddress.IPv4Network:
+    """A /28 in 10.231.0.0/16 that no network uses (the engine's pool is elsewhere)."""
+    used = backend.used_subnets()
+    for index in _subnets:
+        candidate = ipaddress.ip_network(
+            f"10.231.{(index * 16) // 256 % 256}.{(index * 16) % 256}/28"
+        )
+        if not any(candidate.overlaps(u) for u in used):
+            return candidate
+    raise AssertionError("unreachable")
+
+
+def make_objects(
+    backend: DockerBackend,
+    run_id: str,
+    *,
+    owner: str | None = None,
+    test: str = "T",
+    attempt: int = 1,
+    containers: int = 2,
+) -> list[str]:
+    """A network, a volume and running containers labelled as one test attempt of ``run_id``."""
+    labels = {
+        protocol.LABEL_RUN: run_id,
+        protocol.LABEL_TEST: test,
+        protocol.LABEL_ATTEMPT: str(attempt),
+    }
+    if owner:
+        labels[protocol.LABEL_OWNER] = owner
+    base = protocol.object_name(run_id, test, attempt)
+    backend.create_network(f"{base}-net", labels=labels, subnet=free_subnet(backend))
+    backend.create_volume(f"{base}-vol", labels=labels)
+    names = [f"{base}-net", f"{base}-vol"]
+    for i in range(containers):
+        name = f"{base}-c{i}"
+        backend.run_container(
+            ContainerSpec(
+                name=name,
+                image=BUSYBOX,
+                labels=labels,
+                command=["sleep", "600"],
+                network=f"{base}-net",
+                mounts=(Mount(f"{base}-vol", "/test-volume"),),
+            )
+        )
+        names.append(name)
+    return names
+
+
+def labelled(backend: DockerBackend, run_id: str) -> list[LabelledObject]:
+    return backend.find_labelled(protocol.LABEL_RUN, run_id)
+
+
+@pytest.fixture(scope="session")
+def docker_backend() -> DockerBackend:
+    backend = DockerBackend()
+    backend.ping()
+    return backend
+
+
+@pytest.fixture
+def run_ids(docker_backend: DockerBackend) -> Iterator[list[str]]:
+    """Run ids the test uses; anything left under them fails the test (after removal)."""
+    ids: list[str] = []
+    yield ids
+    leftovers = {r: labelled(docker_backend, r) for r in ids}
+    for run_id in ids:
+        cleanup.remove_run(docker_backend, run_id, include_kept=True)
+        cleanup.forget_kept(run_id)
+    left = {r: [o.name for o in objs] for r, objs in leftovers.items() if objs}
+    assert not left, f"the test left labelled objects behind: {left}"
+
+
+@pytest.fixture
+def kept_home(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> object:
+    """Kept records in a private cache dir (the reaper subprocess inherits it)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    return tmp_path
