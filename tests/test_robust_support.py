@@ -43,9 +43,8 @@ def free_subnet(backend: DockerBackend) -> ipaddress.IPv4Network:
     """A /28 in 10.231.0.0/16 that no network uses (the engine's pool is elsewhere)."""
     used = backend.used_subnets()
     for index in _subnets:
-        candidate = ipaddress.ip_network(
-            f"10.231.{(index * 16) // 256 % 256}.{(index * 16) % 256}/28"
-        )
+        offset = index * 16
+        candidate = ipaddress.IPv4Network(f"10.231.{offset // 256 % 256}.{offset % 256}/28")
         if not any(candidate.overlaps(u) for u in used):
             return candidate
     raise AssertionError("unreachable")
