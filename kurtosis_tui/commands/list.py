@@ -1,0 +1,23 @@
+"""``kurtosis-tui list SUITE_DIR [--json]``: the suite's tests, without running anything."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from pathlib import Path
+
+from kurtosis_tui.engine.discovery import discover
+
+
+def main(args: argparse.Namespace) -> int:
+    tests = discover(Path(args.suite_dir))
+    if args.json:
+        print(json.dumps([dataclasses.asdict(t) for t in tests], indent=2))
+        return 0
+    width = max((len(t.name) for t in tests), default=0)
+    where = max((len(f"{t.file}:{t.line}") for t in tests), default=0)
+    for t in tests:
+        summary = t.doc.splitlines()[0] if t.doc else ""
+        print(f"{t.name:<{width}}  {f'{t.file}:{t.line}':<{where}}  {summary}".rstrip())
+    return 0

@@ -1,0 +1,171 @@
+"""Discovery's child process: import a suite, print its tests as one JSON document.
+
+Run as ``python -m kurtosis_tui.engine.discover_main SUITE_DIR``. It lives in a
+process of its own so that every discovery (watch mode rediscovers on each
+save) sees the code as it is on disk now, and so that whatever the user's code
+does at import time (prints, exits, patches modules) cannot disturb the host.
+
+The last line of stdout is the JSON document, either
+``{"tests": [{name, file, line, doc, setup_timeout, run_timeout}, ...]}`` or
+``{"error": {"message", "file", "line"}}``; what user code prints goes to stderr.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from kurtosis_tui.api.test import Test
+
+
+class _Problem(Exception):
+    def __init__(self, message: str, file: str = "", line: int = 0) -> None:
+        super().__init__(message)
+        self.message, self.file, self.line = message, file, line
+
+
+def suite_files(suite: Path) -> list[Path]:
+    """Every ``*.py`` under ``suite``, skipping hidden folders and ``__pycache__``, sorted."""
+    found: list[Path] = []
+    for root, dirs, files in os.walk(suite):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
+        found.extend(Path(root, f) for f in sorted(files) if f.endswith(".py"))
+    return found
+
+
+def _module_name(rel: Path) -> str | None:
+    """The dotted name under which other suite files would import ``rel``, if it has one."""
+    parts = [*rel.parent.parts, rel.stem]
+    if rel.stem == "__init__":
+        parts = parts[:-1]
+    if parts and all(p.isidentifier() for p in parts):
+        return ".".join(parts)
+    return None
+
+
+def _import(path: Path, rel: Path, index: int) -> ModuleType:
+    """Import one suite file, sharing the module with helpers that import it by name."""
+    name = _module_name(rel)
+    if name is not None:
+        try:
+            module = importlib.import_module(name)
+        except ImportError as exc:
+            # Shadowed by something already loaded, or not importable by that name:
+            # fall back to loading the file itself below (unless the error is the file's own).
+            if exc.name and exc.name != name and not name.startswith(exc.name + "."):
+                raise
+        else:
+            if Path(getattr(module, "__file__", "") or "").resolve() == path.resolve():
+                return module
+    spec = importlib.util.spec_from_file_location(f"_kt_suite_{index}", path)
+    if spec is None or spec.loader is None:
+        raise _Problem("cannot be loaded as a Python module", str(rel))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _where(exc: BaseException, suite: Path, fallback: str) -> tuple[str, int]:
+    """The innermost suite file and line a failure came from."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        try:
+            rel = Path(exc.filename).resolve().relative_to(suite).as_posix()
+            return rel, exc.lineno or 0
+        except ValueError:
+            pass
+    where = (Path(fallback).as_posix(), 0)
+    for frame in traceback.extract_tb(exc.__traceback__):
+        try:
+            rel = Path(frame.filename).resolve().relative_to(suite).as_posix()
+            where = (rel, frame.lineno or 0)
+        except ValueError:
+            continue
+    return where
+
+
+def _line_of(cls: type) -> int:
+    try:
+        return inspect.findsource(cls)[1] + 1
+    except (OSError, TypeError):
+        return 0
+
+
+def discover(suite: Path) -> list[dict[str, Any]]:
+    """The tests of ``suite`` in file order, then source order; raises _Problem."""
+    suite = suite.resolve()
+    sys.path.insert(0, str(suite))
+    tests: list[dict[str, Any]] = []
+    seen: dict[str, dict[str, Any]] = {}
+    for index, path in enumerate(suite_files(suite)):
+        rel = path.relative_to(suite)
+        try:
+            module = _import(path, rel, index)
+        except _Problem:
+            raise
+        except BaseException as exc:  # SystemExit and friends from user code, too
+            file, line = _where(exc, suite, str(rel))
+            text = exc.msg if isinstance(exc, SyntaxError) else str(exc)
+            detail = f"{type(exc).__name__}: {text}".rstrip(": ").replace("\n", " ")
+            what = "import failed" if file == rel.as_posix() else f"importing {rel} failed"
+            raise _Problem(f"{what}: {detail}", file, line) from exc
+        found = [
+            obj
+            for obj in vars(module).values()
+            if isinstance(obj, type)
+            and issubclass(obj, Test)
+            and obj is not Test
+            and obj.__module__ == module.__name__
+        ]
+        for cls in sorted(found, key=_line_of):
+            line = _line_of(cls)
+            info: dict[str, Any] = {
+                "name": cls.__name__,
+                "file": rel.as_posix(),
+                "line": line,
+                "doc": inspect.cleandoc(cls.__doc__ or ""),
+                "setup_timeout": float(cls.setup_timeout),
+                "run_timeout": float(cls.run_timeout),
+            }
+            first = seen.get(cls.__name__)
+            if first is not None:
+                raise _Problem(
+                    f"two tests are named {cls.__name__}: here and at "
+                    f"{first['file']}:{first['line']}",
+                    rel.as_posix(),
+                    line,
+                )
+            seen[cls.__name__] = info
+            tests.append(info)
+    return tests
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print("usage: python -m kurtosis_tui.engine.discover_main SUITE_DIR", file=sys.stderr)
+        return 2
+    real_stdout = sys.stdout
+    sys.stdout = sys.stderr  # what user code prints must not corrupt the answer
+    try:
+        document: dict[str, Any] = {"tests": discover(Path(argv[0]))}
+    except _Problem as problem:
+        document = {"error": {"message": problem.message, "file": problem.file,
+                              "line": problem.line}}
+    finally:
+        sys.stdout = real_stdout
+    real_stdout.write("\n" + json.dumps(document) + "\n")
+    real_stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    code = main(sys.argv[1:])
+    sys.stdout.flush()
+    os._exit(code)  # skip user atexit hooks and lingering non-daemon threads

@@ -1,0 +1,126 @@
+"""Plain output: progress lines as things happen, then the controller logs and a summary.
+
+For CI and pipes (no terminal, or ``--no-tui``). ``PlainPrinter`` is an event
+sink (thread-safe: engine threads call it); ``print_summary`` prints, for every
+test that did not pass, its controller log between banners, then one line per
+test ``NAME: OUTCOME (SECONDS s)``, then the counts, e.g. ``3 passed, 1 failed``.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Iterable, Sequence
+from typing import TextIO
+
+from kurtosis_tui.events import (
+    Event,
+    Outcome,
+    RunStarted,
+    ServiceAvailable,
+    ServiceExited,
+    ServiceTimedOut,
+    SuiteChanged,
+    SuiteProblem,
+    TestFinished,
+    TestResult,
+    TestStarted,
+)
+
+#: How each outcome is counted in the last line, in this order.
+COUNT_WORDS = {
+    Outcome.PASSED: "passed",
+    Outcome.FAILED: "failed",
+    Outcome.ERRORED: "errored",
+    Outcome.TIMED_OUT: "timed out",
+    Outcome.CANCELLED: "cancelled",
+}
+
+BANNER_WIDTH = 72
+
+
+def banner(text: str) -> str:
+    """``==== text ====`` padded to a fixed width."""
+    text = f" {text} "
+    side = max(4, (BANNER_WIDTH - len(text)) // 2)
+    return f"{'=' * side}{text}{'=' * side}"
+
+
+def count_line(results: Iterable[TestResult]) -> str:
+    """``3 passed, 1 failed, 1 errored``: one count for each outcome present."""
+    counts: dict[Outcome, int] = {}
+    for result in results:
+        counts[result.outcome] = counts.get(result.outcome, 0) + 1
+    parts = [f"{counts[o]} {word}" for o, word in COUNT_WORDS.items() if counts.get(o)]
+    return ", ".join(parts) if parts else "no tests ran"
+
+
+def result_line(result: TestResult) -> str:
+    return f"{result.name}: {result.outcome.value} ({result.duration:.1f} s)"
+
+
+class PlainPrinter:
+    """Prints progress as events arrive; thread-safe."""
+
+    def __init__(self, out: TextIO | None = None) -> None:
+        self.out = out if out is not None else sys.stdout
+        self._lock = threading.Lock()
+
+    def __call__(self, event: Event) -> None:
+        line = self.describe(event)
+        if line is not None:
+            self.write(line)
+
+    def write(self, text: str) -> None:
+        with self._lock:
+            self.out.write(text + "\n")
+            self.out.flush()
+
+    @staticmethod
+    def describe(event: Event) -> str | None:
+        """The progress line for an event, or None for events plain output skips."""
+        if isinstance(event, RunStarted):
+            n = len(event.tests)
+            return (f"running {n} test{'s' if n != 1 else ''} "
+                    f"(run {event.run_id}, {event.parallelism} at once)")
+        if isinstance(event, TestStarted):
+            again = f" (attempt {event.attempt})" if event.attempt > 1 else ""
+            return f"[{event.test}] started{again}"
+        if isinstance(event, ServiceAvailable):
+            return f"[{event.test}] service {event.service} available ({event.seconds:.1f} s)"
+        if isinstance(event, ServiceExited) and not event.expected:
+            return f"[{event.test}] service {event.service} exited with code {event.exit_code}"
+        if isinstance(event, ServiceTimedOut):
+            return f"[{event.test}] service {event.service} never became available"
+        if isinstance(event, TestFinished) and event.result is not None:
+            r = event.result
+            first = r.message.splitlines()[0] if r.message else ""
+            return f"[{event.test}] {r.outcome.value} ({r.duration:.1f} s)" + (
+                f": {first}" if first and r.outcome is not Outcome.PASSED else "")
+        if isinstance(event, SuiteChanged):
+            files = ", ".join(event.changed_files) or "the suite"
+            rerun = ", ".join(event.rerun) or "nothing"
+            note = f" ({event.note})" if event.note else ""
+            return f"changed: {files}; rerunning {rerun}{note}"
+        if isinstance(event, SuiteProblem):
+            where = f"{event.file}:{event.line}: " if event.file and event.line else (
+                f"{event.file}: " if event.file else "")
+            return f"suite problem: {where}{event.message}"
+        return None
+
+    def print_summary(self, results: Sequence[TestResult]) -> None:
+        """Logs of the tests that did not pass, a line per test, then the counts."""
+        chunks: list[str] = []
+        for result in results:
+            if result.outcome is Outcome.PASSED:
+                continue
+            chunks.append(banner(f"{result.name}: {result.outcome.value}: controller log"))
+            chunks.append(result.controller_log.rstrip("\n") or "(the controller wrote no log)")
+            if result.message:
+                chunks.append(banner(f"{result.name}: why"))
+                chunks.append(result.message)
+            chunks.append(banner(f"end of {result.name}"))
+            chunks.append("")
+        chunks.extend(result_line(r) for r in results)
+        chunks.append(count_line(results))
+        self.write("\n".join(chunks))
