@@ -1,0 +1,178 @@
+"""The suite API's Network: what ``setup`` and ``run`` receive.
+
+A ``Network`` is one test's Docker network seen from inside the test
+controller. Every call goes through the ``Backend`` the controller handed in
+(``Runtime``), so this module never imports the Docker SDK and suites import
+it cheaply on the host.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+
+from kurtosis_tui import events, protocol
+from kurtosis_tui.api import files as service_files
+from kurtosis_tui.api.checks import Check
+from kurtosis_tui.api.errors import InvalidServiceError, ServiceError, TestStopped
+from kurtosis_tui.api.runtime import Runtime
+from kurtosis_tui.api.service import ExecResult, Service, ServiceDir
+from kurtosis_tui.api.validation import environment, split_command, validate_id
+from kurtosis_tui.backend.types import BackendError, ContainerSpec, ImageNotFound, Mount
+
+__all__ = ["ExecResult", "Network", "Service", "ServiceDir"]
+
+
+class Network:
+    """The test's network: add services to it, find them, remove them."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        self._services: dict[str, Service] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        """The Docker network's name."""
+        return self._runtime.network or ""
+
+    @property
+    def subnet(self) -> str:
+        return self._runtime.subnet
+
+    @property
+    def gateway(self) -> str:
+        return self._runtime.gateway
+
+    def add_service(
+        self,
+        service_id: str,
+        *,
+        image: str,
+        command: list[str] | str | None = None,
+        entrypoint: list[str] | str | None = None,
+        env: Mapping[str, str] | None = None,
+        files: Mapping[str, str | bytes] | None = None,
+        ready: Check | None = None,
+    ) -> Service:
+        """Write the service's files, start its container, and return once it is started.
+
+        Its ``ready`` check is awaited before ``run()``; a string command is
+        split like a shell would (no shell runs it).
+        """
+        rt = self._runtime
+        validate_id(service_id)
+        where = f"service {service_id!r}"
+        if not isinstance(image, str) or not image.strip():
+            raise InvalidServiceError(f"{where}: image must be a non-empty string, not {image!r}")
+        cmd = split_command(command, where, "command")
+        entry = split_command(entrypoint, where, "entrypoint")
+        env_vars = environment(env, where)
+        service_files.validate_files(service_id, files)
+        if ready is not None and not isinstance(ready, Check):
+            raise InvalidServiceError(f"{where}: ready must be one of checks.*, not {ready!r}")
+        with self._lock:
+            if rt.stopping.is_set():
+                raise TestStopped(f"the test is stopping; {where} was not started")
+            if service_id in self._services:
+                raise InvalidServiceError(f"duplicate service id {service_id!r}: already added")
+            service = Service(rt, service_id, image, ready)
+            self._services[service_id] = service
+        try:
+            service_files.write_files(service_id, Path(service.dir), files)
+            rt.event(events.ServiceStarting, service=service_id, image=image)
+            rt.log(f"starting service {service_id!r} from image {image}")
+            state = rt.backend.run_container(self._spec(service, cmd, entry, env_vars))
+        except ImageNotFound as exc:
+            self._forget(service_id)
+            raise ServiceError(f"{where}: image {exc.image!r} not found: {exc}") from exc
+        except BackendError as exc:
+            self._forget(service_id)
+            raise ServiceError(f"{where} could not start: {exc}") from exc
+        except BaseException:
+            self._forget(service_id)
+            raise
+        service._started(state)
+        if rt.stopping.is_set():  # teardown began while it was starting: do not leak it
+            rt.backend.remove_container(state.id)
+            raise TestStopped(f"the test is stopping; {where} was removed")
+        rt.event(
+            events.ServiceStarted,
+            service=service_id,
+            container=service.container,
+            container_id=state.id,
+            ip=state.ip,
+        )
+        rt.log(f"service {service_id!r} started: container {service.container}, ip {state.ip}")
+        if ready is None:
+            service._mark_ready()
+        return service
+
+    def service(self, service_id: str) -> Service:
+        """The service with this id; an error naming it (and the known ones) if none."""
+        with self._lock:
+            found = self._services.get(service_id)
+            known = ", ".join(sorted(self._services)) or "none"
+        if found is None:
+            raise ServiceError(f"no service {service_id!r} in this test (services: {known})")
+        return found
+
+    @property
+    def services(self) -> list[Service]:
+        """Every service added and not removed, in the order they were added."""
+        with self._lock:
+            return list(self._services.values())
+
+    def remove_service(self, service_id: str) -> None:
+        """Remove the service's container at once (its directory stays)."""
+        service = self.service(service_id)
+        service.removed = True
+        self._runtime.log(f"removing service {service_id!r}")
+        try:
+            self._runtime.backend.remove_container(service._ref)
+        except BackendError as exc:
+            service.removed = False
+            raise ServiceError(f"service {service_id!r}: cannot remove: {exc}") from exc
+        self._forget(service_id)
+        self._runtime.event(events.ServiceRemoved, service=service_id)
+
+    def lookup(self, service_id: str) -> Service | None:
+        """The service, or None (for the controller's monitor: never raises)."""
+        with self._lock:
+            return self._services.get(service_id)
+
+    def begin_teardown(self) -> list[Service]:
+        """Refuse new services from now on; the services to tear down."""
+        with self._lock:
+            self._runtime.stopping.set()
+            return list(self._services.values())
+
+    def _forget(self, service_id: str) -> None:
+        with self._lock:
+            self._services.pop(service_id, None)
+
+    def _spec(
+        self,
+        service: Service,
+        cmd: list[str] | None,
+        entrypoint: list[str] | None,
+        env: dict[str, str],
+    ) -> ContainerSpec:
+        rt = self._runtime
+        mounts: tuple[Mount, ...] = ()
+        if rt.volume:
+            mounts = (Mount(source=rt.volume, target=rt.service_mount),)
+        return ContainerSpec(
+            name=service.container,
+            image=service.image,
+            labels=rt.labels("service", **{protocol.LABEL_SERVICE: service.id}),
+            command=cmd,
+            entrypoint=entrypoint,
+            env=env,
+            network=rt.network,
+            aliases=(service.id,),
+            hostname=service.id,
+            mounts=mounts,
+            init=True,
+        )

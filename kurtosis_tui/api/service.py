@@ -1,0 +1,293 @@
+"""A service of the test: one container on the test network, driven by the test.
+
+Every Docker call goes through the ``Backend`` in the ``Runtime`` (no Docker
+SDK here). Exits the test asked for (``stop``, ``kill``, ``restart``) are
+counted so the controller's monitor can tell them from a crash.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from kurtosis_tui import events, protocol
+from kurtosis_tui.api.checks import INTERVAL, Check
+from kurtosis_tui.api.errors import (
+    ServiceError,
+    ServiceExitedError,
+    ServiceNotReadyError,
+    TestStopped,
+)
+from kurtosis_tui.api.runtime import Runtime
+from kurtosis_tui.api.validation import as_cmd
+from kurtosis_tui.backend.types import BackendError, ContainerState, NotFound
+
+__all__ = ["ExecResult", "Service", "ServiceDir"]
+
+#: Seconds between two looks at a container's state while waiting on its check
+#: (the monitor reports exits at once; this is the fallback when events lag).
+STATE_PROBE_INTERVAL = 1.0
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    """What a command run in a service gave: its exit code, stdout and stderr together."""
+
+    exit_code: int
+    output: str
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+
+class ServiceDir(str):
+    """A service's directory: a ``str`` that also joins like a ``Path`` (``dir / "a.txt"``)."""
+
+    def __truediv__(self, other: str) -> Path:
+        return Path(self) / other
+
+    @property
+    def path(self) -> Path:
+        return Path(self)
+
+
+class Service:
+    """One service container of the test, addressed by its id (also its hostname)."""
+
+    def __init__(self, runtime: Runtime, service_id: str, image: str, ready: Check | None) -> None:
+        self._rt = runtime
+        self.id = service_id
+        self.image = image
+        self.ready = ready
+        self.container = protocol.object_name(
+            self._rt.run_id, self._rt.test, self._rt.attempt, service_id
+        )
+        self.container_id = ""
+        self._ip = ""
+        self._lock = threading.Lock()
+        self._wait_lock = threading.Lock()
+        self._is_ready = threading.Event()
+        self._started_at = time.monotonic()
+        self._expected_dies = 0
+        self._unexpected_exit: int | None = None
+        self._waiting_announced = False
+        self._timed_out_reported = False
+        self.removed = False
+
+    def __repr__(self) -> str:
+        return f"<Service {self.id} {self.image} ip={self._ip or '?'}>"
+
+    # ------------------------------------------------------------ identity
+
+    @property
+    def hostname(self) -> str:
+        """The name other services and the controller reach it by."""
+        return self.id
+
+    @property
+    def ip(self) -> str:
+        """Its address on the test network (refreshed when it is started again)."""
+        return self._ip
+
+    @property
+    def dir(self) -> ServiceDir:
+        """Its directory in the test volume (the same path in every container)."""
+        return ServiceDir(self._rt.volume_root / "services" / self.id)
+
+    @property
+    def is_ready(self) -> bool:
+        return self._is_ready.is_set()
+
+    # ------------------------------------------------------------ using it
+
+    def exec(self, cmd: list[str] | str) -> ExecResult:
+        """Run ``cmd`` in the service (a string runs under ``sh -c``)."""
+        argv = as_cmd(cmd, f"service {self.id!r}: exec")
+        try:
+            out = self._rt.backend.exec(self._ref, argv)
+        except BackendError as exc:
+            raise ServiceError(f"service {self.id!r}: cannot exec {argv!r}: {exc}") from exc
+        return ExecResult(exit_code=out.exit_code, output=out.output)
+
+    def logs(self, tail: int | None = None) -> str:
+        """What the service wrote to stdout and stderr (the last ``tail`` lines if given)."""
+        try:
+            return self._rt.backend.logs(self._ref, tail=tail)
+        except BackendError as exc:
+            raise ServiceError(f"service {self.id!r}: cannot read its logs: {exc}") from exc
+
+    # ------------------------------------------------------------ lifecycle
+
+    def stop(self, timeout: float = 10) -> None:
+        """Stop it (SIGTERM, then SIGKILL after ``timeout`` s); an expected exit."""
+        self._lifecycle("stop", lambda: self._rt.backend.stop_container(self._ref, timeout))
+
+    def kill(self) -> None:
+        """SIGKILL it; an expected exit."""
+        self._lifecycle("kill", lambda: self._rt.backend.kill_container(self._ref))
+
+    def restart(self, timeout: float = 10) -> None:
+        """Stop and start it again; ``wait_ready()`` then waits for its check again."""
+        self._lifecycle("restart", lambda: self._rt.backend.restart_container(self._ref, timeout))
+        self._after_start()
+
+    def start(self) -> None:
+        """Start it again after ``stop()`` or ``kill()``."""
+        self._lifecycle("start", lambda: self._rt.backend.start_container(self._ref), dies=False)
+        self._after_start()
+
+    def wait_ready(self, timeout: float | None = None) -> None:
+        """Wait until its ready check holds (at most ``timeout`` s, and never past the
+        phase's deadline). Raises if the service exits meanwhile."""
+        deadline = self._rt.deadline
+        if timeout is not None:
+            deadline = min(deadline, time.monotonic() + timeout)
+        while not self._wait_lock.acquire(timeout=INTERVAL):
+            self._raise_if_stopping()
+            if self._is_ready.is_set():
+                return
+            if time.monotonic() >= deadline:
+                self._not_ready(deadline, "")
+        try:
+            self._wait(deadline)
+        finally:
+            self._wait_lock.release()
+
+    # ------------------------------------------------------------ internals
+
+    @property
+    def _ref(self) -> str:
+        return self.container_id or self.container
+
+    def _lifecycle(self, action: str, call: Callable[[], None], dies: bool = True) -> None:
+        self._log(f"{action} service {self.id!r} (asked by the test)")
+        expecting = dies and self._running()
+        with self._lock:
+            self._is_ready.clear()
+            if expecting:
+                self._expected_dies += 1
+        try:
+            call()
+        except BackendError as exc:
+            if expecting:
+                with self._lock:
+                    self._expected_dies = max(0, self._expected_dies - 1)
+            raise ServiceError(f"service {self.id!r}: cannot {action}: {exc}") from exc
+
+    def _after_start(self) -> None:
+        with self._lock:
+            self._unexpected_exit = None
+            self._started_at = time.monotonic()
+            self._waiting_announced = False
+            self._timed_out_reported = False
+        with contextlib.suppress(BackendError):
+            self._ip = self._rt.backend.container_state(self._ref).ip or self._ip
+        if self.ready is None:
+            self._mark_ready()
+
+    def _running(self) -> bool:
+        try:
+            return self._rt.backend.container_state(self._ref).running
+        except NotFound:
+            return False
+
+    def _started(self, state: ContainerState) -> None:
+        self.container_id = state.id
+        self._ip = state.ip
+        self._started_at = time.monotonic()
+
+    def _wait(self, deadline: float) -> None:
+        check = self.ready
+        if self._is_ready.is_set():
+            return
+        if check is None:
+            self._raise_if_exited(probe=True)
+            self._mark_ready()
+            return
+        if not self._waiting_announced:
+            self._waiting_announced = True
+            self._rt.event(events.ServiceWaiting, service=self.id, check=check.describe())
+            self._log(f"waiting for service {self.id!r}: {check.describe()}")
+        next_probe = 0.0
+        while True:
+            self._raise_if_stopping()
+            now = time.monotonic()
+            self._raise_if_exited(probe=now >= next_probe)
+            if now >= next_probe:
+                next_probe = now + STATE_PROBE_INTERVAL
+            if check.poll(self):
+                self._raise_if_exited(probe=True)
+                self._mark_ready()
+                return
+            if time.monotonic() >= deadline:
+                self._not_ready(deadline, check.last_error)
+            self._rt.stopping.wait(min(INTERVAL, max(0.0, deadline - time.monotonic())))
+
+    def _mark_ready(self) -> None:
+        with self._lock:
+            if self._is_ready.is_set():
+                return
+            self._is_ready.set()
+            seconds = round(time.monotonic() - self._started_at, 3)
+        self._rt.event(events.ServiceAvailable, service=self.id, seconds=seconds)
+        if self.ready is not None:
+            self._log(f"service {self.id!r} is ready after {seconds:.2f} s")
+
+    def _raise_if_stopping(self) -> None:
+        if self._rt.stopping.is_set():
+            raise TestStopped(f"the test is stopping; gave up on service {self.id!r}")
+
+    def _raise_if_exited(self, probe: bool) -> None:
+        check = self.ready.describe() if self.ready else ""
+        if self._unexpected_exit is not None:
+            raise ServiceExitedError(self.id, self._unexpected_exit, check)
+        if not probe:
+            return
+        try:
+            state = self._rt.backend.container_state(self._ref)
+        except NotFound as exc:
+            raise ServiceError(f"service {self.id!r}: its container is gone") from exc
+        if not state.running:
+            raise ServiceExitedError(self.id, state.exit_code, check)
+
+    def _not_ready(self, deadline: float, last: str) -> None:
+        self.report_timed_out()
+        waited = max(0.0, deadline - self._started_at)
+        check = self.ready.describe() if self.ready else "running"
+        raise ServiceNotReadyError(self.id, check, waited, last)
+
+    def report_timed_out(self) -> None:
+        """Emit ServiceTimedOut once (the controller calls it at the setup deadline)."""
+        with self._lock:
+            if self._timed_out_reported or self._is_ready.is_set():
+                return
+            self._timed_out_reported = True
+        self._rt.event(events.ServiceTimedOut, service=self.id)
+
+    def on_exit(self, exit_code: int) -> None:
+        """The monitor saw the container die: expected if the test asked for it."""
+        if self.removed or self._rt.stopping.is_set():
+            return
+        with self._lock:
+            expected = self._expected_dies > 0
+            if expected:
+                self._expected_dies -= 1
+            else:
+                self._unexpected_exit = exit_code
+                self._is_ready.clear()
+        self._rt.event(
+            events.ServiceExited, service=self.id, exit_code=exit_code, expected=expected
+        )
+        if expected:
+            self._log(f"service {self.id!r} exited with code {exit_code} (as the test asked)")
+        else:
+            self._log(f"service {self.id!r} exited unexpectedly with code {exit_code}")
+            self._rt.on_unexpected_exit(self, exit_code)
+
+    def _log(self, line: str) -> None:
+        self._rt.log(line)
