@@ -242,9 +242,9 @@ def labelled_runs(backend: Backend) -> list[RunObjects]:
 def sweep_dead_runs(backend: Backend, *, exclude: str | None = None) -> list[str]:
     """Remove the objects of runs whose owner is dead (kept test attempts stay).
 
-    Runs with no owner label anywhere are left alone (we cannot tell if they are
-    live); ``kurtosis-tui clean`` is the explicit way to remove those. Returns the
-    run ids that had something removed. ``exclude`` is the caller's own run.
+    Runs with no owner label anywhere are left alone: every object kurtosis-tui
+    makes names its owner, so those are another tool's. Returns the run ids
+    that had something removed. ``exclude`` is the caller's own run.
     """
     swept: list[str] = []
     for run in labelled_runs(backend):

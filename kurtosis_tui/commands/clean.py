@@ -1,0 +1,89 @@
+"""``kurtosis-tui clean``: remove what earlier runs left in Docker.
+
+It removes the objects of every run whose owner process is gone, those that
+``--keep-failed`` kept included, and forgets their kept records. It never
+touches a live run (another terminal's, or a watch session's), a run owned on
+another host, or a run none of whose objects names an owner (every object
+kurtosis-tui makes does; other tools may borrow the run label, and a benchmark
+here does). Objects without the ``kurtosis-tui.run`` label are never even
+listed. What it removed is printed as counts per kind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import sys
+from collections import Counter
+
+from kurtosis_tui.backend import Backend, BackendError
+from kurtosis_tui.engine.api import UsageError
+from kurtosis_tui.engine.cleanup import (
+    Removed,
+    RunObjects,
+    forget_kept,
+    kept_runs,
+    labelled_runs,
+    remove_objects,
+)
+
+_KINDS = ("container", "volume", "network")
+
+
+def _plural(count: int, kind: str) -> str:
+    return f"{count} {kind}{'' if count == 1 else 's'}"
+
+
+def describe(counts: Counter[str]) -> str:
+    """``3 containers, 1 volume, 1 network`` (kinds with none are left out)."""
+    return ", ".join(_plural(counts[k], k) for k in _KINDS if counts[k])
+
+
+def _owner_note(run: RunObjects) -> str:
+    if run.owner is None:
+        return f"run {run.run_id} has no owner label (not made by kurtosis-tui?)"
+    host, _, rest = run.owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname():
+        return f"run {run.run_id} belongs to host {host}: clean it there"
+    return f"run {run.run_id} is still running (pid {pid})"
+
+
+def clean(backend: Backend | None = None) -> tuple[Removed, list[RunObjects], list[str]]:
+    """Remove dead runs' objects; what was removed, the live runs spared, the runs cleaned."""
+    if backend is None:
+        from kurtosis_tui.backend.docker_backend import DockerBackend
+
+        backend = DockerBackend()
+    try:
+        backend.ping()
+        runs = labelled_runs(backend)
+    except BackendError as exc:
+        raise UsageError(str(exc)) from exc
+    removed = Removed()
+    spared: list[RunObjects] = []
+    cleaned: list[str] = []
+    for run in runs:
+        if run.alive is not False:  # live, on another host, or not made by kurtosis-tui
+            spared.append(run)
+            continue
+        removed.add(remove_objects(backend, run.objects))
+        cleaned.append(run.run_id)
+    live = {run.run_id for run in spared}
+    for run_id in kept_runs() - live:
+        forget_kept(run_id)
+    return removed, spared, cleaned
+
+
+def main(args: argparse.Namespace) -> int:
+    removed, spared, cleaned = clean()
+    if removed.counts:
+        runs = _plural(len(cleaned), "run")
+        print(f"removed {describe(removed.counts)} left by {runs}")
+    elif not removed.errors:
+        print("nothing to clean")
+    for run in spared:
+        print(f"left alone: {_owner_note(run)}")
+    for error in removed.errors:
+        print(f"kurtosis-tui: {error}", file=sys.stderr)
+    return 1 if removed.errors else 0

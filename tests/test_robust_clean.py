@@ -1,0 +1,111 @@
+"""``kurtosis-tui clean`` removes dead and kept runs' objects, and nothing else."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from test_robust_support import free_subnet, labelled, make_objects, new_run_id
+
+from kurtosis_tui.backend.docker_backend import DockerBackend
+from kurtosis_tui.commands.clean import describe
+from kurtosis_tui.engine import cleanup
+
+pytest_plugins = ("test_robust_support",)  # its fixtures
+
+_OTHER = "someone-else.owns"
+
+
+def _clean(env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kurtosis_tui", "clean"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def _dead_owner() -> str:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    token = cleanup.owner_token(proc.pid)
+    proc.wait()
+    return token
+
+
+def test_describe_counts() -> None:
+    from collections import Counter
+
+    assert describe(Counter(container=3, volume=1, network=1)) == (
+        "3 containers, 1 volume, 1 network"
+    )
+    assert describe(Counter(network=2)) == "2 networks"
+
+
+@pytest.fixture
+def unlabelled(docker_backend: DockerBackend) -> Iterator[str]:
+    name = f"kt-{new_run_id('unlabelled')}"
+    docker_backend.create_network(name, labels={_OTHER: "1"}, subnet=free_subnet(docker_backend))
+    yield name
+    docker_backend.remove_network(name)
+
+
+@pytest.mark.docker
+def test_clean_removes_dead_and_kept_runs_only(
+    docker_backend: DockerBackend,
+    run_ids: list[str],
+    unlabelled: str,
+    kept_home: Path,
+) -> None:
+    dead, kept, live, foreign = new_run_id(), new_run_id(), new_run_id(), new_run_id()
+    run_ids += [dead, kept, live, foreign]
+    make_objects(docker_backend, dead, owner=_dead_owner(), containers=2)
+    make_objects(docker_backend, kept, owner=_dead_owner(), containers=1)
+    cleanup.mark_kept(kept, "T", 1)
+    make_objects(docker_backend, live, owner=cleanup.owner_token(), containers=1)
+    make_objects(docker_backend, foreign, owner=None, containers=1)  # another tool's
+
+    # The kept run survives the automatic sweep; clean is what removes it.
+    cleanup.sweep_dead_runs(docker_backend)
+    assert len(labelled(docker_backend, kept)) == 3
+
+    done = _clean({"XDG_CACHE_HOME": str(kept_home)})
+
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    match = re.search(
+        r"removed (\d+) containers?, (\d+) volumes?, (\d+) networks? left by", done.stdout
+    )
+    assert match, done.stdout
+    assert [int(n) for n in match.groups()] >= [1, 1, 1]
+    assert f"left alone: run {live} is still running (pid {os.getpid()})" in done.stdout
+    assert not labelled(docker_backend, dead)
+    assert not labelled(docker_backend, kept)
+    assert cleanup.kept_runs() == set()
+    assert len(labelled(docker_backend, live)) == 3
+    assert len(labelled(docker_backend, foreign)) == 3
+    assert f"left alone: run {foreign} has no owner label" in done.stdout
+    assert unlabelled in [o.name for o in docker_backend.find_labelled(_OTHER)]
+    cleanup.remove_run(docker_backend, live)
+    cleanup.remove_run(docker_backend, foreign)
+
+
+@pytest.mark.docker
+def test_clean_with_nothing_to_do(kept_home: Path) -> None:
+    done = _clean({"XDG_CACHE_HOME": str(kept_home)})
+    assert done.returncode == 0, done.stderr
+    # Another test's dead run may be cleaned at the same moment; either line is right.
+    assert done.stdout.startswith(("nothing to clean", "removed ")), done.stdout
+
+
+@pytest.mark.parametrize("host", ["tcp://127.0.0.1:9", "unix:///nonexistent.sock"])
+def test_clean_without_an_engine(host: str) -> None:
+    done = _clean({"DOCKER_HOST": host})
+    assert done.returncode == 2
+    assert f"no Docker engine answers at {host}" in done.stderr
+    assert "Traceback" not in done.stderr
