@@ -1,0 +1,125 @@
+"""``kurtosis-tui run SUITE_DIR ...``: discover, run, report, exit 0/1/2.
+
+The TUI when stdout is a terminal (and not ``--no-tui``), plain output
+otherwise. Everything that can be wrong before a test starts (arguments, the
+suite, the engine, the controller image) is a UsageError: one line, exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from kurtosis_tui.backend import BackendError
+from kurtosis_tui.engine.api import RunOptions, UsageError
+from kurtosis_tui.engine.discovery import check_suite_dir, discover
+from kurtosis_tui.events import Outcome, TestInfo, TestResult
+
+
+def parse_params(pairs: Sequence[str]) -> dict[str, str]:
+    """``["KEY=VALUE", ...]`` as a dict; UsageError naming a malformed pair."""
+    params: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--param {pair!r} is not KEY=VALUE")
+        params[key.strip()] = value
+    return params
+
+
+def exit_code(results: Sequence[TestResult]) -> int:
+    """0 when every test passed, 1 otherwise."""
+    return 0 if results and all(r.outcome is Outcome.PASSED for r in results) else 1
+
+
+def ordered(results: dict[str, TestResult], tests: Sequence[TestInfo]) -> list[TestResult]:
+    """Results in the suite's order (tests with no result are left out)."""
+    return [results[t.name] for t in tests if t.name in results]
+
+
+def main(args: argparse.Namespace) -> int:
+    params = parse_params(args.params)
+    if args.parallelism < 1:
+        raise UsageError(f"-j/--parallelism must be 1 or more (got {args.parallelism})")
+    suite = check_suite_dir(Path(args.suite_dir))
+    use_tui = sys.stdout.isatty() and not args.no_tui
+    run_tui = _tui_entry() if use_tui else None
+    watch_plain = _watch_entry() if args.watch and run_tui is None else None
+    tests = discover(Path(args.suite_dir), args.tests)
+    if not tests:
+        raise UsageError(f"no tests in {args.suite_dir}: no subclass of kurtosis_tui.Test "
+                         "is defined in its *.py files")
+    options = RunOptions(suite_dir=suite, parallelism=args.parallelism, params=params,
+                         keep_failed=args.keep_failed, stream_service_logs=run_tui is not None)
+    backend = _backend()
+    junit = Path(args.junit_xml) if args.junit_xml else None
+    if run_tui is not None:
+        return int(run_tui(options=options, tests=tests, watch=args.watch, junit_xml=junit))
+    return _run_plain(options, tests, backend, junit, watch_plain)
+
+
+def _backend() -> Any:
+    """The Docker backend, once the engine has answered (EngineUnavailable -> exit 2)."""
+    from kurtosis_tui.backend.docker_backend import DockerBackend
+
+    backend = DockerBackend()
+    try:
+        backend.ping()
+    except BackendError as exc:
+        raise UsageError(str(exc)) from exc
+    return backend
+
+
+def _entry(module: str, name: str) -> Callable[..., int] | None:
+    """``module.name`` if a teammate's module provides it, else None."""
+    try:
+        found = getattr(importlib.import_module(module), name, None)
+    except ImportError:
+        return None
+    return found if callable(found) else None
+
+
+def _tui_entry() -> Callable[..., int] | None:
+    return _entry("kurtosis_tui.tui", "run_tui")
+
+
+def _watch_entry() -> Callable[..., int]:
+    found = _entry("kurtosis_tui.watch", "run_watch_plain")
+    if found is None:
+        raise UsageError("--watch with plain output is not available yet "
+                         "(run it on a terminal for the TUI)")
+    return found
+
+
+def _run_plain(options: RunOptions, tests: list[TestInfo], backend: Any,
+               junit: Path | None, watch_plain: Callable[..., int] | None) -> int:
+    from kurtosis_tui.engine.session import open_session
+    from kurtosis_tui.views.plain import PlainPrinter
+
+    printer = PlainPrinter()
+    session = open_session(options, printer, backend, watching=watch_plain is not None,
+                           progress=printer.write)
+    try:
+        session.schedule(tests)
+        session.wait_idle()
+        results = ordered(session.results(), tests)
+        printer.print_summary(results)
+        if junit is not None:
+            from kurtosis_tui.views.junit import write_junit
+
+            write_junit(junit, options.suite_dir.name, results, tests)
+        if watch_plain is not None:
+            return int(watch_plain(options=options, session=session, tests=tests,
+                                   printer=printer))
+        return exit_code(results)
+    except KeyboardInterrupt:
+        printer.write("interrupted: cancelling the tests and removing what they created ...")
+        session.close()
+        printer.print_summary(ordered(session.results(), tests))
+        raise
+    finally:
+        session.close()

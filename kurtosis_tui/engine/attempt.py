@@ -1,0 +1,400 @@
+"""One attempt at one test, on the initializer's side, in a thread of its own.
+
+The steps, as in Kurtosis's initializer: a network on a subnet of its own, a
+volume, and a test-controller container with the volume, the suite (read-only)
+and the Docker socket mounted. The controller does the test; we follow its
+stdout (log lines, and events behind ``protocol.EVENT_MARKER``), wait for it
+with a hard backstop, turn its exit code into the outcome, read its log from
+the volume, and tear everything down before reporting ``TestFinished``.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import json
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from kurtosis_tui import protocol as p
+from kurtosis_tui.backend import Backend, BackendError, ContainerSpec, Mount, NetworkInfo, Stream
+from kurtosis_tui.engine.api import EventSink, RunOptions, UsageError
+from kurtosis_tui.engine.logbatch import LogBatcher
+from kurtosis_tui.engine.subnets import SubnetPool
+from kurtosis_tui.events import (
+    ControllerExited,
+    ControllerStarted,
+    Event,
+    NetworkCreated,
+    Outcome,
+    OutcomeReported,
+    Phase,
+    PhaseChanged,
+    ServiceStarted,
+    TestEvent,
+    TestFinished,
+    TestInfo,
+    TestResult,
+    TestStarted,
+    VolumeCreated,
+    from_wire,
+)
+
+#: Seconds past setup_timeout + run_timeout before the controller is killed (its
+#: own timeouts should have ended it; this is the backstop for a hung controller).
+BACKSTOP_GRACE = 8.0
+#: Seconds a cancelled controller gets to tear its services down before it is killed.
+CANCEL_GRACE = 3
+#: Controller lines kept in memory (for the result when the log file is missing).
+TAIL_LINES = 5000
+#: Lines of the controller's output quoted in the message of a crashed controller.
+CRASH_LINES = 15
+
+_EXIT_HINTS = {
+    137: "killed by SIGKILL: out of memory, or docker kill",
+    139: "crashed (segmentation fault)",
+    143: "terminated (SIGTERM)",
+    125: "the container could not run",
+    126: "the controller command cannot be executed",
+    127: "the controller command was not found in the image",
+}
+
+
+class _Cancelled(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class SessionContext:
+    """What every attempt of one session shares."""
+
+    backend: Backend
+    options: RunOptions
+    sink: EventSink
+    batcher: LogBatcher
+    pool: SubnetPool
+    run_id: str
+    owner: str
+    suite_dir: Path  # resolved, absolute: the bind mount's source
+    controller_command: tuple[str, ...] | None = None  # None: the image's own command
+
+
+class Attempt:
+    """Attempt ``number`` at ``info``; ``run()`` blocks until it is torn down."""
+
+    def __init__(self, ctx: SessionContext, info: TestInfo, number: int, slug: str) -> None:
+        self.ctx, self.info, self.number = ctx, info, number
+        self.name = info.name
+        self._base = p.object_name(ctx.run_id, slug, number)
+        self._cancelled = threading.Event()
+        self._lock = threading.Lock()
+        self._controller: str | None = None  # container id, once started
+        self._stopper: threading.Thread | None = None
+        self._tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
+        self._reported: OutcomeReported | None = None
+        self._service_containers: dict[str, str] = {}  # service id -> container name
+        self._service_streams: list[tuple[Stream, threading.Thread]] = []
+        self._network: NetworkInfo | None = None
+        self._volume: str | None = None
+
+    # ----------------------------------------------------------------- public
+
+    def cancel(self) -> None:
+        """Ask the attempt to end CANCELLED; returns at once (the stop runs in a thread)."""
+        with self._lock:
+            self._cancelled.set()
+            self._start_stopper_locked()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
+    def run(self) -> TestResult:
+        started = time.monotonic()
+        self._emit(TestStarted)
+        try:
+            outcome, message = self._provision_and_wait()
+        except _Cancelled:
+            outcome, message = Outcome.CANCELLED, "cancelled before the controller started"
+        except (BackendError, UsageError) as exc:
+            outcome, message = Outcome.ERRORED, str(exc)
+        except Exception as exc:  # our own bug: still tear down and say what happened
+            outcome, message = Outcome.ERRORED, f"internal error in the initializer: {exc!r}"
+        log = self._controller_log()
+        keep = (
+            self.ctx.options.keep_failed
+            and outcome in (Outcome.FAILED, Outcome.ERRORED, Outcome.TIMED_OUT)
+            and self._network is not None
+        )
+        problems = self._teardown(keep)
+        if keep:
+            message = f"{message}\n{self._kept_hint()}".strip()
+        if problems:
+            message = f"{message}\nteardown: {'; '.join(problems)}".strip()
+        result = TestResult(
+            name=self.name,
+            outcome=outcome,
+            duration=time.monotonic() - started,
+            message=message,
+            controller_log=log,
+            network=self._network.name if self._network else "",
+            volume=self._volume or "",
+            kept=keep,
+        )
+        self._emit(PhaseChanged, phase=Phase.DONE)
+        self._emit(TestFinished, result=result)
+        return result
+
+    # ------------------------------------------------------------- the steps
+
+    def _labels(self, role: str) -> dict[str, str]:
+        return {
+            p.LABEL_RUN: self.ctx.run_id,
+            p.LABEL_TEST: self.name,
+            p.LABEL_ATTEMPT: str(self.number),
+            p.LABEL_ROLE: role,
+            p.LABEL_OWNER: self.ctx.owner,
+        }
+
+    def _check_cancelled(self) -> None:
+        if self._cancelled.is_set():
+            raise _Cancelled
+
+    def _provision_and_wait(self) -> tuple[Outcome, str]:
+        ctx, backend = self.ctx, self.ctx.backend
+        self._check_cancelled()
+        self._emit(PhaseChanged, phase=Phase.NETWORK)
+        net = ctx.pool.create_network(self._base, self._labels("network"))
+        self._network = net
+        self._emit(NetworkCreated, name=net.name, subnet=str(net.subnet), gateway=net.gateway)
+        self._check_cancelled()
+        self._emit(PhaseChanged, phase=Phase.VOLUME)
+        backend.create_volume(self._base, labels=self._labels("volume"))
+        self._volume = self._base
+        self._emit(VolumeCreated, name=self._base)
+        self._check_cancelled()
+        self._emit(PhaseChanged, phase=Phase.CONTROLLER)
+        state = backend.run_container(self._controller_spec(net))
+        with self._lock:
+            self._controller = state.id
+            if self._cancelled.is_set():
+                self._start_stopper_locked()
+        self._emit(ControllerStarted, container=state.name, container_id=state.id)
+        follower = self._follow_controller(state.id)  # replays from the start: nothing lost
+
+        limit = self.info.setup_timeout + self.info.run_timeout + BACKSTOP_GRACE
+        code = backend.wait_container(state.id, timeout=limit)
+        overran = code is None
+        if code is None:
+            with contextlib.suppress(BackendError):
+                backend.kill_container(state.id)
+            code = backend.wait_container(state.id, timeout=30)
+        follower.join(timeout=10)  # the stream ends with the container; drain it
+        if self._stopper is not None:
+            self._stopper.join(timeout=CANCEL_GRACE + 10)
+        exit_code = -1 if code is None else code
+        self._emit(ControllerExited, exit_code=exit_code)
+        return self._verdict(exit_code, overran, state.id)
+
+    def _controller_spec(self, net: NetworkInfo) -> ContainerSpec:
+        opts = self.ctx.options
+        env = {
+            p.ENV_RUN_ID: self.ctx.run_id,
+            p.ENV_TEST_NAME: self.name,
+            p.ENV_TEST_FILE: self.info.file,
+            p.ENV_ATTEMPT: str(self.number),
+            p.ENV_NETWORK: net.name,
+            p.ENV_SUBNET: str(net.subnet),
+            p.ENV_GATEWAY: net.gateway,
+            p.ENV_VOLUME: self._base,
+            p.ENV_SETUP_TIMEOUT: repr(float(self.info.setup_timeout)),
+            p.ENV_RUN_TIMEOUT: repr(float(self.info.run_timeout)),
+            p.ENV_PARAMS: json.dumps(dict(opts.params)),
+            p.ENV_OWNER: self.ctx.owner,
+            p.ENV_KEEP_SERVICES: "1" if opts.keep_failed else "0",
+            "PYTHONUNBUFFERED": "1",
+        }
+        return ContainerSpec(
+            name=f"{self._base}-controller",
+            image=opts.controller_image,
+            command=list(self.ctx.controller_command) if self.ctx.controller_command else None,
+            labels=self._labels("controller"),
+            env=env,
+            network=net.name,
+            hostname="controller",
+            mounts=(
+                Mount(str(self.ctx.suite_dir), p.SUITE_MOUNT, kind="bind", read_only=True),
+                Mount(self._base, p.VOLUME_MOUNT, kind="volume"),
+                Mount(p.DOCKER_SOCKET, p.DOCKER_SOCKET, kind="bind"),
+            ),
+        )
+
+    def _verdict(self, code: int, overran: bool, container: str) -> tuple[Outcome, str]:
+        if self._cancelled.is_set():
+            return Outcome.CANCELLED, "cancelled"
+        reported = self._reported
+        if overran:
+            return Outcome.TIMED_OUT, (
+                f"the controller was still running {BACKSTOP_GRACE:.0f} s after setup_timeout "
+                f"({self.info.setup_timeout:g} s) + run_timeout ({self.info.run_timeout:g} s) "
+                "and was killed"
+            )
+        outcome = Outcome.from_exit_code(code)
+        if outcome is not None:
+            return outcome, reported.message if reported else ""
+        hint = _EXIT_HINTS.get(code, "not an exit code of ours: it crashed")
+        with contextlib.suppress(BackendError):
+            if self.ctx.backend.container_state(container).oom_killed:
+                hint = "killed: out of memory"
+        last = "\n".join(list(self._tail)[-CRASH_LINES:])
+        message = f"the controller exited with code {code} ({hint})"
+        return Outcome.ERRORED, f"{message}\nlast lines:\n{last}" if last else message
+
+    # ------------------------------------------------------------- streaming
+
+    def _follow_controller(self, container: str) -> threading.Thread:
+        stream = self.ctx.backend.follow_logs(container)
+        thread = threading.Thread(
+            target=self._pump_controller,
+            args=(stream,),
+            daemon=True,
+            name=f"kt-follow-{self._base}",
+        )
+        thread.start()
+        return thread
+
+    def _pump_controller(self, stream: Stream) -> None:
+        buffer = self.ctx.batcher.buffer(self.name, self.number, "controller")
+        try:
+            for line in stream:
+                if line.startswith(p.EVENT_MARKER):
+                    event = from_wire(
+                        line[len(p.EVENT_MARKER) :], test=self.name, attempt=self.number
+                    )
+                    if event is not None:
+                        buffer.flush()  # the lines before the event go out first
+                        self._on_controller_event(event)
+                        self.ctx.sink(event)
+                        continue
+                self._tail.append(line)
+                buffer.add(line)
+        finally:
+            stream.close()
+            buffer.flush()
+
+    def _on_controller_event(self, event: TestEvent) -> None:
+        if isinstance(event, OutcomeReported):
+            self._reported = event
+        elif isinstance(event, ServiceStarted):
+            self._service_containers[event.service] = event.container or event.container_id
+            if self.ctx.options.stream_service_logs and event.container_id:
+                self._follow_service(event.service, event.container_id)
+
+    def _follow_service(self, service: str, container: str) -> None:
+        try:
+            stream = self.ctx.backend.follow_logs(container)
+        except BackendError:
+            return  # gone already: its exit is the controller's to report
+        buffer = self.ctx.batcher.buffer(self.name, self.number, service)
+
+        def pump() -> None:
+            try:
+                for line in stream:
+                    buffer.add(line)
+            finally:
+                buffer.flush()
+
+        thread = threading.Thread(target=pump, daemon=True, name=f"kt-follow-{service}")
+        thread.start()
+        with self._lock:
+            self._service_streams.append((stream, thread))
+
+    def _start_stopper_locked(self) -> None:
+        if self._controller is None or self._stopper is not None:
+            return
+        container, backend = self._controller, self.ctx.backend
+
+        def stop() -> None:
+            try:
+                backend.stop_container(container, timeout=CANCEL_GRACE)
+            except BackendError:
+                with contextlib.suppress(BackendError):
+                    backend.remove_container(container)
+
+        self._stopper = threading.Thread(target=stop, daemon=True, name=f"kt-stop-{self._base}")
+        self._stopper.start()
+
+    # -------------------------------------------------------------- teardown
+
+    def _controller_log(self) -> str:
+        if self._controller is not None:
+            with contextlib.suppress(BackendError):
+                data = self.ctx.backend.read_file(self._controller, p.CONTROLLER_LOG)
+                if data is not None:
+                    return data.decode("utf-8", "replace")
+        return "\n".join(self._tail)
+
+    def _teardown(self, keep: bool) -> list[str]:
+        """Remove this attempt's objects (all but kept ones); what could not be removed."""
+        self._emit(PhaseChanged, phase=Phase.TEARDOWN)
+        with self._lock:
+            streams, self._service_streams = self._service_streams, []
+        for stream, _thread in streams:
+            stream.close()
+        for _stream, thread in streams:
+            thread.join(timeout=5)
+        if keep:
+            self._mark_kept()
+            return []
+        backend, problems = self.ctx.backend, []
+        try:
+            for obj in backend.find_labelled(p.LABEL_RUN, self.ctx.run_id):
+                mine = obj.labels.get(p.LABEL_TEST) == self.name and obj.labels.get(
+                    p.LABEL_ATTEMPT
+                ) == str(self.number)
+                if mine and obj.kind == "container":
+                    backend.remove_container(obj.id)
+        except BackendError as exc:
+            problems.append(str(exc))
+        if self._controller is not None:
+            try:
+                backend.remove_container(self._controller)
+            except BackendError as exc:
+                problems.append(str(exc))
+        if self._volume is not None:
+            try:
+                backend.remove_volume(self._volume)
+            except BackendError as exc:
+                problems.append(str(exc))
+        if self._network is not None:
+            try:
+                backend.remove_network(self._network.name)
+            except BackendError as exc:
+                problems.append(str(exc))
+            else:
+                self.ctx.pool.release(self._network.subnet)
+        return problems
+
+    def _mark_kept(self) -> None:
+        try:
+            from kurtosis_tui.engine.cleanup import mark_kept
+        except ImportError:
+            return
+        with contextlib.suppress(OSError):
+            mark_kept(self.ctx.run_id, self.name, self.number)
+
+    def _kept_hint(self) -> str:
+        net = self._network.name if self._network else "?"
+        lines = [f"kept for inspection: network {net}, volume {self._volume}"]
+        for service, container in sorted(self._service_containers.items()):
+            lines.append(f"  {service}: docker exec -it {container} sh")
+        lines.append("  remove them with: kurtosis-tui clean")
+        return "\n".join(lines)
+
+    # ---------------------------------------------------------------- events
+
+    def _emit(self, cls: type[TestEvent], **fields: object) -> None:
+        event: Event = cls(test=self.name, attempt=self.number, **fields)  # type: ignore[arg-type]
+        self.ctx.sink(event)

@@ -1,0 +1,286 @@
+"""The local engine: runs test attempts on this host's Docker engine.
+
+``open_session`` checks the controller image, sweeps what dead runs left, starts
+the reaper (which removes this run's objects if the process dies without
+cleaning up) and returns a ``LocalSession``. The session runs up to
+``parallelism`` attempts at once, each in a plain thread of its own: attempts
+block on Docker for seconds at a time and must not sit in a UI's or asyncio's
+small shared pool. Scheduling a test that is queued or running cancels it and
+runs it again once its objects are gone (watch mode's rerun).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from kurtosis_tui.backend import Backend, BackendError
+from kurtosis_tui.engine.api import EventSink, RunOptions, UsageError
+from kurtosis_tui.engine.attempt import Attempt, SessionContext
+from kurtosis_tui.engine.logbatch import LogBatcher
+from kurtosis_tui.engine.subnets import SubnetPool
+from kurtosis_tui.events import (
+    Event,
+    Outcome,
+    RunFinished,
+    RunStarted,
+    TestFinished,
+    TestInfo,
+    TestQueued,
+    TestResult,
+)
+from kurtosis_tui.protocol import CONTROLLER_IMAGE
+from kurtosis_tui.protocol import slug as make_slug
+
+if TYPE_CHECKING:
+    from kurtosis_tui.engine.reaper import Reaper
+
+#: Seconds close() waits for running attempts to be torn down.
+CLOSE_TIMEOUT = 60.0
+
+
+@dataclass
+class _Queued:
+    info: TestInfo
+    number: int
+
+
+class LocalSession:
+    """A ``Session`` on the local Docker engine (see ``engine.api.Session``)."""
+
+    def __init__(
+        self,
+        options: RunOptions,
+        sink: EventSink,
+        backend: Backend,
+        *,
+        run_id: str,
+        owner: str,
+        watching: bool = False,
+        reaper: Reaper | None = None,
+        controller_command: Sequence[str] | None = None,
+    ) -> None:
+        self.run_id = run_id
+        self.options = options
+        self._sink = sink
+        self._watching = watching
+        self._reaper = reaper
+        self._batcher = LogBatcher(sink)
+        self._ctx = SessionContext(
+            backend=backend,
+            options=options,
+            sink=sink,
+            batcher=self._batcher,
+            pool=SubnetPool(backend),
+            run_id=run_id,
+            owner=owner,
+            suite_dir=options.suite_dir.resolve(),
+            controller_command=tuple(controller_command) if controller_command else None,
+        )
+        self._cond = threading.Condition(threading.RLock())
+        self._queue: list[_Queued] = []
+        self._running: dict[str, Attempt] = {}
+        self._threads: list[threading.Thread] = []
+        self._numbers: dict[str, int] = {}
+        self._slugs: dict[str, str] = {}
+        self._results: dict[str, TestResult] = {}
+        self._announced = False
+        self._busy = False  # something was scheduled since the last RunFinished
+        self._closed = False
+        self._kept = False
+
+    # ------------------------------------------------------------ the Session
+
+    def schedule(self, tests: Sequence[TestInfo]) -> None:
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("the session is closed")
+            if not self._announced:
+                self._announced = True
+                self._emit(
+                    RunStarted(
+                        run_id=self.run_id,
+                        tests=tuple(tests),
+                        parallelism=self.options.parallelism,
+                        watching=self._watching,
+                    )
+                )
+            for info in tests:
+                queued = next((q for q in self._queue if q.info.name == info.name), None)
+                if queued is not None:
+                    queued.info = info  # not started yet: it will run the new code anyway
+                    continue
+                number = self._numbers.get(info.name, 0) + 1
+                self._numbers[info.name] = number
+                self._queue.append(_Queued(info, number))
+                self._busy = True
+                self._emit(TestQueued(test=info.name, attempt=number))
+                running = self._running.get(info.name)
+                if running is not None:
+                    running.cancel()  # the rerun starts once it is torn down
+            self._pump()
+
+    def cancel(self, names: Iterable[str] | None = None) -> None:
+        with self._cond:
+            wanted = None if names is None else set(names)
+            for queued in [q for q in self._queue if wanted is None or q.info.name in wanted]:
+                self._queue.remove(queued)
+                result = TestResult(
+                    queued.info.name, Outcome.CANCELLED, 0.0, "cancelled before it started"
+                )
+                self._results[queued.info.name] = result
+                self._emit(
+                    TestFinished(test=queued.info.name, attempt=queued.number, result=result)
+                )
+            for name, attempt in self._running.items():
+                if wanted is None or name in wanted:
+                    attempt.cancel()
+            self._maybe_finished()
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._queue and not self._running, timeout)
+
+    def results(self) -> dict[str, TestResult]:
+        with self._cond:
+            return dict(self._results)
+
+    def close(self) -> None:
+        with self._cond:
+            if self._closed:
+                return
+            self.cancel()
+            self._closed = True
+        self.wait_idle(CLOSE_TIMEOUT)
+        with self._cond:
+            threads = list(self._threads)
+        for thread in threads:
+            thread.join(timeout=5)
+        self._batcher.close()
+        if self._reaper is not None:
+            if self._kept:
+                self._reaper.keep()
+            else:
+                self._reaper.stop()
+
+    # -------------------------------------------------------------- internals
+
+    def _emit(self, event: Event) -> None:
+        self._sink(event)
+
+    def _slug(self, name: str) -> str:
+        """A Docker-name-safe form of ``name`` that no other test of the session has."""
+        if name not in self._slugs:
+            base = make_slug(name, 20)
+            taken = set(self._slugs.values())
+            candidate, n = base, 1
+            while candidate in taken:
+                n += 1
+                candidate = f"{base}-{n}"
+            self._slugs[name] = candidate
+        return self._slugs[name]
+
+    def _pump(self) -> None:
+        """Start queued attempts while there is room (caller holds the lock)."""
+        while len(self._running) < max(1, self.options.parallelism):
+            queued = next((q for q in self._queue if q.info.name not in self._running), None)
+            if queued is None:
+                return
+            self._queue.remove(queued)
+            attempt = Attempt(self._ctx, queued.info, queued.number, self._slug(queued.info.name))
+            self._running[queued.info.name] = attempt
+            thread = threading.Thread(
+                target=self._run_attempt,
+                args=(attempt,),
+                daemon=True,
+                name=f"kt-attempt-{queued.info.name}-{queued.number}",
+            )
+            self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+            thread.start()
+
+    def _run_attempt(self, attempt: Attempt) -> None:
+        result: TestResult | None = None
+        try:
+            result = attempt.run()
+        finally:
+            with self._cond:
+                if result is not None:
+                    self._results[attempt.name] = result
+                    self._kept = self._kept or result.kept
+                self._running.pop(attempt.name, None)
+                if not self._closed:
+                    self._pump()
+                self._maybe_finished()
+
+    def _maybe_finished(self) -> None:
+        """RunFinished once the schedule drains (caller holds the lock)."""
+        if self._busy and not self._queue and not self._running:
+            self._busy = False
+            self._emit(RunFinished(results=tuple(self._results.values())))
+        self._cond.notify_all()
+
+
+def open_session(
+    options: RunOptions,
+    sink: EventSink,
+    backend: Backend | None = None,
+    *,
+    watching: bool = False,
+    controller_command: Sequence[str] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> LocalSession:
+    """A session on the local engine, ready to ``schedule``.
+
+    ``controller_command`` replaces the controller image's command (tests use a
+    stand-in controller to produce crashes and hangs the real one never does).
+    ``progress`` hears about a controller image (re)build, which takes a while.
+
+    Raises UsageError when the engine does not answer or the controller image
+    cannot be had.
+    """
+    if backend is None:
+        from kurtosis_tui.backend.docker_backend import DockerBackend
+
+        backend = DockerBackend()
+    try:
+        backend.ping()
+    except BackendError as exc:
+        raise UsageError(str(exc)) from exc
+    _ensure_controller_image(options, backend, progress)
+    from kurtosis_tui.engine.cleanup import owner_token, sweep_dead_runs
+    from kurtosis_tui.engine.reaper import start_reaper
+
+    run_id = secrets.token_hex(3)
+    with contextlib.suppress(BackendError):
+        sweep_dead_runs(backend, exclude=run_id)
+    reaper = start_reaper(run_id)
+    return LocalSession(
+        options,
+        sink,
+        backend,
+        run_id=run_id,
+        owner=owner_token(),
+        watching=watching,
+        reaper=reaper,
+        controller_command=controller_command,
+    )
+
+
+def _ensure_controller_image(
+    options: RunOptions, backend: Backend, progress: Callable[[str], None] | None
+) -> None:
+    """Build the controller image when it is missing or stale (once per session)."""
+    if options.controller_image != CONTROLLER_IMAGE:
+        if not backend.image_exists(options.controller_image):
+            raise UsageError(f"the controller image {options.controller_image} is missing")
+        return
+    from kurtosis_tui.setup.images import ensure_controller_image
+
+    try:
+        ensure_controller_image(progress)
+    except BackendError as exc:
+        raise UsageError(f"cannot build the controller image: {exc}") from exc
