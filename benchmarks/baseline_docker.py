@@ -18,6 +18,7 @@ from common import BUSYBOX_IMAGES, PYTHON_IMAGES, bench_run_id, pick_image
 from docker.types import EndpointConfig, IPAMConfig, IPAMPool, Mount
 
 from kurtosis_tui import protocol
+from kurtosis_tui.engine.cleanup import owner_token
 
 SERVICES = ("svc-a", "svc-b", "svc-c")
 PORT = 8080
@@ -58,7 +59,7 @@ def run_once(busybox: str, python_image: str) -> int:
     """One test's worth of Docker work; returns the controller's exit code."""
     client = docker.from_env(timeout=120)
     run_id = bench_run_id("base")
-    labels = {protocol.LABEL_RUN: run_id}
+    labels = {protocol.LABEL_RUN: run_id, protocol.LABEL_OWNER: owner_token()}
     name = f"{protocol.NAME_PREFIX}{run_id}"
     subnet = free_subnet(client)
     gateway = str(next(subnet.hosts()))

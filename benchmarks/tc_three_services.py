@@ -4,9 +4,9 @@ A network, three busybox web servers on it (by alias), each started with a
 TCP port wait (testcontainers' ``PortWaitStrategy``, its default poll interval),
 then all removed. The reaper is off (``TESTCONTAINERS_RYUK_DISABLED=true``, set
 by the harness): no registry here to pull it from, and it only adds work.
-Names and labels follow the team's rule (``kt-`` names, the run label) so that
-leak checks and ``kurtosis-tui clean`` see them. Run as a subprocess, like the
-command it is compared with.
+Names and labels follow the engine's (``kt-`` names, the run and owner labels)
+so that leak checks, ``kurtosis-tui clean`` and the dead-run sweep see them.
+Run as a subprocess, like the command it is compared with.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from testcontainers.core.network import Network
 from testcontainers.core.wait_strategies import PortWaitStrategy
 
 from kurtosis_tui import protocol
+from kurtosis_tui.engine.cleanup import owner_token
 
 SERVICES = ("svc-a", "svc-b", "svc-c")
 PORT = 8080
@@ -27,7 +28,7 @@ PORT = 8080
 def run_once(image: str) -> None:
     """Start the three services, each awaited on its port, then remove everything."""
     run_id = bench_run_id("tc")
-    labels = {protocol.LABEL_RUN: run_id}
+    labels = {protocol.LABEL_RUN: run_id, protocol.LABEL_OWNER: owner_token()}
     network = Network(docker_network_kw={"labels": labels})
     network.name = f"{protocol.NAME_PREFIX}{run_id}"
     network.create()
@@ -46,9 +47,15 @@ def run_once(image: str) -> None:
             started.append(container)
             container.start()
     finally:
+        errors = []
         for container in started:
-            container.stop()
+            try:
+                container.stop()
+            except Exception as exc:  # remove the rest all the same, then tell
+                errors.append(exc)
         network.remove()
+        if errors:
+            raise errors[0]
 
 
 def main(argv: list[str]) -> int:

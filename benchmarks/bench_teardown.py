@@ -1,0 +1,69 @@
+"""Figure 4: tearing down services that ignore SIGTERM must not wait out a grace period.
+
+Three busybox services run ``trap '' TERM; while :; do sleep 1; done``, so a
+polite stop would wait Docker's 10 s grace per service. The test runs
+``REPEATS`` times in one engine session; from its events, the time from the
+first ``teardown`` phase change (the controller's, when it tears its services
+down) to ``test_finished`` (everything removed).
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+from typing import Any
+
+from common import BUSYBOX_IMAGES, SUITES, emit, figure, leftovers, not_measured, pick_image
+from session_events import failure_message, outcomes_of, run_attempts, session_api_missing
+
+from kurtosis_tui.events import Phase, PhaseChanged, TestFinished
+
+REPEATS = 3
+SUITE = SUITES / "stubborn"
+TEST = "BenchStubbornTeardown"
+NAME = "teardown of 3 services that ignore SIGTERM"
+GOAL = "<= 1 s"
+METHOD = (
+    "benchmarks/suites/stubborn (3 busybox services running `trap '' TERM; while :; do sleep 1; "
+    f"done`, empty run) run {REPEATS} times in one engine session; first teardown phase change "
+    "to test_finished, from the events; median"
+)
+
+
+def measure() -> dict[str, Any]:
+    why = session_api_missing()
+    image = pick_image(BUSYBOX_IMAGES)
+    if image is None:
+        why = f"no service image: one of {BUSYBOX_IMAGES}"
+    if why or image is None:
+        return not_measured(NAME, unit="s", goal=GOAL, method=METHOD, why=str(why))
+    attempts = run_attempts(SUITE, [TEST], REPEATS, params={"image": image})
+    outcomes = outcomes_of(attempts)
+    if outcomes != ["PASSED"] * REPEATS:
+        return not_measured(NAME, unit="s", goal=GOAL, method=METHOD,
+                            why=f"the test did not pass every time: {outcomes}",
+                            message=failure_message(attempts))
+    samples: list[float] = []
+    for events in attempts:
+        start = next((e.at for e in events
+                      if isinstance(e, PhaseChanged) and e.phase == Phase.TEARDOWN), None)
+        end = next((e.at for e in events if isinstance(e, TestFinished)), None)
+        if start is not None and end is not None:
+            samples.append(end - start)
+    if not samples:
+        return not_measured(NAME, unit="s", goal=GOAL, method=METHOD,
+                            why="no teardown phase change or test_finished in the events",
+                            outcomes=outcomes)
+    value = statistics.median(samples)
+    return figure(NAME, value, unit="s", goal=GOAL, met=value <= 1.0, method=METHOD,
+                  samples=[round(s, 3) for s in samples], outcomes=outcomes,
+                  service_image=image, leftovers=leftovers(tests=[TEST]))
+
+
+def main() -> int:
+    emit(measure())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

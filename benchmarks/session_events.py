@@ -1,0 +1,99 @@
+"""Run suite tests through the engine's session API and keep every event.
+
+Figures 2 and 4 read the engine's own event stream (the same events the TUI
+timeline draws) rather than timing from outside: the phases are the engine's
+word for where the time went.
+"""
+
+from __future__ import annotations
+
+import inspect
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from kurtosis_tui.events import Event, TestEvent, TestFinished
+
+
+class Recorder:
+    """A thread-safe sink that keeps events, grouped per test attempt."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.events: list[Event] = []
+
+    def __call__(self, event: Event) -> None:
+        with self._lock:
+            self.events.append(event)
+
+    def attempts(self) -> list[list[TestEvent]]:
+        """The events of each finished attempt, in the order they arrived."""
+        with self._lock:
+            events = list(self.events)
+        groups: dict[tuple[str, int], list[TestEvent]] = {}
+        finished: list[tuple[str, int]] = []
+        for event in events:
+            if isinstance(event, TestEvent):
+                key = (event.test, event.attempt)
+                groups.setdefault(key, []).append(event)
+                if isinstance(event, TestFinished):
+                    finished.append(key)
+        return [groups[key] for key in finished]
+
+
+def outcomes_of(attempts: Sequence[Sequence[TestEvent]]) -> list[str]:
+    """Each attempt's outcome (to show a benchmark timed passing tests)."""
+    return [e.result.outcome.value for a in attempts for e in a
+            if isinstance(e, TestFinished) and e.result is not None]
+
+
+def failure_message(attempts: Sequence[Sequence[TestEvent]]) -> str:
+    """The first result message of an attempt that did not pass (first line only)."""
+    for events in attempts:
+        for e in events:
+            result = e.result if isinstance(e, TestFinished) else None
+            if result is not None and result.message and result.outcome.value != "PASSED":
+                return result.message.strip().splitlines()[0][:300]
+    return ""
+
+
+def session_api_missing() -> str | None:
+    """None when ``open_session`` can be used, else why not."""
+    try:
+        from kurtosis_tui.engine import session
+    except ImportError as exc:
+        return f"the engine's session API is not available yet ({exc})"
+    if not hasattr(session, "open_session"):
+        return "kurtosis_tui.engine.session has no open_session yet"
+    return None
+
+
+def run_attempts(suite: Path, names: Sequence[str], repeats: int, *,
+                 params: dict[str, str], timeout: float = 300) -> list[list[TestEvent]]:
+    """Run ``names`` ``repeats`` times, one schedule after the other (parallelism 1),
+    in one session; the events of each finished attempt."""
+    from kurtosis_tui.engine.api import RunOptions
+    from kurtosis_tui.engine.discovery import discover
+    from kurtosis_tui.engine.session import open_session
+
+    tests = discover(suite, list(names))
+    recorder = Recorder()
+    options = RunOptions(suite_dir=suite.resolve(), parallelism=1, params=params)
+    session = _open(open_session, options, recorder)
+    try:
+        for _ in range(repeats):
+            session.schedule(tests)
+            if not session.wait_idle(timeout):
+                raise TimeoutError(f"tests still running after {timeout} s")
+    finally:
+        session.close()
+    return recorder.attempts()
+
+
+def _open(open_session: Any, options: Any, sink: Recorder) -> Any:
+    """Call open_session whether it takes the sink by position or by name."""
+    params = inspect.signature(open_session).parameters
+    if "sink" in params:
+        return open_session(options, sink=sink)
+    return open_session(options, sink)
