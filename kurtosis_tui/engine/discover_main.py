@@ -1,6 +1,6 @@
 """Discovery's child process: import a suite, print its tests as one JSON document.
 
-Run as ``python -m kurtosis_tui.engine.discover_main SUITE_DIR``. It lives in a
+Run by ``discovery`` as ``main([SUITE_DIR])`` in a child Python. It lives in a
 process of its own so that every discovery (watch mode rediscovers on each
 save) sees the code as it is on disk now, and so that whatever the user's code
 does at import time (prints, exits, patches modules) cannot disturb the host.
@@ -148,6 +148,7 @@ def discover(suite: Path) -> list[dict[str, Any]]:
 
 
 def main(argv: list[str]) -> int:
+    """Print the suite's tests (or its problem) as JSON, then exit the process."""
     if len(argv) != 1:
         print("usage: python -m kurtosis_tui.engine.discover_main SUITE_DIR", file=sys.stderr)
         return 2
@@ -162,10 +163,4 @@ def main(argv: list[str]) -> int:
         sys.stdout = real_stdout
     real_stdout.write("\n" + json.dumps(document) + "\n")
     real_stdout.flush()
-    return 0
-
-
-if __name__ == "__main__":
-    code = main(sys.argv[1:])
-    sys.stdout.flush()
-    os._exit(code)  # skip user atexit hooks and lingering non-daemon threads
+    os._exit(0)  # skip user atexit hooks and lingering non-daemon threads

@@ -21,6 +21,13 @@ from kurtosis_tui.events import TestInfo
 #: Seconds a suite may take to import before we call it hung.
 IMPORT_TIMEOUT = 60.0
 
+# Not `python -m`: that puts the working directory first on sys.path, where a
+# suite's json.py would shadow the json module discovery itself needs.
+_CHILD = (
+    "import sys; del sys.path[0]; "
+    "from kurtosis_tui.engine.discover_main import main; sys.exit(main(sys.argv[1:]))"
+)
+
 
 def check_suite_dir(suite_dir: Path) -> Path:
     """The suite directory, resolved; UsageError when it is not a directory."""
@@ -57,12 +64,11 @@ def _run_child(suite: Path) -> list[TestInfo]:
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     try:
         proc = subprocess.run(
-            [sys.executable, "-m", "kurtosis_tui.engine.discover_main", str(suite)],
+            [sys.executable, "-c", _CHILD, str(suite)],
             capture_output=True,
             text=True,
             timeout=IMPORT_TIMEOUT,
             env=env,
-            cwd=str(suite),
             stdin=subprocess.DEVNULL,
         )
     except subprocess.TimeoutExpired as exc:
