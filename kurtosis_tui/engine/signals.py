@@ -1,0 +1,168 @@
+"""Ctrl-C and SIGTERM: stop gracefully once, quit at once the second time.
+
+The first SIGINT or SIGTERM starts a graceful stop: by default it raises
+``KeyboardInterrupt`` in the main thread (the plain run catches it, closes the
+session so running tests end CANCELLED and everything is torn down, prints the
+summary, exits 130); a view with its own loop (the TUI) passes ``on_first``
+instead, a quick, non-blocking callable that asks its loop to close the session.
+
+A watchdog then makes sure the tool is gone within ``GRACE`` + ``BUDGET``
+seconds (under 10 s) whatever hangs. A second signal, or the watchdog, quits at
+once: it removes the run's objects for at most ``BUDGET`` seconds, then calls
+``os._exit``. Whatever is still left, the reaper removes when the process is
+gone (its pipe closes), so a hard exit never leaks.
+
+    with InterruptGuard() as guard:
+        session = open_session(...)
+        guard.attach(session.run_id, backend)
+        ...
+
+Handlers can only be installed from the main thread; elsewhere the guard is
+inert (Python delivers signals to the main thread only).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+from collections.abc import Callable
+from types import FrameType, TracebackType
+from typing import Any
+
+from kurtosis_tui.backend import Backend
+
+#: Seconds the graceful stop may take before the watchdog quits hard.
+GRACE = 7.0
+#: Seconds a hard quit spends removing the run's objects before it exits.
+BUDGET = 2.5
+#: Exit codes of a hard quit, by signal (the shell's 128 + signal number).
+EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class InterruptGuard:
+    """SIGINT/SIGTERM handlers for one run: graceful first, hard second."""
+
+    def __init__(
+        self,
+        on_first: Callable[[], None] | None = None,
+        *,
+        grace: float = GRACE,
+        budget: float = BUDGET,
+    ) -> None:
+        self._on_first = on_first
+        self._grace = grace
+        self._budget = budget
+        self._run_id: str | None = None
+        self._backend: Backend | None = None
+        self._count = 0
+        self._previous: dict[int, Any] = {}
+        self._quitting = threading.Lock()
+
+    # ------------------------------------------------------------ set-up
+
+    def attach(self, run_id: str, backend: Backend) -> None:
+        """The run whose objects a hard quit removes (known once the session is open)."""
+        self._run_id, self._backend = run_id, backend
+
+    @property
+    def interrupted(self) -> bool:
+        """Whether a stop was asked for."""
+        return self._count > 0
+
+    def install(self) -> InterruptGuard:
+        if threading.current_thread() is not threading.main_thread():
+            return self
+        for sig in _SIGNALS:
+            self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def restore(self) -> None:
+        """Put the previous handlers back, unless a stop is under way.
+
+        Once interrupted, the process is on its way out: our handlers stay, so a
+        second Ctrl-C during shutdown still quits at once without a traceback.
+        """
+        if self.interrupted or not self._previous:
+            return
+        for sig, previous in self._previous.items():
+            signal.signal(sig, previous)
+        self._previous.clear()
+
+    def __enter__(self) -> InterruptGuard:
+        return self.install()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.restore()
+
+    # ---------------------------------------------------------- handling
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self._count += 1
+        if self._count > 1:
+            self.quit_now(signum)
+            return
+        watchdog = threading.Thread(
+            target=self._watchdog, args=(signum,), name="kt-interrupt-watchdog", daemon=True
+        )
+        watchdog.start()
+        _say(
+            "stopping: cancelling the tests and removing what they created "
+            "(press Ctrl-C again to quit at once)"
+        )
+        if self._on_first is None:
+            raise KeyboardInterrupt
+        self._on_first()
+
+    def _watchdog(self, signum: int) -> None:
+        # Nothing sets this event: the process exiting is what ends the wait.
+        threading.Event().wait(self._grace)
+        _say(f"still stopping after {self._grace:.0f} s: quitting now")
+        self.quit_now(signum)
+
+    def quit_now(self, signum: int = signal.SIGINT) -> None:
+        """Remove what can be removed within the budget, then exit the process."""
+        if not self._quitting.acquire(blocking=False):
+            return  # the other path (signal or watchdog) is quitting already
+        if self._count > 1:
+            _say("quitting now; removing what this run created")
+        if self._run_id is not None and self._backend is not None:
+            remover = threading.Thread(
+                target=_remove_quietly, args=(self._backend, self._run_id), daemon=True
+            )
+            remover.start()
+            remover.join(self._budget)
+        os._exit(EXIT_CODES.get(signal.Signals(signum), 130))
+
+
+def install_interrupt_handlers(
+    on_first: Callable[[], None] | None = None,
+    run_id: str | None = None,
+    backend: Backend | None = None,
+) -> InterruptGuard:
+    """Install an ``InterruptGuard`` now; call ``.restore()`` when the run is over."""
+    guard = InterruptGuard(on_first).install()
+    if run_id is not None and backend is not None:
+        guard.attach(run_id, backend)
+    return guard
+
+
+def _remove_quietly(backend: Backend, run_id: str) -> None:
+    from kurtosis_tui.engine.cleanup import remove_run
+
+    with contextlib.suppress(Exception):  # best effort: the reaper removes the rest
+        remove_run(backend, run_id)
+
+
+def _say(message: str) -> None:
+    """A line on stderr, written raw: a signal handler must not re-enter a buffered stream."""
+    with contextlib.suppress(OSError):
+        os.write(2, f"\nkurtosis-tui: {message}\n".encode())
