@@ -1,0 +1,88 @@
+"""The controller's settings, read from the environment the initializer gives it."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kurtosis_tui import protocol
+
+
+class ConfigError(Exception):
+    """The environment is missing or garbles a setting; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class ControllerConfig:
+    run_id: str
+    test_name: str
+    test_file: str  # relative to suite_dir
+    attempt: int = 1
+    network: str | None = None
+    subnet: str = ""
+    gateway: str = ""
+    volume: str | None = None
+    setup_timeout: float | None = None  # None: the test class's own
+    run_timeout: float | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    owner: str = ""
+    keep_services: bool = False
+    suite_dir: Path = Path(protocol.SUITE_MOUNT)
+    volume_root: Path = Path(protocol.VOLUME_MOUNT)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ControllerConfig:
+        env = os.environ if env is None else env
+        return cls(
+            run_id=_required(env, protocol.ENV_RUN_ID),
+            test_name=_required(env, protocol.ENV_TEST_NAME),
+            test_file=_required(env, protocol.ENV_TEST_FILE),
+            attempt=int(_number(env, protocol.ENV_ATTEMPT) or 1),
+            network=env.get(protocol.ENV_NETWORK) or None,
+            subnet=env.get(protocol.ENV_SUBNET, ""),
+            gateway=env.get(protocol.ENV_GATEWAY, ""),
+            volume=env.get(protocol.ENV_VOLUME) or None,
+            setup_timeout=_number(env, protocol.ENV_SETUP_TIMEOUT),
+            run_timeout=_number(env, protocol.ENV_RUN_TIMEOUT),
+            params=_params(env),
+            owner=env.get(protocol.ENV_OWNER, ""),
+            keep_services=env.get(protocol.ENV_KEEP_SERVICES, "") in ("1", "true", "yes"),
+        )
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "")
+    if not value:
+        raise ConfigError(f"environment variable {name} is not set")
+    return value
+
+
+def _number(env: Mapping[str, str], name: str) -> float | None:
+    text = env.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"environment variable {name}={text!r} is not a number") from None
+    if value <= 0:
+        raise ConfigError(f"environment variable {name}={text!r} must be positive")
+    return value
+
+
+def _params(env: Mapping[str, str]) -> dict[str, str]:
+    text = env.get(protocol.ENV_PARAMS, "").strip()
+    if not text:
+        return {}
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ConfigError(
+            f"environment variable {protocol.ENV_PARAMS} is not JSON: {exc}"
+        ) from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"environment variable {protocol.ENV_PARAMS} must be a JSON object")
+    return {str(k): str(v) for k, v in data.items()}

@@ -1,0 +1,69 @@
+"""The test controller process: configuration, logging, signals, exit code.
+
+Everything that touches Docker is imported here, lazily, so that the suite API
+(imported on the host by discovery) never pulls in the Docker SDK.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import traceback
+from pathlib import Path
+from types import FrameType
+from typing import NoReturn
+
+from kurtosis_tui import events, protocol
+from kurtosis_tui.events import Outcome
+
+
+def main() -> NoReturn:
+    """Run the test named by the environment and exit with its outcome's code."""
+    stdout = sys.stdout
+    log_path = Path(protocol.CONTROLLER_LOG)
+    from kurtosis_tui.controller.log import ControllerLog, PrintCapture
+
+    log = ControllerLog(stdout, log_path if log_path.parent.is_dir() else None)
+    if log.problem:
+        log.line(f"warning: {log.problem}")
+    capture = PrintCapture(log)
+    sys.stdout = sys.stderr = capture
+    code = Outcome.ERRORED.exit_code
+    try:
+        code = _run(log)
+    except BaseException as exc:  # the last resort: report, never hang
+        log.line(f"controller error: {exc}\n{traceback.format_exc().rstrip()}")
+    finally:
+        capture.flush()
+        log.close()
+        os._exit(code)
+
+
+def _run(log: object) -> int:
+    from kurtosis_tui.controller.config import ConfigError, ControllerConfig
+    from kurtosis_tui.controller.log import ControllerLog
+    from kurtosis_tui.controller.runner import Controller
+
+    assert isinstance(log, ControllerLog)
+    try:
+        config = ControllerConfig.from_env()
+    except ConfigError as exc:
+        log.line(f"controller error: {exc}")
+        test = os.environ.get(protocol.ENV_TEST_NAME, "")
+        log.event(
+            events.OutcomeReported(test=test, outcome=Outcome.ERRORED.value, message=str(exc))
+        )
+        return Outcome.ERRORED.exit_code
+
+    from kurtosis_tui.backend.docker_backend import DockerBackend
+
+    controller = Controller(config, DockerBackend(), log)
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        controller.cancel()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    verdict = controller.execute()
+    return verdict.outcome.exit_code

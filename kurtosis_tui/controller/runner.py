@@ -1,0 +1,341 @@
+"""The test controller's phases: setup, availability, run, teardown, verdict.
+
+The test's own code (``setup``, ``run``, ready checks) runs in worker threads;
+the main thread only waits, with a deadline, for them, for a service to die
+while awaited, or for SIGTERM. Whatever user code does, the main thread
+reaches teardown on time, and the process then ends with ``os._exit`` (in
+``__main__``) so a stuck user thread cannot hold it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from functools import partial
+
+from kurtosis_tui import events, protocol
+from kurtosis_tui.api.errors import ServiceError, ServiceExitedError, ServiceNotReadyError
+from kurtosis_tui.api.network import Network, Service
+from kurtosis_tui.api.runtime import Runtime
+from kurtosis_tui.api.test import Test
+from kurtosis_tui.backend.base import Backend
+from kurtosis_tui.controller.config import ControllerConfig
+from kurtosis_tui.controller.loader import load_test_class
+from kurtosis_tui.controller.log import ControllerLog
+from kurtosis_tui.controller.monitor import ServiceMonitor
+from kurtosis_tui.controller.verdict import Verdict, describe_failure, format_traceback
+from kurtosis_tui.events import Outcome, Phase
+
+#: Lines of each service's log copied into the controller log when a test did not pass.
+LOG_TAIL = 50
+#: Seconds teardown waits for the containers' removal before giving up on them.
+REMOVE_TIMEOUT = 30.0
+
+
+class _Worker:
+    """User code in a daemon thread; ``done`` is set when it returns or raises."""
+
+    def __init__(self, name: str, fn: Callable[[], None], wake: threading.Event) -> None:
+        self.error: BaseException | None = None
+        self.done = threading.Event()
+        self._fn = fn
+        self._wake = wake
+        self.thread = threading.Thread(target=self._run, name=f"kt-{name}", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._fn()
+        except BaseException as exc:
+            self.error = exc
+        finally:
+            self.done.set()
+            self._wake.set()
+
+
+class Controller:
+    """Runs one test attempt from its configuration, through a backend."""
+
+    def __init__(self, config: ControllerConfig, backend: Backend, log: ControllerLog) -> None:
+        self.config = config
+        self.backend = backend
+        self.log = log
+        self.runtime = Runtime(
+            backend=backend,
+            run_id=config.run_id,
+            test=config.test_name,
+            attempt=config.attempt,
+            network=config.network,
+            volume=config.volume,
+            owner=config.owner,
+            subnet=config.subnet,
+            gateway=config.gateway,
+            volume_root=config.volume_root,
+            emit=log.event,
+            log=log.line,
+            on_unexpected_exit=self._on_unexpected_exit,
+        )
+        self.network = Network(self.runtime)
+        self.monitor = ServiceMonitor(backend, self.runtime, self.network)
+        self.phase = Phase.CONTROLLER
+        self._wake = threading.Event()
+        self._cancelled = False
+        self._fatal: Verdict | None = None
+        self._crashes: list[tuple[str, int]] = []  # unexpected exits during run
+
+    # ------------------------------------------------------------ entry points
+
+    def cancel(self) -> None:
+        """SIGTERM: stop what runs and tear down (safe to call from a signal handler)."""
+        if self.phase is Phase.TEARDOWN or self._cancelled:
+            return
+        self._cancelled = True
+        # set the event from another thread: a signal handler must not take its lock
+        threading.Thread(target=self._wake.set, daemon=True).start()
+
+    def execute(self) -> Verdict:
+        """The whole attempt; returns the verdict after teardown and its event."""
+        verdict = Verdict(Outcome.ERRORED, "the controller stopped before deciding")
+        try:
+            verdict = self._phases()
+        except Exception as exc:
+            self.log.line(f"controller error: {exc}\n{traceback.format_exc().rstrip()}")
+            verdict = Verdict(Outcome.ERRORED, f"controller error: {exc}")
+        finally:
+            try:
+                self._teardown(verdict)
+            except Exception as exc:
+                self.log.line(f"teardown error: {exc}\n{traceback.format_exc().rstrip()}")
+            self.log.line(f"outcome: {verdict.outcome.value}" + _colon(verdict.message))
+            self.runtime.event(
+                events.OutcomeReported, outcome=verdict.outcome.value, message=verdict.message
+            )
+        return verdict
+
+    # ------------------------------------------------------------ phases
+
+    def _phases(self) -> Verdict:
+        cfg = self.config
+        self.log.line(f"test {cfg.test_name} (attempt {cfg.attempt}) from {cfg.test_file}")
+        self.log.line(f"network {cfg.network} ({cfg.subnet}), volume {cfg.volume}")
+        cls = load_test_class(cfg.suite_dir, cfg.test_file, cfg.test_name)
+        test = _instantiate(cls, cfg.params)
+        if cfg.params:
+            self.log.line("params: " + ", ".join(f"{k}={v}" for k, v in cfg.params.items()))
+        self.monitor.start()
+        verdict = self._setup(test, cfg.setup_timeout or float(cls.setup_timeout))
+        if verdict is None:
+            verdict = self._run(test, cfg.run_timeout or float(cls.run_timeout))
+        return verdict
+
+    def _setup(self, test: Test, timeout: float) -> Verdict | None:
+        self._enter(Phase.SETUP, f"setup (timeout {timeout:g} s)")
+        deadline = self.runtime.deadline = time.monotonic() + timeout
+        worker = _Worker("setup", lambda: test.setup(self.network), self._wake)
+        stop = self._wait_for(worker.done.is_set, deadline)
+        if stop is not None:
+            return self._stopped(stop, f"setup() did not finish within {timeout:g} s")
+        if worker.error is not None:
+            return self._failed("setup", worker.error, Outcome.ERRORED)
+        pending = [s for s in self.network.services if not s.is_ready]
+        if not pending:
+            return self._fatal
+        self.log.line("awaiting " + ", ".join(repr(s.id) for s in pending))
+        waits = [_Worker(f"ready-{s.id}", partial(self._await, s), self._wake) for s in pending]
+        stop = self._wait_for(lambda: all(w.done.is_set() for w in waits), deadline)
+        if stop is not None:
+            return self._stopped(stop, self._not_ready_message(pending, timeout))
+        return self._fatal
+
+    def _await(self, service: Service) -> None:
+        try:
+            service.wait_ready()
+        except ServiceExitedError as exc:
+            self._set_fatal(Verdict(Outcome.ERRORED, str(exc)))
+        except ServiceNotReadyError as exc:
+            self._set_fatal(Verdict(Outcome.TIMED_OUT, str(exc)))
+        except ServiceError as exc:
+            self._set_fatal(Verdict(Outcome.ERRORED, str(exc)))
+
+    def _run(self, test: Test, timeout: float) -> Verdict:
+        self._enter(Phase.RUN, f"run (timeout {timeout:g} s)")
+        deadline = self.runtime.deadline = time.monotonic() + timeout
+        worker = _Worker("run", lambda: test.run(self.network), self._wake)
+        stop = self._wait_for(worker.done.is_set, deadline, fatal=False)
+        if stop is not None:
+            return self._stopped(stop, f"run() did not finish within {timeout:g} s")
+        if worker.error is not None:
+            return self._failed("run", worker.error, Outcome.FAILED)
+        crashed = [c for c in self._crashes if c[1] != 0]
+        if crashed:
+            service, code = crashed[0]
+            return Verdict(
+                Outcome.FAILED, f"service {service!r} exited unexpectedly with code {code}"
+            )
+        self.log.line("run() passed")
+        return Verdict(Outcome.PASSED)
+
+    def _teardown(self, verdict: Verdict) -> None:
+        self._enter(Phase.TEARDOWN, "teardown")
+        services = self.network.begin_teardown()
+        passed = verdict.outcome is Outcome.PASSED
+        if not passed:
+            for service in services:
+                self._copy_tail(service)
+        if self.config.keep_services and not passed:
+            names = ", ".join(s.container for s in services) or "none"
+            self.log.line(f"keeping the services for inspection: {names}")
+        else:
+            self._remove_all(services)
+        self.monitor.close()
+
+    # ------------------------------------------------------------ helpers
+
+    def _enter(self, phase: Phase, what: str) -> None:
+        self.phase = phase
+        self.log.line(f"--- {what}")
+        self.runtime.event(events.PhaseChanged, phase=phase)
+
+    def _wait_for(
+        self, done: Callable[[], bool], deadline: float, fatal: bool = True
+    ) -> str | None:
+        """Wait until ``done()``; otherwise why we stopped: "cancelled", "fatal" or "timeout"."""
+        while True:
+            self._wake.clear()
+            if self._cancelled:
+                return "cancelled"
+            if fatal and self._fatal is not None:
+                return "fatal"
+            if done():
+                return None
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return "timeout"
+            self._wake.wait(min(remaining, 1.0))
+
+    def _stopped(self, why: str, timeout_message: str) -> Verdict:
+        if why == "cancelled":
+            self.log.line("cancelled (SIGTERM)")
+            return Verdict(Outcome.CANCELLED, "cancelled")
+        if why == "fatal" and self._fatal is not None:
+            self.log.line(self._fatal.message)
+            return self._fatal
+        for service in self.network.services:
+            if service.ready is not None and not service.is_ready:
+                service.report_timed_out()
+        self.log.line(f"timed out: {timeout_message}")
+        return Verdict(Outcome.TIMED_OUT, timeout_message)
+
+    def _failed(self, phase: str, error: BaseException, outcome: Outcome) -> Verdict:
+        if self._fatal is not None:  # a service died, and the user code saw it fail
+            return self._fatal
+        if isinstance(error, ServiceNotReadyError):
+            outcome = Outcome.TIMED_OUT
+        message = describe_failure(error)
+        detail = format_traceback(error)
+        self.log.line(
+            f"{phase}() {'failed' if outcome is Outcome.FAILED else 'raised'}: {message}\n{detail}"
+        )
+        return Verdict(outcome, message)
+
+    def _set_fatal(self, verdict: Verdict) -> None:
+        if self._fatal is None:
+            self._fatal = verdict
+        self._wake.set()
+
+    def _on_unexpected_exit(self, service: Service, code: int) -> None:
+        if self.phase is Phase.SETUP and code != 0:
+            self._set_fatal(
+                Verdict(
+                    Outcome.ERRORED, f"service {service.id!r} exited with code {code} during setup"
+                )
+            )
+        elif self.phase is Phase.RUN:
+            self._crashes.append((service.id, code))
+        self._wake.set()
+
+    def _not_ready_message(self, pending: list[Service], timeout: float) -> str:
+        parts = []
+        for s in pending:
+            if s.is_ready or s.ready is None:
+                continue
+            last = _colon(s.ready.last_error).lstrip(":").strip()
+            tail = f" (last attempt: {last})" if last else ""
+            parts.append(
+                f"service {s.id!r} not ready after {timeout:g} s: "
+                f"{s.ready.describe()} never held{tail}"
+            )
+        return "; ".join(parts) or f"setup did not finish within {timeout:g} s"
+
+    def _copy_tail(self, service: Service) -> None:
+        try:
+            state = self.backend.container_state(service._ref)
+            status = state.status + (
+                f", exit code {state.exit_code}" if state.exit_code is not None else ""
+            )
+            text = self.backend.logs(service._ref, tail=LOG_TAIL)
+        except Exception as exc:
+            self.log.line(f"--- service {service.id!r}: no logs ({exc})")
+            return
+        if not text.strip():
+            self.log.line(f"--- service {service.id!r} ({status}) wrote no output")
+            return
+        self.log.line(f"--- last {LOG_TAIL} log lines of service {service.id!r} ({status})")
+        for line in text.splitlines():
+            self.log.line(line, f"{service.id} | ")
+
+    def _remove_all(self, services: list[Service]) -> None:
+        """Force-remove every service at once: no grace period is waited out."""
+
+        def remove(service: Service) -> None:
+            service.removed = True
+            try:
+                self.backend.remove_container(service._ref)
+            except Exception as exc:
+                self.log.line(f"cannot remove service {service.id!r}: {exc}")
+                return
+            self.runtime.event(events.ServiceRemoved, service=service.id)
+
+        workers = [_Worker(f"rm-{s.id}", partial(remove, s), self._wake) for s in services]
+        deadline = time.monotonic() + REMOVE_TIMEOUT
+        for worker, service in zip(workers, services, strict=True):
+            if not worker.done.wait(max(0.0, deadline - time.monotonic())):
+                self.log.line(f"removing service {service.id!r} did not finish in time")
+        if services:
+            self.log.line(f"removed {len(services)} service(s)")
+        self._remove_stragglers()
+
+    def _remove_stragglers(self) -> None:
+        """Containers of ours that a stuck user thread started after teardown began."""
+        try:
+            found = self.backend.find_labelled(protocol.LABEL_RUN, self.config.run_id)
+        except Exception:
+            return
+        for obj in found:
+            labels = obj.labels
+            if (
+                obj.kind == "container"
+                and labels.get(protocol.LABEL_ROLE) == "service"
+                and labels.get(protocol.LABEL_TEST) == self.config.test_name
+                and labels.get(protocol.LABEL_ATTEMPT) == str(self.config.attempt)
+            ):
+                self.log.line(f"removing leftover container {obj.name}")
+                try:
+                    self.backend.remove_container(obj.id)
+                except Exception as exc:
+                    self.log.line(f"cannot remove {obj.name}: {exc}")
+
+
+def _instantiate(cls: type[Test], params: dict[str, str]) -> Test:
+    try:
+        return cls(params)
+    except TypeError:
+        test = cls()  # a subclass whose __init__ takes no params
+        test.params = dict(params)
+        return test
+
+
+def _colon(message: str) -> str:
+    return f": {message}" if message else ""

@@ -1,0 +1,49 @@
+"""How an attempt ended, and the one-line reason a user reads first."""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+from kurtosis_tui.events import Outcome
+
+
+@dataclass(frozen=True)
+class Verdict:
+    outcome: Outcome
+    message: str = ""
+
+
+def describe_failure(error: BaseException) -> str:
+    """One line: the exception's text, or for a bare ``assert`` the failing source line."""
+    text = str(error).strip()
+    if isinstance(error, AssertionError):
+        where = _user_frame(error)
+        if text:
+            return f"AssertionError: {text}" + (f" ({where[0]})" if where else "")
+        if where:
+            return f"AssertionError at {where[0]}: {where[1]}"
+        return "AssertionError"
+    name = type(error).__name__
+    return f"{name}: {text}" if text else name
+
+
+def _user_frame(error: BaseException) -> tuple[str, str] | None:
+    """``file:line`` and source of the innermost frame outside kurtosis_tui."""
+    frames = traceback.extract_tb(error.__traceback__)
+    for frame in reversed(frames):
+        if "kurtosis_tui" in Path(frame.filename).parts:
+            continue
+        line = (frame.line or "").strip()
+        return f"{Path(frame.filename).name}:{frame.lineno}", line
+    return None
+
+
+def format_traceback(error: BaseException) -> str:
+    """The traceback as the user wants it: their frames, not the controller's plumbing."""
+    tb = traceback.TracebackException.from_exception(error)
+    user = [f for f in tb.stack if "kurtosis_tui" not in Path(f.filename).parts]
+    if user:
+        tb.stack = traceback.StackSummary.from_list(user)
+    return "".join(tb.format()).rstrip()
