@@ -24,6 +24,8 @@ Progress = Callable[[str], None]
 
 #: Seconds a build or an import may take (a base image import moves ~200 MB).
 BUILD_TIMEOUT = 900
+#: Build output lines that tell a user nothing (layer ids, intermediate containers).
+_NOISE = ("--->", "Removing intermediate container")
 _ERRORS = (docker.errors.DockerException, requests.exceptions.RequestException)
 
 
@@ -113,7 +115,7 @@ def build(
                 raise UsageError(f"building {ref} failed: {str(detail).strip()}")
             text = str(chunk.get("stream") or chunk.get("status") or "").rstrip()
             for line in text.splitlines():
-                if line.strip():
+                if line.strip() and not line.lstrip().startswith(_NOISE):
                     progress(line)
     except _ERRORS as exc:
         raise UsageError(f"building {ref} failed: {exc}") from exc

@@ -133,6 +133,11 @@ def _controller_facts(base_ref: str, base_id: str) -> dict[str, str]:
     return {"base": base_ref, "base-id": base_id, "wheels": ",".join(pinned_deps())}
 
 
+def controller_digest(base_ref: str, base_id: str, package: list[tuple[str, bytes]]) -> str:
+    """The content hash a controller image built today FROM this base would carry."""
+    return inputs_digest(_controller_inputs(package), _controller_facts(base_ref, base_id))
+
+
 def controller_status(cli: docker.DockerClient) -> tuple[ImageStatus, dict[str, Any] | None]:
     """Whether the controller image matches the package on this host (no building)."""
     doc = dockerio.inspect(cli, CONTROLLER_IMAGE)
@@ -143,8 +148,8 @@ def controller_status(cli: docker.DockerClient) -> tuple[ImageStatus, dict[str, 
     wanted = os.environ.get(ENV_BASE)
     if wanted and wanted != base_ref:
         return ImageStatus(CONTROLLER_IMAGE, "stale", f"{ENV_BASE} is now {wanted}"), doc
-    facts = _controller_facts(base_ref, _base_id(cli, labels))
-    state = decide(labels, inputs_digest(_controller_inputs(read_package()), facts))
+    digest = controller_digest(base_ref, _base_id(cli, labels), read_package())
+    state = decide(labels, digest)
     detail = {"ok": f"up to date (FROM {base_ref})", "stale": "the package's sources changed"}
     return ImageStatus(CONTROLLER_IMAGE, state, detail.get(state, "")), doc
 
@@ -182,8 +187,7 @@ def _ensure_controller(
         progress(f"{CONTROLLER_IMAGE}: {status.detail}; building")
         base_ref, base_id = _controller_base(cli, progress, install)
         package = read_package()
-        inputs = _controller_inputs(package)
-        files = {"Dockerfile": dict(inputs)["controller_image/Dockerfile"]}
+        files = {"Dockerfile": _read(package_root() / "controller_image" / "Dockerfile")}
         for wheel in dependency_wheels():
             files[f"wheels/{wheel.name}"] = wheel.read_bytes()
         with tempfile.TemporaryDirectory(prefix="kt-wheel-") as tmp:
@@ -191,7 +195,7 @@ def _ensure_controller(
             files[f"package/{own.name}"] = own.read_bytes()
         labels = {
             LABEL_IMAGE: "controller",
-            LABEL_INPUTS: inputs_digest(inputs, _controller_facts(base_ref, base_id)),
+            LABEL_INPUTS: controller_digest(base_ref, base_id, package),
             LABEL_BASE: base_ref,
             LABEL_BASE_ID: base_id,
         }

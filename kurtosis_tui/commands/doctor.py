@@ -1,0 +1,130 @@
+"""``kurtosis-tui doctor``: is this machine ready to run tests, and if not, what to do.
+
+One line per check: status, what was checked, what was found, and for anything
+missing the command that fixes it. Exit 0 when a run would work, 1 otherwise.
+Builds nothing and changes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import grp
+import os
+import pwd
+import shutil
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from kurtosis_tui.engine.api import UsageError
+
+if TYPE_CHECKING:
+    import docker
+
+
+@dataclass(frozen=True)
+class Check:
+    state: str  # ok | missing | stale | fail | info
+    name: str
+    detail: str
+    blocking: bool = False  # a run cannot work while this is not ok
+
+
+def _socket_check() -> Check:
+    host = os.environ.get("DOCKER_HOST", "")
+    if host and not host.startswith("unix://"):
+        return Check("info", "socket", f"DOCKER_HOST={host} (not a local socket)")
+    path = host[len("unix://"):] if host else "/var/run/docker.sock"
+    try:
+        info = os.stat(path)
+    except OSError:
+        return Check("missing", "socket", f"{path} does not exist: start the engine "
+                     "(`make setup` does where it can)", blocking=True)
+    if not stat.S_ISSOCK(info.st_mode):
+        return Check("fail", "socket", f"{path} is not a socket", blocking=True)
+    owner = _name(pwd.getpwuid, info.st_uid)
+    group = _name(grp.getgrgid, info.st_gid)
+    if not os.access(path, os.R_OK | os.W_OK):
+        return Check("fail", "socket", f"{path} ({owner}:{group}) is not usable by you: "
+                     "`sudo usermod -aG docker $USER`, then log in again", blocking=True)
+    return Check("ok", "socket", f"{path} ({owner}:{group}, usable by you)")
+
+
+def _name(lookup: Callable[[int], Any], ident: int) -> str:
+    try:
+        return str(lookup(ident)[0])
+    except KeyError:
+        return str(ident)
+
+
+def _engine_check() -> tuple[Check, docker.DockerClient | None]:
+    from kurtosis_tui.setup import dockerio
+
+    try:
+        cli = dockerio.client(timeout=5)
+        version = cli.version()
+    except UsageError as exc:
+        return Check("fail", "engine", str(exc), blocking=True), None
+    except Exception as exc:  # any SDK or transport error: the engine does not answer
+        return Check("fail", "engine", f"no answer ({exc}); run `make setup`",
+                     blocking=True), None
+    detail = f"Docker {version.get('Version')} (API {version.get('ApiVersion')})"
+    return Check("ok", "engine", detail), cli
+
+
+def _image_checks(cli: docker.DockerClient) -> list[Check]:
+    from kurtosis_tui.protocol import CONTROLLER_IMAGE
+    from kurtosis_tui.setup.base import LOCAL_BASE
+    from kurtosis_tui.setup.dockerio import inspect
+    from kurtosis_tui.setup.images import image_statuses
+
+    checks = []
+    for status in image_statuses(cli):
+        is_controller = status.ref == CONTROLLER_IMAGE
+        fix = "`kurtosis-tui images`" if is_controller else "`kurtosis-tui images --examples`"
+        detail = f"{status.ref}: {status.detail}"
+        if status.state != "ok":
+            detail += f"; run {fix}" + (" (a run also builds it)" if is_controller else "")
+        checks.append(Check(status.state, "image", detail))
+    base = inspect(cli, LOCAL_BASE)
+    checks.append(Check("info", "image", f"{LOCAL_BASE}: {'present' if base else 'absent'} "
+                        "(made offline by mmdebstrap when no registry has the official images)"))
+    return checks
+
+
+def _tool_checks() -> list[Check]:
+    from kurtosis_tui.setup.base import static_busybox
+
+    mmdebstrap = shutil.which("mmdebstrap")
+    busybox = static_busybox()
+    return [
+        Check("ok" if mmdebstrap else "info", "mmdebstrap",
+              mmdebstrap or "not installed; needed only where no registry answers: "
+              "`sudo apt-get install mmdebstrap`"),
+        Check("ok" if busybox else "info", "busybox",
+              f"static {busybox}" if busybox else "no static busybox; needed for the busybox "
+              "example image without a registry: `sudo apt-get install busybox-static`"),
+    ]
+
+
+def run_checks() -> list[Check]:
+    checks = [_socket_check()]
+    engine, cli = _engine_check()
+    checks.append(engine)
+    if cli is not None:
+        checks += _image_checks(cli)
+    return checks + _tool_checks()
+
+
+def main(args: argparse.Namespace) -> int:
+    checks = run_checks()
+    for check in checks:
+        print(f"{check.state:<8} {check.name:<11} {check.detail}")
+    # The controller image is built by a run when missing or stale; a dead engine is fatal.
+    broken = [c for c in checks if c.blocking and c.state != "ok"]
+    if broken:
+        print("not ready: fix the lines above marked fail or missing, or run `make setup`.")
+        return 1
+    print("ready")
+    return 0
