@@ -98,11 +98,14 @@ def _watch_entry() -> Callable[..., int]:
 def _run_plain(options: RunOptions, tests: list[TestInfo], backend: Any,
                junit: Path | None, watch_plain: Callable[..., int] | None) -> int:
     from kurtosis_tui.engine.session import open_session
+    from kurtosis_tui.engine.signals import install_interrupt_handlers
     from kurtosis_tui.views.plain import PlainPrinter
 
     printer = PlainPrinter()
     session = open_session(options, printer, backend, watching=watch_plain is not None,
                            progress=printer.write)
+    # Ctrl-C/SIGTERM: graceful once (KeyboardInterrupt below), at once the second time.
+    guard = install_interrupt_handlers(run_id=session.run_id, backend=backend)
     try:
         session.schedule(tests)
         session.wait_idle()
@@ -123,3 +126,4 @@ def _run_plain(options: RunOptions, tests: list[TestInfo], backend: Any,
         raise
     finally:
         session.close()
+        guard.restore()
