@@ -131,3 +131,12 @@ def remove_superseded(cli: docker.DockerClient, old_id: str | None, new_id: str)
         return
     with contextlib.suppress(*_ERRORS):  # still tagged elsewhere, or in use: leave it
         cli.api.remove_image(old_id)
+
+
+def prune_untagged(cli: docker.DockerClient, label: str) -> None:
+    """Remove untagged images carrying ``label``: earlier builds that were in use when
+    they were replaced (each source edit makes one)."""
+    with contextlib.suppress(*_ERRORS):
+        for image_id in cli.api.images(quiet=True, filters={"dangling": True, "label": label}):
+            with contextlib.suppress(*_ERRORS):
+                cli.api.remove_image(image_id)

@@ -204,6 +204,7 @@ def _ensure_controller(
             progress=progress, buildargs={"BASE_IMAGE": base_ref},
         )
         dockerio.remove_superseded(cli, _id_of(old), new_id)
+        dockerio.prune_untagged(cli, f"{LABEL_IMAGE}=controller")
     progress(f"{CONTROLLER_IMAGE}: built (FROM {base_ref})")
     return CONTROLLER_IMAGE
 

@@ -113,8 +113,18 @@ def package_files() -> Iterator[tuple[str, Path]]:
     root = package_root()
     for path in sorted((root / PACKAGE).rglob("*")):
         rel = path.relative_to(root)
-        if path.is_file() and "__pycache__" not in rel.parts and path.suffix != ".pyc":
+        if _shipped(rel) and path.is_file():
             yield rel.as_posix(), path
+
+
+def _shipped(rel: Path) -> bool:
+    """Not caches, hidden files or editor leftovers (they would force needless rebuilds)."""
+    name = rel.name
+    return not (
+        "__pycache__" in rel.parts
+        or any(part.startswith(".") for part in rel.parts)
+        or name.endswith(("~", ".pyc", ".swp", ".orig", ".rej"))
+    )
 
 
 def _record_line(name: str, data: bytes) -> str:
