@@ -19,7 +19,11 @@ class ImageNotFound(BackendError):
     """The image is neither present nor pullable."""
 
     def __init__(self, image: str) -> None:
-        super().__init__(f"image {image!r} is not present and cannot be pulled")
+        hint = (
+            f"build it with `docker build -t {image} DIR` "
+            "(`kurtosis-tui images --examples` builds the examples' images)"
+        )
+        super().__init__(f"image {image!r} is not present and cannot be pulled: {hint}")
         self.image = image
 
 

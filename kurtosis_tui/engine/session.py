@@ -257,6 +257,8 @@ def open_session(
     run_id = secrets.token_hex(3)
     with contextlib.suppress(BackendError):
         sweep_dead_runs(backend, exclude=run_id)
+    probe = SubnetPool(backend)  # no free subnet at all is an environment error (exit 2)
+    probe.release(probe.acquire())
     reaper = start_reaper(run_id)
     return LocalSession(
         options,
