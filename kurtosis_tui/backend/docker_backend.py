@@ -40,7 +40,7 @@ from kurtosis_tui.backend.types import (
 #: Seconds an ordinary API call may take before we call the engine unresponsive.
 API_TIMEOUT = 120
 #: Seconds to wait for the engine's first answer.
-PING_TIMEOUT = 4
+PING_TIMEOUT = 3
 
 
 def engine_hint() -> str:
