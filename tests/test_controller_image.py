@@ -71,6 +71,7 @@ def test_the_entrypoint_is_the_controller_and_names_what_is_missing(
 
 
 def test_a_second_ensure_does_not_rebuild(images: Images) -> None:
+    ensure_controller_image()  # sources may have changed since the session began
     cli = docker.from_env()
     try:
         before = cli.images.get(images.controller)
