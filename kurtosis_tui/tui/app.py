@@ -1,0 +1,395 @@
+"""The Textual app: folds engine events into a ``RunModel`` and shows it.
+
+Engine threads reach the app only through ``EventBridge`` (messages for
+events, a capped inbox for log lines). Anything that may block — opening the
+session, scheduling, cancelling, tearing down, writing files — runs in a named
+thread worker, never in a handler, so the UI stays responsive.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+from textual import on
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input
+from textual.worker import Worker, WorkerState
+
+from kurtosis_tui.engine.api import EventSink, Session, UsageError
+from kurtosis_tui.events import TestInfo
+from kurtosis_tui.tui.bridge import EventBridge
+from kurtosis_tui.tui.components.log_panel import TIMELINE, LogPanel
+from kurtosis_tui.tui.components.log_view import LogView
+from kurtosis_tui.tui.components.services_table import ServicesTable
+from kurtosis_tui.tui.components.status_bar import StatusBar
+from kurtosis_tui.tui.components.test_detail import TestDetail
+from kurtosis_tui.tui.components.tests_table import TestsTable
+from kurtosis_tui.tui.messages import EngineEvent, SessionReady, TornDown
+from kurtosis_tui.tui.model import CONTROLLER, RunModel
+
+SessionFactory = Callable[[EventSink], Session]
+
+FLUSH_SECONDS = 0.05  # log lines reach the screen in batches, like k9s
+TICK_SECONDS = 0.25  # live elapsed times
+
+
+class EscInput(Input):
+    """An input that reports ``escape`` (to clear a filter or a search)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Clear", show=False)]
+
+    def action_cancel(self) -> None:
+        self.value = ""
+        self.post_message(self.Submitted(self, "", None))
+
+
+class KurtosisApp(App[int]):
+    """``kurtosis-tui run`` on a terminal."""
+
+    TITLE = "kurtosis-tui"
+    CSS = """
+    #body { height: 1fr; }
+    #tests-panel {
+        width: 40%; min-width: 30; max-width: 56;
+        border: round $panel-lighten-2;
+    }
+    #tests-panel:focus-within { border: round $accent; }
+    #filter { display: none; height: 1; border: none; padding: 0 1; }
+    #right { width: 1fr; }
+    #detail { border: round $panel-lighten-2; }
+    #services { border: round $panel-lighten-2; }
+    DataTable { scrollbar-size-horizontal: 0; }
+    #services:focus { border: round $accent; }
+    """
+    BINDINGS = [
+        # Shown in the footer, most used first (at 80 columns the tail is cut).
+        Binding("r", "rerun_selected", "Rerun"),
+        Binding("f", "rerun_failed", "Rerun failed"),
+        Binding("c", "cancel_selected", "Cancel"),
+        Binding("t", "toggle_timeline", "Timeline"),
+        Binding("slash", "filter", "Filter"),
+        Binding("w", "toggle_watch", "Watch"),
+        Binding("q", "quit", "Quit"),
+        Binding("F", "toggle_follow", "Follow"),
+        Binding("z", "toggle_wrap", "Wrap"),
+        Binding("s", "save_log", "Save log"),
+        Binding("R", "rerun_all", "Rerun all"),
+        Binding("S", "save_screenshot", "Screenshot"),
+        Binding("left_square_bracket", "cycle_source(-1)", "Prev log", show=False),
+        Binding("right_square_bracket", "cycle_source(1)", "Next log", show=False),
+        Binding("1", "focus_panel('tests')", "Tests", show=False),
+        Binding("2", "focus_panel('services')", "Services", show=False),
+        Binding("3", "focus_panel('log')", "Log", show=False),
+    ]
+
+    def __init__(
+        self,
+        *,
+        tests: Sequence[TestInfo],
+        session_factory: SessionFactory,
+        bridge: EventBridge | None = None,
+        watch: bool = False,
+        clock: Callable[[], float] = time.time,
+        save_dir: Path | None = None,
+        blink: bool = True,
+    ) -> None:
+        super().__init__()
+        self.model = RunModel(tests)
+        self.tests = list(tests)
+        self.bridge = bridge or EventBridge()
+        self.session: Session | None = None
+        self.session_error = ""
+        self.watching = watch
+        self.closing = False
+        self.clock = clock
+        self.save_dir = save_dir or Path.cwd()
+        self.blink = blink
+        self.selected: str | None = self.tests[0].name if self.tests else None
+        self.source = CONTROLLER
+        self._factory = session_factory
+        self._shown_log: tuple[str, int, str] | None = None
+        self._filter = ""
+
+    # ------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        with Horizontal(id="body"):
+            with Vertical(id="tests-panel"):
+                yield EscInput(placeholder="filter tests", id="filter")
+                yield TestsTable(id="tests")
+            with Vertical(id="right"):
+                yield TestDetail(id="detail")
+                yield ServicesTable(id="services")
+                yield LogPanel(self.clock, id="logs")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#tests-panel").border_title = "tests"
+        self.query_one("#services").border_title = "services"
+        for box in self.query(Input):
+            box.cursor_blink = self.blink
+        self.query_one(TestsTable).focus()
+        self.bridge.attach(lambda event: self.post_message(EngineEvent(event)))
+        self.set_interval(FLUSH_SECONDS, self.flush_logs, name="flush-logs")
+        self.set_interval(TICK_SECONDS, self._tick, name="tick")
+        self.refresh_views()
+        self.run_worker(self._open_session, thread=True, group="session", exit_on_error=False)
+
+    # ------------------------------------------------------------ engine side
+
+    def _open_session(self) -> None:
+        session = self._factory(self.bridge)
+        self.session = session
+        session.schedule(self.tests)
+        self.post_message(SessionReady())
+
+    def _session_call(self, what: str, call: Callable[[Session], None]) -> None:
+        """Run a session call off the UI thread (it may wait on Docker)."""
+        session = self.session
+        if session is None or self.closing:
+            self.notify("the session is not open yet", severity="warning")
+            return
+        self.run_worker(lambda: call(session), thread=True, group="commands",
+                        name=what, exit_on_error=False)
+
+    def on_engine_event(self, message: EngineEvent) -> None:
+        self.model.apply(message.event)
+        self.refresh_views()
+
+    def flush_logs(self) -> None:
+        """Move log lines from the bridge into the model; repaint the visible log once."""
+        touched = set()
+        for (test, attempt, source), lines, skipped in self.bridge.drain_logs():
+            self.model.add_log_lines(test, attempt, source, lines, skipped)
+            touched.add((test, attempt, source))
+        if self._shown_log in touched:
+            panel = self.query_one(LogPanel)
+            panel.log_view.sync()
+        if touched:
+            self._refresh_sources()
+
+    def _tick(self) -> None:
+        if self.model.busy() or self.closing:
+            self.refresh_views(live_only=True)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if event.state is not WorkerState.ERROR:
+            return
+        error = worker.error
+        if worker.group == "session":
+            self.session_error = str(error) if isinstance(error, UsageError) else repr(error)
+            self.exit(2, return_code=2)
+        else:
+            self.notify(f"{worker.name or worker.group}: {error}", severity="error")
+
+    # ------------------------------------------------------------ views
+
+    def refresh_views(self, *, live_only: bool = False) -> None:
+        now = self.clock()
+        self.query_one(StatusBar).show(self.model, now, watching=self.watching,
+                                       closing=self.closing)
+        self.query_one(TestsTable).update_from(self.model, now, self._filter)
+        att = self.model.attempt(self.selected) if self.selected else None
+        self.query_one(ServicesTable).update_from(att, now)
+        panel = self.query_one(LogPanel)
+        if self.source == TIMELINE:
+            panel.timeline.show(att)
+        if live_only:
+            return
+        row = self.model.tests.get(self.selected) if self.selected else None
+        self.query_one(TestDetail).show(row)
+        self._refresh_sources()
+
+    def _refresh_sources(self) -> None:
+        att = self.model.attempt(self.selected) if self.selected else None
+        sources = att.sources() if att else [CONTROLLER]
+        if self.source not in sources and self.source != TIMELINE:
+            self.source = CONTROLLER
+        panel = self.query_one(LogPanel)
+        panel.show_sources(sources, self.source)
+        key = (self.selected, att.number, self.source) if att and self.selected else None
+        if key != self._shown_log:
+            self._shown_log = key
+            buffer = att.log(self.source) if att and self.source != TIMELINE else None
+            panel.log_view.show(buffer)
+        panel.timeline.show(att)
+
+    @on(DataTable.RowHighlighted, "#tests")
+    def _test_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        name = event.row_key.value if event.row_key is not None else None
+        if name and name != self.selected:
+            self.selected = name
+            self.refresh_views()
+
+    @on(DataTable.RowSelected, "#services")
+    def _service_selected(self, event: DataTable.RowSelected) -> None:
+        if event.row_key is not None and event.row_key.value:
+            self.action_show_source(event.row_key.value)
+
+    @on(LogView.StateChanged)
+    def _log_state(self) -> None:
+        self.query_one(LogPanel).caption()
+
+    @on(LogView.SearchRequested)
+    def _open_search(self) -> None:
+        self.query_one(LogPanel).open_search()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self._filter = event.value
+        self.refresh_views()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        if not event.value:
+            event.input.display = False
+        self.query_one(TestsTable).focus()
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        self.query_one(LogPanel).log_view.search_text = event.value
+
+    @on(Input.Submitted, "#search")
+    def _search_done(self, event: Input.Submitted) -> None:
+        panel = self.query_one(LogPanel)
+        panel.close_search(keep=bool(event.value))
+        if event.value:
+            panel.log_view.action_next_match()
+
+    # ------------------------------------------------------------ actions
+
+    def _names(self, names: Iterable[str]) -> list[TestInfo]:
+        wanted = set(names)
+        return [row.info for row in self.model.tests.values() if row.name in wanted]
+
+    def action_rerun_selected(self) -> None:
+        if self.selected:
+            infos = self._names([self.selected])
+            self._session_call("rerun", lambda s: s.schedule(infos))
+
+    def action_rerun_failed(self) -> None:
+        infos = self._names(self.model.failed_names())
+        if not infos:
+            self.notify("no failed tests to rerun")
+            return
+        self._session_call("rerun failed", lambda s: s.schedule(infos))
+
+    def action_rerun_all(self) -> None:
+        infos = [row.info for row in self.model.tests.values()]
+        self._session_call("rerun all", lambda s: s.schedule(infos))
+
+    def action_cancel_selected(self) -> None:
+        if self.selected:
+            name = self.selected
+            self._session_call("cancel", lambda s: s.cancel([name]))
+
+    def action_toggle_follow(self) -> None:
+        view = self.query_one(LogPanel).log_view
+        view.follow = not view.follow
+
+    def action_toggle_wrap(self) -> None:
+        view = self.query_one(LogPanel).log_view
+        view.wrap = not view.wrap
+
+    def action_toggle_timeline(self) -> None:
+        self.action_show_source(CONTROLLER if self.source == TIMELINE else TIMELINE)
+
+    def action_show_source(self, source: str) -> None:
+        self.source = source
+        self._refresh_sources()
+
+    def action_cycle_source(self, step: int) -> None:
+        att = self.model.attempt(self.selected) if self.selected else None
+        names = [*(att.sources() if att else [CONTROLLER]), TIMELINE]
+        index = names.index(self.source) if self.source in names else 0
+        self.action_show_source(names[(index + step) % len(names)])
+
+    def action_focus_panel(self, panel: str) -> None:
+        target = {"tests": "#tests", "services": "#services", "log": "#log"}[panel]
+        self.query_one(target).focus()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    def action_save_log(self) -> None:
+        buffer = self.query_one(LogPanel).log_view.buffer
+        if buffer is None or self.selected is None:
+            self.notify("no log to save", severity="warning")
+            return
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(self.clock()))
+        path = self.save_dir / f"kt-{self.selected}-{self.source}-{stamp}.log"
+        text = buffer.text()
+
+        def write() -> None:
+            path.write_text(text, encoding="utf-8")
+            self.call_from_thread(self.notify, f"saved {path}")
+
+        self.run_worker(write, thread=True, group="files", name="save log",
+                        exit_on_error=False)
+
+    def action_save_screenshot(self) -> None:
+        path = self.save_screenshot(path=str(self.save_dir))
+        self.notify(f"saved {path}")
+
+    def action_toggle_watch(self) -> None:
+        self.watching = not self.watching
+        self.refresh_views(live_only=True)
+
+    async def action_quit(self) -> None:
+        """Cancel what runs, tear it all down in a worker, then exit."""
+        if self.closing:
+            self.notify("still tearing down…")
+            return
+        self.closing = True
+        self.refresh_views(live_only=True)
+        session = self.session
+        if session is None:
+            self._exit_with_outcome()
+            return
+
+        def teardown() -> None:
+            session.close()
+            self.post_message(TornDown())
+
+        self.run_worker(teardown, thread=True, group="teardown", exit_on_error=False)
+
+    def on_torn_down(self, _: TornDown) -> None:
+        self.flush_logs()
+        self._exit_with_outcome()
+
+    def _exit_with_outcome(self) -> None:
+        code = self.model.exit_code()
+        self.exit(code, return_code=code)
+
+    def on_session_ready(self, _: SessionReady) -> None:
+        self.refresh_views()
+
+    # ------------------------------------------------------------ palette
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        for command in super().get_system_commands(screen):
+            if command.title not in ("Quit", "Screenshot"):
+                yield command
+        for key, action, title, help_text in (
+            ("r", self.action_rerun_selected, "Rerun selected test", "Run it again"),
+            ("f", self.action_rerun_failed, "Rerun failed tests", "Every test that did not pass"),
+            ("R", self.action_rerun_all, "Rerun all tests", "Every test of the suite"),
+            ("c", self.action_cancel_selected, "Cancel selected test", "Stop it; tear it down"),
+            ("F", self.action_toggle_follow, "Toggle follow", "Follow the log's end"),
+            ("z", self.action_toggle_wrap, "Toggle wrap", "Wrap long log lines"),
+            ("t", self.action_toggle_timeline, "Toggle timeline", "The selected test's phases"),
+            ("s", self.action_save_log, "Save log", "Write the shown log to a file"),
+            ("S", self.action_save_screenshot, "Save screenshot", "An SVG of the screen"),
+            ("w", self.action_toggle_watch, "Toggle watch", "Rerun tests whose files change"),
+            ("q", self.action_quit, "Quit", "Cancel running tests, tear down, exit"),
+        ):
+            yield SystemCommand(f"{title} ({key})", help_text, action)

@@ -1,0 +1,102 @@
+"""The bottom panel: a source bar (controller, each service, timeline), the log, search."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.widgets import ContentSwitcher, Input, Static
+
+from kurtosis_tui.tui.components.log_view import LogView
+from kurtosis_tui.tui.components.timeline import Timeline
+
+TIMELINE = "timeline"
+
+
+class SourceBar(Static):
+    """Clickable names of the logs of the selected test, and the timeline."""
+
+    DEFAULT_CSS = """
+    SourceBar { height: 1; color: $text-muted; }
+    """
+
+    def show(self, sources: list[str], active: str) -> None:
+        parts: list[Content] = []
+        for name in [*sources, TIMELINE]:
+            label = name
+            style = "reverse bold" if name == active else "bold"
+            parts.append(Content.from_markup(
+                f"[{style} @click=app.show_source('{name}')] $label [/]", label=label))
+        self.update(Content(" ").join(parts))
+
+
+class LogPanel(Vertical):
+    """Switches between the chosen log and the timeline; shows follow/wrap/search state."""
+
+    DEFAULT_CSS = """
+    LogPanel { height: 1fr; border: round $panel-lighten-2; }
+    LogPanel:focus-within { border: round $accent; }
+    LogPanel #search { display: none; height: 1; border: none; padding: 0 1; }
+    LogPanel #search.visible { display: block; }
+    LogPanel ContentSwitcher { height: 1fr; }
+    """
+
+    def __init__(self, clock: Callable[[], float], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._clock = clock
+        self._counted: tuple[object, int] = (None, 0)
+        self.border_title = "logs"
+
+    def compose(self) -> ComposeResult:
+        yield SourceBar(id="sources")
+        yield Input(placeholder="search the log (enter: keep, esc: clear)", id="search")
+        with ContentSwitcher(initial="log"):
+            yield LogView(id="log")
+            yield Timeline(self._clock, id="timeline")
+
+    @property
+    def log_view(self) -> LogView:
+        return self.query_one(LogView)
+
+    @property
+    def timeline(self) -> Timeline:
+        return self.query_one(Timeline)
+
+    def show_sources(self, sources: list[str], active: str) -> None:
+        self.query_one(SourceBar).show(sources, active)
+        self.query_one(ContentSwitcher).current = "timeline" if active == TIMELINE else "log"
+        self.border_title = "timeline" if active == TIMELINE else f"log: {active}"
+
+    def caption(self) -> None:
+        view = self.log_view
+        buf = view.buffer
+        if buf is None:
+            self.border_subtitle = ""
+            return
+        bits = [f"{buf.total:,} line{'' if buf.total == 1 else 's'}"]
+        if buf.dropped:
+            bits.append(f"last {len(buf.lines):,} kept")
+        bits.append("following" if view.follow else "paused (F: follow)")
+        if view.wrap:
+            bits.append("wrap")
+        if view.search_text:
+            key = (id(buf), buf.total, view.search_text)
+            if key != self._counted[0]:
+                self._counted = (key, view.match_count())
+            bits.append(f"“{view.search_text}”: {self._counted[1]:,} lines")
+        self.border_subtitle = " · ".join(bits)
+
+    def open_search(self) -> None:
+        box = self.query_one("#search", Input)
+        box.value = self.log_view.search_text
+        box.add_class("visible")
+        box.focus()
+
+    def close_search(self, *, keep: bool) -> None:
+        box = self.query_one("#search", Input)
+        box.remove_class("visible")
+        if not keep:
+            self.log_view.search_text = ""
+        self.log_view.focus()

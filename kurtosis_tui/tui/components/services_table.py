@@ -1,0 +1,56 @@
+"""The selected test's services: id, image, IP, container state, availability."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from kurtosis_tui.tui.components.styles import status_style
+from kurtosis_tui.tui.model import Attempt
+
+_AVAILABILITY_STYLE = {"available": "PASSED", "exited": "FAILED", "timed out": "FAILED",
+                       "waiting": "CANCELLED"}
+
+
+class ServicesTable(DataTable[Text]):
+    """Rebuilt whenever the model changes; a test has a handful of services."""
+
+    DEFAULT_CSS = """
+    ServicesTable { height: auto; max-height: 8; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", show_cursor=True)
+        self._shown: list[tuple[str, str, str, str, str]] = []
+
+    def on_mount(self) -> None:
+        # Availability first after the id: at 80 columns the image is what gets cut.
+        for label, key in (("Service", "id"), ("Availability", "availability"), ("IP", "ip"),
+                           ("State", "state"), ("Image", "image")):
+            self.add_column(label, key=key)
+
+    def update_from(self, att: Attempt | None, now: float) -> None:
+        rows: list[tuple[str, str, str, str, str]] = []
+        for svc in (att.services.values() if att else ()):
+            rows.append((svc.id, svc.image, svc.ip or "—", svc.state, svc.availability(now)))
+        if rows == self._shown:
+            return
+        if [r[0] for r in rows] == [r[0] for r in self._shown]:
+            for row in rows:
+                self.update_cell(row[0], "ip", Text(row[2]), update_width=True)
+                self.update_cell(row[0], "state", Text(row[3]), update_width=True)
+                self.update_cell(row[0], "availability", self._availability(row[4]),
+                                 update_width=True)
+        else:
+            cursor = self.cursor_row
+            self.clear()
+            for row in rows:
+                self.add_row(Text(row[0], style="bold"), self._availability(row[4]),
+                             Text(row[2]), Text(row[3]), Text(row[1]), key=row[0])
+            if rows:
+                self.move_cursor(row=min(cursor, len(rows) - 1), animate=False)
+        self._shown = rows
+
+    def _availability(self, text: str) -> Text:
+        key = _AVAILABILITY_STYLE.get(text.split(" (")[0], "")
+        return Text(text, style=status_style(self.app, key) if key else "")

@@ -1,0 +1,42 @@
+"""The header line: counts per outcome, elapsed time, watch mode, teardown."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from kurtosis_tui.tui.components.styles import seconds, status_style
+from kurtosis_tui.tui.model import RunModel
+
+_ORDER = ("running", "queued", "PASSED", "FAILED", "ERRORED", "TIMED_OUT", "CANCELLED")
+_WORDS = {"running": "running", "queued": "queued", "PASSED": "passed", "FAILED": "failed",
+          "ERRORED": "errored", "TIMED_OUT": "timed out", "CANCELLED": "cancelled"}
+
+
+class StatusBar(Static):
+    """One line, docked at the top."""
+
+    DEFAULT_CSS = """
+    StatusBar { dock: top; height: 1; background: $panel; color: $foreground; padding: 0 1; }
+    """
+
+    def show(self, model: RunModel, now: float, *, watching: bool, closing: bool) -> None:
+        line = Text(no_wrap=True, overflow="ellipsis")
+        line.append("kurtosis-tui", style="bold")
+        counts = model.counts()
+        for key in _ORDER:
+            if counts.get(key):
+                line.append("  ")
+                line.append(f"{counts[key]} {_WORDS[key]}", style=status_style(self.app, key))
+        if counts.get("not run"):
+            line.append(f"  {counts['not run']} not run", style="dim")
+        line.append(f"  elapsed {seconds(model.elapsed(now))}", style="dim")
+        if model.problem:
+            line.append(f"  ⚠ {model.problem}", style=status_style(self.app, "FAILED"))
+        if watching:
+            line.append("  WATCH", style="reverse " + status_style(self.app, "running"))
+        if closing:
+            line.append("  tearing down…", style="bold " + status_style(self.app, "tearing down"))
+        elif model.started_at is not None and not model.busy():
+            line.append("  run finished · q to quit", style="dim")
+        self.update(line)

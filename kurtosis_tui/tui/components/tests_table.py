@@ -1,0 +1,83 @@
+"""The tests panel: one row per test with its status and (live) duration."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from kurtosis_tui.tui.components.styles import seconds, status_style
+from kurtosis_tui.tui.model import RunModel
+
+STATE_WIDTH = 10  # " CANCELLED"
+TIME_WIDTH = 7  # " 12.3 s"
+
+
+class TestsTable(DataTable[Text]):
+    """Rows keyed by test name; ``update_from`` rebuilds only when the rows change."""
+
+    __test__ = False
+
+    DEFAULT_CSS = """
+    TestsTable { height: 1fr; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", cell_padding=0)
+        self._names: list[str] = []
+        self._columns_for = 0
+        self._last: tuple[RunModel, float, str] | None = None
+
+    def on_mount(self) -> None:
+        self._add_columns()
+
+    def _add_columns(self) -> None:
+        self._columns_for = self.scrollable_content_region.width
+        self.add_column(" Test", key="test", width=self._name_width())
+        self.add_column(" State", key="state", width=STATE_WIDTH)
+        self.add_column("Time", key="time", width=TIME_WIDTH)
+
+    def _name_width(self) -> int:
+        """The name column takes what the state and time columns leave."""
+        spare = self.scrollable_content_region.width - STATE_WIDTH - TIME_WIDTH
+        return max(8, spare)
+
+    def on_resize(self) -> None:
+        if self._last is not None:
+            self.update_from(*self._last)
+
+    @property
+    def selected(self) -> str | None:
+        if not self._names or not 0 <= self.cursor_row < len(self._names):
+            return None
+        return self._names[self.cursor_row]
+
+    def update_from(self, model: RunModel, now: float, filter_text: str = "") -> None:
+        self._last = (model, now, filter_text)
+        if self.scrollable_content_region.width != self._columns_for:
+            self.clear(columns=True)
+            self._names = []
+            self._add_columns()
+        needle = filter_text.lower()
+        names = [n for n in model.tests if needle in n.lower()]
+        cells = {n: self._cells(model, n, now) for n in names}
+        if names != self._names:
+            keep = self.selected
+            self.clear()
+            self._names = names
+            for name in names:
+                self.add_row(Text(f" {name}"), *cells[name], key=name)
+            if keep in names:
+                self.move_cursor(row=names.index(keep), animate=False)
+            return
+        for name, (state, duration) in cells.items():
+            self.update_cell(name, "state", state)
+            self.update_cell(name, "time", duration)
+
+    def _cells(self, model: RunModel, name: str, now: float) -> tuple[Text, Text]:
+        row = model.tests[name]
+        status = row.status()
+        att = row.latest
+        shown = "TIMEOUT" if status == "TIMED_OUT" else status
+        duration = seconds(att.elapsed(now)) if att is not None else ""
+        return (Text(f" {shown}", style=status_style(self.app, status)),
+                Text(duration, justify="right"))

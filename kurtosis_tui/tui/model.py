@@ -1,0 +1,391 @@
+"""The TUI's state: a pure fold over the engine's events, testable without Textual.
+
+Widgets only read from here. ``RunModel.apply`` is called on the UI thread for
+every event; log lines are capped per source so a flooding service costs a
+bounded amount of memory however long it runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from kurtosis_tui import events as ev
+from kurtosis_tui.events import Outcome, Phase, TestInfo, TestResult
+
+#: Lines kept per log source (k9s keeps 5,000; toolong pages a file instead).
+LOG_CAP = 10_000
+
+CONTROLLER = "controller"
+
+
+class LogBuffer:
+    """The last ``cap`` lines of one log, numbered from the first line ever seen.
+
+    ``dropped`` counts lines trimmed from the front, so ``dropped + i`` is the
+    absolute number of ``lines[i]``: views use it to keep a paused position
+    steady while old lines fall off.
+    """
+
+    def __init__(self, cap: int = LOG_CAP) -> None:
+        self.cap = cap
+        self.lines: list[str] = []
+        self.dropped = 0
+
+    def extend(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            # A chunk may carry several lines or a trailing newline: one row per line.
+            if "\n" in line or "\r" in line:
+                self.lines.extend(line.splitlines())
+            else:
+                self.lines.append(line)
+        excess = len(self.lines) - self.cap
+        if excess > 0:
+            del self.lines[:excess]
+            self.dropped += excess
+
+    @property
+    def total(self) -> int:
+        """Lines ever received."""
+        return self.dropped + len(self.lines)
+
+    def text(self) -> str:
+        return "\n".join(self.lines) + ("\n" if self.lines else "")
+
+
+@dataclass
+class Span:
+    """One bar of the timeline: ``end`` is None while it lasts."""
+
+    label: str
+    start: float
+    end: float | None = None
+    kind: str = "phase"  # "phase" or "service"
+    failed: bool = False
+
+
+@dataclass
+class ServiceState:
+    id: str
+    image: str = ""
+    container: str = ""
+    ip: str = ""
+    state: str = "creating"  # the container: creating, running, exited, removed
+    status: str = "starting"  # availability: starting, waiting, available, exited, timed out
+    check: str = ""
+    waiting_since: float | None = None
+    waited_until: float | None = None
+    available_after: float = 0.0
+    exit_code: int | None = None
+
+    def availability(self, now: float) -> str:
+        """What the services panel shows, in the contract's words."""
+        if self.status == "waiting":
+            since = self.waiting_since if self.waiting_since is not None else now
+            until = self.waited_until if self.waited_until is not None else now
+            return f"waiting ({self.check}, {max(0.0, until - since):.1f} s)"
+        if self.status == "available":
+            return f"available ({self.available_after:.1f} s)"
+        if self.status == "exited":
+            return f"exited ({self.exit_code})"
+        return self.status
+
+
+@dataclass
+class Attempt:
+    """One attempt at one test: its Docker objects, services, phases and logs."""
+
+    number: int
+    state: str = "queued"  # queued, running, finished
+    queued_at: float | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    phase: Phase = Phase.QUEUED
+    network: str = ""
+    subnet: str = ""
+    gateway: str = ""
+    volume: str = ""
+    controller: str = ""
+    controller_state: str = ""
+    controller_exit: int | None = None
+    outcome: Outcome | None = None
+    message: str = ""
+    result: TestResult | None = None
+    services: dict[str, ServiceState] = field(default_factory=dict)
+    spans: list[Span] = field(default_factory=list)
+    logs: dict[str, LogBuffer] = field(default_factory=dict)
+
+    def log(self, source: str) -> LogBuffer:
+        buf = self.logs.get(source)
+        if buf is None:
+            buf = self.logs[source] = LogBuffer()
+        return buf
+
+    def sources(self) -> list[str]:
+        """The controller first, then services in the order they started."""
+        names = [CONTROLLER, *self.services]
+        names += [s for s in self.logs if s not in names]
+        return names
+
+    def elapsed(self, now: float) -> float | None:
+        if self.result is not None:
+            return self.result.duration
+        if self.started_at is None:
+            return None
+        return (self.finished_at or now) - self.started_at
+
+    def _open_span(self, label: str, at: float, kind: str = "phase") -> None:
+        self.spans.append(Span(label, at, None, kind))
+
+    def _close_phases(self, at: float) -> None:
+        for span in self.spans:
+            if span.kind == "phase" and span.end is None:
+                span.end = at
+
+    def service_span(self, service: str) -> Span | None:
+        for span in reversed(self.spans):
+            if span.kind == "service" and span.label == service:
+                return span
+        return None
+
+
+@dataclass
+class TestRow:
+    """A test of the suite and its attempts (reruns in watch mode add attempts)."""
+
+    __test__ = False
+
+    info: TestInfo
+    attempts: dict[int, Attempt] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    @property
+    def latest(self) -> Attempt | None:
+        return self.attempts[max(self.attempts)] if self.attempts else None
+
+    def status(self) -> str:
+        """What the tests panel shows: an outcome, or ``queued``/``running``/``not run``."""
+        att = self.latest
+        if att is None:
+            return "not run"
+        if att.outcome is not None and att.state == "finished":
+            return att.outcome.value
+        return att.state
+
+    def last_outcome(self) -> Outcome | None:
+        """The outcome of the newest attempt that finished (a rerun does not erase it)."""
+        for number in sorted(self.attempts, reverse=True):
+            if self.attempts[number].outcome is not None:
+                return self.attempts[number].outcome
+        return None
+
+
+class RunModel:
+    """Everything the TUI shows, folded from the event stream."""
+
+    def __init__(self, tests: Iterable[TestInfo] = ()) -> None:
+        self.tests: dict[str, TestRow] = {t.name: TestRow(t) for t in tests}
+        self.run_id = ""
+        self.started_at: float | None = None
+        self.finished_at: float | None = None
+        self.problem = ""  # a suite that no longer imports (watch mode)
+        self.note = ""
+        self.version = 0  # bumped on every change: views redraw when it moves
+
+    # ------------------------------------------------------------- queries
+
+    def attempt(self, test: str, number: int | None = None) -> Attempt | None:
+        row = self.tests.get(test)
+        if row is None:
+            return None
+        if number is None:
+            return row.latest
+        return row.attempts.get(number)
+
+    def counts(self) -> dict[str, int]:
+        """Tests per shown status, for the header."""
+        out: dict[str, int] = {}
+        for row in self.tests.values():
+            status = row.status()
+            out[status] = out.get(status, 0) + 1
+        return out
+
+    def busy(self) -> bool:
+        return any(r.status() in ("queued", "running") for r in self.tests.values())
+
+    def elapsed(self, now: float) -> float:
+        if self.started_at is None:
+            return 0.0
+        end = self.finished_at if self.finished_at is not None and not self.busy() else now
+        return max(0.0, end - self.started_at)
+
+    def failed_names(self) -> list[str]:
+        """Tests whose last finished attempt did not pass."""
+        return [
+            r.name for r in self.tests.values()
+            if (o := r.last_outcome()) is not None and o is not Outcome.PASSED
+        ]
+
+    def exit_code(self) -> int:
+        """The contract's exit code: 0 only when every test's last attempt PASSED."""
+        if not self.tests:
+            return 0
+        ok = all(
+            r.latest is not None and r.latest.outcome is Outcome.PASSED
+            for r in self.tests.values()
+        )
+        return 0 if ok else 1
+
+    def results(self) -> list[TestResult]:
+        return [
+            r.latest.result for r in self.tests.values()
+            if r.latest is not None and r.latest.result is not None
+        ]
+
+    # ------------------------------------------------------------- folding
+
+    def add_log_lines(
+        self, test: str, attempt: int, source: str, lines: Iterable[str], skipped: int = 0
+    ) -> None:
+        """Append a batch of log lines; ``skipped`` lines were dropped before reaching us."""
+        att = self._attempt(ev.TestEvent(test=test, attempt=attempt))
+        buf = att.log(source)
+        buf.dropped += skipped
+        buf.extend(lines)
+
+    def apply(self, event: ev.Event) -> None:
+        """Fold one event into the state."""
+        self.version += 1
+        if isinstance(event, ev.TestEvent):
+            self._apply_test_event(event)
+        elif isinstance(event, ev.RunStarted):
+            self.run_id = event.run_id
+            if self.started_at is None:
+                self.started_at = event.at
+            for info in event.tests:
+                self._row(info.name, info)
+        elif isinstance(event, ev.RunFinished):
+            self.finished_at = event.at
+        elif isinstance(event, ev.SuiteChanged):
+            self.problem = ""
+            self.note = event.note
+            names = {t.name for t in event.tests}
+            for info in event.tests:
+                row = self._row(info.name, info)
+                row.info = info
+            for name in [n for n in self.tests if n not in names]:
+                del self.tests[name]
+        elif isinstance(event, ev.SuiteProblem):
+            where = f"{event.file}:{event.line}: " if event.file and event.line else ""
+            self.problem = f"{where}{event.message}"
+
+    def _row(self, name: str, info: TestInfo | None = None) -> TestRow:
+        row = self.tests.get(name)
+        if row is None:
+            row = self.tests[name] = TestRow(info or TestInfo(name=name, file="", line=0))
+        return row
+
+    def _attempt(self, event: ev.TestEvent) -> Attempt:
+        row = self._row(event.test)
+        att = row.attempts.get(event.attempt)
+        if att is None:
+            att = row.attempts[event.attempt] = Attempt(event.attempt, queued_at=event.at)
+        return att
+
+    def _apply_test_event(self, e: ev.TestEvent) -> None:
+        att = self._attempt(e)
+        if self.started_at is None:
+            self.started_at = e.at
+        if isinstance(e, ev.LogLines):
+            att.log(e.source).extend(e.lines)
+        elif isinstance(e, ev.TestQueued):
+            att.state = "queued"
+            att.queued_at = e.at
+        elif isinstance(e, ev.TestStarted):
+            att.state = "running"
+            att.started_at = e.at
+            self.finished_at = None
+        elif isinstance(e, ev.PhaseChanged):
+            self._phase(att, e.phase, e.at)
+        elif isinstance(e, ev.NetworkCreated):
+            att.network, att.subnet, att.gateway = e.name, e.subnet, e.gateway
+        elif isinstance(e, ev.VolumeCreated):
+            att.volume = e.name
+        elif isinstance(e, ev.ControllerStarted):
+            att.controller, att.controller_state = e.container, "running"
+        elif isinstance(e, ev.ControllerExited):
+            att.controller_state, att.controller_exit = "exited", e.exit_code
+        elif isinstance(e, ev.OutcomeReported):
+            att.message = e.message
+        elif isinstance(e, ev.TestFinished):
+            self._finish(att, e)
+        else:
+            self._apply_service_event(att, e)
+
+    def _phase(self, att: Attempt, phase: Phase, at: float) -> None:
+        if att.state == "queued" and phase not in (Phase.QUEUED, Phase.DONE):
+            att.state = "running"
+            att.started_at = att.started_at or at
+        att.phase = phase
+        att._close_phases(at)
+        if phase not in (Phase.QUEUED, Phase.DONE):
+            att._open_span(phase.value, at)
+
+    def _finish(self, att: Attempt, e: ev.TestFinished) -> None:
+        att.state = "finished"
+        att.finished_at = e.at
+        att.phase = Phase.DONE
+        att._close_phases(e.at)
+        for span in att.spans:
+            if span.end is None:
+                span.end, span.failed = e.at, True
+        if e.result is not None:
+            att.result = e.result
+            att.outcome = e.result.outcome
+            att.message = e.result.message or att.message
+            att.network = att.network or e.result.network
+            att.volume = att.volume or e.result.volume
+        if att.outcome is None:
+            att.outcome = Outcome.ERRORED
+        for svc in att.services.values():
+            if svc.status == "waiting" and svc.waited_until is None:
+                svc.waited_until = e.at  # the clock stops with the test
+
+    def _apply_service_event(self, att: Attempt, e: ev.TestEvent) -> None:
+        name = getattr(e, "service", "")
+        if not name:
+            return
+        svc = att.services.get(name)
+        if svc is None:
+            svc = att.services[name] = ServiceState(name)
+        if isinstance(e, ev.ServiceStarting):
+            svc.image, svc.status, svc.state = e.image, "starting", "creating"
+            svc.exit_code = None
+            att._open_span(name, e.at, kind="service")
+        elif isinstance(e, ev.ServiceStarted):
+            svc.container, svc.ip, svc.state = e.container, e.ip, "running"
+        elif isinstance(e, ev.ServiceWaiting):
+            svc.status, svc.check, svc.waiting_since = "waiting", e.check, e.at
+            svc.waited_until = None
+        elif isinstance(e, ev.ServiceAvailable):
+            svc.status, svc.available_after = "available", e.seconds
+            span = att.service_span(name)
+            if span is not None and span.end is None:
+                span.end = e.at
+        elif isinstance(e, ev.ServiceExited):
+            svc.state, svc.exit_code, svc.status = "exited", e.exit_code, "exited"
+            self._end_service_span(att, name, e.at)
+        elif isinstance(e, ev.ServiceTimedOut):
+            svc.status, svc.waited_until = "timed out", e.at
+            self._end_service_span(att, name, e.at)
+        elif isinstance(e, ev.ServiceRemoved):
+            svc.state = "removed"
+
+    @staticmethod
+    def _end_service_span(att: Attempt, name: str, at: float) -> None:
+        span = att.service_span(name)
+        if span is not None and span.end is None:
+            span.end, span.failed = at, True
