@@ -98,32 +98,32 @@ def _watch_entry() -> Callable[..., int]:
 def _run_plain(options: RunOptions, tests: list[TestInfo], backend: Any,
                junit: Path | None, watch_plain: Callable[..., int] | None) -> int:
     from kurtosis_tui.engine.session import open_session
-    from kurtosis_tui.engine.signals import install_interrupt_handlers
+    from kurtosis_tui.engine.signals import InterruptGuard
     from kurtosis_tui.views.plain import PlainPrinter
 
     printer = PlainPrinter()
-    session = open_session(options, printer, backend, watching=watch_plain is not None,
-                           progress=printer.write)
-    # Ctrl-C/SIGTERM: graceful once (KeyboardInterrupt below), at once the second time.
-    guard = install_interrupt_handlers(run_id=session.run_id, backend=backend)
-    try:
-        session.schedule(tests)
-        session.wait_idle()
-        results = ordered(session.results(), tests)
-        printer.print_summary(results)
-        if junit is not None:
-            from kurtosis_tui.views.junit import write_junit
+    # The first Ctrl-C/SIGTERM raises KeyboardInterrupt here: close() cancels and tears
+    # down, the summary says what finished, the CLI exits 130. A second one quits at once.
+    with InterruptGuard() as guard:
+        session = open_session(options, printer, backend, watching=watch_plain is not None,
+                               progress=printer.write)
+        guard.attach(session.run_id, backend)
+        try:
+            session.schedule(tests)
+            session.wait_idle()
+            results = ordered(session.results(), tests)
+            printer.print_summary(results)
+            if junit is not None:
+                from kurtosis_tui.views.junit import write_junit
 
-            write_junit(junit, options.suite_dir.name, results, tests)
-        if watch_plain is not None:
-            return int(watch_plain(options=options, session=session, tests=tests,
-                                   printer=printer))
-        return exit_code(results)
-    except KeyboardInterrupt:
-        printer.write("interrupted: cancelling the tests and removing what they created ...")
-        session.close()
-        printer.print_summary(ordered(session.results(), tests))
-        raise
-    finally:
-        session.close()
-        guard.restore()
+                write_junit(junit, options.suite_dir.name, results, tests)
+            if watch_plain is not None:
+                return int(watch_plain(options=options, session=session, tests=tests,
+                                       printer=printer))
+            return exit_code(results)
+        except KeyboardInterrupt:
+            session.close()
+            printer.print_summary(ordered(session.results(), tests))
+            raise
+        finally:
+            session.close()

@@ -1,0 +1,224 @@
+"""`kurtosis-tui run` and `list` end to end, as a user (or CI) runs them: a subprocess,
+plain output, exit codes, and nothing left in Docker afterwards."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from test_engine_support import ROOT, leftovers, remove_run, run_cli, run_id_of
+
+from kurtosis_tui.backend import NotFound
+from kurtosis_tui.backend.docker_backend import DockerBackend
+
+CONTRACT = "tests/contract_suite"
+LINE = re.compile(r"^(\w+): (PASSED|FAILED|ERRORED|TIMED_OUT|CANCELLED) \((\d+\.\d) s\)$",
+                  re.MULTILINE)
+
+
+def outcomes(stdout: str) -> dict[str, tuple[str, float]]:
+    """``NAME: OUTCOME (SECONDS s)`` lines of the summary."""
+    return {m[1]: (m[2], float(m[3])) for m in LINE.finditer(stdout)}
+
+
+@pytest.mark.docker
+def test_quickstart_passes_exit_0_and_leaves_nothing(images: object) -> None:
+    proc = run_cli("run", "examples/quickstart", "--no-tui")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[-1] == "3 passed"
+    assert {k: v[0] for k, v in outcomes(proc.stdout).items()} == {
+        "HelloHttp": "PASSED", "ClientServer": "PASSED", "TcpEcho": "PASSED"}
+    assert "controller log" not in proc.stdout  # logs are printed for failures only
+    assert leftovers(run_id_of(proc.stdout)) == []
+
+
+@pytest.mark.docker
+def test_redis_example_passes(images: object) -> None:
+    proc = run_cli("run", "examples/redis-replication", "--no-tui")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.splitlines()[-1] == "2 passed"
+    assert leftovers(run_id_of(proc.stdout)) == []
+
+
+@pytest.mark.docker
+def test_every_outcome_through_the_cli(images: object, tmp_path: Path) -> None:
+    report = tmp_path / "junit.xml"
+    proc = run_cli("run", CONTRACT, "--no-tui", "-j", "4", "--param", "color=blue",
+                   "--junit-xml", str(report))
+    out = proc.stdout
+    assert proc.returncode == 1, out + proc.stderr
+    got = outcomes(out)
+    assert {k: v[0] for k, v in got.items()} == {
+        "Passes": "PASSED", "FailsAssert": "FAILED", "SetupRaises": "ERRORED",
+        "MissingImage": "ERRORED", "UsesParams": "PASSED", "Paths": "PASSED",
+        "DyingService": "ERRORED", "NeverReady": "TIMED_OUT", "OverrunningRun": "TIMED_OUT",
+        "StubbornServices": "PASSED",
+    }
+    assert out.splitlines()[-1] == "4 passed, 1 failed, 3 errored, 2 timed out"
+    # The contract's timing promises (durations include network, volume and teardown).
+    assert got["DyingService"][1] < 20  # setup_timeout is 300
+    assert got["NeverReady"][1] < 5 + 10
+    assert got["OverrunningRun"][1] < 3 + 10
+    assert got["StubbornServices"][1] < 8
+    # The controller log of each test that did not pass, between banners; none for passes.
+    failed_log = out[out.index("FailsAssert: FAILED: controller log"):
+                     out.index("end of FailsAssert")]
+    assert "about to fail: marker-5d1c" in failed_log and "one is not two" in failed_log
+    assert "doomed is going down" in out  # the dying service's last lines
+    assert "Passes: PASSED: controller log" not in out
+    # JUnit: a testcase per test, failures and errors with message and log.
+    cases = {c.get("name"): c for c in ET.parse(report).getroot().iter("testcase")}
+    assert len(cases) == 10
+    failure = cases["FailsAssert"].find("failure")
+    assert failure is not None and "one is not two" in (failure.get("message") or "")
+    assert "marker-5d1c" in (failure.text or "")
+    error = cases["NeverReady"].find("error")
+    assert error is not None and error.get("type") == "TIMED_OUT"
+    assert list(cases["Passes"]) == []
+    assert leftovers(run_id_of(out)) == []
+
+
+@pytest.mark.docker
+def test_t_selects_tests_and_param_reaches_them(images: object) -> None:
+    without = run_cli("run", CONTRACT, "--no-tui", "-t", "UsesParams")
+    assert without.returncode == 1
+    assert "params are {}" in without.stdout
+    with_param = run_cli("run", CONTRACT, "--no-tui", "-t", "UsesParams", "-t", "Paths",
+                         "--param", "color=blue", "--param", "empty=")
+    assert with_param.returncode == 0, with_param.stdout + with_param.stderr
+    assert set(outcomes(with_param.stdout)) == {"UsesParams", "Paths"}
+    assert with_param.stdout.splitlines()[-1] == "2 passed"
+    for proc in (without, with_param):
+        assert leftovers(run_id_of(proc.stdout)) == []
+
+
+@pytest.mark.docker
+def test_keep_failed_leaves_the_failed_test_up_until_clean(images: object) -> None:
+    proc = run_cli("run", CONTRACT, "--no-tui", "-t", "Passes", "-t", "DyingService",
+                   "--keep-failed")
+    run_id = run_id_of(proc.stdout)
+    try:
+        assert proc.returncode == 1
+        assert "kept for inspection: network kt-" in proc.stdout
+        assert "kurtosis-tui clean" in proc.stdout
+        left = leftovers(run_id)
+        assert f"network kt-{run_id}-dyingservice-1" in left
+        assert f"volume kt-{run_id}-dyingservice-1" in left
+        assert not [o for o in left if "passes" in o]  # the passing test is gone
+        clean = run_cli("clean")
+        assert clean.returncode == 0, clean.stdout + clean.stderr
+        assert leftovers(run_id) == []
+    finally:
+        remove_run(run_id)
+
+
+@pytest.mark.docker
+def test_ctrl_c_cancels_tears_down_and_exits_130(images: object) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kurtosis_tui", "run", CONTRACT, "--no-tui", "-t", "NeverReady",
+         "-t", "OverrunningRun"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert proc.stdout is not None
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if line.startswith("[OverrunningRun] started"):
+            break
+    # A cancel mid-test is the point: wait until the controller is up and running.
+    controller = f"kt-{run_id_of(''.join(seen))}-overrunningrun-1-controller"
+    backend, deadline = DockerBackend(), time.monotonic() + 30
+    while not _running(backend, controller):
+        assert time.monotonic() < deadline, "the controller never ran"
+        time.sleep(0.1)
+    start = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    rest, err = proc.communicate(timeout=30)
+    out = "".join(seen) + rest
+    assert proc.returncode == 130, out + err
+    assert time.monotonic() - start < 10
+    assert "OverrunningRun: CANCELLED" in out
+    assert out.splitlines()[-1].endswith("cancelled")
+    assert "Traceback" not in err
+    assert leftovers(run_id_of(out)) == []
+
+
+def _running(backend: DockerBackend, container: str) -> bool:
+    try:
+        return backend.container_state(container).running
+    except NotFound:
+        return False
+
+
+@pytest.mark.docker
+def test_list_prints_one_test_per_line_and_json() -> None:
+    proc = run_cli("list", "examples/quickstart")
+    assert proc.returncode == 0
+    names = [line.split()[0] for line in proc.stdout.splitlines()]
+    assert names == ["HelloHttp", "ClientServer", "TcpEcho"]
+    assert "hello_http.py:10" in proc.stdout
+    data = json.loads(run_cli("list", "examples/quickstart", "--json").stdout)
+    assert [t["name"] for t in data] == names
+    assert data[0] | {"doc": ""} == {"name": "HelloHttp", "file": "hello_http.py", "line": 10,
+                                     "doc": "", "setup_timeout": 60.0, "run_timeout": 30.0}
+
+
+def _suite(tmp_path: Path, files: dict[str, str]) -> str:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    return str(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "no/such/dir", "--no-tui"], "suite directory no/such/dir does not exist"),
+        (["list", "no/such/dir"], "suite directory no/such/dir does not exist"),
+        (["run", CONTRACT, "--no-tui", "--param", "novalue"], "--param 'novalue' is not KEY=VALUE"),
+        (["run", CONTRACT, "--no-tui", "-j", "0"], "-j/--parallelism must be 1 or more"),
+        (["run", CONTRACT, "--no-tui", "-t", "Nope"], "no test named Nope"),
+        (["run", CONTRACT, "--no-tui", "-j", "x"], "invalid int value"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(args: list[str], message: str) -> None:
+    proc = run_cli(*args)
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.stdout == ""
+
+
+def test_suite_errors_name_the_file_and_exit_2(tmp_path: Path) -> None:
+    broken = _suite(tmp_path, {"good.py": "from kurtosis_tui import Test\nclass A(Test): pass\n",
+                               "bad.py": "from kurtosis_tui import Test\n\nclass B(Test:\n"})
+    proc = run_cli("run", broken, "--no-tui")
+    assert proc.returncode == 2
+    assert re.search(r"kurtosis-tui: bad\.py:3: import failed: SyntaxError", proc.stderr)
+    (tmp_path / "bad.py").write_text("from kurtosis_tui import Test\n\n\nclass A(Test): pass\n")
+    proc = run_cli("list", broken)
+    assert proc.returncode == 2
+    assert "good.py:2: two tests are named A: here and at bad.py:4" in proc.stderr or (
+        "bad.py:4: two tests are named A: here and at good.py:2" in proc.stderr)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    proc = run_cli("run", str(empty), "--no-tui")
+    assert proc.returncode == 2 and "no tests in" in proc.stderr
+
+
+def test_no_docker_engine_exits_2_within_5_s() -> None:
+    start = time.monotonic()
+    proc = run_cli("run", "examples/quickstart", "--no-tui",
+                   env={"DOCKER_HOST": "unix:///nonexistent/docker.sock"})
+    assert time.monotonic() - start < 5
+    assert proc.returncode == 2
+    assert "no Docker engine answers at unix:///nonexistent/docker.sock" in proc.stderr
