@@ -87,7 +87,7 @@ def test_count_line_counts_every_outcome_present_in_a_fixed_order() -> None:
 
 def test_junit_has_a_testcase_per_test_with_failures_errors_and_logs(tmp_path: Path) -> None:
     path = tmp_path / "report.xml"
-    write_junit(path, "quickstart", [PASSED, FAILED, ERRORED, TIMED_OUT, CANCELLED], INFOS)
+    write_junit(path, [PASSED, FAILED, ERRORED, TIMED_OUT, CANCELLED], INFOS, "quickstart")
     suite = ET.parse(path).getroot()
     assert suite.tag == "testsuite"
     assert suite.attrib | {"time": "x"} == {"name": "quickstart", "tests": "5", "failures": "1",
@@ -106,10 +106,10 @@ def test_junit_has_a_testcase_per_test_with_failures_errors_and_logs(tmp_path: P
 
 def test_junit_survives_control_characters_in_logs() -> None:
     odd = TestResult("Odd", Outcome.FAILED, 1.0, message="bell\x07", controller_log="esc\x1b[31m")
-    root = ET.fromstring(render("s", [odd], []).split("?>", 1)[1])
+    root = ET.fromstring(render([odd]).split("?>", 1)[1])
     assert "esc[31m" in (root.find("testcase/failure").text or "")  # type: ignore[union-attr]
 
 
 def test_junit_to_an_unwritable_place_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="cannot write the JUnit report"):
-        write_junit(tmp_path / "no" / "such" / "dir.xml", "s", [PASSED], INFOS)
+        write_junit(tmp_path / "no" / "such" / "dir.xml", [PASSED])

@@ -116,7 +116,7 @@ def _run_plain(options: RunOptions, tests: list[TestInfo], backend: Any,
             if junit is not None:
                 from kurtosis_tui.views.junit import write_junit
 
-                write_junit(junit, options.suite_dir.name, results, tests)
+                write_junit(junit, results, tests, suite_name=options.suite_dir.name)
             if watch_plain is not None:
                 return int(watch_plain(options=options, session=session, tests=tests,
                                        printer=printer))

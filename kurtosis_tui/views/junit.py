@@ -28,7 +28,9 @@ def _clean(text: str) -> str:
     return "".join(c for c in text if c in "\t\n\r" or ord(c) >= 0x20)
 
 
-def render(suite_name: str, results: Sequence[TestResult], tests: Sequence[TestInfo]) -> str:
+def render(results: Sequence[TestResult], tests: Sequence[TestInfo] = (),
+           suite_name: str = "kurtosis-tui") -> str:
+    """The report as text; ``tests`` (discovery's) adds each test's file and line."""
     infos = {t.name: t for t in tests}
     count = {o: sum(1 for r in results if r.outcome is o) for o in Outcome}
     suite = ET.Element(
@@ -65,9 +67,10 @@ def render(suite_name: str, results: Sequence[TestResult], tests: Sequence[TestI
     return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
 
 
-def write_junit(path: Path, suite_name: str, results: Sequence[TestResult],
-                tests: Sequence[TestInfo]) -> None:
+def write_junit(path: Path, results: Sequence[TestResult], tests: Sequence[TestInfo] = (),
+                suite_name: str = "kurtosis-tui") -> None:
+    """Write the report to ``path``; UsageError (exit 2) when it cannot be written."""
     try:
-        path.write_text(render(suite_name, results, tests), encoding="utf-8")
+        path.write_text(render(results, tests, suite_name), encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot write the JUnit report {path}: {exc.strerror}") from exc
