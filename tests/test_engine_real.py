@@ -1,0 +1,90 @@
+"""The engine with the real controller image: the whole event stream of a test with
+services, and live service logs when a view asks for them."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from test_engine_support import ROOT, Recorder, leftovers
+
+from kurtosis_tui.engine.api import RunOptions
+from kurtosis_tui.engine.discovery import discover
+from kurtosis_tui.engine.session import open_session
+from kurtosis_tui.events import (
+    LogLines,
+    Outcome,
+    Phase,
+    PhaseChanged,
+    RunFinished,
+    ServiceAvailable,
+    ServiceStarted,
+)
+from kurtosis_tui.events import TestFinished as Finished  # aliased: pytest collects Test*
+
+pytestmark = pytest.mark.docker
+
+CONTRACT = ROOT / "tests" / "contract_suite"
+
+
+def run(suite: Path, names: list[str], **options: object) -> tuple[Recorder, dict]:
+    recorder = Recorder()
+    session = open_session(RunOptions(suite_dir=suite, **options), recorder)  # type: ignore[arg-type]
+    try:
+        session.schedule(discover(suite, names))
+        assert session.wait_idle(120)
+    finally:
+        session.close()
+    assert leftovers(session.run_id) == []
+    return recorder, session.results()
+
+
+def test_full_event_stream_with_services(images: object) -> None:
+    recorder, results = run(ROOT / "examples" / "quickstart", ["HelloHttp"])
+    assert results["HelloHttp"].outcome is Outcome.PASSED
+    events = [e for e in recorder.of("HelloHttp") if not isinstance(e, LogLines)]
+    kinds = [type(e).__name__ for e in events]
+    phases = [e.phase for e in events if isinstance(e, PhaseChanged)]
+    # The initializer's phases, then the controller's, then the initializer's again.
+    assert phases[:3] == [Phase.NETWORK, Phase.VOLUME, Phase.CONTROLLER]
+    assert phases[-2:] == [Phase.TEARDOWN, Phase.DONE]
+    assert Phase.SETUP in phases and Phase.RUN in phases
+    assert phases.index(Phase.SETUP) < phases.index(Phase.RUN)
+    order = ["ControllerStarted", "ServiceStarting", "ServiceStarted", "ServiceAvailable",
+             "OutcomeReported", "ControllerExited", "TestFinished"]
+    positions = [kinds.index(k) for k in order]
+    assert positions == sorted(positions), kinds
+    assert kinds[-1] == "TestFinished" and isinstance(recorder.events[-1], RunFinished)
+    started = next(e for e in events if isinstance(e, ServiceStarted))
+    assert started.service == "web" and started.ip.startswith("172.")
+    available = next(e for e in events if isinstance(e, ServiceAvailable))
+    assert available.service == "web" and available.seconds < 30
+    # Controller log lines came through as LogLines from the controller.
+    logs = [line for e in recorder.of("HelloHttp") if isinstance(e, LogLines)
+            for line in e.lines]
+    assert any("web answered 'hello\\n'" in line for line in logs)
+
+
+def test_service_logs_stream_live_when_asked_and_stop_at_teardown(images: object) -> None:
+    before = {t.name for t in threading.enumerate()}
+    recorder, results = run(CONTRACT, ["StubbornServices"], stream_service_logs=True)
+    assert results["StubbornServices"].outcome is Outcome.PASSED
+    by_source: dict[str, list[str]] = {}
+    for event in recorder.of("StubbornServices"):
+        if isinstance(event, LogLines):
+            by_source.setdefault(event.source, []).extend(event.lines)
+    for n in (1, 2, 3):
+        assert "ignoring TERM" in by_source.get(f"stubborn-{n}", []), by_source.keys()
+    finish = next(e for e in recorder.events if isinstance(e, Finished))
+    last_service_batch = max(i for i, e in enumerate(recorder.events)
+                             if isinstance(e, LogLines) and e.source != "controller")
+    assert last_service_batch < recorder.events.index(finish)
+    lingering = {t.name for t in threading.enumerate()} - before
+    assert not [n for n in lingering if n.startswith("kt-follow")], lingering
+
+
+def test_service_logs_are_not_streamed_by_default(images: object) -> None:
+    recorder, _ = run(CONTRACT, ["StubbornServices"])
+    sources = {e.source for e in recorder.of("StubbornServices") if isinstance(e, LogLines)}
+    assert sources == {"controller"}
