@@ -40,7 +40,7 @@ def suite_files(suite: Path) -> list[Path]:
     return found
 
 
-def _module_name(rel: Path) -> str | None:
+def module_name(rel: Path) -> str | None:
     """The dotted name under which other suite files would import ``rel``, if it has one."""
     parts = [*rel.parent.parts, rel.stem]
     if rel.stem == "__init__":
@@ -50,9 +50,14 @@ def _module_name(rel: Path) -> str | None:
     return None
 
 
-def _import(path: Path, rel: Path, index: int) -> ModuleType:
-    """Import one suite file, sharing the module with helpers that import it by name."""
-    name = _module_name(rel)
+def import_suite_file(path: Path, rel: Path, fallback_name: str) -> ModuleType:
+    """Import one suite file, sharing the module with helpers that import it by name.
+
+    A file that cannot be imported by its dotted name (``my-tests.py``, or a
+    ``json.py`` shadowed by the standard library) is loaded as ``fallback_name``.
+    The suite directory must be on ``sys.path``.
+    """
+    name = module_name(rel)
     if name is not None:
         try:
             module = importlib.import_module(name)
@@ -64,7 +69,7 @@ def _import(path: Path, rel: Path, index: int) -> ModuleType:
         else:
             if Path(getattr(module, "__file__", "") or "").resolve() == path.resolve():
                 return module
-    spec = importlib.util.spec_from_file_location(f"_kt_suite_{index}", path)
+    spec = importlib.util.spec_from_file_location(fallback_name, path)
     if spec is None or spec.loader is None:
         raise _Problem("cannot be loaded as a Python module", str(rel))
     module = importlib.util.module_from_spec(spec)
@@ -107,7 +112,7 @@ def discover(suite: Path) -> list[dict[str, Any]]:
     for index, path in enumerate(suite_files(suite)):
         rel = path.relative_to(suite)
         try:
-            module = _import(path, rel, index)
+            module = import_suite_file(path, rel, f"_kt_suite_{index}")
         except _Problem:
             raise
         except BaseException as exc:  # SystemExit and friends from user code, too

@@ -203,14 +203,16 @@ class LocalSession:
             thread.start()
 
     def _run_attempt(self, attempt: Attempt) -> None:
-        result: TestResult | None = None
         try:
             result = attempt.run()
+        except BaseException as exc:  # a bug of ours: the test still needs an ending
+            result = TestResult(attempt.name, Outcome.ERRORED, 0.0,
+                                f"internal error in the initializer: {exc!r}")
+            self._emit(TestFinished(test=attempt.name, attempt=attempt.number, result=result))
         finally:
             with self._cond:
-                if result is not None:
-                    self._results[attempt.name] = result
-                    self._kept = self._kept or result.kept
+                self._results[attempt.name] = result
+                self._kept = self._kept or result.kept
                 self._running.pop(attempt.name, None)
                 if not self._closed:
                     self._pump()
