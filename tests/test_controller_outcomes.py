@@ -72,3 +72,134 @@ def test_failed_assert_is_failed_with_its_message(harness: Harness) -> None:
     assert run.message.startswith("AssertionError: the file is missing"), run.message
     assert "Traceback" in run.log
     assert "service 'web' (running) wrote no output" in run.log
+
+
+OUTCOMES = """
+import time
+from kurtosis_tui import Network, Test, checks
+from kurtosis_tui.api.errors import ServiceError
+
+BUSYBOX = {image!r}
+
+class Crashes(Test):
+    setup_timeout = 60
+
+    def setup(self, network: Network) -> None:
+        network.add_service(
+            "db", image=BUSYBOX, command=["sh", "-c", "echo booting db; sleep 0.3; exit 3"],
+            ready=checks.tcp(5432),
+        )
+
+class NeverReady(Test):
+    setup_timeout = 2
+
+    def setup(self, network: Network) -> None:
+        network.add_service("web", image=BUSYBOX, command=["sleep", "600"], ready=checks.tcp(80))
+
+class MissingImage(Test):
+    def setup(self, network: Network) -> None:
+        network.add_service("web", image="kurtosis-tui/no-such-image:nope")
+
+class SetupRaises(Test):
+    def setup(self, network: Network) -> None:
+        raise RuntimeError("no config for you")
+
+class BadId(Test):
+    def setup(self, network: Network) -> None:
+        network.add_service("Web_1", image=BUSYBOX)
+
+class SlowRun(Test):
+    run_timeout = 1.5
+
+    def run(self, network: Network) -> None:
+        while True:
+            time.sleep(0.05)
+
+class DiesDuringRun(Test):
+    def setup(self, network: Network) -> None:
+        network.add_service(
+            "worker", image=BUSYBOX, command=["sh", "-c", "echo working; sleep 1; exit 7"]
+        )
+
+    def run(self, network: Network) -> None:
+        worker = network.service("worker")
+        while "working" not in worker.logs():
+            time.sleep(0.05)
+        while True:
+            try:
+                worker.exec(["true"])
+            except ServiceError as exc:
+                print("as expected:", exc)
+                return
+            time.sleep(0.05)
+"""
+
+
+def _write(harness: Harness) -> None:
+    harness.write(OUTCOMES.format(image=busybox_image(harness.backend)))
+
+
+def test_service_exiting_while_awaited_is_errored_at_once(harness: Harness) -> None:
+    _write(harness)
+    run = harness.run("Crashes")
+    assert run.outcome is Outcome.ERRORED, run.describe()
+    assert run.seconds < 10, run.describe()  # not the 60 s setup timeout
+    assert "'db' exited with code 3 while waiting for tcp :5432" in run.message
+    assert "db | booting db" in run.log
+    (exited,) = run.of(events.ServiceExited)
+    assert (exited.exit_code, exited.expected) == (3, False)  # type: ignore[attr-defined]
+    assert run.services_in(events.ServiceRemoved) == ["db"]
+
+
+def test_check_that_never_holds_times_out_at_the_setup_deadline(harness: Harness) -> None:
+    _write(harness)
+    run = harness.run("NeverReady")
+    assert run.outcome is Outcome.TIMED_OUT, run.describe()
+    assert 2 <= run.seconds < 8, run.describe()
+    assert run.message.startswith("service 'web' not ready after 2 s: tcp :80 never held")
+    assert run.services_in(events.ServiceTimedOut) == ["web"]
+    assert run.services_in(events.ServiceRemoved) == ["web"]
+
+
+def test_missing_image_is_errored_naming_it(harness: Harness) -> None:
+    _write(harness)
+    run = harness.run("MissingImage")
+    assert run.outcome is Outcome.ERRORED, run.describe()
+    assert "kurtosis-tui/no-such-image:nope" in run.message
+    assert run.services_in(events.ServiceStarted) == []
+
+
+def test_exception_in_setup_is_errored_with_its_traceback(harness: Harness) -> None:
+    _write(harness)
+    run = harness.run("SetupRaises")
+    assert run.outcome is Outcome.ERRORED, run.describe()
+    assert run.message == "RuntimeError: no config for you"
+    assert 'File "/suite/test_suite.py"' in run.log and "Traceback" in run.log
+    assert "controller/runner.py" not in run.log  # the user's frames, not our plumbing
+
+
+def test_invalid_service_id_is_errored_naming_it(harness: Harness) -> None:
+    _write(harness)
+    run = harness.run("BadId")
+    assert run.outcome is Outcome.ERRORED, run.describe()
+    assert "invalid service id 'Web_1'" in run.message
+
+
+def test_run_overrunning_its_timeout_is_timed_out(harness: Harness) -> None:
+    _write(harness)
+    run = harness.run("SlowRun")
+    assert run.outcome is Outcome.TIMED_OUT, run.describe()
+    assert run.message == "run() did not finish within 1.5 s"
+    assert 1.5 <= run.seconds < 6
+
+
+def test_service_dying_during_run_fails_the_test_naming_it(harness: Harness) -> None:
+    _write(harness)
+    run = harness.run("DiesDuringRun")
+    assert run.outcome is Outcome.FAILED, run.describe()
+    assert run.message == "service 'worker' exited unexpectedly with code 7"
+    assert "service 'worker' exited unexpectedly with code 7" in run.log
+    assert "worker | working" in run.log
+    assert "| as expected: service 'worker' is not running (exited with code 7)" in run.log
+    (exited,) = run.of(events.ServiceExited)
+    assert (exited.exit_code, exited.expected) == (7, False)  # type: ignore[attr-defined]

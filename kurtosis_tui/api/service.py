@@ -74,6 +74,7 @@ class Service:
         self._is_ready = threading.Event()
         self._started_at = time.monotonic()
         self._expected_dies = 0
+        self._stopped_by_test = False
         self._unexpected_exit: int | None = None
         self._waiting_announced = False
         self._timed_out_reported = False
@@ -103,6 +104,11 @@ class Service:
     def is_ready(self) -> bool:
         return self._is_ready.is_set()
 
+    @property
+    def is_awaited(self) -> bool:
+        """Something waits on its ready check and it has not held yet."""
+        return self._waiting_announced and not self._is_ready.is_set()
+
     # ------------------------------------------------------------ using it
 
     def exec(self, cmd: list[str] | str) -> ExecResult:
@@ -111,7 +117,7 @@ class Service:
         try:
             out = self._rt.backend.exec(self._ref, argv)
         except BackendError as exc:
-            raise ServiceError(f"service {self.id!r}: cannot exec {argv!r}: {exc}") from exc
+            raise self._error(f"cannot exec {argv!r}", exc) from exc
         return ExecResult(exit_code=out.exit_code, output=out.output)
 
     def logs(self, tail: int | None = None) -> str:
@@ -119,7 +125,7 @@ class Service:
         try:
             return self._rt.backend.logs(self._ref, tail=tail)
         except BackendError as exc:
-            raise ServiceError(f"service {self.id!r}: cannot read its logs: {exc}") from exc
+            raise self._error("cannot read its logs", exc) from exc
 
     # ------------------------------------------------------------ lifecycle
 
@@ -164,11 +170,30 @@ class Service:
     def _ref(self) -> str:
         return self.container_id or self.container
 
+    def _error(self, what: str, exc: BackendError) -> ServiceError:
+        """A readable error: "service 'db' is not running (exited with code 3): ..." when so."""
+        try:
+            state = self._rt.backend.container_state(self._ref)
+        except NotFound:
+            return ServiceError(f"service {self.id!r} no longer exists: {what}")
+        except BackendError:
+            state = None
+        if state is not None and not state.running:
+            code = f" (exited with code {state.exit_code})" if state.exit_code is not None else ""
+            return ServiceError(f"service {self.id!r} is not running{code}: {what}")
+        return ServiceError(f"service {self.id!r}: {what}: {exc}")
+
+    @property
+    def stopped_by_test(self) -> bool:
+        """True after ``stop()``/``kill()`` until ``start()``/``restart()``."""
+        return self._stopped_by_test
+
     def _lifecycle(self, action: str, call: Callable[[], None], dies: bool = True) -> None:
         self._log(f"{action} service {self.id!r} (asked by the test)")
         expecting = dies and self._running()
         with self._lock:
             self._is_ready.clear()
+            self._stopped_by_test = action in ("stop", "kill")
             if expecting:
                 self._expected_dies += 1
         try:
@@ -177,7 +202,7 @@ class Service:
             if expecting:
                 with self._lock:
                     self._expected_dies = max(0, self._expected_dies - 1)
-            raise ServiceError(f"service {self.id!r}: cannot {action}: {exc}") from exc
+            raise self._error(f"cannot {action} it", exc) from exc
 
     def _after_start(self) -> None:
         with self._lock:

@@ -10,6 +10,7 @@ from pathlib import Path
 from types import ModuleType
 
 from kurtosis_tui.api.test import Test
+from kurtosis_tui.controller.verdict import describe_failure
 
 
 class LoadError(Exception):
@@ -28,7 +29,12 @@ def load_test_class(suite_dir: Path, test_file: str, name: str) -> type[Test]:
         raise LoadError(f"test file {test_file} is not in the suite ({suite_dir})")
     if str(suite_dir) not in sys.path:
         sys.path.insert(0, str(suite_dir))
-    module = _import(path, Path(test_file))
+    try:
+        module = _import(path, Path(test_file))
+    except LoadError:
+        raise
+    except BaseException as exc:  # SyntaxError, ImportError, SystemExit, anything at import
+        raise LoadError(f"cannot import {test_file}: {describe_failure(exc)}") from exc
     found = [
         obj
         for obj in vars(module).values()

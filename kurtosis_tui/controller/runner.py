@@ -22,7 +22,7 @@ from kurtosis_tui.api.runtime import Runtime
 from kurtosis_tui.api.test import Test
 from kurtosis_tui.backend.base import Backend
 from kurtosis_tui.controller.config import ControllerConfig
-from kurtosis_tui.controller.loader import load_test_class
+from kurtosis_tui.controller.loader import LoadError, load_test_class
 from kurtosis_tui.controller.log import ControllerLog
 from kurtosis_tui.controller.monitor import ServiceMonitor
 from kurtosis_tui.controller.verdict import Verdict, describe_failure, format_traceback
@@ -100,6 +100,11 @@ class Controller:
         verdict = Verdict(Outcome.ERRORED, "the controller stopped before deciding")
         try:
             verdict = self._phases()
+        except LoadError as exc:
+            cause = exc.__cause__
+            detail = f"\n{format_traceback(cause)}" if cause is not None else ""
+            self.log.line(f"cannot load the test: {exc}{detail}")
+            verdict = Verdict(Outcome.ERRORED, str(exc))
         except Exception as exc:
             self.log.line(f"controller error: {exc}\n{traceback.format_exc().rstrip()}")
             verdict = Verdict(Outcome.ERRORED, f"controller error: {exc}")
@@ -136,7 +141,8 @@ class Controller:
         worker = _Worker("setup", lambda: test.setup(self.network), self._wake)
         stop = self._wait_for(worker.done.is_set, deadline)
         if stop is not None:
-            return self._stopped(stop, f"setup() did not finish within {timeout:g} s")
+            awaited = [s for s in self.network.services if s.is_awaited]
+            return self._stopped(stop, self._not_ready_message(awaited, timeout))
         if worker.error is not None:
             return self._failed("setup", worker.error, Outcome.ERRORED)
         pending = [s for s in self.network.services if not s.is_ready]
@@ -168,7 +174,7 @@ class Controller:
             return self._stopped(stop, f"run() did not finish within {timeout:g} s")
         if worker.error is not None:
             return self._failed("run", worker.error, Outcome.FAILED)
-        crashed = [c for c in self._crashes if c[1] != 0]
+        crashed = [c for c in self._crashes if c[1] != 0] or self._dead_services()
         if crashed:
             service, code = crashed[0]
             return Verdict(
@@ -176,6 +182,20 @@ class Controller:
             )
         self.log.line("run() passed")
         return Verdict(Outcome.PASSED)
+
+    def _dead_services(self) -> list[tuple[str, int]]:
+        """Services that crashed and whose die event has not reached us yet."""
+        dead = []
+        for service in self.network.services:
+            if service.stopped_by_test:
+                continue
+            try:
+                state = self.backend.container_state(service._ref)
+            except Exception:
+                continue
+            if not state.running and state.exit_code:
+                dead.append((service.id, state.exit_code))
+        return dead
 
     def _teardown(self, verdict: Verdict) -> None:
         self._enter(Phase.TEARDOWN, "teardown")
@@ -246,12 +266,13 @@ class Controller:
         self._wake.set()
 
     def _on_unexpected_exit(self, service: Service, code: int) -> None:
-        if self.phase is Phase.SETUP and code != 0:
-            self._set_fatal(
-                Verdict(
-                    Outcome.ERRORED, f"service {service.id!r} exited with code {code} during setup"
-                )
-            )
+        if self.phase is Phase.SETUP:
+            if service.ready is not None:  # awaited (or about to be): it can never be ready
+                error = ServiceExitedError(service.id, code, service.ready.describe())
+                self._set_fatal(Verdict(Outcome.ERRORED, str(error)))
+            elif code != 0:
+                message = f"service {service.id!r} exited with code {code} during setup"
+                self._set_fatal(Verdict(Outcome.ERRORED, message))
         elif self.phase is Phase.RUN:
             self._crashes.append((service.id, code))
         self._wake.set()
@@ -267,7 +288,7 @@ class Controller:
                 f"service {s.id!r} not ready after {timeout:g} s: "
                 f"{s.ready.describe()} never held{tail}"
             )
-        return "; ".join(parts) or f"setup did not finish within {timeout:g} s"
+        return "; ".join(parts) or f"setup() did not finish within {timeout:g} s"
 
     def _copy_tail(self, service: Service) -> None:
         try:

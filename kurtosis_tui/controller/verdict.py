@@ -33,7 +33,7 @@ def _user_frame(error: BaseException) -> tuple[str, str] | None:
     """``file:line`` and source of the innermost frame outside kurtosis_tui."""
     frames = traceback.extract_tb(error.__traceback__)
     for frame in reversed(frames):
-        if "kurtosis_tui" in Path(frame.filename).parts:
+        if _plumbing(frame.filename):
             continue
         line = (frame.line or "").strip()
         return f"{Path(frame.filename).name}:{frame.lineno}", line
@@ -43,7 +43,13 @@ def _user_frame(error: BaseException) -> tuple[str, str] | None:
 def format_traceback(error: BaseException) -> str:
     """The traceback as the user wants it: their frames, not the controller's plumbing."""
     tb = traceback.TracebackException.from_exception(error)
-    user = [f for f in tb.stack if "kurtosis_tui" not in Path(f.filename).parts]
+    user = [f for f in tb.stack if not _plumbing(f.filename)]
     if user:
         tb.stack = traceback.StackSummary.from_list(user)
     return "".join(tb.format()).rstrip()
+
+
+def _plumbing(filename: str) -> bool:
+    """Frames of the controller and of Python's import machinery."""
+    parts = Path(filename).parts
+    return "kurtosis_tui" in parts or filename.startswith("<frozen") or "importlib" in parts
