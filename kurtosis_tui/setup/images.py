@@ -11,6 +11,7 @@ gets a rebuild (one small layer: the dependencies' layer stays cached).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
@@ -150,7 +151,8 @@ def controller_status(cli: docker.DockerClient) -> tuple[ImageStatus, dict[str, 
         return ImageStatus(CONTROLLER_IMAGE, "stale", f"{ENV_BASE} is now {wanted}"), doc
     digest = controller_digest(base_ref, _base_id(cli, labels), read_package())
     state = decide(labels, digest)
-    detail = {"ok": f"up to date (FROM {base_ref})", "stale": "the package's sources changed"}
+    detail = {"ok": f"up to date (FROM {base_ref})",
+              "stale": "its inputs changed (sources, Dockerfile or base)"}
     return ImageStatus(CONTROLLER_IMAGE, state, detail.get(state, "")), doc
 
 
@@ -215,7 +217,11 @@ def ensure_controller_image(progress: Callable[[str], None] | None = None) -> st
     Fast when up to date (one source hash, two image inspects). Raises
     ``UsageError`` with what to do when it cannot be built.
     """
-    return _ensure_controller(dockerio.client(), progress or _noop, None)
+    cli = dockerio.client()
+    try:
+        return _ensure_controller(cli, progress or _noop, None)
+    finally:
+        cli.close()
 
 
 # -------------------------------------------------------------------- examples
@@ -303,20 +309,27 @@ def ensure_example_images(
 ) -> list[str]:
     """The examples' service images, each built when missing or stale."""
     say = progress or _noop
-    cli = dockerio.client()
-    for ref, builder in _BUILDERS.items():
-        status, old = example_status(cli, ref)
-        if status.state == "ok":
-            continue
-        with _build_lock():
-            status, old = example_status(cli, ref)
-            if status.state == "ok":
-                continue
-            say(f"{ref}: {status.detail}; building")
-            new_id = builder(cli, say, install)
-            dockerio.remove_superseded(cli, _id_of(old), new_id)
-            say(f"{ref}: ready")
+    with contextlib.closing(dockerio.client()) as cli:
+        for ref, builder in _BUILDERS.items():
+            _ensure_example(cli, ref, builder, say, install)
     return list(_BUILDERS)
+
+
+def _ensure_example(
+    cli: docker.DockerClient, ref: str, builder: Callable[..., str],
+    say: Callable[[str], None], install: ToolInstaller | None,
+) -> None:
+    status, old = example_status(cli, ref)
+    if status.state == "ok":
+        return
+    with _build_lock():
+        status, old = example_status(cli, ref)  # another process may have built it meanwhile
+        if status.state == "ok":
+            return
+        say(f"{ref}: {status.detail}; building")
+        new_id = builder(cli, say, install)
+        dockerio.remove_superseded(cli, _id_of(old), new_id)
+        say(f"{ref}: ready")
 
 
 def ensure_images(
@@ -324,7 +337,8 @@ def ensure_images(
     install: ToolInstaller | None = None,
 ) -> list[str]:
     """The controller image and, with ``examples``, the examples' images."""
-    refs = [_ensure_controller(dockerio.client(), progress or _noop, install)]
+    with contextlib.closing(dockerio.client()) as cli:
+        refs = [_ensure_controller(cli, progress or _noop, install)]
     if examples:
         refs += ensure_example_images(progress, install)
     return refs
