@@ -29,7 +29,8 @@ def start_replicated(network: Network) -> None:
         network.add_service(
             replica,
             image=REDIS,
-            command=["redis-server", "--port", "6379", "--save", "", "--replicaof", "primary", "6379"],
+            command=["redis-server", "--port", "6379", "--save", "",
+                     "--replicaof", "primary", "6379"],
             ready=checks.command(["redis-cli", "info", "replication"],
                                  expect="master_link_status:up"),
         )
