@@ -139,6 +139,7 @@ def test_lookup_services_and_remove(tmp_path: Path) -> None:
     net.add_service("b", image="img:1")
     assert net.service("a") is a
     assert [s.id for s in net.services] == ["a", "b"]
+    assert net.services() == net.services  # a property, forgiving of a call
     with pytest.raises(ServiceError, match=r"no service 'zz'.*services: a, b"):
         net.service("zz")
     net.remove_service("a")

@@ -21,7 +21,14 @@ from kurtosis_tui.api.service import ExecResult, Service, ServiceDir
 from kurtosis_tui.api.validation import environment, split_command, validate_id
 from kurtosis_tui.backend.types import BackendError, ContainerSpec, ImageNotFound, Mount
 
-__all__ = ["ExecResult", "Network", "Service", "ServiceDir"]
+__all__ = ["ExecResult", "Network", "Service", "ServiceDir", "ServiceList"]
+
+
+class ServiceList(list[Service]):
+    """A list of services; calling it (``network.services()``) gives the same list."""
+
+    def __call__(self) -> list[Service]:
+        return list(self)
 
 
 class Network:
@@ -119,10 +126,10 @@ class Network:
         return found
 
     @property
-    def services(self) -> list[Service]:
+    def services(self) -> ServiceList:
         """Every service added and not removed, in the order they were added."""
         with self._lock:
-            return list(self._services.values())
+            return ServiceList(self._services.values())
 
     def remove_service(self, service_id: str) -> None:
         """Remove the service's container at once (its directory stays)."""

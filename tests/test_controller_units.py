@@ -1,0 +1,167 @@
+"""Unit tests of the controller's parts that need no Docker: settings, log, verdicts, monitor."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+from test_api_support import make_network
+
+from kurtosis_tui import events, protocol
+from kurtosis_tui.backend.types import EngineEvent
+from kurtosis_tui.controller.config import ConfigError, ControllerConfig
+from kurtosis_tui.controller.log import ControllerLog, PrintCapture
+from kurtosis_tui.controller.monitor import ServiceMonitor
+from kurtosis_tui.controller.verdict import describe_failure, format_traceback
+
+ENV = {
+    protocol.ENV_RUN_ID: "r1",
+    protocol.ENV_TEST_NAME: "HelloHttp",
+    protocol.ENV_TEST_FILE: "sub/test_web.py",
+}
+
+
+def test_config_reads_every_setting() -> None:
+    cfg = ControllerConfig.from_env(
+        {
+            **ENV,
+            protocol.ENV_ATTEMPT: "3",
+            protocol.ENV_NETWORK: "kt-net",
+            protocol.ENV_SUBNET: "172.30.1.0/24",
+            protocol.ENV_GATEWAY: "172.30.1.1",
+            protocol.ENV_VOLUME: "kt-vol",
+            protocol.ENV_SETUP_TIMEOUT: "60.0",
+            protocol.ENV_RUN_TIMEOUT: "2.5",
+            protocol.ENV_PARAMS: json.dumps({"size": 3, "mode": "fast"}),
+            protocol.ENV_OWNER: "host:1:2",
+            protocol.ENV_KEEP_SERVICES: "1",
+        }
+    )
+    assert (cfg.run_id, cfg.test_name, cfg.test_file, cfg.attempt) == (
+        "r1",
+        "HelloHttp",
+        "sub/test_web.py",
+        3,
+    )
+    assert (cfg.network, cfg.subnet, cfg.gateway, cfg.volume) == (
+        "kt-net",
+        "172.30.1.0/24",
+        "172.30.1.1",
+        "kt-vol",
+    )
+    assert (cfg.setup_timeout, cfg.run_timeout) == (60.0, 2.5)
+    assert cfg.params == {"size": "3", "mode": "fast"}
+    assert cfg.owner == "host:1:2" and cfg.keep_services
+
+
+def test_config_defaults_leave_timeouts_to_the_test_class() -> None:
+    cfg = ControllerConfig.from_env(ENV)
+    assert cfg.setup_timeout is None and cfg.run_timeout is None
+    assert cfg.params == {} and cfg.attempt == 1 and not cfg.keep_services
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({protocol.ENV_TEST_NAME: ""}, "KT_TEST_NAME is not set"),
+        ({protocol.ENV_PARAMS: "{nope"}, "KT_PARAMS is not JSON"),
+        ({protocol.ENV_PARAMS: "[1]"}, "KT_PARAMS must be a JSON object"),
+        ({protocol.ENV_SETUP_TIMEOUT: "soon"}, "KT_SETUP_TIMEOUT='soon' is not a number"),
+        ({protocol.ENV_RUN_TIMEOUT: "0"}, "KT_RUN_TIMEOUT='0' must be positive"),
+    ],
+)
+def test_config_errors_name_the_variable(extra: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        ControllerConfig.from_env({**ENV, **extra})
+
+
+def test_log_lines_go_to_stdout_and_file_events_to_stdout_only(tmp_path: Path) -> None:
+    out = io.StringIO()
+    log = ControllerLog(out, tmp_path / "controller.log")
+    log.line("starting service 'web'")
+    log.event(events.ServiceStarted(test="T", service="web", ip="10.0.0.2"))
+    log.line("two\nlines", "web | ")
+    log.close()
+    stdout = out.getvalue().splitlines()
+    stamp = r"\d\d:\d\d:\d\d\.\d\d\d "
+    assert re.fullmatch(stamp + "starting service 'web'", stdout[0])
+    assert stdout[1].startswith(protocol.EVENT_MARKER)
+    event = events.from_wire(stdout[1][len(protocol.EVENT_MARKER) :], test="T", attempt=1)
+    assert isinstance(event, events.ServiceStarted) and event.ip == "10.0.0.2"
+    assert re.fullmatch(stamp + "web \\| two", stdout[2])
+    assert re.fullmatch(stamp + "web \\| lines", stdout[3])
+    file_lines = (tmp_path / "controller.log").read_text().splitlines()
+    assert file_lines == [stdout[0], stdout[2], stdout[3]]
+
+
+def test_a_log_file_that_cannot_be_opened_is_reported_not_fatal(tmp_path: Path) -> None:
+    out = io.StringIO()
+    log = ControllerLog(out, tmp_path / "missing" / "controller.log")
+    assert "cannot write" in log.problem
+    log.line("still logged")
+    assert "still logged" in out.getvalue()
+
+
+def test_print_capture_turns_writes_into_whole_log_lines(tmp_path: Path) -> None:
+    out = io.StringIO()
+    capture = PrintCapture(ControllerLog(out, None))
+    print("hello", "world", file=capture)
+    capture.write("part")
+    assert out.getvalue().count("\n") == 1  # a partial line waits for its end
+    capture.write("ial\nnext")
+    capture.flush()
+    lines = [line.split(" ", 1)[1] for line in out.getvalue().splitlines()]
+    assert lines == ["| hello world", "| partial", "| next"]
+
+
+def _raise(error: BaseException) -> BaseException:
+    try:
+        raise error
+    except BaseException as exc:
+        return exc
+
+
+def test_a_bare_assert_is_described_by_its_source_line(tmp_path: Path) -> None:
+    # a file of its own: pytest rewrites the asserts of test modules, not of suites
+    (tmp_path / "suite_file.py").write_text("def check():\n    value = 2\n    assert value == 3\n")
+    spec = importlib.util.spec_from_file_location("suite_file", tmp_path / "suite_file.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with pytest.raises(AssertionError) as caught:
+        module.check()
+    assert describe_failure(caught.value) == "AssertionError at suite_file.py:3: assert value == 3"
+
+
+def test_failures_with_text_keep_it() -> None:
+    assert describe_failure(_raise(RuntimeError("boom"))) == "RuntimeError: boom"
+    assert describe_failure(_raise(KeyError("k"))) == "KeyError: 'k'"
+    assert describe_failure(_raise(TimeoutError())) == "TimeoutError"
+    message = describe_failure(_raise(AssertionError("lost a write")))
+    assert message.startswith("AssertionError: lost a write (test_controller_units.py:")
+
+
+def test_tracebacks_hide_the_controllers_frames() -> None:
+    text = format_traceback(_raise(ValueError("x")))
+    assert "test_controller_units.py" in text and text.endswith("ValueError: x")
+
+
+def test_monitor_routes_die_events_of_this_attempts_services_only(tmp_path: Path) -> None:
+    net, _, rec, rt = make_network(tmp_path)
+    svc = net.add_service("db", image="img:1")
+    monitor = ServiceMonitor(rt.backend, rt, net)
+    labels = rt.labels("service", **{protocol.LABEL_SERVICE: "db"})
+    other_attempt = {**labels, protocol.LABEL_ATTEMPT: "9"}
+    controller = {**labels, protocol.LABEL_ROLE: "controller"}
+    monitor.handle(EngineEvent("die", svc.container_id, other_attempt, 1))
+    monitor.handle(EngineEvent("die", svc.container_id, controller, 1))
+    monitor.handle(EngineEvent("die", "an-older-container", labels, 1))
+    monitor.handle(EngineEvent("start", svc.container_id, labels))
+    assert rec.of(events.ServiceExited) == []
+    monitor.handle(EngineEvent("die", svc.container_id, labels, 137))
+    (exited,) = rec.of(events.ServiceExited)
+    assert (exited.service, exited.exit_code, exited.expected) == ("db", 137, False)  # type: ignore[attr-defined]
