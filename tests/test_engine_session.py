@@ -103,6 +103,8 @@ def test_event_stream_of_a_passing_test_in_order(recorder: Recorder) -> None:
     result = s.results()["Passes"]
     assert result.outcome is Outcome.PASSED and result.duration > 0
     assert "standin controller for Passes attempt 1" in result.controller_log
+    # The log is read from the volume, not pieced together from stdout.
+    assert "written only to the volume's controller.log" in result.controller_log
 
 
 def test_exit_codes_become_outcomes_and_crashes_say_why(recorder: Recorder) -> None:

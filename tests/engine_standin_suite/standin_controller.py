@@ -29,6 +29,7 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, lambda *_: (say("got SIGTERM"), sys.exit(4)))
     say(f"standin controller for {name} attempt {os.environ['KT_ATTEMPT']}")
+    log.write("written only to the volume's controller.log\n")
     say("params " + os.environ["KT_PARAMS"])
     event("phase_changed", phase="setup")
     event("service_available", service="svc", seconds=0.1)
