@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +13,12 @@ import pytest
 from textual.pilot import Pilot
 
 from kurtosis_tui import events as ev
-from kurtosis_tui.engine.api import EventSink, UsageError
+from kurtosis_tui.engine.api import EventSink, SuiteError, UsageError
 from kurtosis_tui.events import Outcome
 from kurtosis_tui.tui.app import KurtosisApp
 from kurtosis_tui.tui.components.log_view import LogView
 from kurtosis_tui.tui.fake import FakeSession, finish_story, info, setup_story
+from kurtosis_tui.watch.watcher import WatchUpdate
 
 T0 = 1_700_000_000.0
 TESTS = ("HelloHttp", "RedisReplication")
@@ -41,6 +42,28 @@ class Clock:
         return self.now
 
 
+class FakeWatcher:
+    """Yields the updates a test puts in, until the app stops watching."""
+
+    def __init__(self) -> None:
+        self.updates: asyncio.Queue[WatchUpdate] = asyncio.Queue()
+        self.stopped = False
+
+    async def aupdates(self, stop_event: asyncio.Event | None = None,
+                       on_ready: Callable[[], None] | None = None) -> AsyncIterator[WatchUpdate]:
+        assert stop_event is not None
+        while not stop_event.is_set():
+            getter = asyncio.ensure_future(self.updates.get())
+            stopper = asyncio.ensure_future(stop_event.wait())
+            done, _ = await asyncio.wait({getter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            stopper.cancel()
+            if getter in done:
+                yield getter.result()
+            else:
+                getter.cancel()
+        self.stopped = True
+
+
 class Harness:
     """The app, a fake session the app opens itself, and a settable clock."""
 
@@ -49,8 +72,10 @@ class Harness:
         self.session: FakeSession | None = None
         self.close_gate = threading.Event()
         self.close_gate.set()
+        self.watcher = FakeWatcher()
         self.app = KurtosisApp(tests=[info(n) for n in tests], session_factory=self.factory,
-                               clock=self.clock, save_dir=tmp_path, blink=False)
+                               clock=self.clock, save_dir=tmp_path, blink=False,
+                               watcher_factory=lambda: self.watcher)
 
     def factory(self, sink: EventSink) -> FakeSession:
         gate = self.close_gate
@@ -301,12 +326,25 @@ async def test_command_palette_has_the_actions(harness: Harness) -> None:
 
 
 @sync
-async def test_watch_toggle_shows_in_header(harness: Harness) -> None:
+async def test_watch_reruns_changed_tests_and_shows_problems(harness: Harness) -> None:
     async with harness.app.run_test(size=(100, 30)) as pilot:
-        await harness.start(pilot)
+        session = await harness.start(pilot)
         assert "WATCH" not in screen_text(harness.app)
         await pilot.press("w")
         assert "WATCH" in screen_text(harness.app).splitlines()[0]
+        tests = tuple(info(n) for n in TESTS)
+        await harness.watcher.updates.put(WatchUpdate(
+            changed=("hellohttp.py",), tests=tests, rerun=tests[:1]))
+        await until(lambda: len(session.scheduled) == 2)
+        assert session.scheduled[1] == ["HelloHttp"]
+        await harness.watcher.updates.put(WatchUpdate(
+            changed=("hellohttp.py",), tests=tests, rerun=(), errored=("HelloHttp",),
+            problem=SuiteError("invalid syntax", file="hellohttp.py", line=4)))
+        await until(lambda: "ERRORED" in screen_text(harness.app))
+        assert "hellohttp.py:4: invalid syntax" in screen_text(harness.app).splitlines()[0]
+        await pilot.press("w")
+        await until(lambda: harness.watcher.stopped)
+        assert "WATCH" not in screen_text(harness.app).splitlines()[0]
 
 
 @sync

@@ -8,20 +8,21 @@ thread worker, never in a handler, so the UI stays responsive.
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from textual import on
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input
 from textual.worker import Worker, WorkerState
 
 from kurtosis_tui.engine.api import EventSink, Session, UsageError
 from kurtosis_tui.events import TestInfo
+from kurtosis_tui.tui.actions import RunActions
 from kurtosis_tui.tui.bridge import EventBridge
 from kurtosis_tui.tui.components.log_panel import TIMELINE, LogPanel
 from kurtosis_tui.tui.components.log_view import LogView
@@ -29,8 +30,9 @@ from kurtosis_tui.tui.components.services_table import ServicesTable
 from kurtosis_tui.tui.components.status_bar import StatusBar
 from kurtosis_tui.tui.components.test_detail import TestDetail
 from kurtosis_tui.tui.components.tests_table import TestsTable
-from kurtosis_tui.tui.messages import EngineEvent, SessionReady, TornDown
+from kurtosis_tui.tui.messages import EngineEvent, Progress, SessionReady, TornDown
 from kurtosis_tui.tui.model import CONTROLLER, RunModel
+from kurtosis_tui.tui.watching import WatcherFactory
 
 SessionFactory = Callable[[EventSink], Session]
 
@@ -48,7 +50,7 @@ class EscInput(Input):
         self.post_message(self.Submitted(self, "", None))
 
 
-class KurtosisApp(App[int]):
+class KurtosisApp(RunActions):
     """``kurtosis-tui run`` on a terminal."""
 
     TITLE = "kurtosis-tui"
@@ -71,10 +73,10 @@ class KurtosisApp(App[int]):
         Binding("r", "rerun_selected", "Rerun"),
         Binding("f", "rerun_failed", "Rerun failed"),
         Binding("c", "cancel_selected", "Cancel"),
+        Binding("q", "quit", "Quit"),
         Binding("t", "toggle_timeline", "Timeline"),
         Binding("slash", "filter", "Filter"),
         Binding("w", "toggle_watch", "Watch"),
-        Binding("q", "quit", "Quit"),
         Binding("F", "toggle_follow", "Follow"),
         Binding("z", "toggle_wrap", "Wrap"),
         Binding("s", "save_log", "Save log"),
@@ -97,6 +99,7 @@ class KurtosisApp(App[int]):
         clock: Callable[[], float] = time.time,
         save_dir: Path | None = None,
         blink: bool = True,
+        watcher_factory: WatcherFactory | None = None,
     ) -> None:
         super().__init__()
         self.model = RunModel(tests)
@@ -104,7 +107,8 @@ class KurtosisApp(App[int]):
         self.bridge = bridge or EventBridge()
         self.session: Session | None = None
         self.session_error = ""
-        self.watching = watch
+        self.watching = False  # on_mount starts watching when asked
+        self._watch_on_start = watch
         self.closing = False
         self.clock = clock
         self.save_dir = save_dir or Path.cwd()
@@ -114,6 +118,9 @@ class KurtosisApp(App[int]):
         self._factory = session_factory
         self._shown_log: tuple[str, int, str] | None = None
         self._filter = ""
+        self.progress = "opening the session…"
+        self.watcher_factory = watcher_factory
+        self._watch_stop: asyncio.Event | None = None
 
     # ------------------------------------------------------------ layout
 
@@ -127,7 +134,7 @@ class KurtosisApp(App[int]):
                 yield TestDetail(id="detail")
                 yield ServicesTable(id="services")
                 yield LogPanel(self.clock, id="logs")
-        yield Footer(compact=True)
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#tests-panel").border_title = "tests"
@@ -135,11 +142,14 @@ class KurtosisApp(App[int]):
         for box in self.query(Input):
             box.cursor_blink = self.blink
         self.query_one(TestsTable).focus()
-        self.bridge.attach(lambda event: self.post_message(EngineEvent(event)))
+        self.bridge.attach(lambda event: self.post_message(EngineEvent(event)),
+                           lambda text: self.post_message(Progress(text)))
         self.set_interval(FLUSH_SECONDS, self.flush_logs, name="flush-logs")
         self.set_interval(TICK_SECONDS, self._tick, name="tick")
         self.refresh_views()
         self.run_worker(self._open_session, thread=True, group="session", exit_on_error=False)
+        if self._watch_on_start:
+            self.start_watching()
 
     # ------------------------------------------------------------ engine side
 
@@ -148,15 +158,6 @@ class KurtosisApp(App[int]):
         self.session = session
         session.schedule(self.tests)
         self.post_message(SessionReady())
-
-    def _session_call(self, what: str, call: Callable[[Session], None]) -> None:
-        """Run a session call off the UI thread (it may wait on Docker)."""
-        session = self.session
-        if session is None or self.closing:
-            self.notify("the session is not open yet", severity="warning")
-            return
-        self.run_worker(lambda: call(session), thread=True, group="commands",
-                        name=what, exit_on_error=False)
 
     def on_engine_event(self, message: EngineEvent) -> None:
         self.model.apply(message.event)
@@ -194,7 +195,7 @@ class KurtosisApp(App[int]):
     def refresh_views(self, *, live_only: bool = False) -> None:
         now = self.clock()
         self.query_one(StatusBar).show(self.model, now, watching=self.watching,
-                                       closing=self.closing)
+                                       closing=self.closing, progress=self.progress)
         self.query_one(TestsTable).update_from(self.model, now, self._filter)
         att = self.model.attempt(self.selected) if self.selected else None
         self.query_one(ServicesTable).update_from(att, now)
@@ -263,105 +264,6 @@ class KurtosisApp(App[int]):
         if event.value:
             panel.log_view.action_next_match()
 
-    # ------------------------------------------------------------ actions
-
-    def _names(self, names: Iterable[str]) -> list[TestInfo]:
-        wanted = set(names)
-        return [row.info for row in self.model.tests.values() if row.name in wanted]
-
-    def action_rerun_selected(self) -> None:
-        if self.selected:
-            infos = self._names([self.selected])
-            self._session_call("rerun", lambda s: s.schedule(infos))
-
-    def action_rerun_failed(self) -> None:
-        infos = self._names(self.model.failed_names())
-        if not infos:
-            self.notify("no failed tests to rerun")
-            return
-        self._session_call("rerun failed", lambda s: s.schedule(infos))
-
-    def action_rerun_all(self) -> None:
-        infos = [row.info for row in self.model.tests.values()]
-        self._session_call("rerun all", lambda s: s.schedule(infos))
-
-    def action_cancel_selected(self) -> None:
-        if self.selected:
-            name = self.selected
-            self._session_call("cancel", lambda s: s.cancel([name]))
-
-    def action_toggle_follow(self) -> None:
-        view = self.query_one(LogPanel).log_view
-        view.follow = not view.follow
-
-    def action_toggle_wrap(self) -> None:
-        view = self.query_one(LogPanel).log_view
-        view.wrap = not view.wrap
-
-    def action_toggle_timeline(self) -> None:
-        self.action_show_source(CONTROLLER if self.source == TIMELINE else TIMELINE)
-
-    def action_show_source(self, source: str) -> None:
-        self.source = source
-        self._refresh_sources()
-
-    def action_cycle_source(self, step: int) -> None:
-        att = self.model.attempt(self.selected) if self.selected else None
-        names = [*(att.sources() if att else [CONTROLLER]), TIMELINE]
-        index = names.index(self.source) if self.source in names else 0
-        self.action_show_source(names[(index + step) % len(names)])
-
-    def action_focus_panel(self, panel: str) -> None:
-        target = {"tests": "#tests", "services": "#services", "log": "#log"}[panel]
-        self.query_one(target).focus()
-
-    def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.display = True
-        box.focus()
-
-    def action_save_log(self) -> None:
-        buffer = self.query_one(LogPanel).log_view.buffer
-        if buffer is None or self.selected is None:
-            self.notify("no log to save", severity="warning")
-            return
-        stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(self.clock()))
-        path = self.save_dir / f"kt-{self.selected}-{self.source}-{stamp}.log"
-        text = buffer.text()
-
-        def write() -> None:
-            path.write_text(text, encoding="utf-8")
-            self.call_from_thread(self.notify, f"saved {path}")
-
-        self.run_worker(write, thread=True, group="files", name="save log",
-                        exit_on_error=False)
-
-    def action_save_screenshot(self) -> None:
-        path = self.save_screenshot(path=str(self.save_dir))
-        self.notify(f"saved {path}")
-
-    def action_toggle_watch(self) -> None:
-        self.watching = not self.watching
-        self.refresh_views(live_only=True)
-
-    async def action_quit(self) -> None:
-        """Cancel what runs, tear it all down in a worker, then exit."""
-        if self.closing:
-            self.notify("still tearing down…")
-            return
-        self.closing = True
-        self.refresh_views(live_only=True)
-        session = self.session
-        if session is None:
-            self._exit_with_outcome()
-            return
-
-        def teardown() -> None:
-            session.close()
-            self.post_message(TornDown())
-
-        self.run_worker(teardown, thread=True, group="teardown", exit_on_error=False)
-
     def on_torn_down(self, _: TornDown) -> None:
         self.flush_logs()
         self._exit_with_outcome()
@@ -371,25 +273,9 @@ class KurtosisApp(App[int]):
         self.exit(code, return_code=code)
 
     def on_session_ready(self, _: SessionReady) -> None:
+        self.progress = ""
         self.refresh_views()
 
-    # ------------------------------------------------------------ palette
-
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        for command in super().get_system_commands(screen):
-            if command.title not in ("Quit", "Screenshot"):
-                yield command
-        for key, action, title, help_text in (
-            ("r", self.action_rerun_selected, "Rerun selected test", "Run it again"),
-            ("f", self.action_rerun_failed, "Rerun failed tests", "Every test that did not pass"),
-            ("R", self.action_rerun_all, "Rerun all tests", "Every test of the suite"),
-            ("c", self.action_cancel_selected, "Cancel selected test", "Stop it; tear it down"),
-            ("F", self.action_toggle_follow, "Toggle follow", "Follow the log's end"),
-            ("z", self.action_toggle_wrap, "Toggle wrap", "Wrap long log lines"),
-            ("t", self.action_toggle_timeline, "Toggle timeline", "The selected test's phases"),
-            ("s", self.action_save_log, "Save log", "Write the shown log to a file"),
-            ("S", self.action_save_screenshot, "Save screenshot", "An SVG of the screen"),
-            ("w", self.action_toggle_watch, "Toggle watch", "Rerun tests whose files change"),
-            ("q", self.action_quit, "Quit", "Cancel running tests, tear down, exit"),
-        ):
-            yield SystemCommand(f"{title} ({key})", help_text, action)
+    def on_progress(self, message: Progress) -> None:
+        self.progress = message.text
+        self.refresh_views(live_only=True)

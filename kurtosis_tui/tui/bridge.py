@@ -28,6 +28,8 @@ class EventBridge:
         self._early: list[Event] = []
         self._logs: dict[LogKey, deque[str]] = {}
         self._skipped: dict[LogKey, int] = {}
+        self._note: Callable[[str], object] | None = None
+        self._early_notes: list[str] = []
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, LogLines):
@@ -48,13 +50,27 @@ class EventBridge:
                 return
         post(event)
 
-    def attach(self, post: Callable[[Event], object]) -> None:
+    def progress(self, text: str) -> None:
+        """A line about the engine's own progress (say, a controller image build)."""
+        with self._lock:
+            note = self._note
+            if note is None:
+                self._early_notes.append(text)
+                return
+        note(text)
+
+    def attach(self, post: Callable[[Event], object],
+               note: Callable[[str], object] | None = None) -> None:
         """Start delivering to ``post``, first the events that came before the app ran."""
         with self._lock:
             early, self._early = self._early, []
-            self._post = post
+            notes, self._early_notes = self._early_notes, []
+            self._post, self._note = post, note
         for event in early:
             post(event)
+        if note is not None:
+            for text in notes:
+                note(text)
 
     def drain_logs(self) -> list[tuple[LogKey, list[str], int]]:
         """The lines gathered since the last call, per source, and how many fell off."""

@@ -19,6 +19,14 @@ class SessionReady(Message):
     """The session opened (in a worker); tests can be scheduled."""
 
 
+class Progress(Message):
+    """The engine says what it is doing before tests start (an image build, say)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
 class TornDown(Message):
     """``session.close()`` returned: everything the run created is gone."""
 

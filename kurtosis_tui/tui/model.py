@@ -77,6 +77,15 @@ class ServiceState:
     waited_until: float | None = None
     available_after: float = 0.0
     exit_code: int | None = None
+    exit_expected: bool = False  # the test (or teardown) stopped it
+
+    def tone(self) -> str:
+        """How the availability reads: ``good``, ``bad``, ``wait`` or ``quiet``."""
+        if self.status == "available":
+            return "good"
+        if self.status == "timed out" or (self.status == "exited" and not self.exit_expected):
+            return "bad"
+        return "wait" if self.status == "waiting" else "quiet"
 
     def availability(self, now: float) -> str:
         """What the services panel shows, in the contract's words."""
@@ -377,6 +386,7 @@ class RunModel:
                 span.end = e.at
         elif isinstance(e, ev.ServiceExited):
             svc.state, svc.exit_code, svc.status = "exited", e.exit_code, "exited"
+            svc.exit_expected = e.expected
             self._end_service_span(att, name, e.at)
         elif isinstance(e, ev.ServiceTimedOut):
             svc.status, svc.waited_until = "timed out", e.at

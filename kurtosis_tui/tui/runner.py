@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from kurtosis_tui.engine.api import EventSink, RunOptions, Session, UsageError
 from kurtosis_tui.events import TestInfo
 from kurtosis_tui.tui.app import KurtosisApp
+from kurtosis_tui.tui.bridge import EventBridge
 from kurtosis_tui.tui.model import RunModel
+from kurtosis_tui.tui.watching import suite_watcher_factory
 
 
-def default_factory(options: RunOptions) -> Callable[[EventSink], Session]:
+def default_factory(options: RunOptions, *, watch: bool) -> Callable[[EventSink], Session]:
     """The engine's ``open_session``, with live service logs on (the TUI shows them)."""
     options = dataclasses.replace(options, stream_service_logs=True)
 
     def factory(sink: EventSink) -> Session:
         from kurtosis_tui.engine.session import open_session
 
-        return open_session(options, sink)
+        progress = sink.progress if isinstance(sink, EventBridge) else None
+        return open_session(options, sink, watching=watch, progress=progress)
 
     return factory
 
@@ -33,17 +35,24 @@ def run(
     junit_xml: Path | None,
     session_factory: Callable[[EventSink], Session] | None = None,
 ) -> int:
-    app = KurtosisApp(tests=tests, session_factory=session_factory or default_factory(options),
-                      watch=watch)
+    app = KurtosisApp(
+        tests=tests,
+        session_factory=session_factory or default_factory(options, watch=watch),
+        watch=watch,
+        watcher_factory=suite_watcher_factory(options.suite_dir, tests),
+    )
     code = app.run()
     if app.session_error:
         raise UsageError(app.session_error)
     if junit_xml is not None:
-        write_junit(junit_xml, app.model)
+        write_junit(junit_xml, options.suite_dir.name, app.model, tests)
     return 1 if code is None else int(code)
 
 
-def write_junit(path: Path, model: RunModel) -> None:
-    """JUnit XML through the engine engineer's writer, the same as plain output's."""
-    junit = importlib.import_module("kurtosis_tui.views.junit")
-    junit.write_junit(path, model.results())
+def write_junit(path: Path, suite_name: str, model: RunModel, tests: Sequence[TestInfo]) -> None:
+    """JUnit XML through the engine's writer, the same report as plain output's."""
+    from kurtosis_tui.views.junit import write_junit as write
+
+    order = {t.name: i for i, t in enumerate(tests)}
+    results = sorted(model.results(), key=lambda r: order.get(r.name, len(order)))
+    write(path, results, list(tests), suite_name=suite_name)

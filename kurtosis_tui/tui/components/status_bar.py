@@ -20,7 +20,8 @@ class StatusBar(Static):
     StatusBar { dock: top; height: 1; background: $panel; color: $foreground; padding: 0 1; }
     """
 
-    def show(self, model: RunModel, now: float, *, watching: bool, closing: bool) -> None:
+    def show(self, model: RunModel, now: float, *, watching: bool, closing: bool,
+             progress: str = "") -> None:
         line = Text(no_wrap=True, overflow="ellipsis")
         line.append("kurtosis-tui", style="bold")
         counts = model.counts()
@@ -35,6 +36,8 @@ class StatusBar(Static):
             line.append(f"  ⚠ {model.problem}", style=status_style(self.app, "FAILED"))
         if watching:
             line.append("  WATCH", style="reverse " + status_style(self.app, "running"))
+        if progress and not closing:
+            line.append(f"  {progress}", style="italic")
         if closing:
             line.append("  tearing down…", style="bold " + status_style(self.app, "tearing down"))
         elif model.started_at is not None and not model.busy():

@@ -1,0 +1,204 @@
+"""What the keys (and the same commands in the palette) do.
+
+Session calls go through ``_session_call``: a thread worker, because the engine
+may wait on Docker. Quitting cancels and tears down in a worker too, with
+"tearing down…" in the header until ``session.close()`` returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual.app import App, SystemCommand
+from textual.screen import Screen
+from textual.widgets import Input
+
+from kurtosis_tui.engine.api import Session
+from kurtosis_tui.events import TestInfo
+from kurtosis_tui.tui.components.log_panel import TIMELINE, LogPanel
+from kurtosis_tui.tui.messages import TornDown
+from kurtosis_tui.tui.model import CONTROLLER, RunModel
+from kurtosis_tui.tui.watching import WatcherFactory, watch_loop
+
+if TYPE_CHECKING:
+    from kurtosis_tui.tui.model import Attempt
+
+
+class RunActions(App[int]):
+    """The app's actions; ``KurtosisApp`` provides the state and the views."""
+
+    model: RunModel
+    session: Session | None
+    selected: str | None
+    source: str
+    closing: bool
+    watching: bool
+    clock: Callable[[], float]
+    save_dir: Path
+    watcher_factory: WatcherFactory | None
+    _watch_stop: asyncio.Event | None
+
+    def refresh_views(self, *, live_only: bool = False) -> None:
+        raise NotImplementedError
+
+    def _refresh_sources(self) -> None:
+        raise NotImplementedError
+
+    def _exit_with_outcome(self) -> None:
+        raise NotImplementedError
+
+    def _selected_attempt(self) -> Attempt | None:
+        return self.model.attempt(self.selected) if self.selected else None
+
+    def session_call(self, what: str, call: Callable[[Session], None]) -> None:
+        """Run a session call off the UI thread (it may wait on Docker)."""
+        session = self.session
+        if session is None or self.closing:
+            self.notify("the session is not open yet", severity="warning")
+            return
+        self.run_worker(lambda: call(session), thread=True, group="commands",
+                        name=what, exit_on_error=False)
+
+    def _names(self, names: Iterable[str]) -> list[TestInfo]:
+        wanted = set(names)
+        return [row.info for row in self.model.tests.values() if row.name in wanted]
+
+    def action_rerun_selected(self) -> None:
+        if self.selected:
+            infos = self._names([self.selected])
+            self.session_call("rerun", lambda s: s.schedule(infos))
+
+    def action_rerun_failed(self) -> None:
+        infos = self._names(self.model.failed_names())
+        if not infos:
+            self.notify("no failed tests to rerun")
+            return
+        self.session_call("rerun failed", lambda s: s.schedule(infos))
+
+    def action_rerun_all(self) -> None:
+        infos = [row.info for row in self.model.tests.values()]
+        self.session_call("rerun all", lambda s: s.schedule(infos))
+
+    def action_cancel_selected(self) -> None:
+        if self.selected:
+            name = self.selected
+            self.session_call("cancel", lambda s: s.cancel([name]))
+
+    def action_toggle_follow(self) -> None:
+        view = self.query_one(LogPanel).log_view
+        view.follow = not view.follow
+
+    def action_toggle_wrap(self) -> None:
+        view = self.query_one(LogPanel).log_view
+        view.wrap = not view.wrap
+
+    def action_toggle_timeline(self) -> None:
+        self.action_show_source(CONTROLLER if self.source == TIMELINE else TIMELINE)
+
+    def action_show_source(self, source: str) -> None:
+        self.source = source
+        self._refresh_sources()
+
+    def action_cycle_source(self, step: int) -> None:
+        att = self._selected_attempt()
+        names = [*(att.sources() if att else [CONTROLLER]), TIMELINE]
+        index = names.index(self.source) if self.source in names else 0
+        self.action_show_source(names[(index + step) % len(names)])
+
+    def action_focus_panel(self, panel: str) -> None:
+        target = {"tests": "#tests", "services": "#services", "log": "#log"}[panel]
+        self.query_one(target).focus()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    def action_save_log(self) -> None:
+        buffer = self.query_one(LogPanel).log_view.buffer
+        if buffer is None or self.selected is None:
+            self.notify("no log to save", severity="warning")
+            return
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(self.clock()))
+        path = self.save_dir / f"kt-{self.selected}-{self.source}-{stamp}.log"
+        text = buffer.text()
+
+        def write() -> None:
+            path.write_text(text, encoding="utf-8")
+            self.call_from_thread(self.notify, f"saved {path}")
+
+        self.run_worker(write, thread=True, group="files", name="save log",
+                        exit_on_error=False)
+
+    def action_save_screenshot(self) -> None:
+        path = self.save_screenshot(path=str(self.save_dir))
+        self.notify(f"saved {path}")
+
+    def action_toggle_watch(self) -> None:
+        if self.watching:
+            self.stop_watching()
+        else:
+            self.start_watching()
+        self.refresh_views(live_only=True)
+
+    def start_watching(self) -> None:
+        """Rerun tests whose files change (a worker over the suite watcher)."""
+        if self.watcher_factory is None:
+            self.watching = False
+            self.notify("watch mode is not available", severity="warning")
+            return
+        stop = asyncio.Event()
+        self._watch_stop = stop
+        self.watching = True
+        self.run_worker(watch_loop(self, self.watcher_factory(), stop), group="watch",
+                        name="watch", exclusive=True, exit_on_error=False)
+
+    def stop_watching(self) -> None:
+        if self._watch_stop is not None:
+            self._watch_stop.set()
+            self._watch_stop = None
+        self.watching = False
+
+    async def action_quit(self) -> None:
+        """Cancel what runs, tear it all down in a worker, then exit."""
+        if self.closing:
+            self.notify("still tearing down…")
+            return
+        self.closing = True
+        self.stop_watching()
+        self.refresh_views(live_only=True)
+        session = self.session
+        if session is None:
+            self._exit_with_outcome()
+            return
+
+        def teardown() -> None:
+            session.close()
+            self.post_message(TornDown())
+
+        self.run_worker(teardown, thread=True, group="teardown", exit_on_error=False)
+
+    # ------------------------------------------------------------ palette
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        for command in super().get_system_commands(screen):
+            if command.title not in ("Quit", "Screenshot"):
+                yield command
+        for key, action, title, help_text in (
+            ("r", self.action_rerun_selected, "Rerun selected test", "Run it again"),
+            ("f", self.action_rerun_failed, "Rerun failed tests", "Every test that did not pass"),
+            ("R", self.action_rerun_all, "Rerun all tests", "Every test of the suite"),
+            ("c", self.action_cancel_selected, "Cancel selected test", "Stop it; tear it down"),
+            ("F", self.action_toggle_follow, "Toggle follow", "Follow the log's end"),
+            ("z", self.action_toggle_wrap, "Toggle wrap", "Wrap long log lines"),
+            ("t", self.action_toggle_timeline, "Toggle timeline", "The selected test's phases"),
+            ("s", self.action_save_log, "Save log", "Write the shown log to a file"),
+            ("S", self.action_save_screenshot, "Save screenshot", "An SVG of the screen"),
+            ("w", self.action_toggle_watch, "Toggle watch", "Rerun tests whose files change"),
+            ("q", self.action_quit, "Quit", "Cancel running tests, tear down, exit"),
+        ):
+            yield SystemCommand(f"{title} ({key})", help_text, action)
