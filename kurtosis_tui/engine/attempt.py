@@ -182,7 +182,7 @@ class Attempt:
             if self._cancelled.is_set():
                 self._start_stopper_locked()
         self._emit(ControllerStarted, container=state.name, container_id=state.id)
-        follower = self._follow_controller(state.id)  # replays from the start: nothing lost
+        stream, follower = self._follow_controller(state.id)  # replays from the start
 
         limit = self.info.setup_timeout + self.info.run_timeout + BACKSTOP_GRACE
         code = backend.wait_container(state.id, timeout=limit)
@@ -192,6 +192,7 @@ class Attempt:
                 backend.kill_container(state.id)
             code = backend.wait_container(state.id, timeout=30)
         follower.join(timeout=10)  # the stream ends with the container; drain it
+        stream.close()  # in case it did not end: never leave a thread on a socket
         if self._stopper is not None:
             self._stopper.join(timeout=CANCEL_GRACE + 10)
         exit_code = -1 if code is None else code
@@ -254,7 +255,7 @@ class Attempt:
 
     # ------------------------------------------------------------- streaming
 
-    def _follow_controller(self, container: str) -> threading.Thread:
+    def _follow_controller(self, container: str) -> tuple[Stream, threading.Thread]:
         stream = self.ctx.backend.follow_logs(container)
         thread = threading.Thread(
             target=self._pump_controller,
@@ -263,7 +264,7 @@ class Attempt:
             name=f"kt-follow-{self._base}",
         )
         thread.start()
-        return thread
+        return stream, thread
 
     def _pump_controller(self, stream: Stream) -> None:
         buffer = self.ctx.batcher.buffer(self.name, self.number, "controller")
