@@ -11,7 +11,9 @@ measured command, it pays for interpreter start-up and imports too.
 from __future__ import annotations
 
 import ipaddress
+import json
 import sys
+import time
 
 import docker
 from common import BUSYBOX_IMAGES, PYTHON_IMAGES, bench_run_id, pick_image
@@ -55,8 +57,17 @@ def free_subnet(client: docker.DockerClient) -> ipaddress.IPv4Network:
     raise RuntimeError("no free subnet in 10.213.0.0/16")
 
 
-def run_once(busybox: str, python_image: str) -> int:
-    """One test's worth of Docker work; returns the controller's exit code."""
+def run_once(busybox: str, python_image: str) -> tuple[int, dict[str, float]]:
+    """One test's worth of Docker work: the controller's exit code, seconds per step."""
+    steps: dict[str, float] = {}
+    mark = time.perf_counter()
+
+    def step(name: str) -> None:
+        nonlocal mark
+        now = time.perf_counter()
+        steps[name] = round(now - mark, 3)
+        mark = now
+
     client = docker.from_env(timeout=120)
     run_id = bench_run_id("base")
     labels = {protocol.LABEL_RUN: run_id, protocol.LABEL_OWNER: owner_token()}
@@ -66,8 +77,10 @@ def run_once(busybox: str, python_image: str) -> int:
     network = client.networks.create(
         name, driver="bridge", labels=labels,
         ipam=IPAMConfig(pool_configs=[IPAMPool(subnet=str(subnet), gateway=gateway)]))
+    step("network create")
     volume = client.volumes.create(name=name, labels=labels)
     mount = Mount(target=protocol.VOLUME_MOUNT, source=name, type="volume")
+    step("volume create")
     containers = []
     try:
         for service in SERVICES:
@@ -77,20 +90,24 @@ def run_once(busybox: str, python_image: str) -> int:
                 networking_config={name: EndpointConfig(client.api.api_version,
                                                         aliases=[service])},
                 init=True, detach=True))
+        step("services start (3, one after another)")
         controller = client.containers.run(
             python_image, ["python3", "-c", WAIT_SCRIPT, str(PORT), *SERVICES], entrypoint=[],
             name=f"{name}-controller", network=name, labels=labels, mounts=[mount],
             init=True, detach=True)
         containers.append(controller)
+        step("controller container start")
         code = int(controller.wait(timeout=120)["StatusCode"])
         controller.logs()
+        step("controller boot, waits, exit")
     finally:
         for container in containers:
             container.remove(force=True)
         volume.remove(force=True)
         network.remove()
         client.close()
-    return code
+        step("teardown (4 force-removes, volume, network)")
+    return code, steps
 
 
 def main(argv: list[str]) -> int:
@@ -105,7 +122,9 @@ def main(argv: list[str]) -> int:
         print(f"missing images: one of {BUSYBOX_IMAGES} and one of {PYTHON_IMAGES}",
               file=sys.stderr)
         return 2
-    return run_once(busybox, python_image)
+    code, steps = run_once(busybox, python_image)
+    print(json.dumps({"steps": steps}))
+    return code
 
 
 if __name__ == "__main__":

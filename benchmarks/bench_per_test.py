@@ -12,6 +12,8 @@ falls on every side alike; the figures are ratios of medians.
 from __future__ import annotations
 
 import importlib.util
+import json
+import statistics
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -21,13 +23,14 @@ from common import (
     BUSYBOX_IMAGES,
     PYTHON,
     PYTHON_IMAGES,
+    REBUILDS,
     SUITES,
     Timed,
     emit,
     explain_failure,
     figure,
     kt_available,
-    kt_run,
+    kt_run_steady,
     leftovers,
     not_measured,
     pick_image,
@@ -62,14 +65,27 @@ class Failed(Exception):
     """A side did not exit 0: its samples mean nothing."""
 
 
-def _timer(run: Callable[[], Timed], what: str) -> Callable[[], float]:
-    def timed() -> float:
+def _timer(run: Callable[[], Timed], what: str) -> Callable[[], Timed]:
+    def timed() -> Timed:
         result = run()
         if result.returncode != 0:
             raise Failed(f"{what}: {explain_failure(result)}")
-        return result.seconds
+        return result
 
     return timed
+
+
+def _step_medians(outputs: list[str]) -> dict[str, float]:
+    """Median seconds per step of the baseline script (its JSON line)."""
+    rows: dict[str, list[float]] = {}
+    for out in outputs:
+        try:
+            steps = json.loads(out.strip().splitlines()[-1])["steps"]
+        except (ValueError, KeyError, IndexError):
+            continue
+        for name, seconds in steps.items():
+            rows.setdefault(name, []).append(float(seconds))
+    return {name: round(statistics.median(v), 3) for name, v in rows.items()}
 
 
 def measure() -> list[dict[str, Any]]:
@@ -83,9 +99,9 @@ def measure() -> list[dict[str, Any]]:
     tc_missing = (None if importlib.util.find_spec("testcontainers")
                   else "testcontainers is not installed (`pip install testcontainers`)")
 
-    sides: dict[str, Callable[[], float]] = {}
+    sides: dict[str, Callable[[], Timed]] = {}
     if not kt_missing:
-        sides["kt"] = _timer(lambda: kt_run(SUITE, "-j", "1", "--param", f"image={busybox}"),
+        sides["kt"] = _timer(lambda: kt_run_steady(SUITE, "-j", "1", "--param", f"image={busybox}"),
                              "kurtosis-tui run")
     sides["baseline"] = _timer(
         lambda: run_timed([PYTHON, str(BENCH_DIR / "baseline_docker.py"), busybox,
@@ -96,25 +112,30 @@ def measure() -> list[dict[str, Any]]:
                               env={"TESTCONTAINERS_RYUK_DISABLED": "true"}), "testcontainers")
 
     samples: dict[str, list[float]] = {name: [] for name in sides}
+    baseline_out: list[str] = []
     failures: dict[str, str] = {}
     for round_no in range(PAIRS + 1):  # round 0 is the warm-up
         for name, side in sides.items():
             if name in failures:
                 continue
             try:
-                seconds = side()
+                result = side()
             except Failed as exc:
                 failures[name] = str(exc)
                 continue
             if round_no:
-                samples[name].append(seconds)
+                samples[name].append(result.seconds)
+                if name == "baseline":
+                    baseline_out.append(result.stdout)
     for name, why in failures.items():
         samples[name] = []
         if name == "kt":
             kt_missing = why
 
     stats = {name: summary(values) for name, values in samples.items()}
-    images = {"service_image": busybox, "controller_image_baseline": python_image}
+    images: dict[str, Any] = {"service_image": busybox,
+                              "controller_image_baseline": python_image,
+                              "baseline_steps": _step_medians(baseline_out)}
     leaks = leftovers(tests=[TEST_NAME], run_prefixes=("base", "tc"))
     figs: list[dict[str, Any]] = []
     base_missing = failures.get("baseline")
@@ -125,7 +146,7 @@ def measure() -> list[dict[str, Any]]:
         ratio = stats["kt"]["median"] / stats["baseline"]["median"]
         figs.append(figure(FIG1, ratio, unit="x", goal=FIG1_GOAL, met=ratio <= 1.2,
                            method=FIG1_METHOD, acceptance_met=ratio <= 1.5, seconds=stats,
-                           leftovers=leaks, **images))
+                           leftovers=leaks, rebuild_runs_retried=REBUILDS, **images))
     tc_why = kt_missing or tc_missing or failures.get("tc")
     if tc_why:
         figs.append(not_measured(FIG7, unit="x", goal=FIG7_GOAL, method=FIG7_METHOD,

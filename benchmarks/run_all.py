@@ -84,8 +84,8 @@ def run_bench(bench: Bench) -> tuple[list[dict[str, Any]], str | None, float]:
     elapsed = time.perf_counter() - started
     data = _last_json(proc.stdout)
     if proc.returncode != 0 or data is None:
-        tail = " | ".join((proc.stderr.strip() or proc.stdout.strip()).splitlines()[-4:])
-        why = f"{bench.script} exited {proc.returncode} without figures: {tail}"
+        lines = (proc.stderr.strip() or proc.stdout.strip() or "no output").splitlines()
+        why = f"{bench.script} exited {proc.returncode} without figures: {lines[-1][:400]}"
         return [_missing(n, why) for n in bench.numbers], why, elapsed
     figures = _figures_of(data, bench)
     for number, fig in zip(bench.numbers, figures, strict=False):
