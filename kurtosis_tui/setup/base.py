@@ -73,7 +73,11 @@ def ensure_local_base(
         try:
             cli.api.import_image(
                 src=str(tarball), repository=repo, tag=version,
-                changes=['ENV LANG=C.UTF-8', 'CMD ["bash"]'],
+                changes=[
+                    "ENV LANG=C.UTF-8",
+                    "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                    'CMD ["bash"]',
+                ],
             )
         except Exception as exc:  # the SDK raises several unrelated types here
             raise UsageError(f"cannot import {LOCAL_BASE}: {exc}") from exc
