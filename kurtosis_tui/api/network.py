@@ -93,7 +93,7 @@ class Network:
             state = rt.backend.run_container(self._spec(service, cmd, entry, env_vars))
         except ImageNotFound as exc:
             self._forget(service_id)
-            raise ServiceError(f"{where}: image {exc.image!r} not found: {exc}") from exc
+            raise ServiceError(f"{where}: {exc}") from exc
         except BackendError as exc:
             self._forget(service_id)
             raise ServiceError(f"{where} could not start: {exc}") from exc

@@ -6,6 +6,7 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
+from kurtosis_tui.api.errors import ServiceError
 from kurtosis_tui.events import Outcome
 
 
@@ -25,6 +26,8 @@ def describe_failure(error: BaseException) -> str:
         if where:
             return f"AssertionError at {where[0]}: {where[1]}"
         return "AssertionError"
+    if isinstance(error, ServiceError):  # our own errors say what and which service
+        return text
     name = type(error).__name__
     return f"{name}: {text}" if text else name
 
@@ -43,6 +46,9 @@ def _user_frame(error: BaseException) -> tuple[str, str] | None:
 def format_traceback(error: BaseException) -> str:
     """The traceback as the user wants it: their frames, not the controller's plumbing."""
     tb = traceback.TracebackException.from_exception(error)
+    if isinstance(error, ServiceError):
+        # what caused it is in its message; the chain is the Docker SDK's plumbing
+        tb.__cause__ = tb.__context__ = None
     user = [f for f in tb.stack if not _plumbing(f.filename)]
     if user:
         tb.stack = traceback.StackSummary.from_list(user)
