@@ -17,6 +17,9 @@ gone (its pipe closes), so a hard exit never leaks.
         guard.attach(session.run_id, backend)
         ...
 
+A full-screen UI passes ``on_first=quit_app(app)`` and ``restore_terminal=True``
+(a hard quit then puts the terminal back the way it was before the UI started).
+
 Handlers can only be installed from the main thread; elsewhere the guard is
 inert (Python delivers signals to the main thread only).
 """
@@ -52,8 +55,10 @@ class InterruptGuard:
         *,
         grace: float = GRACE,
         budget: float = BUDGET,
+        restore_terminal: bool = False,
     ) -> None:
         self._on_first = on_first
+        self._terminal = _TerminalState() if restore_terminal else None
         self._grace = grace
         self._budget = budget
         self._run_id: str | None = None
@@ -76,6 +81,8 @@ class InterruptGuard:
     def install(self) -> InterruptGuard:
         if threading.current_thread() is not threading.main_thread():
             return self
+        if self._terminal is not None:
+            self._terminal.save()
         for sig in _SIGNALS:
             self._previous[sig] = signal.signal(sig, self._handle)
         return self
@@ -140,6 +147,8 @@ class InterruptGuard:
             )
             remover.start()
             remover.join(self._budget)
+        if self._terminal is not None:
+            self._terminal.restore()
         os._exit(EXIT_CODES.get(signal.Signals(signum), 130))
 
 
@@ -153,6 +162,59 @@ def install_interrupt_handlers(
     if run_id is not None and backend is not None:
         guard.attach(run_id, backend)
     return guard
+
+
+def quit_app(app: Any) -> Callable[[], None]:
+    """An ``on_first`` for a Textual app: run its ``quit`` action (which closes the session).
+
+    The handler runs on the main thread, inside the app's event loop; it hands
+    the action to a helper thread, which posts it to the loop thread-safely.
+    """
+
+    def on_first() -> None:
+        def post() -> None:
+            with contextlib.suppress(Exception):  # the app already ended: nothing to quit
+                app.call_from_thread(app.run_action, "quit")
+
+        threading.Thread(target=post, name="kt-interrupt-quit", daemon=True).start()
+
+    return on_first
+
+
+class _TerminalState:
+    """The terminal's modes before a full-screen UI changed them, put back on a hard quit.
+
+    ``os._exit`` skips the UI's own clean-up, which would leave the shell in raw
+    mode on the alternate screen with the mouse reported.
+    """
+
+    _RESET = (
+        "\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?1015l"  # mouse reporting off
+        "\x1b[?2004l"  # bracketed paste off
+        "\x1b[?1049l"  # leave the alternate screen
+        "\x1b[?25h"  # show the cursor
+    )
+
+    def __init__(self) -> None:
+        self._fd: int | None = None
+        self._modes: list[Any] | None = None
+
+    def save(self) -> None:
+        with contextlib.suppress(Exception):  # not a terminal, or no termios (Windows)
+            import termios
+
+            fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
+            self._modes = termios.tcgetattr(fd)
+            self._fd = fd
+
+    def restore(self) -> None:
+        if self._fd is None or self._modes is None:
+            return
+        with contextlib.suppress(Exception):
+            import termios
+
+            os.write(self._fd, self._RESET.encode())
+            termios.tcsetattr(self._fd, termios.TCSANOW, self._modes)
 
 
 def _remove_quietly(backend: Backend, run_id: str) -> None:

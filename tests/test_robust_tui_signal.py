@@ -1,0 +1,110 @@
+"""A full-screen app under the interrupt guard, on a real pseudo-terminal.
+
+SIGTERM must reach the app's quit action (which closes the session); if the
+quit hangs, the watchdog ends the process and the terminal is back in the
+mode it was in before the app started (not raw, echo on).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import subprocess
+import sys
+import termios
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from test_robust_support import wait_until
+
+_APP = textwrap.dedent(
+    """
+    import sys
+    from textual.app import App
+    from textual.widgets import Static
+    from kurtosis_tui.engine.signals import InterruptGuard, quit_app
+
+    marker, mode = sys.argv[1], sys.argv[2]
+
+    def note(text):
+        with open(marker, "a") as fh:
+            fh.write(text + "\\n")
+
+    class Demo(App):
+        def compose(self):
+            yield Static("running")
+
+        def on_mount(self):
+            note("mounted")
+
+        async def action_quit(self):
+            note("quit")
+            if mode == "quits":
+                self.exit(0)
+
+    app = Demo()
+    with InterruptGuard(quit_app(app), restore_terminal=True, grace=2.0):
+        app.run()
+    note("exited")
+    """
+)
+
+
+def _run_in_pty(marker: Path, mode: str) -> tuple[subprocess.Popen[bytes], int]:
+    master, slave = os.openpty()
+    before = termios.tcgetattr(slave)
+
+    def controlling_tty() -> None:
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _APP, str(marker), mode],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        preexec_fn=controlling_tty,
+        env={**os.environ, "TERM": "xterm-256color", "TEXTUAL_ANIMATIONS": "none"},
+    )
+
+    def drain() -> None:  # the app blocks if nobody reads what it draws
+        while True:
+            try:
+                if not os.read(master, 65536):
+                    return
+            except OSError:
+                return
+
+    threading.Thread(target=drain, daemon=True).start()
+    assert before[3] & termios.ECHO
+    return proc, slave
+
+
+@pytest.mark.parametrize("mode", ["quits", "hangs"])
+def test_sigterm_reaches_a_textual_app(mode: str, tmp_path: Path) -> None:
+    marker = tmp_path / "marker"
+    proc, slave = _run_in_pty(marker, mode)
+    try:
+        wait_until(lambda: marker.exists() and "mounted" in marker.read_text(), timeout=30)
+        wait_until(lambda: not termios.tcgetattr(slave)[3] & termios.ECHO, timeout=10)  # raw
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=15)
+        took = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    notes = marker.read_text().split()
+    assert "quit" in notes  # the app's own quit ran first
+    if mode == "quits":
+        assert notes[-1] == "exited" and code == 0
+    else:
+        assert code == 143 and 2.0 <= took < 6.0  # the watchdog
+        assert "exited" not in notes
+    modes = termios.tcgetattr(slave)
+    assert modes[3] & termios.ECHO and modes[3] & termios.ICANON  # the shell is usable
+    os.close(slave)
