@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from textual import on
-from textual.app import ComposeResult
+from textual.app import ComposeResult, ScreenStackError
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Input
@@ -165,6 +165,8 @@ class KurtosisApp(RunActions):
 
     def flush_logs(self) -> None:
         """Move log lines from the bridge into the model; repaint the visible log once."""
+        if not self._live():
+            return
         touched = set()
         for (test, attempt, source), lines, skipped in self.bridge.drain_logs():
             self.model.add_log_lines(test, attempt, source, lines, skipped)
@@ -175,7 +177,16 @@ class KurtosisApp(RunActions):
         if touched:
             self._refresh_sources()
 
+    def _live(self) -> bool:
+        """False while the app shuts down (its timers may fire once more)."""
+        try:
+            return self.screen.is_attached
+        except ScreenStackError:
+            return False
+
     def _tick(self) -> None:
+        if not self._live():
+            return
         if self.model.busy() or self.closing:
             self.refresh_views(live_only=True)
 

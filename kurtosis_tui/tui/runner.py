@@ -41,7 +41,11 @@ def run(
         watch=watch,
         watcher_factory=suite_watcher_factory(options.suite_dir, tests),
     )
-    code = app.run()
+    # SIGTERM (Ctrl-C is a key here): the quit action; a second one or a hung quit: exit now.
+    from kurtosis_tui.engine.signals import InterruptGuard, quit_app
+
+    with InterruptGuard(quit_app(app), restore_terminal=True):
+        code = app.run()
     if app.session_error:
         raise UsageError(app.session_error)
     if junit_xml is not None:

@@ -22,7 +22,12 @@ class SourceBar(Static):
     SourceBar { height: 1; color: $text-muted; }
     """
 
+    _shown: tuple[tuple[str, ...], str] = ((), "")
+
     def show(self, sources: list[str], active: str) -> None:
+        if (tuple(sources), active) == self._shown:
+            return  # called on every log flush: repaint only on change
+        self._shown = (tuple(sources), active)
         parts: list[Content] = []
         for name in [*sources, TIMELINE]:
             label = name
@@ -66,8 +71,13 @@ class LogPanel(Vertical):
 
     def show_sources(self, sources: list[str], active: str) -> None:
         self.query_one(SourceBar).show(sources, active)
-        self.query_one(ContentSwitcher).current = "timeline" if active == TIMELINE else "log"
-        self.border_title = "timeline" if active == TIMELINE else f"log: {active}"
+        current = "timeline" if active == TIMELINE else "log"
+        switcher = self.query_one(ContentSwitcher)
+        if switcher.current != current:
+            switcher.current = current
+        title = "timeline" if active == TIMELINE else f"log: {active}"
+        if self.border_title != title:
+            self.border_title = title
 
     def caption(self) -> None:
         view = self.log_view

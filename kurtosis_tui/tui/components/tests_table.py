@@ -25,6 +25,7 @@ class TestsTable(DataTable[Text]):
         super().__init__(id=id, cursor_type="row", cell_padding=0)
         self._names: list[str] = []
         self._columns_for = 0
+        self._cells_shown: dict[str, tuple[Text, Text]] = {}
         self._last: tuple[RunModel, float, str] | None = None
 
     def on_mount(self) -> None:
@@ -64,14 +65,17 @@ class TestsTable(DataTable[Text]):
             keep = self.selected
             self.clear()
             self._names = names
+            self._cells_shown = cells
             for name in names:
                 self.add_row(Text(f" {name}"), *cells[name], key=name)
             if keep in names:
                 self.move_cursor(row=names.index(keep), animate=False)
             return
-        for name, (state, duration) in cells.items():
-            self.update_cell(name, "state", state)
-            self.update_cell(name, "time", duration)
+        for name, pair in cells.items():
+            if self._cells_shown.get(name) != pair:  # repaint only what changed
+                self.update_cell(name, "state", pair[0])
+                self.update_cell(name, "time", pair[1])
+        self._cells_shown = cells
 
     def _cells(self, model: RunModel, name: str, now: float) -> tuple[Text, Text]:
         row = model.tests[name]
