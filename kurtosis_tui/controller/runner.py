@@ -148,7 +148,6 @@ class Controller:
         pending = [s for s in self.network.services if not s.is_ready]
         if not pending:
             return self._fatal
-        self.log.line("awaiting " + ", ".join(repr(s.id) for s in pending))
         waits = [_Worker(f"ready-{s.id}", partial(self._await, s), self._wake) for s in pending]
         stop = self._wait_for(lambda: all(w.done.is_set() for w in waits), deadline)
         if stop is not None:
@@ -204,7 +203,9 @@ class Controller:
         if not passed:
             for service in services:
                 self._copy_tail(service)
-        if self.config.keep_services and not passed:
+        # as the initializer does: --keep-failed keeps failures, never a cancelled test
+        keep = verdict.outcome in (Outcome.FAILED, Outcome.ERRORED, Outcome.TIMED_OUT)
+        if self.config.keep_services and keep:
             names = ", ".join(s.container for s in services) or "none"
             self.log.line(f"keeping the services for inspection: {names}")
         else:
