@@ -1,5 +1,7 @@
 """A full-screen app under the interrupt guard, on a real pseudo-terminal.
 
+(The file name says "tui", but it is the robustness engineer's: the guard.)
+
 SIGTERM must reach the app's quit action (which closes the session); if the
 quit hangs, the watchdog ends the process and the terminal is back in the
 mode it was in before the app started (not raw, echo on).
@@ -19,7 +21,13 @@ import time
 from pathlib import Path
 
 import pytest
-from test_robust_support import wait_until
+from test_robust_lifecycle import SUITE, trigger
+from test_robust_support import labelled, wait_until
+
+from kurtosis_tui import protocol
+from kurtosis_tui.backend.docker_backend import DockerBackend
+
+pytest_plugins = ("test_robust_support",)  # its fixtures
 
 _APP = textwrap.dedent(
     """
@@ -54,7 +62,7 @@ _APP = textwrap.dedent(
 )
 
 
-def _run_in_pty(marker: Path, mode: str) -> tuple[subprocess.Popen[bytes], int]:
+def _run_in_pty(argv: list[str]) -> tuple[subprocess.Popen[bytes], int]:
     master, slave = os.openpty()
     before = termios.tcgetattr(slave)
 
@@ -63,7 +71,7 @@ def _run_in_pty(marker: Path, mode: str) -> tuple[subprocess.Popen[bytes], int]:
         fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
     proc = subprocess.Popen(
-        [sys.executable, "-c", _APP, str(marker), mode],
+        [sys.executable, *argv],
         stdin=slave,
         stdout=slave,
         stderr=slave,
@@ -87,7 +95,7 @@ def _run_in_pty(marker: Path, mode: str) -> tuple[subprocess.Popen[bytes], int]:
 @pytest.mark.parametrize("mode", ["quits", "hangs"])
 def test_sigterm_reaches_a_textual_app(mode: str, tmp_path: Path) -> None:
     marker = tmp_path / "marker"
-    proc, slave = _run_in_pty(marker, mode)
+    proc, slave = _run_in_pty(["-c", _APP, str(marker), mode])
     try:
         wait_until(lambda: marker.exists() and "mounted" in marker.read_text(), timeout=30)
         wait_until(lambda: not termios.tcgetattr(slave)[3] & termios.ECHO, timeout=10)  # raw
@@ -107,4 +115,37 @@ def test_sigterm_reaches_a_textual_app(mode: str, tmp_path: Path) -> None:
         assert "exited" not in notes
     modes = termios.tcgetattr(slave)
     assert modes[3] & termios.ECHO and modes[3] & termios.ICANON  # the shell is usable
+    os.close(slave)
+
+
+def _run_id_of(backend: DockerBackend, pid: int) -> str | None:
+    for obj in backend.find_labelled(protocol.LABEL_OWNER):
+        if obj.labels[protocol.LABEL_OWNER].split(":")[1:2] == [str(pid)]:
+            return obj.labels[protocol.LABEL_RUN]
+    return None
+
+
+@pytest.mark.docker
+def test_sigterm_to_the_real_tui_tears_down_and_restores_the_terminal(
+    tmp_path: Path, docker_backend: DockerBackend
+) -> None:
+    (tmp_path / "blocking.py").write_text(SUITE)
+    argv = ["-m", "kurtosis_tui", "run", str(tmp_path), "-t", "InRun"]
+    proc, slave = _run_in_pty(argv)
+    try:
+        wait_until(lambda: _run_id_of(docker_backend, proc.pid) is not None, timeout=120)
+        run_id = _run_id_of(docker_backend, proc.pid) or ""
+        trigger("running", docker_backend, run_id)
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=15)
+        took = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    print(f"TUI: SIGTERM -> exit {code} after {took:.2f} s")
+    assert code == 1 and took < 10.0  # a test did not pass: CANCELLED
+    assert not labelled(docker_backend, run_id)
+    modes = termios.tcgetattr(slave)
+    assert modes[3] & termios.ECHO and modes[3] & termios.ICANON
     os.close(slave)

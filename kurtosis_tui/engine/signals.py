@@ -121,7 +121,7 @@ class InterruptGuard:
             target=self._watchdog, args=(signum,), name="kt-interrupt-watchdog", daemon=True
         )
         watchdog.start()
-        _say(
+        self._say(
             "stopping: cancelling the tests and removing what they created "
             "(press Ctrl-C again to quit at once)"
         )
@@ -129,26 +129,33 @@ class InterruptGuard:
             raise KeyboardInterrupt
         self._on_first()
 
+    def _say(self, message: str) -> None:
+        """A line on stderr, unless a full-screen UI owns the terminal (it would garble it)."""
+        if self._terminal is None or self._terminal.restored:
+            _say(message)
+
     def _watchdog(self, signum: int) -> None:
         # Nothing sets this event: the process exiting is what ends the wait.
         threading.Event().wait(self._grace)
-        _say(f"still stopping after {self._grace:.0f} s: quitting now")
+        if self._terminal is not None:
+            self._terminal.restore()
+        self._say(f"still stopping after {self._grace:.0f} s: quitting now")
         self.quit_now(signum)
 
     def quit_now(self, signum: int = signal.SIGINT) -> None:
         """Remove what can be removed within the budget, then exit the process."""
         if not self._quitting.acquire(blocking=False):
             return  # the other path (signal or watchdog) is quitting already
+        if self._terminal is not None:
+            self._terminal.restore()  # first, so that what follows is readable
         if self._count > 1:
-            _say("quitting now; removing what this run created")
+            self._say("quitting now; removing what this run created")
         if self._run_id is not None and self._backend is not None:
             remover = threading.Thread(
                 target=_remove_quietly, args=(self._backend, self._run_id), daemon=True
             )
             remover.start()
             remover.join(self._budget)
-        if self._terminal is not None:
-            self._terminal.restore()
         os._exit(EXIT_CODES.get(signal.Signals(signum), 130))
 
 
@@ -198,6 +205,7 @@ class _TerminalState:
     def __init__(self) -> None:
         self._fd: int | None = None
         self._modes: list[Any] | None = None
+        self.restored = False
 
     def save(self) -> None:
         with contextlib.suppress(Exception):  # not a terminal, or no termios (Windows)
@@ -215,6 +223,7 @@ class _TerminalState:
 
             os.write(self._fd, self._RESET.encode())
             termios.tcsetattr(self._fd, termios.TCSANOW, self._modes)
+            self.restored = True
 
 
 def _remove_quietly(backend: Backend, run_id: str) -> None:
