@@ -184,7 +184,7 @@ def test_services_ignoring_sigterm_are_torn_down_at_once(harness: Harness) -> No
 
 def test_sigterm_cancels_and_tears_down(harness: Harness) -> None:
     harness.write(STUBBORN.format(image=busybox_image(harness.backend)))
-    attempt = harness.start("Forever")
+    attempt = harness.start("Forever", keep=True)  # a cancelled test is never kept
     deadline = time.monotonic() + 60
     while "running forever" not in harness.backend.logs(attempt.container):
         assert time.monotonic() < deadline, "the test never started running"

@@ -20,6 +20,7 @@ from kurtosis_tui.events import Outcome
 
 def main() -> NoReturn:
     """Run the test named by the environment and exit with its outcome's code."""
+    sys.dont_write_bytecode = True  # /suite is read-only: no __pycache__ attempts
     stdout = sys.stdout
     log_path = Path(protocol.CONTROLLER_LOG)
     from kurtosis_tui.controller.log import ControllerLog, PrintCapture
