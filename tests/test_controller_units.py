@@ -113,7 +113,9 @@ def test_print_capture_turns_writes_into_whole_log_lines(tmp_path: Path) -> None
     capture.write("part")
     assert out.getvalue().count("\n") == 1  # a partial line waits for its end
     capture.write("ial\nnext")
-    capture.flush()
+    capture.flush()  # progress dots and the like stay on one line
+    assert out.getvalue().count("\n") == 2
+    capture.drain()
     lines = [line.split(" ", 1)[1] for line in out.getvalue().splitlines()]
     assert lines == ["| hello world", "| partial", "| next"]
 

@@ -104,6 +104,10 @@ class PrintCapture(io.TextIOBase):
         return len(text)
 
     def flush(self) -> None:
+        """Nothing: a partial line waits for its end (``print(".", end="", flush=True)``)."""
+
+    def drain(self) -> None:
+        """Log what is left of a partial line (at exit)."""
         with self._lock:
             rest, self._pending = self._pending, ""
         if rest:

@@ -36,7 +36,7 @@ def main() -> NoReturn:
     except BaseException as exc:  # the last resort: report, never hang
         log.line(f"controller error: {exc}\n{traceback.format_exc().rstrip()}")
     finally:
-        capture.flush()
+        capture.drain()
         log.close()
         os._exit(code)
 
