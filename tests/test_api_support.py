@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from kurtosis_tui import events
@@ -13,6 +13,7 @@ from kurtosis_tui.api.runtime import Runtime
 from kurtosis_tui.backend.types import (
     ContainerSpec,
     ContainerState,
+    EngineEvent,
     ExecOutput,
     ImageNotFound,
     NotFound,
@@ -37,6 +38,7 @@ class FakeBackend:
         self.images = set(images)
         self.containers: dict[str, FakeContainer] = {}
         self.removed: list[str] = []
+        self.streams: list[FakeEventStream] = []
         self.exec_fn: Callable[[FakeContainer, list[str]], ExecOutput] = lambda c, cmd: ExecOutput(
             0, " ".join(cmd)
         )
@@ -93,6 +95,13 @@ class FakeBackend:
         c.actions.append("restart")
         c.status, c.exit_code = "running", None
 
+    def events(self, label: str, value: str) -> FakeEventStream:
+        self.streams.append(FakeEventStream())
+        return self.streams[-1]
+
+    def find_labelled(self, label: str, value: str | None = None) -> list[object]:
+        return []
+
     def remove_container(self, container: str) -> None:
         try:
             c = self._get(container)
@@ -100,6 +109,20 @@ class FakeBackend:
             return
         del self.containers[c.id]
         self.removed.append(c.spec.name)
+
+
+class FakeEventStream:
+    """An engine event stream with nothing to say: blocks until closed."""
+
+    def __init__(self) -> None:
+        self.closed = threading.Event()
+
+    def __iter__(self) -> Iterator[EngineEvent]:
+        self.closed.wait(30)
+        return iter(())
+
+    def close(self) -> None:
+        self.closed.set()
 
 
 class Recorder:
