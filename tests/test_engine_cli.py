@@ -61,9 +61,9 @@ def test_every_outcome_through_the_cli(images: object, tmp_path: Path) -> None:
         "Passes": "PASSED", "FailsAssert": "FAILED", "SetupRaises": "ERRORED",
         "MissingImage": "ERRORED", "UsesParams": "PASSED", "Paths": "PASSED",
         "DyingService": "ERRORED", "NeverReady": "TIMED_OUT", "OverrunningRun": "TIMED_OUT",
-        "StubbornServices": "PASSED",
+        "StubbornServices": "PASSED", "RestartsService": "PASSED",
     }
-    assert out.splitlines()[-1] == "4 passed, 1 failed, 3 errored, 2 timed out"
+    assert out.splitlines()[-1] == "5 passed, 1 failed, 3 errored, 2 timed out"
     # The contract's timing promises (durations include network, volume and teardown).
     assert got["DyingService"][1] < 20  # setup_timeout is 300
     assert got["NeverReady"][1] < 5 + 10
@@ -77,7 +77,7 @@ def test_every_outcome_through_the_cli(images: object, tmp_path: Path) -> None:
     assert "Passes: PASSED: controller log" not in out
     # JUnit: a testcase per test, failures and errors with message and log.
     cases = {c.get("name"): c for c in ET.parse(report).getroot().iter("testcase")}
-    assert len(cases) == 10
+    assert len(cases) == 11
     failure = cases["FailsAssert"].find("failure")
     assert failure is not None and "one is not two" in (failure.get("message") or "")
     assert "marker-5d1c" in (failure.text or "")

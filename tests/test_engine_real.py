@@ -84,6 +84,14 @@ def test_service_logs_stream_live_when_asked_and_stop_at_teardown(images: object
     assert not [n for n in lingering if n.startswith("kt-follow")], lingering
 
 
+def test_service_logs_follow_a_restarted_service_without_repeating_lines(images: object) -> None:
+    recorder, results = run(CONTRACT, ["RestartsService"], stream_service_logs=True)
+    assert results["RestartsService"].outcome is Outcome.PASSED, results
+    lines = [line for e in recorder.of("RestartsService")
+             if isinstance(e, LogLines) and e.source == "phoenix" for line in e.lines]
+    assert lines == ["booted", "booted"]
+
+
 def test_service_logs_are_not_streamed_by_default(images: object) -> None:
     recorder, _ = run(CONTRACT, ["StubbornServices"])
     sources = {e.source for e in recorder.of("StubbornServices") if isinstance(e, LogLines)}

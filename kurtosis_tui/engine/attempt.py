@@ -22,6 +22,7 @@ from kurtosis_tui import protocol as p
 from kurtosis_tui.backend import Backend, BackendError, ContainerSpec, Mount, NetworkInfo, Stream
 from kurtosis_tui.engine.api import EventSink, RunOptions, UsageError
 from kurtosis_tui.engine.logbatch import LogBatcher
+from kurtosis_tui.engine.service_logs import ServiceLogs
 from kurtosis_tui.engine.subnets import SubnetPool
 from kurtosis_tui.events import (
     ControllerExited,
@@ -95,7 +96,11 @@ class Attempt:
         self._tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
         self._reported: OutcomeReported | None = None
         self._service_containers: dict[str, str] = {}  # service id -> container name
-        self._service_streams: list[tuple[Stream, threading.Thread]] = []
+        self._service_logs = (
+            ServiceLogs(ctx.backend, ctx.batcher, ctx.run_id, info.name, number)
+            if ctx.options.stream_service_logs
+            else None
+        )
         self._network: NetworkInfo | None = None
         self._volume: str | None = None
 
@@ -290,27 +295,8 @@ class Attempt:
             self._reported = event
         elif isinstance(event, ServiceStarted):
             self._service_containers[event.service] = event.container or event.container_id
-            if self.ctx.options.stream_service_logs and event.container_id:
-                self._follow_service(event.service, event.container_id)
-
-    def _follow_service(self, service: str, container: str) -> None:
-        try:
-            stream = self.ctx.backend.follow_logs(container)
-        except BackendError:
-            return  # gone already: its exit is the controller's to report
-        buffer = self.ctx.batcher.buffer(self.name, self.number, service)
-
-        def pump() -> None:
-            try:
-                for line in stream:
-                    buffer.add(line)
-            finally:
-                buffer.flush()
-
-        thread = threading.Thread(target=pump, daemon=True, name=f"kt-follow-{service}")
-        thread.start()
-        with self._lock:
-            self._service_streams.append((stream, thread))
+            if self._service_logs is not None and event.container_id:
+                self._service_logs.follow(event.service, event.container_id)
 
     def _start_stopper_locked(self) -> None:
         if self._controller is None or self._stopper is not None:
@@ -340,12 +326,8 @@ class Attempt:
     def _teardown(self, keep: bool) -> list[str]:
         """Remove this attempt's objects (all but kept ones); what could not be removed."""
         self._emit(PhaseChanged, phase=Phase.TEARDOWN)
-        with self._lock:
-            streams, self._service_streams = self._service_streams, []
-        for stream, _thread in streams:
-            stream.close()
-        for _stream, thread in streams:
-            thread.join(timeout=5)
+        if self._service_logs is not None:
+            self._service_logs.close()
         if keep:
             self._mark_kept()
             return []

@@ -79,3 +79,22 @@ class Paths(Test):
         got = network.service("box").exec(["cat", "/test-volume/services/box/note.txt"])
         assert got.output == "in the volume\n", got
         assert network.service("box").dir.rstrip("/") == "/test-volume/services/box"
+
+
+class RestartsService(Test):
+    """service.restart(): the service comes back and wait_ready() awaits its check again."""
+
+    setup_timeout = 60
+    run_timeout = 60
+
+    def setup(self, network: Network) -> None:
+        network.add_service("phoenix", image=BUSYBOX,
+                            command=["sh", "-c", "echo booted; exec sleep 3600"],
+                            ready=checks.log("booted"))
+
+    def run(self, network: Network) -> None:
+        phoenix = network.service("phoenix")
+        phoenix.restart(timeout=2)
+        phoenix.wait_ready()
+        got = phoenix.exec(["echo", "back"])
+        assert got.output == "back\n", got

@@ -1,0 +1,153 @@
+"""Live logs of one attempt's services, for views that show them (the TUI).
+
+Each service's log is followed in a thread of its own (a Docker log stream
+blocks until its container stops). A stream ends when the test stops or
+restarts the service; one engine event stream per attempt notices the
+container starting again and follows it anew, skipping the lines already
+delivered (Docker replays a container's log from its first line).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+
+from kurtosis_tui.backend import Backend, BackendError, EventStream, Stream
+from kurtosis_tui.engine.logbatch import LogBatcher
+from kurtosis_tui.protocol import LABEL_ATTEMPT, LABEL_RUN, LABEL_TEST
+
+
+class _Follower:
+    """One service's log, across restarts of its container: no line twice, none lost."""
+
+    def __init__(self, backend: Backend, batcher: LogBatcher, test: str, attempt: int,
+                 service: str, container: str) -> None:
+        self.backend, self.container, self.service = backend, container, service
+        self.buffer = batcher.buffer(test, attempt, service)
+        self.delivered = 0
+        self.lock = threading.Lock()
+        self.stream: Stream | None = None
+        self.thread: threading.Thread | None = None  # None: not following right now
+        self.closed = False
+
+    def start(self) -> None:
+        """Follow the container's log from where we are (no-op while already following)."""
+        with self.lock:
+            if self.closed or self.thread is not None:
+                return
+            self.thread = threading.Thread(target=self._pump, daemon=True,
+                                           name=f"kt-follow-{self.service}")
+            self.thread.start()
+
+    def _pump(self) -> None:
+        try:
+            while self._follow_once():
+                pass
+        finally:
+            self.buffer.flush()
+
+    def _follow_once(self) -> bool:
+        """Deliver the new lines until the stream ends; whether to follow again."""
+        with self.lock:
+            if self.closed:
+                self.thread = None
+                return False
+            try:
+                self.stream = self.backend.follow_logs(self.container)
+            except BackendError:
+                self.thread = None
+                return False  # gone: its exit is the controller's to report
+            stream = self.stream
+        skip = self.delivered  # Docker replays the log from its first line
+        try:
+            for line in stream:
+                if skip:
+                    skip -= 1
+                    continue
+                self.delivered += 1
+                self.buffer.add(line)
+        finally:
+            stream.close()
+        # Decided under the lock that start() takes: a restart seen after this point
+        # finds no thread and starts one; one before it is seen here as running.
+        with self.lock:
+            again = not self.closed and self._running()
+            if not again:
+                self.thread = None
+            return again
+
+    def _running(self) -> bool:
+        try:
+            return self.backend.container_state(self.container).running
+        except BackendError:
+            return False
+
+    def close(self) -> threading.Thread | None:
+        with self.lock:
+            self.closed = True
+            if self.stream is not None:
+                self.stream.close()
+            return self.thread
+
+
+class ServiceLogs:
+    """Follows the services of one attempt; ``close()`` ends every stream and thread."""
+
+    def __init__(self, backend: Backend, batcher: LogBatcher, run_id: str, test: str,
+                 attempt: int) -> None:
+        self._backend, self._batcher = backend, batcher
+        self._run_id, self._test, self._attempt = run_id, test, attempt
+        self._followers: dict[str, _Follower] = {}  # by container id
+        self._lock = threading.Lock()
+        self._events: EventStream | None = None
+        self._watcher: threading.Thread | None = None
+        self._closed = False
+
+    def follow(self, service: str, container_id: str) -> None:
+        """Start following a service the controller just started."""
+        with self._lock:
+            if self._closed or container_id in self._followers:
+                return
+            follower = _Follower(self._backend, self._batcher, self._test, self._attempt,
+                                 service, container_id)
+            self._followers[container_id] = follower
+            if self._watcher is None:
+                self._start_watcher_locked()
+        follower.start()
+
+    def _start_watcher_locked(self) -> None:
+        try:
+            self._events = self._backend.events(LABEL_RUN, self._run_id)
+        except BackendError:
+            return  # restarts will go unnoticed; the first run of each log still streams
+        self._watcher = threading.Thread(target=self._watch, args=(self._events,), daemon=True,
+                                         name=f"kt-restarts-{self._test}-{self._attempt}")
+        self._watcher.start()
+
+    def _watch(self, events: EventStream) -> None:
+        try:
+            for event in events:
+                mine = (event.labels.get(LABEL_TEST) == self._test
+                        and event.labels.get(LABEL_ATTEMPT) == str(self._attempt))
+                if event.action != "start" or not mine:
+                    continue
+                with self._lock:
+                    follower = self._followers.get(event.container_id)
+                if follower is not None:
+                    follower.start()
+        finally:
+            events.close()
+
+    def close(self) -> None:
+        """End every stream and wait (briefly) for the threads, so the last lines are out."""
+        with self._lock:
+            self._closed = True
+            followers = list(self._followers.values())
+            events, watcher = self._events, self._watcher
+        if events is not None:
+            events.close()
+        threads = [f.close() for f in followers] + [watcher]
+        for thread in threads:
+            if thread is not None:
+                with contextlib.suppress(RuntimeError):
+                    thread.join(timeout=5)
