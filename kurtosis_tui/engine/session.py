@@ -161,6 +161,12 @@ class LocalSession:
         for thread in threads:
             thread.join(timeout=5)
         self._batcher.close()
+        # Attempts tear down after themselves; this sweep catches what a failed removal
+        # left (kept attempts stay: cleanup knows them) before the reaper is let go.
+        from kurtosis_tui.engine.cleanup import remove_run
+
+        with contextlib.suppress(BackendError):
+            remove_run(self._ctx.backend, self.run_id)
         if self._reaper is not None:
             if self._kept:
                 self._reaper.keep()
