@@ -117,7 +117,8 @@ def screen_text(app: KurtosisApp) -> str:
 
 def log_text(app: KurtosisApp) -> list[str]:
     view = app.query_one(LogView)
-    return [view.render_line(y).text.rstrip() for y in range(view.size.height)]
+    rows = view.scrollable_content_region.height  # not the row under a scrollbar
+    return [view.render_line(y).text.rstrip() for y in range(rows)]
 
 
 @pytest.fixture
@@ -231,6 +232,16 @@ async def test_follow_pauses_on_scroll_up_and_resumes(harness: Harness) -> None:
         assert view.follow and log_text(harness.app)[-1] == "more"
         await pilot.press("F")
         assert not view.follow
+
+
+@sync
+async def test_follow_shows_the_last_line_above_a_horizontal_scrollbar(harness: Harness) -> None:
+    async with harness.app.run_test(size=(100, 30)) as pilot:
+        await harness.start(pilot)
+        lines = ("x" * 300, *(f"line {i}" for i in range(60)))
+        await harness.emit(pilot, ev.LogLines("HelloHttp", source="controller", lines=lines))
+        await pilot.pause()
+        assert log_text(harness.app)[-1] == "line 59"
 
 
 @sync

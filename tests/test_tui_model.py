@@ -109,6 +109,16 @@ def test_counts_elapsed_and_exit_code() -> None:
     assert model.tests["B"].status() == "CANCELLED"
 
 
+def test_teardown_reported_twice_is_one_bar() -> None:
+    model = model_with(
+        ev.PhaseChanged("B", at=T0, phase=ev.Phase.TEARDOWN),
+        ev.PhaseChanged("B", at=T0 + 1, phase=ev.Phase.TEARDOWN),
+        ev.TestFinished("B", at=T0 + 2, result=TestResult("B", Outcome.PASSED, 2)),
+        tests=("B",))
+    spans = model.attempt("B").spans  # type: ignore[union-attr]
+    assert [(s.label, s.start, s.end) for s in spans] == [("teardown", T0, T0 + 2)]
+
+
 def test_suite_changed_and_problem() -> None:
     model = model_with(tests=("A", "B"))
     model.apply(ev.SuiteProblem("invalid syntax", file="a.py", line=4))

@@ -339,6 +339,10 @@ class RunModel:
             att.state = "running"
             att.started_at = att.started_at or at
         att.phase = phase
+        last = next((s for s in reversed(att.spans) if s.kind == "phase"), None)
+        if last is not None and last.label == phase.value:
+            last.end = None  # the controller, then the initializer, report teardown: one bar
+            return
         att._close_phases(at)
         if phase not in (Phase.QUEUED, Phase.DONE):
             att._open_span(phase.value, at)

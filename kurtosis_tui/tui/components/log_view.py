@@ -160,12 +160,25 @@ class LogView(ScrollView, can_focus=True):
                                immediate=True)
         finally:
             self._adjusting = False
+        if self.follow:
+            # A scrollbar that appears with this content takes a row: stick to the end.
+            self.call_after_refresh(self._stick_to_end)
         self.refresh()
+
+    def _stick_to_end(self) -> None:
+        if self.follow and self.scroll_y != self.max_scroll_y:
+            self._adjusting = True
+            try:
+                self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
+            finally:
+                self._adjusting = False
 
     def on_resize(self) -> None:
         if self.wrap and self._content_width() != self._wrap_width:
             self._rewrap()
             self._update_size()
+        elif self.follow:
+            self.call_after_refresh(self._stick_to_end)
 
     # ------------------------------------------------------------ follow
 
