@@ -54,7 +54,7 @@ def session(recorder: Recorder, **options: object) -> LocalSession:
 
 
 @pytest.fixture()
-def recorder() -> Iterator[Recorder]:
+def recorder(images: object) -> Iterator[Recorder]:
     yield Recorder()
 
 

@@ -79,7 +79,7 @@ class SessionContext:
     run_id: str
     owner: str
     suite_dir: Path  # resolved, absolute: the bind mount's source
-    controller_command: tuple[str, ...] | None = None  # None: the image's own command
+    controller_command: tuple[str, ...] | None = None  # replaces the image's entrypoint
 
 
 class Attempt:
@@ -225,7 +225,7 @@ class Attempt:
         return ContainerSpec(
             name=f"{self._base}-controller",
             image=opts.controller_image,
-            command=list(self.ctx.controller_command) if self.ctx.controller_command else None,
+            entrypoint=list(self.ctx.controller_command) if self.ctx.controller_command else None,
             labels=self._labels("controller"),
             env=env,
             network=net.name,

@@ -243,7 +243,7 @@ def open_session(
 ) -> LocalSession:
     """A session on the local engine, ready to ``schedule``.
 
-    ``controller_command`` replaces the controller image's command (tests use a
+    ``controller_command`` replaces the controller image's entrypoint (tests use a
     stand-in controller to produce crashes and hangs the real one never does).
     ``progress`` hears about a controller image (re)build, which takes a while.
 
