@@ -6,19 +6,22 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_robust_support import free_subnet, labelled, make_objects, new_run_id
+from test_robust_support import (
+    OTHER_LABEL,
+    dead_owner_token,
+    labelled,
+    make_objects,
+    new_run_id,
+)
 
 from kurtosis_tui.backend.docker_backend import DockerBackend
 from kurtosis_tui.commands.clean import describe
 from kurtosis_tui.engine import cleanup
 
 pytest_plugins = ("test_robust_support",)  # its fixtures
-
-_OTHER = "someone-else.owns"
 
 
 def _clean(env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -31,13 +34,6 @@ def _clean(env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str
     )
 
 
-def _dead_owner() -> str:
-    proc = subprocess.Popen([sys.executable, "-c", "pass"])
-    token = cleanup.owner_token(proc.pid)
-    proc.wait()
-    return token
-
-
 def test_describe_counts() -> None:
     from collections import Counter
 
@@ -47,25 +43,17 @@ def test_describe_counts() -> None:
     assert describe(Counter(network=2)) == "2 networks"
 
 
-@pytest.fixture
-def unlabelled(docker_backend: DockerBackend) -> Iterator[str]:
-    name = f"kt-{new_run_id('unlabelled')}"
-    docker_backend.create_network(name, labels={_OTHER: "1"}, subnet=free_subnet(docker_backend))
-    yield name
-    docker_backend.remove_network(name)
-
-
 @pytest.mark.docker
 def test_clean_removes_dead_and_kept_runs_only(
     docker_backend: DockerBackend,
     run_ids: list[str],
-    unlabelled: str,
-    kept_home: Path,
+    unlabelled_network: str,
 ) -> None:
+    """The kept record is a real one: concurrent runs' sweeps must honour it too."""
     dead, kept, live, foreign = new_run_id(), new_run_id(), new_run_id(), new_run_id()
     run_ids += [dead, kept, live, foreign]
-    make_objects(docker_backend, dead, owner=_dead_owner(), containers=2)
-    make_objects(docker_backend, kept, owner=_dead_owner(), containers=1)
+    make_objects(docker_backend, dead, owner=dead_owner_token(), containers=2)
+    make_objects(docker_backend, kept, owner=dead_owner_token(), containers=1)
     cleanup.mark_kept(kept, "T", 1)
     make_objects(docker_backend, live, owner=cleanup.owner_token(), containers=1)
     make_objects(docker_backend, foreign, owner=None, containers=1)  # another tool's
@@ -74,7 +62,7 @@ def test_clean_removes_dead_and_kept_runs_only(
     cleanup.sweep_dead_runs(docker_backend)
     assert len(labelled(docker_backend, kept)) == 3
 
-    done = _clean({"XDG_CACHE_HOME": str(kept_home)})
+    done = _clean()
 
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
@@ -86,11 +74,11 @@ def test_clean_removes_dead_and_kept_runs_only(
     assert f"left alone: run {live} is still running (pid {os.getpid()})" in done.stdout
     assert not labelled(docker_backend, dead)
     assert not labelled(docker_backend, kept)
-    assert cleanup.kept_runs() == set()
+    assert kept not in cleanup.kept_runs()
     assert len(labelled(docker_backend, live)) == 3
     assert len(labelled(docker_backend, foreign)) == 3
     assert f"left alone: run {foreign} has no owner label" in done.stdout
-    assert unlabelled in [o.name for o in docker_backend.find_labelled(_OTHER)]
+    assert unlabelled_network in [o.name for o in docker_backend.find_labelled(OTHER_LABEL)]
     cleanup.remove_run(docker_backend, live)
     cleanup.remove_run(docker_backend, foreign)
 

@@ -6,11 +6,11 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 
 import pytest
 from test_robust_support import (
-    free_subnet,
+    OTHER_LABEL,
+    dead_owner_token,
     labelled,
     make_objects,
     new_run_id,
@@ -26,13 +26,6 @@ pytest_plugins = ("test_robust_support",)  # its fixtures
 # ------------------------------------------------------------------ owners
 
 
-def _dead_pid_token() -> str:
-    proc = subprocess.Popen([sys.executable, "-c", "pass"])
-    token = cleanup.owner_token(proc.pid)
-    proc.wait()
-    return token
-
-
 def test_owner_token_names_this_host_and_process() -> None:
     host, pid, start = cleanup.owner_token().rsplit(":", 2)
     assert host == socket.gethostname()
@@ -41,7 +34,7 @@ def test_owner_token_names_this_host_and_process() -> None:
 
 
 def test_a_dead_owner_is_dead() -> None:
-    assert not cleanup.owner_alive(_dead_pid_token())
+    assert not cleanup.owner_alive(dead_owner_token())
 
 
 def test_a_killed_but_unreaped_owner_is_dead() -> None:
@@ -158,7 +151,7 @@ def test_remove_run_goes_containers_volumes_networks() -> None:
 
 
 def test_sweep_removes_only_dead_runs(kept_home: object) -> None:
-    dead = _dead_pid_token()
+    dead = dead_owner_token()
     fake = FakeBackend(
         _run("dead", dead)
         + _run("live", cleanup.owner_token())
@@ -188,25 +181,13 @@ def test_removal_errors_are_reported_not_raised() -> None:
 # ------------------------------------------------------------- real Docker
 
 
-_OTHER = "someone-else.owns"
-
-
-@pytest.fixture
-def unlabelled_network(docker_backend: DockerBackend) -> Iterator[str]:
-    """A kt- named network without our label: nothing of ours may touch it."""
-    name = f"kt-{new_run_id('unlabelled')}"
-    docker_backend.create_network(name, labels={_OTHER: "1"}, subnet=free_subnet(docker_backend))
-    yield name
-    docker_backend.remove_network(name)
-
-
 @pytest.mark.docker
 def test_sweep_on_docker_spares_live_and_unlabelled(
     docker_backend: DockerBackend, run_ids: list[str], unlabelled_network: str
 ) -> None:
     dead_run, live_run = new_run_id(), new_run_id()
     run_ids += [dead_run, live_run]
-    make_objects(docker_backend, dead_run, owner=_dead_pid_token(), containers=2)
+    make_objects(docker_backend, dead_run, owner=dead_owner_token(), containers=2)
     make_objects(docker_backend, live_run, owner=cleanup.owner_token(), containers=1)
 
     swept = cleanup.sweep_dead_runs(docker_backend)
@@ -214,6 +195,6 @@ def test_sweep_on_docker_spares_live_and_unlabelled(
     assert dead_run in swept and live_run not in swept
     assert not labelled(docker_backend, dead_run)
     assert len(labelled(docker_backend, live_run)) == 3
-    others = docker_backend.find_labelled(_OTHER)
+    others = docker_backend.find_labelled(OTHER_LABEL)
     assert unlabelled_network in [o.name for o in others]
     cleanup.remove_run(docker_backend, live_run)

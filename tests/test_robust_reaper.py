@@ -40,6 +40,7 @@ _TOOL = textwrap.dedent(
 
 class Tool:
     def __init__(self, run_id: str) -> None:
+        self.run_id = run_id
         self.proc = subprocess.Popen(
             [sys.executable, "-c", _TOOL, run_id],
             stdin=subprocess.PIPE,
@@ -64,23 +65,20 @@ class Tool:
 
 
 @pytest.fixture
-def tools() -> Iterator[list[Tool]]:
-    started: list[Tool] = []
-    yield started
-    for tool in started:
-        if tool.proc.poll() is None:
-            tool.kill9()
-        if tool.reaper_alive():
-            os.kill(tool.reaper_pid, signal.SIGKILL)
-
-
-def test_kill9_leaves_nothing_within_30s(
-    docker_backend: DockerBackend, run_ids: list[str], tools: list[Tool]
-) -> None:
+def tool(run_ids: list[str]) -> Iterator[Tool]:
+    """A tool stand-in with its reaper, on a fresh run id (``tool.run_id``)."""
     run_id = new_run_id()
     run_ids.append(run_id)
-    tool = Tool(run_id)
-    tools.append(tool)
+    started = Tool(run_id)
+    yield started
+    if started.proc.poll() is None:
+        started.kill9()
+    if started.reaper_alive():
+        os.kill(started.reaper_pid, signal.SIGKILL)
+
+
+def test_kill9_leaves_nothing_within_30s(docker_backend: DockerBackend, tool: Tool) -> None:
+    run_id = tool.run_id
     make_objects(docker_backend, run_id, containers=3)
     assert len(labelled(docker_backend, run_id)) == 5
 
@@ -93,13 +91,10 @@ def test_kill9_leaves_nothing_within_30s(
 
 
 def test_objects_created_just_after_the_kill_are_reaped_too(
-    docker_backend: DockerBackend, run_ids: list[str], tools: list[Tool]
+    docker_backend: DockerBackend, tool: Tool
 ) -> None:
     """A controller may still be starting a service when the tool dies."""
-    run_id = new_run_id()
-    run_ids.append(run_id)
-    tool = Tool(run_id)
-    tools.append(tool)
+    run_id = tool.run_id
     make_objects(docker_backend, run_id, test="A", containers=1)
     tool.kill9()
     wait_until(lambda: not labelled(docker_backend, run_id), timeout=30)
@@ -107,13 +102,8 @@ def test_objects_created_just_after_the_kill_are_reaped_too(
     wait_until(lambda: not labelled(docker_backend, run_id), timeout=30)
 
 
-def test_stop_means_the_run_cleaned_up_itself(
-    docker_backend: DockerBackend, run_ids: list[str], tools: list[Tool]
-) -> None:
-    run_id = new_run_id()
-    run_ids.append(run_id)
-    tool = Tool(run_id)
-    tools.append(tool)
+def test_stop_means_the_run_cleaned_up_itself(docker_backend: DockerBackend, tool: Tool) -> None:
+    run_id = tool.run_id
     make_objects(docker_backend, run_id, containers=1)
     tool.say("stop")
     wait_until(lambda: not tool.reaper_alive(), timeout=10)
@@ -123,13 +113,8 @@ def test_stop_means_the_run_cleaned_up_itself(
     assert not labelled(docker_backend, run_id)
 
 
-def test_keep_leaves_everything(
-    docker_backend: DockerBackend, run_ids: list[str], tools: list[Tool]
-) -> None:
-    run_id = new_run_id()
-    run_ids.append(run_id)
-    tool = Tool(run_id)
-    tools.append(tool)
+def test_keep_leaves_everything(docker_backend: DockerBackend, tool: Tool) -> None:
+    run_id = tool.run_id
     make_objects(docker_backend, run_id, containers=1)
     tool.say("keep")
     tool.kill9()
@@ -138,14 +123,13 @@ def test_keep_leaves_everything(
     cleanup.remove_run(docker_backend, run_id)
 
 
-def test_kill9_spares_kept_test_attempts(
-    docker_backend: DockerBackend, run_ids: list[str], tools: list[Tool], kept_home: object
-) -> None:
-    """--keep-failed kept test A; the tool then dies while B runs: B goes, A stays."""
-    run_id = new_run_id()
-    run_ids.append(run_id)
-    tool = Tool(run_id)
-    tools.append(tool)
+def test_kill9_spares_kept_test_attempts(docker_backend: DockerBackend, tool: Tool) -> None:
+    """--keep-failed kept test A; the tool then dies while B runs: B goes, A stays.
+
+    The record goes to the real kept directory: every sweeper on this machine
+    (other runs start with a sweep) must see it, as it would for a user.
+    """
+    run_id = tool.run_id
     kept = make_objects(docker_backend, run_id, test="A", containers=1)
     make_objects(docker_backend, run_id, test="B", containers=2)
     cleanup.mark_kept(run_id, "A", 1)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import ipaddress
 import itertools
-import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,7 +22,7 @@ from kurtosis_tui.backend import ContainerSpec, LabelledObject, Mount
 from kurtosis_tui.backend.docker_backend import DockerBackend
 from kurtosis_tui.engine import cleanup
 
-BUSYBOX = os.environ.get("KT_TEST_BUSYBOX", "kurtosis-tui/busybox:dev")
+BUSYBOX = "kurtosis-tui/busybox:local"
 _subnets = itertools.count()
 
 
@@ -87,14 +88,21 @@ def make_objects(
     return names
 
 
+def dead_owner_token() -> str:
+    """The owner token of a process that has just exited."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    token = cleanup.owner_token(proc.pid)
+    proc.wait()
+    return token
+
+
 def labelled(backend: DockerBackend, run_id: str) -> list[LabelledObject]:
     return backend.find_labelled(protocol.LABEL_RUN, run_id)
 
 
 @pytest.fixture(scope="session")
-def docker_backend() -> DockerBackend:
-    backend = DockerBackend()
-    backend.ping()
+def docker_backend(backend: DockerBackend, images: object) -> DockerBackend:
+    """conftest's engine, once the project's images (busybox, controller) are there."""
     return backend
 
 
@@ -116,3 +124,18 @@ def kept_home(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> object:
     """Kept records in a private cache dir (the reaper subprocess inherits it)."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     return tmp_path
+
+
+#: The label of another tool's objects: nothing of ours may touch them.
+OTHER_LABEL = "someone-else.owns"
+
+
+@pytest.fixture
+def unlabelled_network(docker_backend: DockerBackend) -> Iterator[str]:
+    """A ``kt-`` named network without our run label."""
+    name = f"kt-{new_run_id('unlabelled')}"
+    docker_backend.create_network(
+        name, labels={OTHER_LABEL: "1"}, subnet=free_subnet(docker_backend)
+    )
+    yield name
+    docker_backend.remove_network(name)
