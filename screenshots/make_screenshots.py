@@ -69,8 +69,11 @@ async def shoot() -> str:
         await select("SlowStart", "web")
         app.save_screenshot("setup-waiting.svg", path=str(HERE))
 
-        await until("ChattyWorker's worker logs", lambda: status(app, "ChattyWorker") in (
-            "running", "PASSED") and bool(app.model.attempt("ChattyWorker").log("worker").lines))
+        def worker_busy() -> bool:
+            att = app.model.attempt("ChattyWorker")
+            return bool(att and att.phase.value == "run" and len(att.log("worker").lines) > 8)
+
+        await until("ChattyWorker's worker to log while the test runs", worker_busy)
         await select("ChattyWorker", "worker")
         app.save_screenshot("service-log.svg", path=str(HERE))
 

@@ -1,5 +1,6 @@
 """Three tests for the README's screenshots: a slow start, a failure, a chatty service."""
 
+import time
 import urllib.request
 
 from kurtosis_tui import Network, Test, checks
@@ -68,6 +69,8 @@ class ChattyWorker(Test):
                             ready=checks.log(r"processed job 3\b"))
 
     def run(self, network: Network) -> None:
-        out = network.service("worker").exec(["sh", "-c", "echo alive"])
-        print(f"worker says {out.output.strip()!r}")
-        assert out.exit_code == 0
+        for poll in range(8):
+            out = network.service("worker").exec(["sh", "-c", "echo alive"])
+            print(f"poll {poll + 1}: worker says {out.output.strip()!r}")
+            assert out.exit_code == 0
+            time.sleep(0.5)
