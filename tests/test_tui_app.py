@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
+import signal
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
@@ -415,3 +417,39 @@ async def test_a_flooding_service_is_capped_and_shows_its_last_line(harness: Har
         await harness.emit(pilot)
         assert log_text(harness.app)[-1] == "flood 49999"
         assert "50,000 lines · last 10,000 kept" in screen_text(harness.app)
+
+
+@sync
+async def test_quit_while_the_session_opens_runs_nothing_and_closes_it(tmp_path: Path) -> None:
+    opened = threading.Event()
+    release = threading.Event()
+    sessions: list[FakeSession] = []
+
+    def slow(sink: EventSink) -> FakeSession:
+        opened.set()
+        release.wait(10)  # say, a controller image build
+        sessions.append(FakeSession(sink))
+        return sessions[0]
+
+    app = KurtosisApp(tests=[info("A")], session_factory=slow, save_dir=tmp_path, blink=False)
+    async with app.run_test() as pilot:
+        await until(opened.is_set)
+        await pilot.press("q")
+        assert "tearing down…" in screen_text(app)
+        release.set()
+        await until(lambda: not app.is_running)
+    assert sessions[0].closed.is_set()
+    assert sessions[0].scheduled == []
+    assert app.return_code == 1  # A never ran
+
+
+@sync
+async def test_sigterm_tears_down_like_q(harness: Harness) -> None:
+    async with harness.app.run_test(size=(100, 30)) as pilot:
+        session = await harness.start(pilot)
+        await harness.emit(pilot, *setup_story("HelloHttp", T0))
+        assert signal.SIGTERM in harness.app._trapped  # else the signal would end pytest
+        os.kill(os.getpid(), signal.SIGTERM)
+        await until(lambda: not harness.app.is_running)
+    assert session.closed.is_set()
+    assert harness.app.return_code == 1

@@ -8,6 +8,7 @@ may wait on Docker. Quitting cancels and tears down in a worker too, with
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.widgets import Input
+from textual.worker import Worker
 
 from kurtosis_tui.engine.api import Session
 from kurtosis_tui.events import TestInfo
@@ -40,6 +42,8 @@ class RunActions(App[int]):
     clock: Callable[[], float]
     save_dir: Path
     watcher_factory: WatcherFactory | None
+    session_lock: threading.Lock
+    opener: Worker[None] | None
     _watch_stop: asyncio.Event | None
 
     def refresh_views(self, *, live_only: bool = False) -> None:
@@ -168,12 +172,15 @@ class RunActions(App[int]):
         if self.closing:
             self.notify("still tearing down…")
             return
-        self.closing = True
+        with self.session_lock:
+            self.closing = True
+            session = self.session
         self.stop_watching()
         self.refresh_views(live_only=True)
-        session = self.session
         if session is None:
-            self._exit_with_outcome()
+            if self.opener is None or self.opener.is_finished:
+                self._exit_with_outcome()
+            # else: the opener sees ``closing``, closes the session and posts TornDown
             return
 
         def teardown() -> None:

@@ -9,6 +9,8 @@ thread worker, never in a handler, so the UI stays responsive.
 from __future__ import annotations
 
 import asyncio
+import signal
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -120,6 +122,9 @@ class KurtosisApp(RunActions):
         self._filter = ""
         self.progress = "opening the session…"
         self.watcher_factory = watcher_factory
+        self.session_lock = threading.Lock()
+        self.opener: Worker[None] | None = None
+        self._trapped: list[signal.Signals] = []
         self._watch_stop: asyncio.Event | None = None
 
     # ------------------------------------------------------------ layout
@@ -147,15 +152,38 @@ class KurtosisApp(RunActions):
         self.set_interval(FLUSH_SECONDS, self.flush_logs, name="flush-logs")
         self.set_interval(TICK_SECONDS, self._tick, name="tick")
         self.refresh_views()
-        self.run_worker(self._open_session, thread=True, group="session", exit_on_error=False)
+        self.opener = self.run_worker(self._open_session, thread=True, group="session",
+                                      exit_on_error=False)
         if self._watch_on_start:
             self.start_watching()
+        self._trap_signals()
+
+    def _trap_signals(self) -> None:
+        """SIGTERM and SIGHUP (terminal closed) quit like ``q``: tear down, then exit."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            try:
+                loop.add_signal_handler(sig, self.call_later, self.action_quit)
+            except (ValueError, RuntimeError, NotImplementedError):
+                return  # not the main thread (tests) or no signals here
+            self._trapped.append(sig)
+
+    def on_unmount(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in self._trapped:
+            loop.remove_signal_handler(sig)
 
     # ------------------------------------------------------------ engine side
 
     def _open_session(self) -> None:
         session = self._factory(self.bridge)
-        self.session = session
+        with self.session_lock:
+            self.session = session
+            closing = self.closing
+        if closing:  # the user quit while the session opened: run nothing, close it
+            session.close()
+            self.post_message(TornDown())
+            return
         session.schedule(self.tests)
         self.post_message(SessionReady())
 
