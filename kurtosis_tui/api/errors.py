@@ -29,7 +29,7 @@ class ServiceNotReadyError(ServiceError):
     def __init__(self, service_id: str, check: str, seconds: float, last: str = "") -> None:
         tail = f" (last attempt: {last})" if last else ""
         super().__init__(
-            f"service {service_id!r} not ready after {seconds:.0f} s: {check} never held{tail}"
+            f"service {service_id!r} not ready after {seconds:g} s: {check} never held{tail}"
         )
         self.service_id = service_id
 

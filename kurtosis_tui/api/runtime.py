@@ -57,6 +57,8 @@ class Runtime:
     on_unexpected_exit: Callable[[Service, int], None] = _no_exit
     #: ``time.monotonic()`` by which waits of the current phase must end.
     deadline: float = float("inf")
+    #: The current phase's timeout in seconds (for messages), when there is one.
+    phase_timeout: float | None = None
     #: Set when the controller tears down: waits give up, new services are refused.
     stopping: threading.Event = field(default_factory=threading.Event)
 

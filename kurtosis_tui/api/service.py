@@ -150,17 +150,17 @@ class Service:
     def wait_ready(self, timeout: float | None = None) -> None:
         """Wait until its ready check holds (at most ``timeout`` s, and never past the
         phase's deadline). Raises if the service exits meanwhile."""
-        deadline = self._rt.deadline
-        if timeout is not None:
-            deadline = min(deadline, time.monotonic() + timeout)
+        deadline, limit = self._rt.deadline, self._rt.phase_timeout
+        if timeout is not None and time.monotonic() + timeout < deadline:
+            deadline, limit = time.monotonic() + timeout, timeout
         while not self._wait_lock.acquire(timeout=INTERVAL):
             self._raise_if_stopping()
             if self._is_ready.is_set():
                 return
             if time.monotonic() >= deadline:
-                self._not_ready(deadline, "")
+                self._not_ready(deadline, limit, "")
         try:
-            self._wait(deadline)
+            self._wait(deadline, limit)
         finally:
             self._wait_lock.release()
 
@@ -226,7 +226,7 @@ class Service:
         self._ip = state.ip
         self._started_at = time.monotonic()
 
-    def _wait(self, deadline: float) -> None:
+    def _wait(self, deadline: float, limit: float | None) -> None:
         check = self.ready
         if self._is_ready.is_set():
             return
@@ -250,7 +250,7 @@ class Service:
                 self._mark_ready()
                 return
             if time.monotonic() >= deadline:
-                self._not_ready(deadline, check.last_error)
+                self._not_ready(deadline, limit, check.last_error)
             self._rt.stopping.wait(min(INTERVAL, max(0.0, deadline - time.monotonic())))
 
     def _mark_ready(self) -> None:
@@ -280,9 +280,9 @@ class Service:
         if not state.running:
             raise ServiceExitedError(self.id, state.exit_code, check)
 
-    def _not_ready(self, deadline: float, last: str) -> None:
+    def _not_ready(self, deadline: float, limit: float | None, last: str) -> None:
         self.report_timed_out()
-        waited = max(0.0, deadline - self._started_at)
+        waited = limit if limit is not None else max(0.0, deadline - self._started_at)
         check = self.ready.describe() if self.ready else "running"
         raise ServiceNotReadyError(self.id, check, waited, last)
 

@@ -138,6 +138,7 @@ class Controller:
     def _setup(self, test: Test, timeout: float) -> Verdict | None:
         self._enter(Phase.SETUP, f"setup (timeout {timeout:g} s)")
         deadline = self.runtime.deadline = time.monotonic() + timeout
+        self.runtime.phase_timeout = timeout
         worker = _Worker("setup", lambda: test.setup(self.network), self._wake)
         stop = self._wait_for(worker.done.is_set, deadline)
         if stop is not None:
@@ -167,6 +168,7 @@ class Controller:
     def _run(self, test: Test, timeout: float) -> Verdict:
         self._enter(Phase.RUN, f"run (timeout {timeout:g} s)")
         deadline = self.runtime.deadline = time.monotonic() + timeout
+        self.runtime.phase_timeout = timeout
         worker = _Worker("run", lambda: test.run(self.network), self._wake)
         stop = self._wait_for(worker.done.is_set, deadline, fatal=False)
         if stop is not None:
