@@ -224,7 +224,7 @@ def machine() -> dict[str, Any]:
 
 def other_containers() -> int:
     """Running containers that are not ours (others' tests skew the figures)."""
-    return len(client().containers.list())
+    return len(client().api.containers())
 
 
 # ------------------------------------------------------------------ leaks
@@ -236,11 +236,13 @@ def leftovers(tests: Sequence[str] = (), run_prefixes: Sequence[str] = ()) -> li
     c = client()
     objects: list[tuple[str, dict[str, str]]] = []
     label = {"label": protocol.LABEL_RUN}
-    objects += [(x.name or "", x.labels) for x in c.containers.list(all=True, filters=label)]
-    objects += [(x.name or "", x.attrs.get("Labels") or {})
-                for x in c.networks.list(filters=label)]
-    objects += [(x.name or "", x.attrs.get("Labels") or {})
-                for x in c.volumes.list(filters=label)]
+    # the low-level lists: the high-level ones inspect each object, racing others' removals
+    objects += [((x.get("Names") or ["?"])[0].lstrip("/"), x.get("Labels") or {})
+                for x in c.api.containers(all=True, filters=label)]
+    objects += [(x.get("Name", "?"), x.get("Labels") or {})
+                for x in c.api.networks(filters=label)]
+    objects += [(x.get("Name", "?"), x.get("Labels") or {})
+                for x in c.api.volumes(filters=label).get("Volumes") or []]
     return sorted(
         name for name, labels in objects
         if labels.get(protocol.LABEL_TEST) in tests

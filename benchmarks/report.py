@@ -71,6 +71,8 @@ def _commit() -> str:
 
 
 def _value(fig: dict[str, Any]) -> str:
+    if fig.get("text"):
+        return str(fig["text"])
     if fig.get("value") is None:
         return f"not measured: {fig.get('details', {}).get('not_measured', 'no value given')}"
     return f"{fig['value']} {fig.get('unit', '')}".strip()
@@ -109,6 +111,9 @@ def _section(fig: dict[str, Any]) -> list[str]:
 
 def _details(details: dict[str, Any]) -> list[str]:
     lines: list[str] = []
+    output = details.pop("output", None)
+    if isinstance(output, list):
+        lines += ["```", *map(str, output), "```", ""]
     scalars = {k: v for k, v in details.items() if not isinstance(v, dict)}
     for key, value in scalars.items():
         lines.append(f"- {key.replace('_', ' ')}: {_plain(value)}")

@@ -83,6 +83,9 @@ def run_bench(bench: Bench) -> tuple[list[dict[str, Any]], str | None, float]:
                 time.perf_counter() - started)
     elapsed = time.perf_counter() - started
     data = _last_json(proc.stdout)
+    if data is None and proc.stdout.strip():  # a teammate's script that prints text
+        return [_text_figure(n, proc.stdout, proc.returncode, bench)
+                for n in bench.numbers], None, elapsed
     if proc.returncode != 0 or data is None:
         lines = (proc.stderr.strip() or proc.stdout.strip() or "no output").splitlines()
         why = f"{bench.script} exited {proc.returncode} without figures: {lines[-1][:400]}"
@@ -100,8 +103,18 @@ def _figures_of(data: dict[str, Any], bench: Bench) -> list[dict[str, Any]]:
     if "value" in data:
         return [{"name": TITLES[bench.numbers[0]], "unit": "", "goal": "", "met": None,
                  "method": "", "details": {}, **data}]
-    return [{"name": TITLES[bench.numbers[0]], "value": None, "unit": "", "goal": "",
-             "met": None, "method": f"see {bench.script}", "details": {"raw": data}}]
+    return [{"name": TITLES[bench.numbers[0]], "value": None, "text": "see the details",
+             "unit": "", "goal": "", "met": data.get("met"), "method": f"see {bench.script}",
+             "details": data}]
+
+
+def _text_figure(number: int, stdout: str, code: int, bench: Bench) -> dict[str, Any]:
+    """A script that printed text, not JSON: its output, quoted, and its exit code."""
+    return {"number": number, "name": TITLES[number], "value": None,
+            "text": "printed as text (below)", "unit": "", "goal": "", "met": None,
+            "method": f"see {bench.script}'s docstring",
+            "details": {"exit_code": f"{code} (the script's own verdict)",
+                        "output": stdout.strip().splitlines()}}
 
 
 def _missing(number: int, why: str) -> dict[str, Any]:
@@ -123,7 +136,8 @@ def _last_json(stdout: str) -> dict[str, Any] | None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", action="append", default=[], metavar="SCRIPT",
-                        help="run only this benchmark script (repeatable)")
+                        help="run only this benchmark script (repeatable); prints its figures "
+                             "as JSON and leaves RESULTS.md alone (it shows whole runs only)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     tc_status = ensure_testcontainers()
@@ -147,6 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     host["load_avg_after"] = machine()["load_avg"]
     host["containers_running_after"] = other_containers()
     figures.sort(key=lambda f: f["number"])
+    if args.only:
+        print(json.dumps({"figures": figures, "leftovers": leaks}, indent=1))
+        return 1 if errors or leaks else 0
     out = write_results(figures, host=host, timings=timings, leaks=leaks, errors=errors,
                         total=time.perf_counter() - started, testcontainers=tc_status)
     print(f"bench: wrote {out.relative_to(ROOT)} in {time.perf_counter() - started:.0f} s")
@@ -156,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _line(fig: dict[str, Any]) -> str:
+    if fig.get("text"):
+        return f"{fig['name']}: {fig['text']}"
     if fig.get("value") is None:
         return f"{fig['name']}: not measured: {fig['details'].get('not_measured', '?')}"
     met = {True: "met", False: "NOT met", None: ""}[fig.get("met")]
