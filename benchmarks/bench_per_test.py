@@ -57,10 +57,9 @@ FIG7_METHOD = (
     "the same `kurtosis-tui run` vs `benchmarks/tc_three_services.py` (testcontainers: a "
     "network, the same 3 services each started with PortWaitStrategy(8080), removed; "
     f"TESTCONTAINERS_RYUK_DISABLED=true); alternated with figure 1's runs ({PAIRS} rounds); "
-    "ratio of medians. Note: testcontainers' port wait connects to the host-mapped port, which "
-    "Docker's userland proxy accepts as soon as the container runs; ours connects to the "
-    "service itself from inside the test network, and testcontainers starts no controller "
-    "container and no volume"
+    "ratio of medians. testcontainers waits from the host on each service's published port "
+    "(checked here: a published port with no listener refuses, so the wait is real); it "
+    "starts no controller container and no volume, which our design does per test"
 )
 
 
