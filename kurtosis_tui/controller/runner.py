@@ -84,6 +84,7 @@ class Controller:
         self._cancelled = False
         self._fatal: Verdict | None = None
         self._crashes: list[tuple[str, int]] = []  # unexpected exits during run
+        self._tail_copied: set[str] = set()  # services whose last lines the log has
 
     # ------------------------------------------------------------ entry points
 
@@ -204,7 +205,7 @@ class Controller:
         passed = verdict.outcome is Outcome.PASSED
         if not passed:
             for service in services:
-                self._copy_tail(service)
+                self._copy_tail(service, again=service.id not in self._tail_copied)
         # as the initializer does: --keep-failed keeps failures, never a cancelled test
         keep = verdict.outcome in (Outcome.FAILED, Outcome.ERRORED, Outcome.TIMED_OUT)
         if self.config.keep_services and keep:
@@ -269,6 +270,9 @@ class Controller:
         self._wake.set()
 
     def _on_unexpected_exit(self, service: Service, code: int) -> None:
+        # its last lines, now: in the live log, and before teardown can remove it
+        self._copy_tail(service)
+        self._tail_copied.add(service.id)
         if self.phase is Phase.SETUP:
             if service.ready is not None:  # awaited (or about to be): it can never be ready
                 error = ServiceExitedError(service.id, code, service.ready.describe())
@@ -293,9 +297,13 @@ class Controller:
             )
         return "; ".join(parts) or f"setup() did not finish within {timeout:g} s"
 
-    def _copy_tail(self, service: Service) -> None:
+    def _copy_tail(self, service: Service, again: bool = True) -> None:
+        """Copy the service's last lines into the log (``again=False``: unless it
+        is still down since they were copied at its death)."""
         try:
             state = self.backend.container_state(service._ref)
+            if not again and not state.running:
+                return
             status = state.status + (
                 f", exit code {state.exit_code}" if state.exit_code is not None else ""
             )
