@@ -159,7 +159,8 @@ def test_exec_runs_lists_as_argv_and_strings_under_sh(tmp_path: Path) -> None:
     backend.exec_fn = fake_exec  # type: ignore[assignment]
     svc = net.add_service("a", image="img:1")
     assert svc.exec(["cat", "x"]) == ExecResult(3, "out\nerr\n")
-    svc.exec("echo a | wc -c")
+    code, output = svc.exec("echo a | wc -c")
+    assert (code, output) == (3, "out\nerr\n")
     assert seen == [["cat", "x"], ["sh", "-c", "echo a | wc -c"]]
     with pytest.raises(ServiceError):
         svc.exec([])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +43,10 @@ class ExecResult:
     @property
     def ok(self) -> bool:
         return self.exit_code == 0
+
+    def __iter__(self) -> Iterator[int | str]:
+        """``code, output = service.exec(...)`` works too."""
+        return iter((self.exit_code, self.output))
 
 
 class ServiceDir(str):
