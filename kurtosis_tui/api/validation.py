@@ -19,6 +19,7 @@ def as_cmd(cmd: list[str] | tuple[str, ...] | str, what: str) -> list[str]:
 
 
 def validate_id(service_id: object) -> None:
+    """Service ids become hostnames and container-name parts: the contract's pattern."""
     if not isinstance(service_id, str) or not protocol.SERVICE_ID_PATTERN.match(service_id):
         raise InvalidServiceError(
             f"invalid service id {service_id!r}: ids are 1-63 characters of lowercase letters, "
@@ -27,6 +28,7 @@ def validate_id(service_id: object) -> None:
 
 
 def split_command(value: list[str] | str | None, where: str, what: str) -> list[str] | None:
+    """A container command as argv; a string is split like a shell would (as Docker does)."""
     if value is None:
         return None
     if isinstance(value, str):
@@ -39,6 +41,7 @@ def split_command(value: list[str] | str | None, where: str, what: str) -> list[
 
 
 def environment(env: Mapping[str, str] | None, where: str) -> dict[str, str]:
+    """Environment variables as str -> str (values are forgiven for being numbers)."""
     if env is None:
         return {}
     if not isinstance(env, Mapping):
