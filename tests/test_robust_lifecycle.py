@@ -207,11 +207,14 @@ def trigger(phase: str, backend: DockerBackend, run_id: str) -> None:
         )
         wait_until(has_service, timeout=60, poll=0.02)
     elif phase == "checks":
-        wait_until(controller_log_has(backend, run_id, "awaiting 'svc'"), timeout=60)
+        # the controller's wire events (events.py) are steadier than its log's wording
+        waiting = '"kind":"service_waiting"'
+        wait_until(controller_log_has(backend, run_id, waiting), timeout=60)
     elif phase == "running":
         wait_until(controller_log_has(backend, run_id, "run: blocking now"), timeout=60)
     elif phase == "teardown":
-        wait_until(controller_log_has(backend, run_id, "--- teardown"), timeout=60, poll=0.02)
+        teardown = '"phase":"teardown"'
+        wait_until(controller_log_has(backend, run_id, teardown), timeout=60, poll=0.02)
 
 
 PHASE_TESTS = {
