@@ -15,7 +15,21 @@ log is on screen the whole time.
   last line (``... seq=499999 END``), clocks from ``time.monotonic`` (one clock
   for both processes).
 
-Usage: ``.venv/bin/python benchmarks/bench_tui_flood.py [--rate 50000] [--seconds 10]``
+With ``--docker`` the same figures come from a REAL run instead: the CLI
+(``kurtosis-tui run``) in the pseudo-terminal, a suite whose service (python3
+in ``kurtosis-tui/redis:local``) prints 50,000 lines/s for 10 s, streamed by
+the engine from Docker; the lag is measured from the time the service printed
+its last line (stamped in the line; containers share the host's clock), and
+the memory is the CLI process's peak RSS (engine and TUI together).
+
+Measured here (2 cores, Docker 20.10): the UI side keeps up (0.07 s behind);
+the real run ends several seconds behind because Docker itself serves a
+container's log at ~76,000 lines/s through the SDK (~87,000 with frames parsed
+from bulk reads) from a *finished* container on an idle core, and while the
+service writes 50,000 lines/s, dockerd's json-file logging shares those two
+cores. The TUI's part of the lag is the first figure.
+
+Usage: ``.venv/bin/python benchmarks/bench_tui_flood.py [--rate 50000] [--seconds 10] [--docker]``
 """
 
 from __future__ import annotations
@@ -65,6 +79,7 @@ def child(rate: int, seconds: float, out: Path) -> None:
         total = int(rate * seconds)
         start = time.monotonic()
         figures["flood_start"] = start
+        figures["cpu_start"] = time.process_time()
         for first in range(0, total, BATCH):
             due = start + first / rate
             delay = due - time.monotonic()
@@ -77,6 +92,7 @@ def child(rate: int, seconds: float, out: Path) -> None:
                 for i in range(first, last))
             session.emit(ev.LogLines(name, source="web", lines=lines))
         figures["flood_end"] = time.monotonic()
+        figures["cpu_end"] = time.process_time()
         figures["lines"] = total
 
     def factory(sink: EventSink) -> FakeSession:
@@ -183,18 +199,128 @@ def parent(rate: int, seconds: float) -> dict[str, float]:
         "repaint_max_ms": max(latencies) if latencies else float("nan"),
         "peak_rss_mb": figures["peak_rss_mb"],
         "log_lag_s": (end_seen - figures["flood_end"]) if end_seen else float("nan"),
+        "cpu_share": (figures["cpu_end"] - figures["cpu_start"])
+        / (figures["flood_end"] - figures["flood_start"]),
     }
     return result
+
+
+# ---------------------------------------------------------------- the real run
+
+FLOOD_SCRIPT = """
+import sys, time
+rate, seconds = {rate}, {seconds}
+print("flood start", flush=True)
+time.sleep(3)
+out = sys.stdout
+total = int(rate * seconds)
+start = time.monotonic()
+for first in range(0, total, 500):
+    delay = start + first / rate - time.monotonic()
+    if delay > 0:
+        time.sleep(delay)
+    last = min(first + 500, total)
+    out.write("".join(f"web | GET /api/items?page={{i % 97}} 200 3.{{i % 10}}ms seq={{i}}\\n"
+                      for i in range(first, last - (last == total))))
+    if last == total:
+        out.write(f"web | seq={{total - 1}} END at={{time.time():.3f}}\\n")
+    out.flush()
+time.sleep(3600)
+"""
+
+SUITE = """
+import time
+from kurtosis_tui import Network, Test, checks
+
+class Flood(Test):
+    \"\"\"A service writing {rate} lines/s for {seconds} s.\"\"\"
+    setup_timeout = 120
+    run_timeout = 120
+
+    def setup(self, network: Network) -> None:
+        network.add_service("web", image="kurtosis-tui/redis:local",
+                            command=["python3", "-c", {script!r}],
+                            ready=checks.log("flood start"))
+        for i in range(1, {idle} + 1):
+            network.add_service(f"svc{{i:02d}}", image="kurtosis-tui/busybox:local",
+                                command=["sleep", "3600"])
+
+    def run(self, network: Network) -> None:
+        time.sleep({seconds} + 8)
+"""
+
+
+def docker_run(rate: int, seconds: float) -> dict[str, float]:
+    """The CLI on a real suite in a pty; figures as in ``parent``."""
+    idle = int(seconds)
+    suite = Path(tempfile.mkdtemp(prefix="kt-flood-"))
+    script = FLOOD_SCRIPT.format(rate=rate, seconds=seconds)
+    (suite / "flood.py").write_text(SUITE.format(rate=rate, seconds=seconds, idle=idle,
+                                                 script=script))
+    exe = Path(sys.executable).with_name("kurtosis-tui")
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.environ.update(TERM="xterm-256color")
+        os.execv(str(exe), [str(exe), "run", str(suite)])
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
+    term = Terminal(fd)
+    if term.wait_for(b"svc%02d" % idle, 0, 180) is None:
+        raise SystemExit("the services did not start")
+    term.write(b"]")  # the web service's log
+    term.write(b"2")  # focus the services panel
+    if term.wait_for(b"log: web", 0, 30) is None:
+        raise SystemExit("the app did not show the flooding log")
+    if term.wait_for(b" seq=", 0, 30) is None:
+        raise SystemExit("the flood did not start")
+    latencies: list[float] = []
+    start = time.monotonic()
+    for i in range(1, idle + 1):
+        time.sleep(max(0.0, start + 0.8 * i - time.monotonic()))
+        since = term.mark()
+        pressed = time.monotonic()
+        term.write(b"\x1b[B")
+        seen = term.wait_for(b"svc%02d" % i, since, 10)
+        if seen is not None:
+            latencies.append((seen - pressed) * 1000)
+    end_mark = b"seq=%d END at=" % (int(rate * seconds) - 1)
+    seen_end = term.wait_for(end_mark, 0, seconds + 60)
+    lag = float("nan")
+    if seen_end is not None:
+        with term.lock:
+            blob = b"".join(data for _, data in term.chunks)
+        stamp = blob[blob.index(end_mark) + len(end_mark):][:14]
+        wall_seen = time.time() - (time.monotonic() - seen_end)
+        lag = wall_seen - float(stamp.split(b"\x1b")[0].split(b" ")[0])
+    term.write(b"q")
+    term.closed.wait(60)
+    os.waitpid(pid, 0)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {
+        "lines": rate * seconds,
+        "rate_lines_per_s": float(rate),
+        "presses": len(latencies),
+        "repaint_median_ms": statistics.median(latencies) if latencies else float("nan"),
+        "repaint_max_ms": max(latencies) if latencies else float("nan"),
+        "peak_rss_mb": peak,
+        "log_lag_s": lag,
+    }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=int, default=50_000, help="lines per second")
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--docker", action="store_true",
+                        help="a real run: the CLI, the engine and a flooding container")
     args = parser.parse_args()
-    result = parent(args.rate, args.seconds)
-    print(f"flood: {result['lines']:,} lines at {result['rate_lines_per_s']:,.0f} lines/s, "
-          f"{COLS}x{ROWS} terminal")
+    if args.docker:
+        result = docker_run(args.rate, args.seconds)
+        source = "a container, streamed by the engine"
+    else:
+        result = parent(args.rate, args.seconds)
+        source = "a scripted session (UI side only)"
+    print(f"flood from {source}: {result['lines']:,.0f} lines at "
+          f"{result['rate_lines_per_s']:,.0f} lines/s, {COLS}x{ROWS} terminal")
     print(f"key press -> repaint: median {result['repaint_median_ms']:.0f} ms, "
           f"max {result['repaint_max_ms']:.0f} ms over {result['presses']} presses "
           f"(goal <= {GOALS['repaint_median_ms']:.0f} ms)")
@@ -202,6 +328,9 @@ def main() -> int:
           f"(goal <= {GOALS['peak_rss_mb']:.0f} MB)")
     print(f"log view behind at the end: {result['log_lag_s']:.2f} s "
           f"(goal <= {GOALS['log_lag_s']:.0f} s)")
+    if "cpu_share" in result:
+        print(f"app process CPU during the flood: {result['cpu_share']:.0%} of one core "
+              "(producer thread included)")
     ok = all(result[k] <= goal for k, goal in GOALS.items())
     print("all goals met" if ok else "GOAL MISSED")
     return 0 if ok else 1
