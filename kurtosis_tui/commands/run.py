@@ -11,6 +11,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -49,13 +50,20 @@ def main(args: argparse.Namespace) -> int:
     use_tui = sys.stdout.isatty() and not args.no_tui
     run_tui = _tui_entry() if use_tui else None
     watch_plain = _watch_entry() if args.watch and run_tui is None else None
-    tests = discover(Path(args.suite_dir), args.tests)
+    with ThreadPoolExecutor(1) as pool:
+        # Importing the suite (a child process) overlaps the engine's first answer.
+        found = pool.submit(discover, Path(args.suite_dir), args.tests)
+        try:
+            backend = _backend()
+        except UsageError:
+            found.result()  # a suite error is reported before an engine one
+            raise
+        tests = found.result()
     if not tests:
         raise UsageError(f"no tests in {args.suite_dir}: no subclass of kurtosis_tui.Test "
                          "is defined in its *.py files")
     options = RunOptions(suite_dir=suite, parallelism=args.parallelism, params=params,
                          keep_failed=args.keep_failed, stream_service_logs=run_tui is not None)
-    backend = _backend()
     junit = Path(args.junit_xml) if args.junit_xml else None
     if run_tui is not None:
         return int(run_tui(options=options, tests=tests, watch=args.watch, junit_xml=junit))
