@@ -113,3 +113,15 @@ def test_junit_survives_control_characters_in_logs() -> None:
 def test_junit_to_an_unwritable_place_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="cannot write the JUnit report"):
         write_junit(tmp_path / "no" / "such" / "dir.xml", [PASSED])
+
+
+def test_the_reason_is_printed_only_when_the_log_does_not_say_it_already() -> None:
+    said = TestResult("Said", Outcome.FAILED, 1.0, message="outcome: FAILED: boom",
+                      controller_log="...\noutcome: FAILED: boom\n")
+    crashed = TestResult("Crashed", Outcome.ERRORED, 1.0,
+                         message="the controller exited with code 137", controller_log="...\n")
+    out = io.StringIO()
+    PlainPrinter(out).print_summary([said, crashed])
+    assert "Said: why" not in out.getvalue()
+    assert "Crashed: why" in out.getvalue()
+    assert "the controller exited with code 137" in out.getvalue()

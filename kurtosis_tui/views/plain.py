@@ -116,7 +116,9 @@ class PlainPrinter:
                 continue
             chunks.append(banner(f"{result.name}: {result.outcome.value}: controller log"))
             chunks.append(result.controller_log.rstrip("\n") or "(the controller wrote no log)")
-            if result.message:
+            if result.message and result.message not in result.controller_log:
+                # The initializer's own words (a crash, the backstop, kept objects):
+                # the controller's verdict is already the log's last line.
                 chunks.append(banner(f"{result.name}: why"))
                 chunks.append(result.message)
             chunks.append(banner(f"end of {result.name}"))
