@@ -328,6 +328,18 @@ async def test_rerun_keys_call_the_session(harness: Harness) -> None:
 
 
 @sync
+async def test_question_mark_lists_the_keys(harness: Harness) -> None:
+    async with harness.app.run_test(size=(120, 30)) as pilot:
+        await harness.start(pilot)
+        await pilot.press("question_mark")
+        text = screen_text(harness.app)
+        assert "Focus Previous" in text  # Textual's keys panel
+        assert text.count("Rerun failed") == 2  # in the panel and the footer
+        await pilot.press("question_mark")
+        assert "Focus Previous" not in screen_text(harness.app)
+
+
+@sync
 async def test_command_palette_has_the_actions(harness: Harness) -> None:
     async with harness.app.run_test(size=(100, 30)) as pilot:
         session = await harness.start(pilot)

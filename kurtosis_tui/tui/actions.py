@@ -113,6 +113,13 @@ class RunActions(App[int]):
         index = names.index(self.source) if self.source in names else 0
         self.action_show_source(names[(index + step) % len(names)])
 
+    def action_toggle_keys(self) -> None:
+        """Textual's keys panel: every binding of the focused panel and the app."""
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
     def action_focus_panel(self, panel: str) -> None:
         target = {"tests": "#tests", "services": "#services", "log": "#log"}[panel]
         self.query_one(target).focus()

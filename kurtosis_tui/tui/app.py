@@ -84,6 +84,7 @@ class KurtosisApp(RunActions):
         Binding("s", "save_log", "Save log"),
         Binding("R", "rerun_all", "Rerun all"),
         Binding("S", "save_screenshot", "Screenshot"),
+        Binding("question_mark", "toggle_keys", "Keys", show=False),
         Binding("left_square_bracket", "cycle_source(-1)", "Prev log", show=False),
         Binding("right_square_bracket", "cycle_source(1)", "Next log", show=False),
         Binding("1", "focus_panel('tests')", "Tests", show=False),
