@@ -97,3 +97,47 @@ def test_clean_without_an_engine(host: str) -> None:
     assert done.returncode == 2
     assert f"no Docker engine answers at {host}" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+FAILING = """
+from kurtosis_tui import Network, Test
+
+
+class Broken(Test):
+    def setup(self, network: Network) -> None:
+        network.add_service("web", image="kurtosis-tui/busybox:local", command=["sleep", "600"])
+
+    def run(self, network: Network) -> None:
+        raise AssertionError("failing on purpose")
+"""
+
+
+@pytest.mark.docker
+def test_keep_failed_survives_later_runs_until_clean(
+    docker_backend: DockerBackend, run_ids: list[str], tmp_path: Path
+) -> None:
+    """--keep-failed leaves the failed test up; the next run's sweep spares it; clean removes it."""
+    (tmp_path / "broken.py").write_text(FAILING)
+    kept = subprocess.run(
+        [sys.executable, "-m", "kurtosis_tui", "run", str(tmp_path), "--keep-failed", "--no-tui"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert kept.returncode == 1, kept.stdout + kept.stderr
+    match = re.search(r"\(run ([0-9a-f]+),", kept.stdout)
+    assert match, kept.stdout
+    run_id = match.group(1)
+    run_ids.append(run_id)
+    assert "kurtosis-tui clean" in kept.stdout  # the user is told how to remove them
+    kinds = sorted(o.kind for o in labelled(docker_backend, run_id))
+    assert kinds == ["container", "container", "network", "volume"]  # controller, web
+
+    assert run_id not in cleanup.sweep_dead_runs(docker_backend)  # as the next run does
+    assert len(labelled(docker_backend, run_id)) == 4
+
+    done = _clean()
+    assert done.returncode == 0, done.stderr
+    assert "removed " in done.stdout
+    assert not labelled(docker_backend, run_id)
+    assert run_id not in cleanup.kept_runs()
