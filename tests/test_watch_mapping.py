@@ -183,6 +183,17 @@ def test_a_helper_reruns_all_when_imports_cannot_be_told(
     assert why in decision.note and decision.note.endswith("rerunning all")
 
 
+def test_a_method_named_like_a_builtin_is_not_dynamic(tmp_path: Path) -> None:
+    suite = make_suite(tmp_path, {
+        "test_e.py": TEST_HEADER + "import helpers\nclass E(Test):\n"
+                     "    def run(self, n):\n        n.service('box').exec(['true'])\n",
+        "test_plain.py": TEST_HEADER + "class Plain(Test): pass\n",
+        "helpers.py": "",
+    })
+    tests = infos(("E", "test_e.py"), ("Plain", "test_plain.py"))
+    assert affected_tests([suite / "helpers.py"], tests, suite).rerun == ("E",)
+
+
 def test_a_dynamic_file_does_not_widen_a_test_file_change(tmp_path: Path) -> None:
     suite = make_suite(tmp_path, {
         "test_dyn.py": TEST_HEADER + "m = __import__(name)\n",

@@ -24,9 +24,11 @@ from kurtosis_tui.events import TestInfo
 #: Calls that load code by a name or path the parser cannot always see.
 _LOADER_CALLS = {"import_module", "__import__"}  # static when given a literal string
 _OPAQUE_CALLS = {
-    "exec", "execfile", "exec_module", "spec_from_file_location", "load_source",
-    "run_path", "run_module", "load_module", "SourceFileLoader",
+    "exec_module", "spec_from_file_location", "load_source", "run_path", "run_module",
+    "load_module", "SourceFileLoader",
 }
+#: Builtins that run code, only when called by their bare name (``service.exec()`` is not).
+_OPAQUE_BUILTINS = {"exec", "execfile"}
 _SYS_PATH_EDITS = {"insert", "append", "extend", "remove", "clear"}
 
 
@@ -166,7 +168,9 @@ def _read_call(rel: str, node: ast.Call, result: ModuleImports) -> None:
             result.names |= _with_parents(first.value.lstrip("."))
         elif not result.opaque:
             result.opaque = f"{rel}:{node.lineno} imports a module by a computed name"
-    elif name in _OPAQUE_CALLS and not result.opaque:
+    elif (name in _OPAQUE_CALLS or (
+        name in _OPAQUE_BUILTINS and isinstance(node.func, ast.Name)
+    )) and not result.opaque:
         result.opaque = f"{rel}:{node.lineno} loads code with {name}()"
     elif (
         name in _SYS_PATH_EDITS
