@@ -113,9 +113,14 @@ def kt_run_steady(suite: Path, *extra: str, timeout: float = 300, tries: int = 3
 
     Teammates edit the package while benchmarks run; the command then rebuilds
     the controller image (a second or more) and that run's time says nothing
-    about the per-test cost. Such runs are noted in ``REBUILDS`` and retried.
+    about the per-test cost. So the image is brought up to date just before
+    the timed spawn, and a run that rebuilt it all the same (an edit in that
+    window) is noted in ``REBUILDS`` and retried.
     """
+    from kurtosis_tui.setup.images import ensure_controller_image
+
     for attempt in range(tries):
+        ensure_controller_image()  # build now, untimed, if the tree changed since the last run
         before = controller_image_id()
         timed = kt_run(suite, *extra, timeout=timeout)
         if controller_image_id() == before or attempt == tries - 1:
