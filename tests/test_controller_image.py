@@ -27,7 +27,7 @@ print("textual", importlib.util.find_spec("textual") is not None)
 
 def _host_socket() -> str:
     host = os.environ.get("DOCKER_HOST", "")
-    return host[len("unix://"):] if host.startswith("unix://") else protocol.DOCKER_SOCKET
+    return host[len("unix://") :] if host.startswith("unix://") else protocol.DOCKER_SOCKET
 
 
 def _run(
@@ -36,10 +36,14 @@ def _run(
     """Run a labelled container to its end; its exit code and output. Always removed."""
     container = f"kt-{run_id}-{name}"
     try:
-        backend.run_container(ContainerSpec(
-            name=container, image=image, labels={protocol.LABEL_RUN: run_id},
-            **spec,  # type: ignore[arg-type]
-        ))
+        backend.run_container(
+            ContainerSpec(
+                name=container,
+                image=image,
+                labels={protocol.LABEL_RUN: run_id},
+                **spec,  # type: ignore[arg-type]
+            )
+        )
         code = backend.wait_container(container, timeout=60)
         return code, backend.logs(container)
     finally:
@@ -50,7 +54,10 @@ def test_the_package_runs_in_the_image_and_reaches_the_engine_through_the_socket
     backend: DockerBackend, images: Images, run_id: str
 ) -> None:
     code, output = _run(
-        backend, images.controller, run_id, "probe",
+        backend,
+        images.controller,
+        run_id,
+        "probe",
         entrypoint=["python", "-c", PROBE],
         mounts=(Mount(_host_socket(), protocol.DOCKER_SOCKET, kind="bind"),),
     )
