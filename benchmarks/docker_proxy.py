@@ -13,6 +13,7 @@ import collections
 import contextlib
 import re
 import socket
+import struct
 import threading
 from pathlib import Path
 
@@ -34,6 +35,9 @@ class CountingProxy:
         self.target = target
         self.requests: collections.Counter[str] = collections.Counter()
         self.connections = 0
+        #: connections and requests per client process (its command line, shortened)
+        self.per_process: dict[str, collections.Counter[str]] = collections.defaultdict(
+            collections.Counter)
         self._lock = threading.Lock()
         self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._stopped = threading.Event()
@@ -64,22 +68,26 @@ class CountingProxy:
                 return
             upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             upstream.connect(self.target)
+            who = _peer(client)
             with self._lock:
                 self.connections += 1
-            threading.Thread(target=self._pump, args=(client, upstream, True), daemon=True).start()
-            threading.Thread(target=self._pump, args=(upstream, client, False),
+                self.per_process[who]["connections"] += 1
+            threading.Thread(target=self._pump, args=(client, upstream, who), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, None),
                              daemon=True).start()
 
-    def _pump(self, src: socket.socket, dst: socket.socket, count: bool) -> None:
+    def _pump(self, src: socket.socket, dst: socket.socket, who: str | None) -> None:
+        """Forward bytes; when ``who`` is set (client to engine), count its requests."""
         tail = b""
         try:
             while data := src.recv(65536):
-                if count:
+                if who is not None:
                     chunk, end = tail + data, 0
                     for match in REQUEST.finditer(chunk):
                         key = f"{match.group(1).decode()} {normalise(match.group(2).decode())}"
                         with self._lock:
                             self.requests[key] += 1
+                            self.per_process[who]["requests"] += 1
                         end = match.end()
                     tail = chunk[max(end, len(chunk) - 200):]  # a request line cut in two
                 dst.sendall(data)
@@ -88,3 +96,15 @@ class CountingProxy:
         finally:
             with contextlib.suppress(OSError):
                 dst.shutdown(socket.SHUT_WR)
+
+
+def _peer(conn: socket.socket) -> str:
+    """The connecting process's command line (SO_PEERCRED), e.g. ``-m kurtosis_tui run``."""
+    try:
+        creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+        pid = struct.unpack("3i", creds)[0]
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return "?"
+    words = [a.decode(errors="replace") for a in argv[1:4] if a]
+    return " ".join(words)[:60] or "?"

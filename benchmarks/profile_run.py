@@ -102,6 +102,7 @@ def section_api_calls(args: list[str]) -> list[str]:
             time.sleep(0.5)  # let the last forwarded bytes be counted (no one waits on this)
             counts = dict(proxy.requests)
             connections = proxy.connections
+            per_process = {k: dict(v) for k, v in proxy.per_process.items()}
         if "POST /build" not in counts:
             break
     rows = [f"| `{k}` | {v} |" for k, v in sorted(counts.items(), key=lambda kv: -kv[1])]
@@ -109,7 +110,10 @@ def section_api_calls(args: list[str]) -> list[str]:
             f"`DOCKER_HOST` pointed at a counting proxy (exit {timed.returncode}, "
             f"{timed.seconds:.2f} s): **{sum(counts.values())} requests over {connections} "
             "connections** (the reaper's and discovery's processes included; the controller "
-            "uses the real socket).", "", "| request | count |", "|---|---|", *rows, ""]
+            "uses the real socket).", "", "| request | count |", "|---|---|", *rows, "",
+            "| process | connections | requests |", "|---|---|---|",
+            *[f"| `{who}` | {c.get('connections', 0)} | {c.get('requests', 0)} |"
+              for who, c in per_process.items()], ""]
 
 
 def section_controller() -> list[str]:

@@ -50,7 +50,9 @@ def write_results(figures: list[dict[str, Any]], *, host: dict[str, Any],
     for fig in figures:
         cells = [str(fig["number"]), fig["name"], _value(fig), fig.get("goal") or "", _met(fig)]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
-    lines += ["", _derived(figures), ""]
+    lines += ["", _derived(figures), "",
+              "Where the time goes inside one run (imports, discovery, the main thread, every "
+              "Docker API call): `PROFILE.md`, from `benchmarks/profile_run.py`.", ""]
     for fig in figures:
         lines += _section(fig)
     lines += ["## Housekeeping", ""]
