@@ -17,8 +17,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from common import BUSYBOX_IMAGES, SUITES, emit, figure, leftovers, not_measured, pick_image
-from session_events import failure_message, outcomes_of, run_attempts, session_api_missing
+from common import SUITES, emit, figure, leftovers, not_measured
+from session_events import NotMeasured, outcomes_of, passing_attempts
 
 from kurtosis_tui.events import Phase, PhaseChanged, TestEvent
 
@@ -116,25 +116,19 @@ def medians(rows: Sequence[dict[str, float | None]]) -> dict[str, float | None]:
 
 
 def measure() -> dict[str, Any]:
-    why = session_api_missing()
-    image = pick_image(BUSYBOX_IMAGES)
-    if image is None:
-        why = f"no service image: one of {BUSYBOX_IMAGES}"
-    if why or image is None:
-        return not_measured(NAME, unit="s", goal=GOAL, method=METHOD, why=str(why))
-    attempts = run_attempts(SUITE, [TEST], REPEATS, params={"image": image})
-    outcomes = outcomes_of(attempts)
-    if outcomes != ["PASSED"] * REPEATS:
-        return not_measured(NAME, unit="s", goal=GOAL, method=METHOD,
-                            why=f"the test did not pass every time: {outcomes}",
-                            message=failure_message(attempts))
+    try:
+        attempts, image = passing_attempts(SUITE, TEST, REPEATS)
+    except NotMeasured as exc:
+        return not_measured(NAME, unit="s", goal=GOAL, method=METHOD, why=exc.why,
+                            **exc.details)
     step_rows: list[dict[str, float | None]] = [steps(a) for a in attempts]
     phase_rows: list[dict[str, float | None]] = [dict(phases(a)) for a in attempts]
     step_medians = medians(step_rows)
     total = step_medians.get("total (test started to test finished)")
     return figure(NAME, total, unit="s", goal=GOAL, met=None, method=METHOD,
                   steps=step_medians, phases=medians(phase_rows), runs=len(attempts),
-                  outcomes=outcomes, service_image=image, leftovers=leftovers(tests=[TEST]))
+                  outcomes=outcomes_of(attempts), service_image=image,
+                  leftovers=leftovers(tests=[TEST]))
 
 
 def main() -> int:

@@ -13,8 +13,8 @@ import statistics
 import sys
 from typing import Any
 
-from common import BUSYBOX_IMAGES, SUITES, emit, figure, leftovers, not_measured, pick_image
-from session_events import failure_message, outcomes_of, run_attempts, session_api_missing
+from common import SUITES, emit, figure, leftovers, not_measured
+from session_events import NotMeasured, outcomes_of, passing_attempts
 
 from kurtosis_tui.events import Phase, PhaseChanged, TestFinished
 
@@ -31,18 +31,11 @@ METHOD = (
 
 
 def measure() -> dict[str, Any]:
-    why = session_api_missing()
-    image = pick_image(BUSYBOX_IMAGES)
-    if image is None:
-        why = f"no service image: one of {BUSYBOX_IMAGES}"
-    if why or image is None:
-        return not_measured(NAME, unit="s", goal=GOAL, method=METHOD, why=str(why))
-    attempts = run_attempts(SUITE, [TEST], REPEATS, params={"image": image})
-    outcomes = outcomes_of(attempts)
-    if outcomes != ["PASSED"] * REPEATS:
-        return not_measured(NAME, unit="s", goal=GOAL, method=METHOD,
-                            why=f"the test did not pass every time: {outcomes}",
-                            message=failure_message(attempts))
+    try:
+        attempts, image = passing_attempts(SUITE, TEST, REPEATS)
+    except NotMeasured as exc:
+        return not_measured(NAME, unit="s", goal=GOAL, method=METHOD, why=exc.why,
+                            **exc.details)
     samples: list[float] = []
     for events in attempts:
         start = next((e.at for e in events
@@ -53,10 +46,10 @@ def measure() -> dict[str, Any]:
     if not samples:
         return not_measured(NAME, unit="s", goal=GOAL, method=METHOD,
                             why="no teardown phase change or test_finished in the events",
-                            outcomes=outcomes)
+                            outcomes=outcomes_of(attempts))
     value = statistics.median(samples)
     return figure(NAME, value, unit="s", goal=GOAL, met=value <= 1.0, method=METHOD,
-                  samples=[round(s, 3) for s in samples], outcomes=outcomes,
+                  samples=[round(s, 3) for s in samples], outcomes=outcomes_of(attempts),
                   service_image=image, leftovers=leftovers(tests=[TEST]))
 
 

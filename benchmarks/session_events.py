@@ -91,6 +91,35 @@ def run_attempts(suite: Path, names: Sequence[str], repeats: int, *,
     return recorder.attempts()
 
 
+class NotMeasured(Exception):
+    """The benchmark cannot give its figure; ``why`` says so in RESULTS.md."""
+
+    def __init__(self, why: str, **details: Any) -> None:
+        super().__init__(why)
+        self.why = why
+        self.details = details
+
+
+def passing_attempts(suite: Path, test: str, repeats: int) -> tuple[list[list[TestEvent]], str]:
+    """Run ``test`` ``repeats`` times on the busybox image; the attempts' events and the
+    image. Raises NotMeasured when the API or the image is missing or a run did not pass
+    (timing a failing test says nothing)."""
+    from common import BUSYBOX_IMAGES, pick_image
+
+    missing = session_api_missing()
+    if missing:
+        raise NotMeasured(missing)
+    image = pick_image(BUSYBOX_IMAGES)
+    if image is None:
+        raise NotMeasured(f"no service image: one of {BUSYBOX_IMAGES}")
+    attempts = run_attempts(suite, [test], repeats, params={"image": image})
+    outcomes = outcomes_of(attempts)
+    if outcomes != ["PASSED"] * repeats:
+        raise NotMeasured(f"the test did not pass every time: {outcomes}",
+                          message=failure_message(attempts))
+    return attempts, image
+
+
 def _open(open_session: Any, options: Any, sink: Recorder) -> Any:
     """Call open_session whether it takes the sink by position or by name."""
     params = inspect.signature(open_session).parameters
