@@ -38,7 +38,7 @@ from common import (
     summary,
 )
 
-PAIRS = 7
+PAIRS = 9
 SUITE = SUITES / "three_services"
 TEST_NAME = "BenchThreeServices"
 
