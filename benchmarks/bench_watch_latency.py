@@ -137,8 +137,8 @@ def measure(suite: Path, image: str) -> dict[str, object]:
             started = events.wait(lambda e: isinstance(e, ControllerStarted)
                                   and e.test == "Edited", mark)
             changed = events.wait(lambda e: isinstance(e, SuiteChanged), mark)
-            done = events.wait(lambda e: isinstance(e, TestFinished) and e.test == "Edited"
-                               and e.attempt == rev + 1, mark)
+            done = events.wait(lambda e, n=rev + 1: isinstance(e, TestFinished)
+                               and e.test == "Edited" and e.attempt == n, mark)
             assert isinstance(started, ControllerStarted) and isinstance(done, TestFinished)
             outcomes.append(done.result.outcome.value if done.result else "?")
             watched["total"].append(started.at - saved)

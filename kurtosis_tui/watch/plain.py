@@ -27,6 +27,7 @@ THREAD_TIMEOUT = 10.0
 EXIT_INTERRUPTED = 130
 
 _IDLE = object()  # the session drained: time for a summary
+_STOP = object()  # stop() was called (benchmarks, embedding)
 
 
 class PlainWatch:
@@ -61,19 +62,31 @@ class PlainWatch:
                 item = self.inbox.get()
                 if isinstance(item, BaseException):
                     raise UsageError(f"watching {self.options.suite_dir} failed: {item}")
+                if item is _STOP:
+                    return self._finish(thread, interrupted=False)
                 if item is _IDLE:
                     self._on_idle()
                 else:
                     self.apply(item)
         except KeyboardInterrupt:
-            self.stop.set()
-            thread.join(THREAD_TIMEOUT)
-            self.session.close()
-            self.printer.write("watch stopped")
-            self.print_state()
-            return EXIT_INTERRUPTED
+            return self._finish(thread, interrupted=True)
         finally:
             self.stop.set()
+
+    def request_stop(self) -> None:
+        """End ``run()`` from another thread, as Ctrl-C does (exit code 0/1, not 130)."""
+        self.inbox.put(_STOP)
+
+    def _finish(self, thread: threading.Thread, *, interrupted: bool) -> int:
+        """Stop the watcher, tear everything down, say where every test stands."""
+        self.stop.set()
+        thread.join(THREAD_TIMEOUT)
+        self.session.close()
+        self.printer.write("watch stopped")
+        results = self.print_state()
+        if interrupted:
+            return EXIT_INTERRUPTED
+        return 0 if results and all(r.outcome is Outcome.PASSED for r in results) else 1
 
     def _watch(self, ready: threading.Event) -> None:
         try:
@@ -163,7 +176,8 @@ class PlainWatch:
         return [finished[t.name] for t in self.tests
                 if t.name in finished and (names is None or t.name in names)]
 
-    def print_state(self) -> None:
+    def print_state(self) -> list[TestResult]:
         """Where every test stands: a line each, then the counts (logs were shown already)."""
         results = self.current_results()
         self.printer.write("\n".join([*map(result_line, results), count_line(results)]))
+        return results

@@ -2,11 +2,13 @@
 
 The directory is watched, not single files: editors save by writing a new file
 and renaming it over the old one, so an added or deleted file counts as a
-modified one. watchfiles groups a burst of writes (``step`` ms of quiet ends a
-group, ``debounce`` ms caps it); its default 1.6 s debounce is too slow for a
-save-to-rerun goal of 1.5 s, hence our shorter figures.
+modified one. watchfiles groups a burst of writes: ``step`` ms of quiet ends a
+group (the latency of a single save, ~60 ms measured), ``debounce`` ms caps a
+group that keeps growing (a formatter or ``git checkout`` rewriting many files);
+its default 1.6 s would let such a stream hold a rerun back that long.
 ``WATCHFILES_FORCE_POLLING`` is honoured by watchfiles itself (for bind
-mounts that carry no inotify events).
+mounts that carry no inotify events; the poller compares mtimes to the
+second and takes its first look one poll interval after it starts).
 
 After each burst the suite is rediscovered; a file that no longer imports
 becomes ``problem`` (watching goes on), and the files changed meanwhile are
