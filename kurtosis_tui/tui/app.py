@@ -190,7 +190,8 @@ class KurtosisApp(RunActions):
 
     def on_engine_event(self, message: EngineEvent) -> None:
         self.model.apply(message.event)
-        self.refresh_views()
+        if self._live():
+            self.refresh_views()
 
     def flush_logs(self) -> None:
         """Move log lines from the bridge into the model; repaint the visible log once."""
@@ -208,6 +209,8 @@ class KurtosisApp(RunActions):
 
     def _live(self) -> bool:
         """False while the app shuts down (its timers may fire once more)."""
+        if not self.is_running:  # set before the screens are taken apart
+            return False
         try:
             return self.screen.is_attached
         except ScreenStackError:
