@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DEADLINE = 90.0  # s for any one step (a rerun takes ~2 s; a cold controller image more)
 
 
-def source_of(name: str, image: str, marker: str = "") -> str:
-    """A fast test with one busybox service, checked by an exec."""
+def source_of(name: str, image: str, marker: str = "", run_seconds: int = 0) -> str:
+    """A fast test with one busybox service, checked by an exec (then a sleep, if asked)."""
     return (
         "from kurtosis_tui import Network, Test\n\n\n"
         f"class {name}(Test):\n"
@@ -34,6 +34,7 @@ def source_of(name: str, image: str, marker: str = "") -> str:
         f"        network.add_service('box', image={image!r}, command=['sleep', '600'])\n\n"
         "    def run(self, network: Network) -> None:\n"
         "        assert network.service('box').exec(['true']).exit_code == 0\n"
+        f"        __import__('time').sleep({run_seconds})\n"
     )
 
 
@@ -105,6 +106,16 @@ def test_a_watch_cycle(watching: tuple[Path, Output], images: Images) -> None:
     done = out.wait_for(r"^1 passed$", at)
     assert out.wait_for(r"^Alpha: PASSED \(\d+\.\d s\)$", at) < done
     assert "[Beta] started" not in out.text(at)
+    mark = out.wait_for(r"^watching ", done)
+
+    # a save while the test runs cancels that attempt (torn down) and runs it again
+    (suite / "test_alpha.py").write_text(source_of("Alpha", images.busybox, "slow", 120))
+    at = out.wait_for(r"^\[Alpha\] started \(attempt 3\)$", mark)
+    (suite / "test_alpha.py").write_text(source_of("Alpha", images.busybox, "fast again"))
+    cancelled = out.wait_for(r"^\[Alpha\] CANCELLED", at)
+    out.wait_for(r"^\[Alpha\] started \(attempt 4\)$", cancelled)
+    done = out.wait_for(r"^1 passed$", at)
+    assert out.wait_for(r"^Alpha: PASSED", at) < done
     mark = out.wait_for(r"^watching ", done)
 
     # a new file's tests are discovered and run
