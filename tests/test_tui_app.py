@@ -151,6 +151,7 @@ async def test_selected_test_shows_network_volume_controller(harness: Harness) -
         await harness.emit(pilot, *setup_story("HelloHttp", T0),
                            *setup_story("RedisReplication", T0, services=("primary", "replica")))
         text = screen_text(harness.app)
+        assert "A scripted test." in text  # the docstring
         assert "kt-fake01-hellohttp-1  172.30.1.0/24  gw 172.30.1.1" in text
         assert "kt-fake01-hellohttp-1-controller  running" in text
         await pilot.press("down")

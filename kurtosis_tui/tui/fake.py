@@ -60,7 +60,7 @@ class FakeSession:
         self.closed.set()
 
 
-def info(name: str, doc: str = "") -> TestInfo:
+def info(name: str, doc: str = "A scripted test.") -> TestInfo:
     return TestInfo(name=name, file=f"{name.lower()}.py", line=3, doc=doc)
 
 

@@ -22,11 +22,14 @@ class TestDetail(Static):
     def show(self, row: TestRow | None) -> None:
         if row is None:
             self.border_title = "test"
+            self.border_subtitle = ""
             self.update(Text("no test selected", style="dim"))
             return
         att = row.latest
         again = f" · attempt {att.number}" if att and att.number > 1 else ""
         self.border_title = row.name + again
+        doc = row.info.doc.strip().splitlines()[0] if row.info.doc.strip() else ""
+        self.border_subtitle = doc  # the test's docstring, as the contract promises
         self.update(self._table(row, att))
 
     def _table(self, row: TestRow, att: Attempt | None) -> Table:
