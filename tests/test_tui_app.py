@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import DataTable
 
 from kurtosis_tui import events as ev
 from kurtosis_tui.engine.api import EventSink, SuiteError, UsageError
@@ -187,6 +188,26 @@ async def test_services_availability_words(harness: Harness) -> None:
         await harness.emit(pilot, ev.ServiceStarting("HelloHttp", service="db"),
                            ev.ServiceTimedOut("HelloHttp", service="db"))
         assert "timed out" in screen_text(harness.app)
+
+
+@sync
+async def test_mouse_selects_a_test_and_the_theme_recolours_it(harness: Harness) -> None:
+    async with harness.app.run_test(size=(100, 30)) as pilot:
+        await harness.start(pilot)
+        await harness.emit(pilot, *setup_story("RedisReplication", T0),
+                           *finish_story("RedisReplication", T0, Outcome.PASSED))
+        await pilot.click("#tests", offset=(3, 2))  # the second row
+        assert "kt-fake01-redisreplication-1" in screen_text(harness.app)
+
+        def passed_colour() -> object:
+            table = harness.app.query_one("#tests", DataTable)
+            return table.get_cell("RedisReplication", "state").style
+
+        dark = passed_colour()
+        harness.app.theme = "nord"
+        await pilot.pause()
+        assert passed_colour() != dark
+        assert str(passed_colour()).startswith(harness.app.theme_variables["success"])
 
 
 @sync

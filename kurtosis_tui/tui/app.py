@@ -158,6 +158,13 @@ class KurtosisApp(RunActions):
         if self._watch_on_start:
             self.start_watching()
         self._trap_signals()
+        self.theme_changed_signal.subscribe(self, self._repaint_for_theme)
+
+    def _repaint_for_theme(self, _theme: object) -> None:
+        """Statuses are coloured from the theme: redraw the cells that cache them."""
+        self.query_one(TestsTable).forget()
+        self.query_one(ServicesTable).forget()
+        self.refresh_views()
 
     def _trap_signals(self) -> None:
         """SIGTERM and SIGHUP (terminal closed) quit like ``q``: tear down, then exit."""

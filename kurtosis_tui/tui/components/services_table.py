@@ -29,6 +29,10 @@ class ServicesTable(DataTable[Text]):
                            ("State", "state"), ("Image", "image")):
             self.add_column(label, key=key)
 
+    def forget(self) -> None:
+        """Rebuild the rows at the next update (the theme changed)."""
+        self._shown = []
+
     def update_from(self, att: Attempt | None, now: float) -> None:
         rows: list[Row] = []
         for svc in (att.services.values() if att else ()):

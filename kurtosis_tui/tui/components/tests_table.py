@@ -46,6 +46,10 @@ class TestsTable(DataTable[Text]):
         if self._last is not None:
             self.update_from(*self._last)
 
+    def forget(self) -> None:
+        """Redraw every cell at the next update (the theme changed)."""
+        self._cells_shown = {}
+
     @property
     def selected(self) -> str | None:
         if not self._names or not 0 <= self.cursor_row < len(self._names):
