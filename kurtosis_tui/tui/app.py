@@ -22,7 +22,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Input
 from textual.worker import Worker, WorkerState
 
-from kurtosis_tui.engine.api import EventSink, Session, UsageError
+from kurtosis_tui.engine.api import EventSink, Session
 from kurtosis_tui.events import TestInfo
 from kurtosis_tui.tui.actions import RunActions
 from kurtosis_tui.tui.bridge import EventBridge
@@ -235,7 +235,8 @@ class KurtosisApp(RunActions):
             return
         error = worker.error
         if worker.group == "session":
-            self.session_error = str(error) if isinstance(error, UsageError) else repr(error)
+            # UsageError and the backend's errors say what is wrong in one line.
+            self.session_error = str(error) or type(error).__name__
             self.exit(2, return_code=2)
         else:
             self.notify(f"{worker.name or worker.group}: {error}", severity="error")
@@ -270,7 +271,8 @@ class KurtosisApp(RunActions):
             self._shown_log = key
             buffer = att.log(self.source) if att and self.source != TIMELINE else None
             panel.log_view.show(buffer)
-        panel.timeline.show(att)
+        if self.source == TIMELINE:
+            panel.timeline.show(att)
 
     @on(DataTable.RowHighlighted, "#tests")
     def _test_highlighted(self, event: DataTable.RowHighlighted) -> None:
