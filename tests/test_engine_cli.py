@@ -222,3 +222,22 @@ def test_no_docker_engine_exits_2_within_5_s() -> None:
     assert time.monotonic() - start < 5
     assert proc.returncode == 2
     assert "no Docker engine answers at unix:///nonexistent/docker.sock" in proc.stderr
+
+
+@pytest.mark.docker
+def test_a_reader_that_goes_away_does_not_break_the_run(images: object) -> None:
+    """`kurtosis-tui run ... | head -1`: no traceback, the tests still end and are torn down."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kurtosis_tui", "run", "examples/quickstart", "--no-tui",
+         "-t", "HelloHttp"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline().decode()
+    while "(run " not in first:  # a controller image rebuild may come first
+        first = proc.stdout.readline().decode()
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0, err
+    assert "Traceback" not in err and "BrokenPipe" not in err
+    assert leftovers(run_id_of(first)) == []

@@ -237,3 +237,20 @@ def test_unknown_info_fields_do_not_matter_to_scheduling(recorder: Recorder) -> 
     finally:
         s.close()
     assert leftovers(s.run_id) == []
+
+
+def test_a_view_that_raises_cannot_stop_teardown(recorder: Recorder) -> None:
+    def broken(event: object) -> None:
+        recorder(event)  # type: ignore[arg-type]
+        raise RuntimeError("the view is broken")
+
+    opts = RunOptions(suite_dir=STANDIN_SUITE, controller_image=STANDIN_IMAGE)
+    s = open_session(opts, broken, controller_command=STANDIN_COMMAND)
+    try:
+        s.schedule([TESTS["Passes"]])
+        assert s.wait_idle(60)
+    finally:
+        s.close()
+    assert s.results()["Passes"].outcome is Outcome.PASSED
+    assert any(isinstance(e, Finished) for e in recorder.events)
+    assert leftovers(s.run_id) == []

@@ -19,6 +19,7 @@ from kurtosis_tui.backend import BackendError
 from kurtosis_tui.engine.api import RunOptions, UsageError
 from kurtosis_tui.engine.discovery import check_suite_dir, discover
 from kurtosis_tui.events import Outcome, TestInfo, TestResult
+from kurtosis_tui.protocol import CONTROLLER_IMAGE
 
 
 def parse_params(pairs: Sequence[str]) -> dict[str, str]:
@@ -67,7 +68,7 @@ def main(args: argparse.Namespace) -> int:
     junit = Path(args.junit_xml) if args.junit_xml else None
     if run_tui is not None:
         return int(run_tui(options=options, tests=tests, watch=args.watch, junit_xml=junit))
-    return _run_plain(options, tests, backend, junit, watch_plain)
+    return _run_plain(options, tests, backend, junit, watch_plain, args.tests)
 
 
 def _backend() -> Any:
@@ -103,8 +104,8 @@ def _watch_entry() -> Callable[..., int]:
     return found
 
 
-def _run_plain(options: RunOptions, tests: list[TestInfo], backend: Any,
-               junit: Path | None, watch_plain: Callable[..., int] | None) -> int:
+def _run_plain(options: RunOptions, tests: list[TestInfo], backend: Any, junit: Path | None,
+               watch_plain: Callable[..., int] | None, selected: Sequence[str] = ()) -> int:
     from kurtosis_tui.engine.session import open_session
     from kurtosis_tui.engine.signals import InterruptGuard
     from kurtosis_tui.views.plain import PlainPrinter
@@ -114,7 +115,7 @@ def _run_plain(options: RunOptions, tests: list[TestInfo], backend: Any,
     # down, the summary says what finished, the CLI exits 130. A second one quits at once.
     with InterruptGuard() as guard:
         session = open_session(options, printer, backend, watching=watch_plain is not None,
-                               progress=printer.write)
+                               progress=_image_progress(printer))
         guard.attach(session.run_id, backend)
         try:
             session.schedule(tests)
@@ -127,7 +128,7 @@ def _run_plain(options: RunOptions, tests: list[TestInfo], backend: Any,
                 write_junit(junit, results, tests, suite_name=options.suite_dir.name)
             if watch_plain is not None:
                 return int(watch_plain(options=options, session=session, tests=tests,
-                                       printer=printer))
+                                       printer=printer, selected=tuple(selected)))
             return exit_code(results)
         except KeyboardInterrupt:
             session.close()
@@ -135,3 +136,13 @@ def _run_plain(options: RunOptions, tests: list[TestInfo], backend: Any,
             raise
         finally:
             session.close()
+
+
+def _image_progress(printer: Any) -> Callable[[str], None]:
+    """Say that the controller image is being (re)built, without Docker's build steps."""
+
+    def progress(line: str) -> None:
+        if line.startswith(CONTROLLER_IMAGE):
+            printer.write(line)
+
+    return progress

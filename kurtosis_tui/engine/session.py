@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -66,6 +67,7 @@ class LocalSession:
     ) -> None:
         self.run_id = run_id
         self.options = options
+        sink = _guarded(sink)
         self._sink = sink
         self._watching = watching
         self._reaper = reaper
@@ -230,6 +232,24 @@ class LocalSession:
             self._busy = False
             self._emit(RunFinished(results=tuple(self._results.values())))
         self._cond.notify_all()
+
+
+def _guarded(sink: EventSink) -> EventSink:
+    """The sink, unable to break the engine: a view that raises loses the event, and the
+    attempt still tears down (one line on stderr says so, once)."""
+    told = threading.Event()
+
+    def guarded(event: Event) -> None:
+        try:
+            sink(event)
+        except Exception as exc:
+            if not told.is_set():
+                told.set()
+                with contextlib.suppress(OSError):
+                    print(f"kurtosis-tui: a view failed on {type(event).__name__}: {exc!r} "
+                          "(the run goes on)", file=sys.stderr)
+
+    return guarded
 
 
 def open_session(

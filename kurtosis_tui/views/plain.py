@@ -8,6 +8,8 @@ test ``NAME: OUTCOME (SECONDS s)``, then the counts, e.g. ``3 passed, 1 failed``
 
 from __future__ import annotations
 
+import io
+import os
 import sys
 import threading
 from collections.abc import Iterable, Sequence
@@ -59,12 +61,23 @@ def result_line(result: TestResult) -> str:
     return f"{result.name}: {result.outcome.value} ({result.duration:.1f} s)"
 
 
+def _silence(stream: TextIO) -> None:
+    """Point a broken stream's descriptor at /dev/null, so its final flush cannot fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass
+
+
 class PlainPrinter:
     """Prints progress as events arrive; thread-safe."""
 
     def __init__(self, out: TextIO | None = None) -> None:
         self.out = out if out is not None else sys.stdout
         self._lock = threading.Lock()
+        self._closed = False
 
     def __call__(self, event: Event) -> None:
         line = self.describe(event)
@@ -73,8 +86,16 @@ class PlainPrinter:
 
     def write(self, text: str) -> None:
         with self._lock:
-            self.out.write(text + "\n")
-            self.out.flush()
+            if self._closed:
+                return
+            try:
+                self.out.write(text + "\n")
+                self.out.flush()
+            except BrokenPipeError:
+                # The reader went away (`| head`): the run goes on, tests are still torn
+                # down and the exit code still counts; there is just no one to tell.
+                self._closed = True
+                _silence(self.out)
 
     @staticmethod
     def describe(event: Event) -> str | None:
