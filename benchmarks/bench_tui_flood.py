@@ -22,12 +22,13 @@ the engine from Docker; the lag is measured from the time the service printed
 its last line (stamped in the line; containers share the host's clock), and
 the memory is the CLI process's peak RSS (engine and TUI together).
 
-Measured here (2 cores, Docker 20.10): the UI side keeps up (0.07 s behind);
-the real run ends several seconds behind because Docker itself serves a
-container's log at ~76,000 lines/s through the SDK (~87,000 with frames parsed
-from bulk reads) from a *finished* container on an idle core, and while the
-service writes 50,000 lines/s, dockerd's json-file logging shares those two
-cores. The TUI's part of the lag is the first figure.
+Measured here (2 cores, Docker 20.10, 17:08 UTC, a quiet machine): UI side
+median 11 ms / 48 MB / 0.03 s behind; real run median 34 ms / 62 MB / 0.05-0.29 s
+behind, the CLI process at ~80% of one core. While other Docker-heavy work
+loaded the two cores (load average 7-8) the real run fell 5-18 s behind (the
+UI side alone did not): dockerd's json-file logging, the flooding container
+and our log reader then share too little CPU. Docker serves a finished
+container's log at ~76,000 lines/s through the SDK on an idle core.
 
 Usage: ``.venv/bin/python benchmarks/bench_tui_flood.py [--rate 50000] [--seconds 10] [--docker]``
 """
