@@ -103,12 +103,15 @@ class Attempt:
         )
         self._network: NetworkInfo | None = None
         self._volume: str | None = None
+        self._cancelled_at = float("inf")
 
     # ----------------------------------------------------------------- public
 
     def cancel(self) -> None:
         """Ask the attempt to end CANCELLED; returns at once (the stop runs in a thread)."""
         with self._lock:
+            if not self._cancelled.is_set():
+                self._cancelled_at = time.time()
             self._cancelled.set()
             self._start_stopper_locked()
 
@@ -238,9 +241,14 @@ class Attempt:
         )
 
     def _verdict(self, code: int, overran: bool, container: str) -> tuple[Outcome, str]:
-        if self._cancelled.is_set():
-            return Outcome.CANCELLED, "cancelled"
         reported = self._reported
+        # A cancel that came after the controller's verdict does not change it.
+        decided = reported is not None and reported.at <= self._cancelled_at
+        if self._cancelled.is_set():
+            if not decided or reported is None:
+                return Outcome.CANCELLED, "cancelled"
+            with contextlib.suppress(ValueError):
+                return Outcome(reported.outcome), reported.message
         if overran:
             return Outcome.TIMED_OUT, (
                 f"the controller was still running {BACKSTOP_GRACE:.0f} s after setup_timeout "
