@@ -129,6 +129,16 @@ def test_a_broken_helper_errors_the_tests_that_import_it(
     assert update is not None and names(update.rerun) == ["A"]
 
 
+def test_selected_tests_stay_selected(suite: Path) -> None:
+    watcher = SuiteWatcher(suite, [t for t in fake_discover(suite) if t.name == "A"],
+                           selected=["A", "C"], discover=fake_discover)
+    (suite / "test_c.py").write_text(source_of("C"))
+    (suite / "test_d.py").write_text(source_of("D"))
+    update = watcher.process([suite / "test_b.py", suite / "test_c.py", suite / "test_d.py"])
+    assert update is not None and names(update.rerun) == ["C"]
+    assert names(update.tests) == ["A", "C"] and update.removed == ()
+
+
 def test_a_discovery_crash_is_a_problem_not_the_end(suite: Path) -> None:
     def crash(_: Path) -> Sequence[TestInfo]:
         raise RuntimeError("boom")

@@ -18,8 +18,13 @@ if TYPE_CHECKING:
 
 
 def run_watch_plain(*, options: RunOptions, session: Session, tests: Sequence[TestInfo],
-                    printer: PlainPrinter) -> int:
-    """After the first plain run: watch, rerun, print, until Ctrl-C (then exit 130)."""
-    from kurtosis_tui.watch.plain import PlainWatch
+                    printer: PlainPrinter, selected: Sequence[str] = ()) -> int:
+    """After the first plain run: watch, rerun, print, until Ctrl-C (then exit 130).
 
-    return PlainWatch(options, session, tests, printer).run()
+    ``selected``: the run's ``-t`` names; watching then reruns only those tests.
+    """
+    from kurtosis_tui.watch.plain import PlainWatch
+    from kurtosis_tui.watch.watcher import SuiteWatcher
+
+    watcher = SuiteWatcher(options.suite_dir, tests, selected=selected)
+    return PlainWatch(options, session, tests, printer, watcher).run()

@@ -129,6 +129,8 @@ class PlainWatch:
                     self.batch.append(info.name)
             self.session.schedule(update.rerun)
             self._wait_for_idle()
+        if not update.rerun and not self.batch:
+            self._say_watching()  # nothing to wait for: say so at once
 
     def _mark_errored(self, update: WatchUpdate) -> None:
         """Tests that cannot run now: cancel any stale attempt and show them ERRORED."""
@@ -142,8 +144,6 @@ class PlainWatch:
             self.errored[result.name] = result
         self.batch = [n for n in self.batch if n not in self.errored]
         self.printer.write("\n".join([*map(result_line, results), count_line(results)]))
-        if not self.batch:
-            self._say_watching()
 
     def _wait_for_idle(self) -> None:
         """One helper thread at a time tells the loop when the session drains."""

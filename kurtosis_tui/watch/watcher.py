@@ -22,7 +22,7 @@ import asyncio
 import os
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,8 +91,10 @@ def _default_discover(suite_dir: Path) -> Sequence[TestInfo]:
 class SuiteWatcher:
     """Watches ``suite_dir``; ``updates()`` (blocking) or ``aupdates()`` (async) yield changes.
 
-    ``tests`` is the suite as the first run saw it; ``discover`` is injectable
-    for unit tests (default: the engine's discovery).
+    ``tests`` is the suite as the first run saw it; ``selected``: the ``-t``
+    names of the run, when given (watching then sticks to them, new tests
+    included only by those names); ``discover`` is injectable for unit tests
+    (default: the engine's discovery).
     """
 
     def __init__(
@@ -100,6 +102,7 @@ class SuiteWatcher:
         suite_dir: Path,
         tests: Sequence[TestInfo] = (),
         *,
+        selected: Collection[str] = (),
         discover: Discover | None = None,
         debounce_ms: int = DEBOUNCE_MS,
         step_ms: int = STEP_MS,
@@ -107,6 +110,7 @@ class SuiteWatcher:
         self.suite_dir = Path(suite_dir)
         self.tests: tuple[TestInfo, ...] = tuple(tests)
         self._discover = discover or _default_discover
+        self.selected = frozenset(selected)
         self.debounce_ms = debounce_ms
         self.step_ms = step_ms
         self._pending: set[str] = set()  # changed since the last good discovery
@@ -146,7 +150,8 @@ class SuiteWatcher:
             return None
         self._pending |= changed
         try:
-            new_tests = tuple(self._discover(self.suite_dir))
+            new_tests = tuple(t for t in self._discover(self.suite_dir)
+                              if not self.selected or t.name in self.selected)
         except SuiteError as problem:
             return self._problem(tuple(sorted(changed)), problem)
         except Exception as exc:  # a discovery bug must not end watch mode
