@@ -292,6 +292,9 @@ class DockerBackend:
         except docker.errors.NotFound as exc:
             client.close()
             raise NotFound(f"container {container} does not exist") from exc
+        except docker.errors.APIError as exc:  # e.g. 409: dead or being removed
+            client.close()
+            raise BackendError(f"cannot follow the log of {container}: {_explain(exc)}") from exc
         return _LineStream(raw, client)
 
     def read_file(self, container: str, path: str) -> bytes | None:

@@ -8,7 +8,7 @@ from textual.widgets import DataTable
 from kurtosis_tui.tui.components.styles import seconds, status_style
 from kurtosis_tui.tui.model import RunModel
 
-STATE_WIDTH = 10  # " CANCELLED"
+STATE_WIDTH = 10  # " TIMED_OUT", " CANCELLED": the contract's words, unabridged
 TIME_WIDTH = 7  # " 12.3 s"
 
 
@@ -85,7 +85,6 @@ class TestsTable(DataTable[Text]):
         row = model.tests[name]
         status = row.status()
         att = row.latest
-        shown = "TIMEOUT" if status == "TIMED_OUT" else status
         duration = seconds(att.elapsed(now)) if att is not None else ""
-        return (Text(f" {shown}", style=status_style(self.app, status)),
+        return (Text(f" {status}", style=status_style(self.app, status)),
                 Text(duration, justify="right"))
