@@ -7,6 +7,7 @@ labels and the ``kt-`` prefix are part of the public contract.
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 # -- labels (public: users filter on them, `kurtosis-tui clean` relies on them)
@@ -57,7 +58,17 @@ def slug(text: str, limit: int = 24) -> str:
     return _SLUG.sub("-", text.lower()).strip("-")[:limit] or "x"
 
 
+def test_slug(test: str, limit: int = 24) -> str:
+    """``slug(test)``, with a short hash of the exact name when the slug had to be cut:
+    two long test names that share their first ``limit`` characters stay apart."""
+    full = slug(test, limit=10_000)
+    if len(full) <= limit:
+        return full
+    digest = hashlib.sha1(test.encode()).hexdigest()[:6]
+    return f"{full[: limit - 7].rstrip('-')}-{digest}"
+
+
 def object_name(run_id: str, test: str, attempt: int, *parts: str) -> str:
     """The name of a Docker object of one test attempt: ``kt-<run>-<test>-<attempt>[-parts]``."""
-    pieces = [NAME_PREFIX + run_id, slug(test), str(attempt), *parts]
+    pieces = [NAME_PREFIX + run_id, test_slug(test), str(attempt), *parts]
     return "-".join(pieces)

@@ -241,3 +241,21 @@ def test_a_reader_that_goes_away_does_not_break_the_run(images: object) -> None:
     assert proc.wait(timeout=120) == 0, err
     assert "Traceback" not in err and "BrokenPipe" not in err
     assert leftovers(run_id_of(first)) == []
+
+
+@pytest.mark.docker
+def test_long_test_names_that_share_a_prefix_get_distinct_objects(
+    images: object, tmp_path: Path
+) -> None:
+    service = ('        network.add_service("web", image="kurtosis-tui/busybox:local",\n'
+               '                            command=["sleep", "60"])\n')
+    suite = _suite(tmp_path, {"long.py": (
+        "from kurtosis_tui import Network, Test\n\n"
+        "class ReplicationSurvivesPrimaryRestart(Test):\n"
+        "    def setup(self, network: Network) -> None:\n" + service + "\n"
+        "class ReplicationSurvivesPrimaryRestartTwice(Test):\n"
+        "    def setup(self, network: Network) -> None:\n" + service)})
+    proc = run_cli("run", suite, "--no-tui", "-j", "2")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.splitlines()[-1] == "2 passed"
+    assert leftovers(run_id_of(proc.stdout)) == []

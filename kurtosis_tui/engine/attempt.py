@@ -85,10 +85,10 @@ class SessionContext:
 class Attempt:
     """Attempt ``number`` at ``info``; ``run()`` blocks until it is torn down."""
 
-    def __init__(self, ctx: SessionContext, info: TestInfo, number: int, slug: str) -> None:
+    def __init__(self, ctx: SessionContext, info: TestInfo, number: int) -> None:
         self.ctx, self.info, self.number = ctx, info, number
         self.name = info.name
-        self._base = p.object_name(ctx.run_id, slug, number)
+        self._base = p.object_name(ctx.run_id, info.name, number)  # the controller's too
         self._cancelled = threading.Event()
         self._lock = threading.Lock()
         self._controller: str | None = None  # container id, once started

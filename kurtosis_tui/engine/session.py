@@ -35,7 +35,6 @@ from kurtosis_tui.events import (
     TestResult,
 )
 from kurtosis_tui.protocol import CONTROLLER_IMAGE
-from kurtosis_tui.protocol import slug as make_slug
 
 if TYPE_CHECKING:
     from kurtosis_tui.engine.reaper import Reaper
@@ -88,7 +87,6 @@ class LocalSession:
         self._running: dict[str, Attempt] = {}
         self._threads: list[threading.Thread] = []
         self._numbers: dict[str, int] = {}
-        self._slugs: dict[str, str] = {}
         self._results: dict[str, TestResult] = {}
         self._announced = False
         self._busy = False  # something was scheduled since the last RunFinished
@@ -180,18 +178,6 @@ class LocalSession:
     def _emit(self, event: Event) -> None:
         self._sink(event)
 
-    def _slug(self, name: str) -> str:
-        """A Docker-name-safe form of ``name`` that no other test of the session has."""
-        if name not in self._slugs:
-            base = make_slug(name, 20)
-            taken = set(self._slugs.values())
-            candidate, n = base, 1
-            while candidate in taken:
-                n += 1
-                candidate = f"{base}-{n}"
-            self._slugs[name] = candidate
-        return self._slugs[name]
-
     def _pump(self) -> None:
         """Start queued attempts while there is room (caller holds the lock)."""
         while len(self._running) < max(1, self.options.parallelism):
@@ -199,7 +185,7 @@ class LocalSession:
             if queued is None:
                 return
             self._queue.remove(queued)
-            attempt = Attempt(self._ctx, queued.info, queued.number, self._slug(queued.info.name))
+            attempt = Attempt(self._ctx, queued.info, queued.number)
             self._running[queued.info.name] = attempt
             thread = threading.Thread(
                 target=self._run_attempt,
