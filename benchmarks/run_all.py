@@ -29,6 +29,8 @@ class Bench:
     numbers: tuple[int, ...]  # the figures it gives, in the order it prints them
     owner: str
     timeout: float
+    args: tuple[str, ...] = ()
+    variant: str = ""  # said after the figure's title when one script runs twice
 
 
 BENCHES = (
@@ -37,7 +39,8 @@ BENCHES = (
     Bench("bench_parallel.py", (3,), "bench", 600),
     Bench("bench_teardown.py", (4,), "bench", 240),
     Bench("bench_watch_latency.py", (5,), "watch", 300),
-    Bench("bench_tui_flood.py", (6,), "tui", 300),
+    Bench("bench_tui_flood.py", (6,), "tui", 300, (), "UI side, scripted events"),
+    Bench("bench_tui_flood.py", (6,), "tui", 300, ("--docker",), "real run, from a container"),
 )
 
 #: What each figure is, for the ones whose script is missing or crashed.
@@ -73,27 +76,34 @@ def run_bench(bench: Bench) -> tuple[list[dict[str, Any]], str | None, float]:
     started = time.perf_counter()
     if not path.exists():
         why = f"{bench.script} is not written yet (owner: the {bench.owner} engineer)"
-        return [_missing(n, why) for n in bench.numbers], None, 0.0
+        return _named([_missing(n, why) for n in bench.numbers], bench), None, 0.0
     try:
-        proc = subprocess.run([PYTHON, str(path)], capture_output=True, text=True,
+        proc = subprocess.run([PYTHON, str(path), *bench.args], capture_output=True, text=True,
                               timeout=bench.timeout, cwd=ROOT, check=False)
     except subprocess.TimeoutExpired:
         why = f"{bench.script} did not finish within {bench.timeout:.0f} s"
-        return ([_missing(n, why) for n in bench.numbers], why,
+        return (_named([_missing(n, why) for n in bench.numbers], bench), why,
                 time.perf_counter() - started)
     elapsed = time.perf_counter() - started
     data = _last_json(proc.stdout)
     if data is None and proc.stdout.strip():  # a teammate's script that prints text
-        return [_text_figure(n, proc.stdout, proc.returncode, bench)
-                for n in bench.numbers], None, elapsed
+        return _named([_text_figure(n, proc.stdout, proc.returncode, bench)
+                       for n in bench.numbers], bench), None, elapsed
     if proc.returncode != 0 or data is None:
         lines = (proc.stderr.strip() or proc.stdout.strip() or "no output").splitlines()
         why = f"{bench.script} exited {proc.returncode} without figures: {lines[-1][:400]}"
-        return [_missing(n, why) for n in bench.numbers], why, elapsed
+        return _named([_missing(n, why) for n in bench.numbers], bench), why, elapsed
     figures = _figures_of(data, bench)
     for number, fig in zip(bench.numbers, figures, strict=False):
         fig["number"] = number
-    return figures, None, elapsed
+    return _named(figures, bench), None, elapsed
+
+
+def _named(figures: list[dict[str, Any]], bench: Bench) -> list[dict[str, Any]]:
+    if bench.variant:
+        for fig in figures:
+            fig["name"] = f"{fig['name']} ({bench.variant})"
+    return figures
 
 
 def _figures_of(data: dict[str, Any], bench: Bench) -> list[dict[str, Any]]:
@@ -112,7 +122,7 @@ def _text_figure(number: int, stdout: str, code: int, bench: Bench) -> dict[str,
     """A script that printed text, not JSON: its output, quoted, and its exit code."""
     return {"number": number, "name": TITLES[number], "value": None,
             "text": "printed as text (below)", "unit": "", "goal": "", "met": None,
-            "method": f"see {bench.script}'s docstring",
+            "method": f"see `{' '.join((bench.script, *bench.args))}` and its docstring",
             "details": {"exit_code": f"{code} (the script's own verdict)",
                         "output": stdout.strip().splitlines()}}
 
@@ -149,9 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     for bench in BENCHES:
         if args.only and bench.script not in args.only:
             continue
-        print(f"bench: {bench.script} ...", flush=True)
+        print(f"bench: {' '.join((bench.script, *bench.args))} ...", flush=True)
         figs, error, elapsed = run_bench(bench)
-        timings[bench.script] = round(elapsed, 1)
+        timings[" ".join((bench.script, *bench.args))] = round(elapsed, 1)
         figures += figs
         if error:
             errors.append(error)
