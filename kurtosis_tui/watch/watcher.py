@@ -46,7 +46,6 @@ DEBOUNCE_MS = 300
 IDLE_WAKE_MS = 200
 
 
-
 def _ready_delay() -> float:
     """Seconds after which a save is surely seen. A polling watcher takes its
     first look one poll interval after it starts, so a save before that would
