@@ -67,7 +67,8 @@ def main(args: argparse.Namespace) -> int:
                          keep_failed=args.keep_failed, stream_service_logs=run_tui is not None)
     junit = Path(args.junit_xml) if args.junit_xml else None
     if run_tui is not None:
-        return int(run_tui(options=options, tests=tests, watch=args.watch, junit_xml=junit))
+        return int(run_tui(options=options, tests=tests, watch=args.watch, junit_xml=junit,
+                            selected=args.tests))
     return _run_plain(options, tests, backend, junit, watch_plain, args.tests)
 
 

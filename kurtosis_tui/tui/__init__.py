@@ -22,13 +22,15 @@ def run_tui(
     watch: bool,
     junit_xml: Path | None,
     session_factory: Callable[[EventSink], Session] | None = None,
+    selected: Sequence[str] = (),
 ) -> int:
     """Run the suite in the TUI until the user quits; the contract's exit code.
 
     0 when every test's last attempt PASSED, 1 otherwise. A session that cannot
     open (no Docker engine, say) raises ``UsageError`` for the CLI to print (exit 2).
+    ``selected``: the run's ``-t`` names, so that watching sticks to them.
     """
     from kurtosis_tui.tui.runner import run
 
     return run(options=options, tests=tests, watch=watch, junit_xml=junit_xml,
-               session_factory=session_factory)
+               session_factory=session_factory, selected=selected)

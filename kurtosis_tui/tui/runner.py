@@ -34,12 +34,13 @@ def run(
     watch: bool,
     junit_xml: Path | None,
     session_factory: Callable[[EventSink], Session] | None = None,
+    selected: Sequence[str] = (),
 ) -> int:
     app = KurtosisApp(
         tests=tests,
         session_factory=session_factory or default_factory(options, watch=watch),
         watch=watch,
-        watcher_factory=suite_watcher_factory(options.suite_dir, tests),
+        watcher_factory=suite_watcher_factory(options.suite_dir, tests, selected),
     )
     # SIGTERM (Ctrl-C is a key here): the quit action; a second one or a hung quit: exit now.
     from kurtosis_tui.engine.signals import InterruptGuard, quit_app

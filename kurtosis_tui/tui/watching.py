@@ -30,8 +30,11 @@ class Watcher(Protocol):
 WatcherFactory = Callable[[], Watcher]
 
 
-def suite_watcher_factory(suite_dir: Path, tests: Sequence[TestInfo]) -> WatcherFactory | None:
-    """The watch engineer's watcher for this suite, or None if the module is missing."""
+def suite_watcher_factory(
+    suite_dir: Path, tests: Sequence[TestInfo], selected: Sequence[str] = ()
+) -> WatcherFactory | None:
+    """The watch engineer's watcher for this suite (sticking to the ``-t`` names in
+    ``selected``), or None if the module is missing."""
     try:
         from kurtosis_tui.watch.watcher import SuiteWatcher
     except ImportError:
@@ -39,7 +42,7 @@ def suite_watcher_factory(suite_dir: Path, tests: Sequence[TestInfo]) -> Watcher
     known = list(tests)
 
     def make() -> Watcher:
-        return SuiteWatcher(suite_dir, known)
+        return SuiteWatcher(suite_dir, known, selected=selected)
 
     return make
 
