@@ -90,6 +90,23 @@ def _step_medians(outputs: list[str]) -> dict[str, float]:
     return {name: round(statistics.median(v), 3) for name, v in rows.items()}
 
 
+def _command_ends(runs: list[Timed]) -> dict[str, float]:
+    """Median seconds before the test starts and after it finished, from the plain
+    output's lines as they arrived: the command's own start-up and shutdown."""
+    before: list[float] = []
+    after: list[float] = []
+    for run in runs:
+        started = run.first_line_at(f"[{TEST_NAME}] started")
+        finished = run.first_line_at(f"[{TEST_NAME}] PASSED")
+        if started is not None and finished is not None:
+            before.append(started)
+            after.append(run.seconds - finished)
+    if not before:
+        return {}
+    return {"spawn to `[test] started` (start-up)": round(statistics.median(before), 3),
+            "`[test] PASSED` to exit (summary, shutdown)": round(statistics.median(after), 3)}
+
+
 def measure() -> list[dict[str, Any]]:
     busybox = pick_image(BUSYBOX_IMAGES)
     python_image = pick_image(PYTHON_IMAGES)
@@ -115,6 +132,7 @@ def measure() -> list[dict[str, Any]]:
 
     samples: dict[str, list[float]] = {name: [] for name in sides}
     baseline_out: list[str] = []
+    kt_runs: list[Timed] = []
     failures: dict[str, str] = {}
     for round_no in range(PAIRS + 1):  # round 0 is the warm-up
         for name, side in sides.items():
@@ -129,6 +147,8 @@ def measure() -> list[dict[str, Any]]:
                 samples[name].append(result.seconds)
                 if name == "baseline":
                     baseline_out.append(result.stdout)
+                if name == "kt":
+                    kt_runs.append(result)
     for name, why in failures.items():
         samples[name] = []
         if name == "kt":
@@ -137,7 +157,8 @@ def measure() -> list[dict[str, Any]]:
     stats = {name: summary(values) for name, values in samples.items()}
     images: dict[str, Any] = {"service_image": busybox,
                               "controller_image_baseline": python_image,
-                              "baseline_steps": _step_medians(baseline_out)}
+                              "baseline_steps": _step_medians(baseline_out),
+                              "kt_command_ends": _command_ends(kt_runs)}
     leaks = leftovers(tests=[TEST_NAME], run_prefixes=("base", "tc"))
     figs: list[dict[str, Any]] = []
     base_missing = failures.get("baseline")

@@ -20,6 +20,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -79,16 +80,36 @@ class Timed:
     returncode: int
     stdout: str
     stderr: str
+    #: each stdout line with the seconds since the spawn at which it arrived
+    lines: tuple[tuple[float, str], ...] = ()
+
+    def first_line_at(self, text: str) -> float | None:
+        """When the first stdout line containing ``text`` arrived (None: never)."""
+        return next((at for at, line in self.lines if text in line), None)
 
 
 def run_timed(cmd: Sequence[str], *, timeout: float = 300,
               env: dict[str, str] | None = None) -> Timed:
-    """Run a command to its exit and time it from just before the spawn to the exit."""
+    """Run a command to its exit and time it from just before the spawn to the exit,
+    noting when each stdout line arrives (plain output flushes every line)."""
     full_env = {**os.environ, **(env or {})}
     start = time.perf_counter()
-    proc = subprocess.run(list(cmd), capture_output=True, text=True, timeout=timeout,
-                          env=full_env, cwd=ROOT, check=False)
-    return Timed(time.perf_counter() - start, proc.returncode, proc.stdout, proc.stderr)
+    proc = subprocess.Popen(list(cmd), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=full_env, cwd=ROOT)
+    assert proc.stdout is not None and proc.stderr is not None
+    killer = threading.Timer(timeout, proc.kill)  # the deadline: a hung command is killed
+    killer.start()
+    errors: list[str] = []
+    stderr = proc.stderr
+    drain = threading.Thread(target=lambda: errors.append(stderr.read()), daemon=True)
+    drain.start()
+    lines = [(time.perf_counter() - start, line.rstrip("\n")) for line in proc.stdout]
+    code = proc.wait()
+    seconds = time.perf_counter() - start
+    killer.cancel()
+    drain.join()
+    return Timed(seconds, code, "\n".join(line for _, line in lines), "".join(errors),
+                 tuple(lines))
 
 
 def kt_run(suite: Path, *extra: str, timeout: float = 300) -> Timed:
