@@ -11,7 +11,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from kurtosis_tui.events import Event, TestEvent
+from kurtosis_tui import events as ev
+from kurtosis_tui.events import Event
 
 ROOT = Path(__file__).resolve().parent.parent
 STANDIN_SUITE = ROOT / "tests" / "engine_standin_suite"
@@ -47,9 +48,9 @@ class Recorder:
             self.events.append(event)
             self._cond.notify_all()
 
-    def of(self, test: str) -> list[TestEvent]:
+    def of(self, test: str) -> list[ev.TestEvent]:
         with self._cond:
-            return [e for e in self.events if isinstance(e, TestEvent) and e.test == test]
+            return [e for e in self.events if isinstance(e, ev.TestEvent) and e.test == test]
 
     def wait_for(self, predicate: Callable[[Event], bool], timeout: float = 60) -> Event:
         deadline = time.monotonic() + timeout
