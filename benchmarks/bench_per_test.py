@@ -77,16 +77,19 @@ def _timer(run: Callable[[], Timed], what: str) -> Callable[[], Timed]:
     return timed
 
 
-def _step_medians(outputs: list[str]) -> dict[str, float]:
-    """Median seconds per step of the baseline script (its JSON line)."""
+def _step_medians(runs: list[Timed]) -> dict[str, float]:
+    """Median seconds per step of the baseline script (its JSON line), and the rest of
+    its wall time (interpreter start-up, imports, exit)."""
     rows: dict[str, list[float]] = {}
-    for out in outputs:
+    for run in runs:
         try:
-            steps = json.loads(out.strip().splitlines()[-1])["steps"]
+            steps = json.loads(run.stdout.strip().splitlines()[-1])["steps"]
         except (ValueError, KeyError, IndexError):
             continue
         for name, seconds in steps.items():
             rows.setdefault(name, []).append(float(seconds))
+        rest = run.seconds - sum(float(v) for v in steps.values())
+        rows.setdefault("outside the steps (start-up, imports, exit)", []).append(rest)
     return {name: round(statistics.median(v), 3) for name, v in rows.items()}
 
 
@@ -131,7 +134,7 @@ def measure() -> list[dict[str, Any]]:
                               env={"TESTCONTAINERS_RYUK_DISABLED": "true"}), "testcontainers")
 
     samples: dict[str, list[float]] = {name: [] for name in sides}
-    baseline_out: list[str] = []
+    baseline_runs: list[Timed] = []
     kt_runs: list[Timed] = []
     failures: dict[str, str] = {}
     for round_no in range(PAIRS + 1):  # round 0 is the warm-up
@@ -146,7 +149,7 @@ def measure() -> list[dict[str, Any]]:
             if round_no:
                 samples[name].append(result.seconds)
                 if name == "baseline":
-                    baseline_out.append(result.stdout)
+                    baseline_runs.append(result)
                 if name == "kt":
                     kt_runs.append(result)
     for name, why in failures.items():
@@ -157,7 +160,7 @@ def measure() -> list[dict[str, Any]]:
     stats = {name: summary(values) for name, values in samples.items()}
     images: dict[str, Any] = {"service_image": busybox,
                               "controller_image_baseline": python_image,
-                              "baseline_steps": _step_medians(baseline_out),
+                              "baseline_steps": _step_medians(baseline_runs),
                               "kt_command_ends": _command_ends(kt_runs)}
     leaks = leftovers(tests=[TEST_NAME], run_prefixes=("base", "tc"))
     figs: list[dict[str, Any]] = []
