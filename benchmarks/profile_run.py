@@ -13,6 +13,7 @@ figure. Five looks at figure 1's one-test suite:
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import statistics
@@ -82,6 +83,9 @@ def section_discovery() -> list[str]:
 
 
 def section_pyinstrument(args: list[str]) -> list[str]:
+    if importlib.util.find_spec("pyinstrument") is None:
+        return ["## 3. Main thread", "", "Not profiled: pyinstrument is not installed "
+                "(`.venv/bin/pip install pyinstrument`).", ""]
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "profile.txt"
         timed = run_timed([PYTHON, "-m", "pyinstrument", "-i", "0.001", "-r", "text",
