@@ -130,12 +130,13 @@ class Cli:
                 into.append(line)
                 self._cond.notify_all()
 
-    def wait_line(self, pattern: str, timeout: float) -> re.Match[str]:
+    def wait_line(self, pattern: str, timeout: float, *, stderr: bool = False) -> re.Match[str]:
         regex = re.compile(pattern)
         found: list[re.Match[str]] = []
+        lines = self._err if stderr else self._out
 
         def seen() -> bool:
-            found.extend(m for m in map(regex.search, self._out) if m)
+            found.extend(m for m in map(regex.search, lines) if m)
             return bool(found) or self.proc.poll() is not None
 
         with self._cond:
@@ -269,6 +270,8 @@ def test_second_ctrl_c_quits_at_once_and_nothing_is_left(
     clis.append(cli)
     trigger("running", docker_backend, cli.run_id)
     cli.send(signal.SIGINT)
+    # Two signals sent back to back can reach Python as one: wait until the first is seen.
+    cli.wait_line(r"press Ctrl-C again", timeout=5, stderr=True)
     sent = cli.send(signal.SIGINT)
     assert cli.finish(timeout=10) == 130
     quit_after = time.monotonic() - sent
