@@ -12,70 +12,22 @@ The last line of stdout is the JSON document, either
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
 import json
 import os
 import sys
 import traceback
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from kurtosis_tui.api.test import Test
+from kurtosis_tui.suite_files import import_suite_file, suite_files
 
 
 class _Problem(Exception):
     def __init__(self, message: str, file: str = "", line: int = 0) -> None:
         super().__init__(message)
         self.message, self.file, self.line = message, file, line
-
-
-def suite_files(suite: Path) -> list[Path]:
-    """Every ``*.py`` under ``suite``, skipping hidden folders and ``__pycache__``, sorted."""
-    found: list[Path] = []
-    for root, dirs, files in os.walk(suite):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
-        found.extend(Path(root, f) for f in sorted(files) if f.endswith(".py"))
-    return found
-
-
-def module_name(rel: Path) -> str | None:
-    """The dotted name under which other suite files would import ``rel``, if it has one."""
-    parts = [*rel.parent.parts, rel.stem]
-    if rel.stem == "__init__":
-        parts = parts[:-1]
-    if parts and all(p.isidentifier() for p in parts):
-        return ".".join(parts)
-    return None
-
-
-def import_suite_file(path: Path, rel: Path, fallback_name: str) -> ModuleType:
-    """Import one suite file, sharing the module with helpers that import it by name.
-
-    A file that cannot be imported by its dotted name (``my-tests.py``, or a
-    ``json.py`` shadowed by the standard library) is loaded as ``fallback_name``.
-    The suite directory must be on ``sys.path``.
-    """
-    name = module_name(rel)
-    if name is not None:
-        try:
-            module = importlib.import_module(name)
-        except ImportError as exc:
-            # Shadowed by something already loaded, or not importable by that name:
-            # fall back to loading the file itself below (unless the error is the file's own).
-            if exc.name and exc.name != name and not name.startswith(exc.name + "."):
-                raise
-        else:
-            if Path(getattr(module, "__file__", "") or "").resolve() == path.resolve():
-                return module
-    spec = importlib.util.spec_from_file_location(fallback_name, path)
-    if spec is None or spec.loader is None:
-        raise _Problem("cannot be loaded as a Python module", str(rel))
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def _where(exc: BaseException, suite: Path, fallback: str) -> tuple[str, int]:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from kurtosis_tui.events import TestInfo
+from kurtosis_tui.suite_files import suite_files
 
 #: Calls that load code by a name or path the parser cannot always see.
 _LOADER_CALLS = {"import_module", "__import__"}  # static when given a literal string
@@ -83,14 +84,8 @@ def module_name(rel: str) -> str:
 
 def suite_sources(suite_dir: Path) -> list[str]:
     """Every suite file discovery imports, relative and sorted."""
-    found: list[str] = []
-    for root, dirs, files in os.walk(suite_dir):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
-        for name in files:
-            rel = Path(root, name).relative_to(suite_dir).as_posix()
-            if is_suite_source(rel):
-                found.append(rel)
-    return sorted(found)
+    found = (path.relative_to(suite_dir).as_posix() for path in suite_files(suite_dir))
+    return sorted(rel for rel in found if is_suite_source(rel))
 
 
 # ------------------------------------------------------------------ parsing
