@@ -14,6 +14,7 @@ not be measured; ``met`` is True/False, or None when there is no value.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
@@ -45,9 +46,19 @@ BUSYBOX_IMAGES = ("kurtosis-tui/busybox:local", "kurtosis-tui/busybox:dev")
 PYTHON_IMAGES = (protocol.CONTROLLER_IMAGE, "kurtosis-tui/base:dev")
 
 
+@functools.cache
 def client() -> docker.DockerClient:
-    """A Docker SDK client (the benchmarks' own Docker work is the measured baseline)."""
+    """The harness's Docker SDK client (one per process; never inside a timed region)."""
     return docker.from_env(timeout=120)
+
+
+def engine_problem() -> str | None:
+    """None when a Docker engine answers, else what is wrong (one line)."""
+    try:
+        client().ping()
+    except (docker.errors.DockerException, OSError) as exc:
+        return f"no Docker engine answers ({exc})"
+    return None
 
 
 def image_present(name: str) -> bool:

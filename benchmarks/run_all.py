@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from common import BENCH_DIR, PYTHON, ROOT, leftovers, machine, other_containers
+from common import BENCH_DIR, PYTHON, ROOT, engine_problem, leftovers, machine, other_containers
 from report import write_results
 
 
@@ -149,6 +149,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="run only this benchmark script (repeatable); prints its figures "
                              "as JSON and leaves RESULTS.md alone (it shows whole runs only)")
     args = parser.parse_args(argv)
+    problem = engine_problem()
+    if problem:  # nothing can be measured; RESULTS.md keeps the last real run
+        print(f"bench: {problem}; start Docker (`make setup`) and run again", file=sys.stderr)
+        return 2
     started = time.perf_counter()
     tc_status = ensure_testcontainers()
     host = machine()
