@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from common import SUITES, emit, figure, leftovers, not_measured
+from docker_events import ContainerDeaths
 from session_events import NotMeasured, outcomes_of, passing_attempts
 
 from kurtosis_tui.events import Phase, PhaseChanged, TestEvent
@@ -83,12 +84,34 @@ STEPS: list[tuple[str, Mark, Mark]] = [
 ]
 
 
-def steps(events: Sequence[TestEvent]) -> dict[str, float | None]:
+def steps(events: Sequence[TestEvent],
+          deaths: ContainerDeaths | None = None) -> dict[str, float | None]:
+    """Seconds of each step of one attempt; with ``deaths``, the gap between the last
+    removal and ``controller_exited`` split at the controller container's death."""
     out: dict[str, float | None] = {}
     for name, start, end in STEPS:
         a, b = start(events), end(events)
         out[name] = None if a is None or b is None else b - a
-    return out
+    died = deaths.died("controller", events[0].attempt) if deaths and events else None
+    removed, exited = last("service_removed")(events), first("controller_exited")(events)
+    if died is not None and removed is not None and exited is not None:
+        out[LAST_REMOVAL_TO_DIE] = died - removed
+        out[DIE_TO_NOTICED] = exited - died
+    return _ordered(out)
+
+
+LAST_REMOVAL_TO_DIE = "    controller's last work and exit (to Docker's die event)"
+DIE_TO_NOTICED = "    initializer noticing (die to controller_exited)"
+
+
+def _ordered(out: dict[str, float | None]) -> dict[str, float | None]:
+    """The split rows right under the row they split."""
+    keys = list(out)
+    for key in (DIE_TO_NOTICED, LAST_REMOVAL_TO_DIE):
+        if key in keys:
+            keys.remove(key)
+            keys.insert(keys.index("  of which: last removal to controller exit") + 1, key)
+    return {k: out[k] for k in keys}
 
 
 def phases(events: Sequence[TestEvent]) -> dict[str, float]:
@@ -117,11 +140,11 @@ def medians(rows: Sequence[dict[str, float | None]]) -> dict[str, float | None]:
 
 def measure() -> dict[str, Any]:
     try:
-        attempts, image = passing_attempts(SUITE, TEST, REPEATS)
+        attempts, image, deaths = passing_attempts(SUITE, TEST, REPEATS)
     except NotMeasured as exc:
         return not_measured(NAME, unit="s", goal=GOAL, method=METHOD, why=exc.why,
                             **exc.details)
-    step_rows: list[dict[str, float | None]] = [steps(a) for a in attempts]
+    step_rows: list[dict[str, float | None]] = [steps(a, deaths) for a in attempts]
     phase_rows: list[dict[str, float | None]] = [dict(phases(a)) for a in attempts]
     step_medians = medians(step_rows)
     total = step_medians.get("total (test started to test finished)")

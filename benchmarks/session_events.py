@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from docker_events import ContainerDeaths
+
 from kurtosis_tui.events import Event, TestEvent, TestFinished
 
 
@@ -100,10 +102,11 @@ class NotMeasured(Exception):
         self.details = details
 
 
-def passing_attempts(suite: Path, test: str, repeats: int) -> tuple[list[list[TestEvent]], str]:
-    """Run ``test`` ``repeats`` times on the busybox image; the attempts' events and the
-    image. Raises NotMeasured when the API or the image is missing or a run did not pass
-    (timing a failing test says nothing)."""
+def passing_attempts(suite: Path, test: str,
+                     repeats: int) -> tuple[list[list[TestEvent]], str, ContainerDeaths]:
+    """Run ``test`` ``repeats`` times on the busybox image; the attempts' events, the
+    image, and Docker's die times of their containers. Raises NotMeasured when the API
+    or the image is missing or a run did not pass (timing a failing test says nothing)."""
     from common import BUSYBOX_IMAGES, pick_image
 
     missing = session_api_missing()
@@ -112,12 +115,13 @@ def passing_attempts(suite: Path, test: str, repeats: int) -> tuple[list[list[Te
     image = pick_image(BUSYBOX_IMAGES)
     if image is None:
         raise NotMeasured(f"no service image: one of {BUSYBOX_IMAGES}")
-    attempts = run_attempts(suite, [test], repeats, params={"image": image})
+    with ContainerDeaths(test) as deaths:
+        attempts = run_attempts(suite, [test], repeats, params={"image": image})
     outcomes = outcomes_of(attempts)
     if outcomes != ["PASSED"] * repeats:
         raise NotMeasured(f"the test did not pass every time: {outcomes}",
                           message=failure_message(attempts))
-    return attempts, image
+    return attempts, image, deaths
 
 
 def _open(open_session: Any, options: Any, sink: Recorder) -> Any:
