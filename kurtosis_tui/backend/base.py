@@ -26,9 +26,13 @@ from kurtosis_tui.backend.types import (
 
 
 class Stream(Protocol):
-    """A blocking iterator that another thread can close."""
+    """A blocking iterator of log lines that another thread can close."""
 
     def __iter__(self) -> Iterator[str]: ...
+
+    def batches(self) -> Iterator[list[str]]:
+        """The same lines, a list of those at hand at a time (cheaper for floods)."""
+        ...
 
     def close(self) -> None: ...
 

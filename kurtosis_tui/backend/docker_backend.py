@@ -15,7 +15,6 @@ import ipaddress
 import os
 import tarfile
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import docker
@@ -24,11 +23,11 @@ import requests.exceptions
 from docker.types import IPAMConfig, IPAMPool
 from docker.types import Mount as SdkMount
 
+from kurtosis_tui.backend.streams import EventStream, LogStream
 from kurtosis_tui.backend.types import (
     BackendError,
     ContainerSpec,
     ContainerState,
-    EngineEvent,
     EngineUnavailable,
     ExecOutput,
     ImageNotFound,
@@ -285,17 +284,29 @@ class DockerBackend:
             raise NotFound(f"container {container} does not exist") from exc
         return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
 
-    def follow_logs(self, container: str) -> _LineStream:
+    def follow_logs(self, container: str) -> LogStream:
         client = self._new_client(API_TIMEOUT)
+        api = client.api
         try:
-            raw = client.api.logs(container, stream=True, follow=True)
+            tty = bool((api.inspect_container(container).get("Config") or {}).get("Tty"))
+            # The SDK's own logs(stream=True) reads two socket calls per line; LogStream
+            # reads the raw response in large chunks (see backend.streams).
+            response = api._get(
+                api._url("/containers/{0}/logs", container),
+                params={"stdout": 1, "stderr": 1, "follow": 1, "tail": "all"},
+                stream=True,
+            )
+            api._raise_for_status(response)
         except docker.errors.NotFound as exc:
             client.close()
             raise NotFound(f"container {container} does not exist") from exc
         except docker.errors.APIError as exc:  # e.g. 409: dead or being removed
             client.close()
             raise BackendError(f"cannot follow the log of {container}: {_explain(exc)}") from exc
-        return _LineStream(raw, client)
+        except requests.exceptions.RequestException as exc:
+            client.close()
+            raise BackendError(f"cannot follow the log of {container}: {exc}") from exc
+        return LogStream(response, client, multiplexed=not tty)
 
     def read_file(self, container: str, path: str) -> bytes | None:
         try:
@@ -328,70 +339,12 @@ class DockerBackend:
             found.append(LabelledObject("volume", v["Name"], v["Name"], v.get("Labels") or {}))
         return found
 
-    def events(self, label: str, value: str) -> _EventStream:
+    def events(self, label: str, value: str) -> EventStream:
         client = self._new_client(API_TIMEOUT)
         raw = client.api.events(
             decode=True, filters={"type": "container", "label": [f"{label}={value}"]}
         )
-        return _EventStream(raw, client)
-
-
-class _ClosableStream:
-    """Owns an SDK stream and its client; ``close()`` from any thread ends iteration."""
-
-    def __init__(self, raw: Any, client: docker.DockerClient) -> None:
-        self._raw = raw
-        self._client = client
-        self._closed = threading.Event()
-
-    def close(self) -> None:
-        if self._closed.is_set():
-            return
-        self._closed.set()
-        for closer in (getattr(self._raw, "close", None), self._client.close):
-            try:
-                if closer:
-                    closer()
-            except Exception:  # closing a broken socket may raise; it is closed either way
-                pass
-
-    def _chunks(self) -> Iterator[Any]:
-        try:
-            for chunk in self._raw:
-                if self._closed.is_set():
-                    return
-                yield chunk
-        except (requests.exceptions.RequestException, OSError, AttributeError, ValueError):
-            # the socket was closed under us (close() from another thread) or the engine left
-            return
-        finally:
-            self.close()
-
-
-class _LineStream(_ClosableStream):
-    def __iter__(self) -> Iterator[str]:
-        pending = b""
-        for chunk in self._chunks():
-            pending += chunk
-            *lines, pending = pending.split(b"\n")
-            for line in lines:
-                yield line.decode("utf-8", "replace").rstrip("\r")
-        if pending:
-            yield pending.decode("utf-8", "replace")
-
-
-class _EventStream(_ClosableStream):
-    def __iter__(self) -> Iterator[EngineEvent]:
-        for raw in self._chunks():
-            actor = raw.get("Actor") or {}
-            attrs = dict(actor.get("Attributes") or {})
-            code = attrs.pop("exitCode", None)
-            yield EngineEvent(
-                action=str(raw.get("Action") or raw.get("status") or ""),
-                container_id=str(actor.get("ID") or raw.get("id") or ""),
-                labels=attrs,
-                exit_code=int(code) if code is not None else None,
-            )
+        return EventStream(raw, client)
 
 
 def _explain(exc: docker.errors.APIError) -> str:

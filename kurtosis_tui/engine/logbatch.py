@@ -11,6 +11,7 @@ from the controller after log lines) flushes its own buffer first.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 
 from kurtosis_tui.engine.api import EventSink
 from kurtosis_tui.events import LogLines
@@ -29,8 +30,12 @@ class LogBuffer:
         self._lock = threading.Lock()
 
     def add(self, line: str) -> None:
+        self.extend((line,))
+
+    def extend(self, lines: Sequence[str]) -> None:
+        """Queue lines; one lock and one wake-up per call, however many (log floods)."""
         with self._lock:
-            self._lines.append(line)
+            self._lines.extend(lines)
             full = len(self._lines) >= MAX_BATCH
         if full:
             self.flush()

@@ -60,12 +60,14 @@ class _Follower:
             stream = self.stream
         skip = self.delivered  # Docker replays the log from its first line
         try:
-            for line in stream:
-                if skip:
-                    skip -= 1
+            for batch in stream.batches():
+                if skip >= len(batch):
+                    skip -= len(batch)
                     continue
-                self.delivered += 1
-                self.buffer.add(line)
+                fresh = batch[skip:]
+                skip = 0
+                self.delivered += len(fresh)
+                self.buffer.extend(fresh)
         finally:
             stream.close()
         # Decided under the lock that start() takes: a restart seen after this point
