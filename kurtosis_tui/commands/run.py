@@ -8,7 +8,6 @@ suite, the engine, the controller image) is a UsageError: one line, exit 2.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -84,25 +83,16 @@ def _backend() -> Any:
     return backend
 
 
-def _entry(module: str, name: str) -> Callable[..., int] | None:
-    """``module.name`` if a teammate's module provides it, else None."""
-    try:
-        found = getattr(importlib.import_module(module), name, None)
-    except ImportError:
-        return None
-    return found if callable(found) else None
+def _tui_entry() -> Callable[..., int]:
+    from kurtosis_tui.tui import run_tui
 
-
-def _tui_entry() -> Callable[..., int] | None:
-    return _entry("kurtosis_tui.tui", "run_tui")
+    return run_tui
 
 
 def _watch_entry() -> Callable[..., int]:
-    found = _entry("kurtosis_tui.watch", "run_watch_plain")
-    if found is None:
-        raise UsageError("--watch with plain output is not available yet "
-                         "(run it on a terminal for the TUI)")
-    return found
+    from kurtosis_tui.watch import run_watch_plain
+
+    return run_watch_plain
 
 
 def _run_plain(options: RunOptions, tests: list[TestInfo], backend: Any, junit: Path | None,

@@ -32,16 +32,14 @@ WatcherFactory = Callable[[], Watcher]
 
 def suite_watcher_factory(
     suite_dir: Path, tests: Sequence[TestInfo], selected: Sequence[str] = ()
-) -> WatcherFactory | None:
-    """The watch engineer's watcher for this suite (sticking to the ``-t`` names in
-    ``selected``), or None if the module is missing."""
-    try:
-        from kurtosis_tui.watch.watcher import SuiteWatcher
-    except ImportError:
-        return None
+) -> WatcherFactory:
+    """Makes the suite's watcher (sticking to the ``-t`` names in ``selected``) when
+    watching is switched on; watchfiles loads only then."""
     known = list(tests)
 
     def make() -> Watcher:
+        from kurtosis_tui.watch.watcher import SuiteWatcher
+
         return SuiteWatcher(suite_dir, known, selected=selected)
 
     return make
