@@ -2,7 +2,7 @@
 #
 #   make setup        .venv with the package (editable, dev extra), a Docker engine
 #                     that answers, the controller's and the examples' images
-#   make demo         setup, then the example suite in the TUI
+#   make demo         setup, then the example suites in the TUI (q moves on)
 #   make test         setup, then ruff, mypy and pytest (what .ci/run calls)
 #   make lint         ruff and mypy only
 #   make bench        the benchmarks (benchmarks/RESULTS.md)
@@ -40,8 +40,10 @@ $(VENV)/bin/pip:
 	    exit 2; \
 	  fi; }
 
+# Each suite in the TUI in turn (plain output without a terminal); a failure stops the demo.
 demo: setup
 	$(VENV)/bin/kurtosis-tui run examples/quickstart
+	$(VENV)/bin/kurtosis-tui run examples/redis-replication
 
 test: setup
 	$(VENV)/bin/ruff check .
@@ -52,7 +54,9 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
+# The comparison (testcontainers) and profiling (pyinstrument) tools: the bench extra.
 bench: setup
+	$(PY) -m pip install --disable-pip-version-check -q -e '.[dev,bench]'
 	$(PY) benchmarks/run_all.py
 
 screenshots: setup
