@@ -29,7 +29,6 @@ from common import (
     emit,
     explain_failure,
     figure,
-    kt_available,
     kt_run_steady,
     leftovers,
     not_measured,
@@ -117,14 +116,13 @@ def measure() -> list[dict[str, Any]]:
         why = f"images missing: one of {BUSYBOX_IMAGES}, one of {PYTHON_IMAGES}"
         return [not_measured(FIG1, unit="x", goal=FIG1_GOAL, method=FIG1_METHOD, why=why),
                 not_measured(FIG7, unit="x", goal=FIG7_GOAL, method=FIG7_METHOD, why=why)]
-    kt_missing = kt_available()
+    kt_missing: str | None = None
     tc_missing = (None if importlib.util.find_spec("testcontainers")
                   else "testcontainers is not installed (`pip install testcontainers`)")
 
     sides: dict[str, Callable[[], Timed]] = {}
-    if not kt_missing:
-        sides["kt"] = _timer(lambda: kt_run_steady(SUITE, "-j", "1", "--param", f"image={busybox}"),
-                             "kurtosis-tui run")
+    sides["kt"] = _timer(lambda: kt_run_steady(SUITE, "-j", "1", "--param", f"image={busybox}"),
+                         "kurtosis-tui run")
     sides["baseline"] = _timer(
         lambda: run_timed([PYTHON, str(BENCH_DIR / "baseline_docker.py"), busybox,
                            python_image]), "baseline")

@@ -209,15 +209,6 @@ def emit(*figures: dict[str, Any]) -> None:
     print(json.dumps({"figures": list(figures)}))
 
 
-def kt_available() -> str | None:
-    """None when `kurtosis-tui run` can be benchmarked, else why not."""
-    try:
-        import kurtosis_tui.commands.run  # noqa: F401
-    except ImportError as exc:
-        return f"`kurtosis-tui run` is not available yet ({exc})"
-    return None
-
-
 def explain_failure(timed: Timed) -> str:
     """A short reason for a run that did not exit 0, for the report."""
     tail = (timed.stderr.strip() or timed.stdout.strip()).splitlines()[-3:]

@@ -73,8 +73,6 @@ def _commit() -> str:
 
 
 def _value(fig: dict[str, Any]) -> str:
-    if fig.get("text"):
-        return str(fig["text"])
     if fig.get("value") is None:
         return f"not measured: {fig.get('details', {}).get('not_measured', 'no value given')}"
     return f"{fig['value']} {fig.get('unit', '')}".strip()

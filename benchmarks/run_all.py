@@ -27,23 +27,22 @@ from report import write_results
 class Bench:
     script: str
     numbers: tuple[int, ...]  # the figures it gives, in the order it prints them
-    owner: str
     timeout: float
     args: tuple[str, ...] = ()
     variant: str = ""  # said after the figure's title when one script runs twice
 
 
 BENCHES = (
-    Bench("bench_per_test.py", (1, 7), "bench", 420),
-    Bench("bench_phases.py", (2,), "bench", 240),
-    Bench("bench_parallel.py", (3,), "bench", 600),
-    Bench("bench_teardown.py", (4,), "bench", 240),
-    Bench("bench_watch_latency.py", (5,), "watch", 300),
-    Bench("bench_tui_flood.py", (6,), "tui", 300, (), "UI side, scripted events"),
-    Bench("bench_tui_flood.py", (6,), "tui", 300, ("--docker",), "real run, from a container"),
+    Bench("bench_per_test.py", (1, 7), 420),
+    Bench("bench_phases.py", (2,), 240),
+    Bench("bench_parallel.py", (3,), 600),
+    Bench("bench_teardown.py", (4,), 240),
+    Bench("bench_watch_latency.py", (5,), 300),
+    Bench("bench_tui_flood.py", (6,), 300, (), "UI side, scripted events"),
+    Bench("bench_tui_flood.py", (6,), 300, ("--docker",), "real run, from a container"),
 )
 
-#: What each figure is, for the ones whose script is missing or crashed.
+#: What each figure is, for the ones whose script crashed or hung.
 TITLES = {
     1: "per-test cost vs hand-written Docker SDK script",
     2: "phase breakdown of one test (engine events)",
@@ -74,9 +73,6 @@ def run_bench(bench: Bench) -> tuple[list[dict[str, Any]], str | None, float]:
     """The bench's figures, an error (crash or hang) or None, and its wall time."""
     path = BENCH_DIR / bench.script
     started = time.perf_counter()
-    if not path.exists():
-        why = f"{bench.script} is not written yet (owner: the {bench.owner} engineer)"
-        return _named([_missing(n, why) for n in bench.numbers], bench), None, 0.0
     try:
         proc = subprocess.run([PYTHON, str(path), *bench.args], capture_output=True, text=True,
                               timeout=bench.timeout, cwd=ROOT, check=False)
@@ -86,14 +82,14 @@ def run_bench(bench: Bench) -> tuple[list[dict[str, Any]], str | None, float]:
                 time.perf_counter() - started)
     elapsed = time.perf_counter() - started
     data = _last_json(proc.stdout)
-    if data is None and proc.stdout.strip():  # a teammate's script that prints text
-        return _named([_text_figure(n, proc.stdout, proc.returncode, bench)
-                       for n in bench.numbers], bench), None, elapsed
     if proc.returncode != 0 or data is None:
         lines = (proc.stderr.strip() or proc.stdout.strip() or "no output").splitlines()
         why = f"{bench.script} exited {proc.returncode} without figures: {lines[-1][:400]}"
         return _named([_missing(n, why) for n in bench.numbers], bench), why, elapsed
-    figures = _figures_of(data, bench)
+    figures = data.get("figures")
+    if not isinstance(figures, list):
+        why = f"{bench.script} printed JSON without a figures list"
+        return _named([_missing(n, why) for n in bench.numbers], bench), why, elapsed
     for number, fig in zip(bench.numbers, figures, strict=False):
         fig["number"] = number
     return _named(figures, bench), None, elapsed
@@ -104,27 +100,6 @@ def _named(figures: list[dict[str, Any]], bench: Bench) -> list[dict[str, Any]]:
         for fig in figures:
             fig["name"] = f"{fig['name']} ({bench.variant})"
     return figures
-
-
-def _figures_of(data: dict[str, Any], bench: Bench) -> list[dict[str, Any]]:
-    """Our format, a bare figure, or anything else (kept whole, as details)."""
-    if isinstance(data.get("figures"), list):
-        return [dict(f) for f in data["figures"]]
-    if "value" in data:
-        return [{"name": TITLES[bench.numbers[0]], "unit": "", "goal": "", "met": None,
-                 "method": "", "details": {}, **data}]
-    return [{"name": TITLES[bench.numbers[0]], "value": None, "text": "see the details",
-             "unit": "", "goal": "", "met": data.get("met"), "method": f"see {bench.script}",
-             "details": data}]
-
-
-def _text_figure(number: int, stdout: str, code: int, bench: Bench) -> dict[str, Any]:
-    """A script that printed text, not JSON: its output, quoted, and its exit code."""
-    return {"number": number, "name": TITLES[number], "value": None,
-            "text": "printed as text (below)", "unit": "", "goal": "", "met": None,
-            "method": f"see `{' '.join((bench.script, *bench.args))}` and its docstring",
-            "details": {"exit_code": f"{code} (the script's own verdict)",
-                        "output": stdout.strip().splitlines()}}
 
 
 def _missing(number: int, why: str) -> dict[str, Any]:
@@ -187,8 +162,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _line(fig: dict[str, Any]) -> str:
-    if fig.get("text"):
-        return f"{fig['name']}: {fig['text']}"
     if fig.get("value") is None:
         return f"{fig['name']}: not measured: {fig['details'].get('not_measured', '?')}"
     met = {True: "met", False: "NOT met", None: ""}[fig.get("met")]
