@@ -18,6 +18,7 @@ import threading
 from typing import Any
 
 import docker
+import docker.constants
 import docker.errors
 import requests.exceptions
 from docker.types import IPAMConfig, IPAMPool
@@ -38,6 +39,8 @@ from kurtosis_tui.backend.types import (
 
 #: Seconds an ordinary API call may take before we call the engine unresponsive.
 API_TIMEOUT = 120
+#: The API version the first request speaks (any engine answers /version in it).
+MINIMUM_API_VERSION = docker.constants.MINIMUM_DOCKER_API_VERSION
 #: Seconds to wait for the engine's first answer.
 PING_TIMEOUT = 3
 
@@ -57,6 +60,7 @@ class DockerBackend:
 
     def __init__(self, api_version: str | None = None) -> None:
         self._api_version = api_version
+        self._engine_version = ""  # from the probe that learned the API version
         self._local = threading.local()
         self._version_lock = threading.Lock()
 
@@ -73,17 +77,24 @@ class DockerBackend:
         try:
             with self._version_lock:
                 if self._api_version is None:
-                    probe = docker.from_env(timeout=PING_TIMEOUT)
+                    # The oldest API version skips the SDK's own /version round trip:
+                    # one request learns both the API version and the engine's.
+                    probe = docker.from_env(version=MINIMUM_API_VERSION, timeout=PING_TIMEOUT)
                     try:
-                        self._api_version = str(probe.version()["ApiVersion"])
+                        answer = probe.version()
                     finally:
                         probe.close()
+                    self._api_version = str(answer["ApiVersion"])
+                    self._engine_version = str(answer.get("Version", ""))
             return docker.from_env(version=self._api_version, timeout=int(timeout))
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
             raise EngineUnavailable(engine_hint()) from exc
 
     def ping(self) -> str:
+        probing = self._api_version is None
         client = self._client()
+        if probing and self._engine_version:
+            return self._engine_version  # the probe has just heard the engine answer
         try:
             return str(client.version()["Version"])
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
