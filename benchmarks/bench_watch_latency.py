@@ -25,6 +25,7 @@ from pathlib import Path
 from common import BUSYBOX_IMAGES, emit, figure, leftovers, not_measured, pick_image, summary
 
 from kurtosis_tui.events import ControllerStarted, Event, SuiteChanged, TestFinished
+from kurtosis_tui.setup.images import ensure_controller_image
 
 SAVES = 7
 DEADLINE = 60.0  # s for any one step
@@ -118,7 +119,8 @@ def measure(suite: Path, image: str) -> dict[str, object]:
                 watching.set()
 
     printer = Printer(StringIO())
-    options = RunOptions(suite_dir=suite, parallelism=2)
+    options = RunOptions(suite_dir=suite, parallelism=2,
+                         prepare_image=ensure_controller_image)
     session = open_session(options, printer, watching=True)
     session.schedule(tests)
     if not session.wait_idle(DEADLINE):

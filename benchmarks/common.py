@@ -33,6 +33,7 @@ import docker
 import docker.errors
 
 from kurtosis_tui import protocol
+from kurtosis_tui.setup.images import controller_status
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "benchmarks"
@@ -43,7 +44,7 @@ KURTOSIS_TUI = [PYTHON, "-m", "kurtosis_tui"]
 #: Service images, best first: the real ones once `kurtosis-tui images --examples` ran.
 BUSYBOX_IMAGES = ("kurtosis-tui/busybox:local", "kurtosis-tui/busybox:dev")
 #: Images with python3 for the hand-written baseline's controller container.
-PYTHON_IMAGES = (protocol.CONTROLLER_IMAGE, "kurtosis-tui/base:dev")
+PYTHON_IMAGES = ("kurtosis-tui/base:bookworm", "kurtosis-tui/base:dev")
 
 
 @functools.cache
@@ -131,7 +132,8 @@ def kt_run(suite: Path, *extra: str, timeout: float = 300) -> Timed:
 def controller_image_id() -> str | None:
     """The controller image's id (None when missing): a change means a rebuild."""
     try:
-        return str(client().images.get(protocol.CONTROLLER_IMAGE).id)
+        ref = controller_status(client())[0].ref
+        return str(client().images.get(ref).id)
     except docker.errors.ImageNotFound:
         return None
 

@@ -36,6 +36,7 @@ from common import (
 from docker_proxy import CountingProxy
 
 from kurtosis_tui import protocol
+from kurtosis_tui.setup.images import ensure_controller_image
 
 SUITE = SUITES / "three_services"
 OUT = BENCH_DIR / "PROFILE.md"
@@ -121,7 +122,7 @@ def section_api_calls(args: list[str]) -> list[str]:
 
 
 def section_controller() -> list[str]:
-    image = protocol.CONTROLLER_IMAGE
+    image = ensure_controller_image()
     code = ("import time; t = time.perf_counter(); import kurtosis_tui.controller, docker; "
             "print(round(time.perf_counter() - t, 3))")
     walls: list[float] = []

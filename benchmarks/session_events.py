@@ -16,6 +16,7 @@ from typing import Any
 from docker_events import ContainerDeaths
 
 from kurtosis_tui.events import Event, TestEvent, TestFinished
+from kurtosis_tui.setup.images import ensure_controller_image
 
 
 class Recorder:
@@ -81,7 +82,8 @@ def run_attempts(suite: Path, names: Sequence[str], repeats: int, *,
 
     tests = discover(suite, list(names))
     recorder = Recorder()
-    options = RunOptions(suite_dir=suite.resolve(), parallelism=1, params=params)
+    options = RunOptions(suite_dir=suite.resolve(), parallelism=1, params=params,
+                         prepare_image=ensure_controller_image)
     session = _open(open_session, options, recorder)
     try:
         for _ in range(repeats):

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from kurtosis_tui import __version__
-from kurtosis_tui.engine.api import UsageError
+from kurtosis_tui.errors import UsageError
 
 EXIT_USAGE = 2
 

@@ -46,8 +46,6 @@ ENV_KEEP_SERVICES = "KT_KEEP_SERVICES"  # "1": leave services up on failure (--k
 # -- the controller's stdout: log lines, and events behind this marker
 EVENT_MARKER = "@@kt-event "
 
-CONTROLLER_IMAGE = "kurtosis-tui/controller:local"
-
 SERVICE_ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 
 _SLUG = re.compile(r"[^a-z0-9]+")

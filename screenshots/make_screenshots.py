@@ -21,6 +21,7 @@ from pathlib import Path
 
 from kurtosis_tui.engine.api import RunOptions
 from kurtosis_tui.engine.discovery import discover
+from kurtosis_tui.setup.images import ensure_controller_image
 from kurtosis_tui.tui.app import KurtosisApp
 from kurtosis_tui.tui.components.tests_table import TestsTable
 from kurtosis_tui.tui.runner import default_factory
@@ -46,7 +47,8 @@ def status(app: KurtosisApp, test: str) -> str:
 
 async def shoot() -> str:
     tests = discover(SUITE)
-    options = RunOptions(suite_dir=SUITE, parallelism=3)
+    options = RunOptions(suite_dir=SUITE, parallelism=3,
+                         prepare_image=ensure_controller_image)
     app = KurtosisApp(tests=tests, session_factory=default_factory(options, watch=False),
                       save_dir=HERE, blink=False)
     async with app.run_test(size=SIZE) as pilot:

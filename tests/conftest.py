@@ -15,8 +15,8 @@ import pytest
 
 from kurtosis_tui import protocol
 from kurtosis_tui.backend.docker_backend import DockerBackend
-from kurtosis_tui.backend.types import EngineUnavailable, LabelledObject
-from kurtosis_tui.engine.api import UsageError
+from kurtosis_tui.backend.types import LabelledObject
+from kurtosis_tui.errors import EngineUnavailable, UsageError
 
 #: Seconds that removal may take to show after a test (Docker removes asynchronously).
 LEFTOVER_DEADLINE = 15.0

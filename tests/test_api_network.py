@@ -11,14 +11,14 @@ import pytest
 from test_api_support import make_network
 
 from kurtosis_tui import ExecResult, checks, events, protocol
-from kurtosis_tui.api.errors import (
+from kurtosis_tui.backend.types import ExecOutput
+from kurtosis_tui.errors import (
     InvalidServiceError,
     ServiceError,
     ServiceExitedError,
     ServiceNotReadyError,
     TestStopped,
 )
-from kurtosis_tui.backend.types import ExecOutput
 
 
 @pytest.mark.parametrize("bad", ["Web", "1web", "", "web_1", "w" * 64, "-web", "wéb", 7])

@@ -10,14 +10,8 @@ from pathlib import Path
 from kurtosis_tui import events
 from kurtosis_tui.api.network import Network
 from kurtosis_tui.api.runtime import Runtime
-from kurtosis_tui.backend.types import (
-    ContainerSpec,
-    ContainerState,
-    EngineEvent,
-    ExecOutput,
-    ImageNotFound,
-    NotFound,
-)
+from kurtosis_tui.backend.types import ContainerSpec, ContainerState, EngineEvent, ExecOutput
+from kurtosis_tui.errors import ImageNotFound, NotFound
 
 
 class FakeContainer:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from helpers import GREETING
 from kurtosis_tui import Network, Test, checks
-from kurtosis_tui.api.errors import ServiceError
+from kurtosis_tui.errors import ServiceError
 
 BUSYBOX = {image!r}
 FOREVER = "exec sleep 600"

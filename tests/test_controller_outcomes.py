@@ -77,7 +77,7 @@ def test_failed_assert_is_failed_with_its_message(harness: Harness) -> None:
 OUTCOMES = """
 import time
 from kurtosis_tui import Network, Test, checks
-from kurtosis_tui.api.errors import ServiceError
+from kurtosis_tui.errors import ServiceError
 
 BUSYBOX = {image!r}
 

@@ -22,9 +22,10 @@ from pathlib import Path
 import pytest
 
 from kurtosis_tui import events, protocol
-from kurtosis_tui.backend import ContainerSpec, Mount, NotFound
+from kurtosis_tui.backend import ContainerSpec, Mount
 from kurtosis_tui.backend.docker_backend import DockerBackend
 from kurtosis_tui.engine.subnets import SubnetPool
+from kurtosis_tui.errors import NotFound
 from kurtosis_tui.events import Outcome
 
 #: A range of its own, so these tests never race the engine's for a subnet.

@@ -13,10 +13,11 @@ from test_api_support import make_network
 
 from kurtosis_tui import events, protocol
 from kurtosis_tui.backend.types import EngineEvent
-from kurtosis_tui.controller.config import ConfigError, ControllerConfig
+from kurtosis_tui.controller.config import ControllerConfig
 from kurtosis_tui.controller.log import ControllerLog, PrintCapture
 from kurtosis_tui.controller.monitor import ServiceMonitor
 from kurtosis_tui.controller.verdict import describe_failure, format_traceback
+from kurtosis_tui.errors import ConfigError
 
 ENV = {
     protocol.ENV_RUN_ID: "r1",

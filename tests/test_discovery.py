@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from kurtosis_tui.engine.api import SuiteError, UsageError
 from kurtosis_tui.engine.discovery import discover
+from kurtosis_tui.errors import SuiteError, UsageError
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from test_engine_support import ROOT, leftovers, remove_run, run_cli, run_id_of
 
-from kurtosis_tui.backend import NotFound
 from kurtosis_tui.backend.docker_backend import DockerBackend
+from kurtosis_tui.errors import NotFound
 
 CONTRACT = "tests/contract_suite"
 LINE = re.compile(r"^(\w+): (PASSED|FAILED|ERRORED|TIMED_OUT|CANCELLED) \((\d+\.\d) s\)$",

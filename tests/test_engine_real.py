@@ -22,6 +22,7 @@ from kurtosis_tui.events import (
     ServiceStarted,
 )
 from kurtosis_tui.events import TestFinished as Finished  # aliased: pytest collects Test*
+from kurtosis_tui.setup.images import ensure_controller_image
 
 pytestmark = pytest.mark.docker
 
@@ -30,6 +31,7 @@ CONTRACT = ROOT / "tests" / "contract_suite"
 
 def run(suite: Path, names: list[str], **options: object) -> tuple[Recorder, dict]:
     recorder = Recorder()
+    options = {"prepare_image": ensure_controller_image, **options}
     session = open_session(RunOptions(suite_dir=suite, **options), recorder)  # type: ignore[arg-type]
     try:
         session.schedule(discover(suite, names))

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 import pytest
 from test_engine_support import (
     STANDIN_COMMAND,
-    STANDIN_IMAGE,
     STANDIN_SUITE,
     Recorder,
     leftovers,
@@ -41,6 +40,7 @@ from kurtosis_tui.events import (
 from kurtosis_tui.events import TestFinished as Finished  # aliased: pytest collects Test*
 from kurtosis_tui.events import TestQueued as Queued
 from kurtosis_tui.events import TestStarted as Started
+from kurtosis_tui.setup.images import ensure_controller_image
 
 pytestmark = pytest.mark.docker
 
@@ -48,7 +48,7 @@ TESTS = {t.name: t for t in discover(STANDIN_SUITE)}
 
 
 def session(recorder: Recorder, **options: object) -> LocalSession:
-    opts = RunOptions(suite_dir=STANDIN_SUITE, controller_image=STANDIN_IMAGE,
+    opts = RunOptions(suite_dir=STANDIN_SUITE, prepare_image=ensure_controller_image,
                       **options)  # type: ignore[arg-type]
     return open_session(opts, recorder, controller_command=STANDIN_COMMAND)
 
@@ -244,7 +244,7 @@ def test_a_view_that_raises_cannot_stop_teardown(recorder: Recorder) -> None:
         recorder(event)  # type: ignore[arg-type]
         raise RuntimeError("the view is broken")
 
-    opts = RunOptions(suite_dir=STANDIN_SUITE, controller_image=STANDIN_IMAGE)
+    opts = RunOptions(suite_dir=STANDIN_SUITE, prepare_image=ensure_controller_image)
     s = open_session(opts, broken, controller_command=STANDIN_COMMAND)
     try:
         s.schedule([TESTS["Passes"]])

@@ -16,7 +16,6 @@ from kurtosis_tui.events import Event
 
 ROOT = Path(__file__).resolve().parent.parent
 STANDIN_SUITE = ROOT / "tests" / "engine_standin_suite"
-STANDIN_IMAGE = "kurtosis-tui/controller:local"  # any image with python3 would do
 STANDIN_COMMAND = ["python3", "/suite/standin_controller.py"]
 
 

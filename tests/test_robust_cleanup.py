@@ -17,9 +17,10 @@ from test_robust_support import (
 )
 
 from kurtosis_tui import protocol
-from kurtosis_tui.backend import BackendError, LabelledObject, NotFound
+from kurtosis_tui.backend import LabelledObject
 from kurtosis_tui.backend.docker_backend import DockerBackend
 from kurtosis_tui.engine import cleanup
+from kurtosis_tui.errors import BackendError, NotFound
 
 pytest_plugins = ("test_robust_support",)  # its fixtures
 

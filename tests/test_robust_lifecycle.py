@@ -21,8 +21,9 @@ import pytest
 from test_robust_support import labelled, wait_until
 
 from kurtosis_tui import protocol
-from kurtosis_tui.backend import BackendError, LabelledObject
+from kurtosis_tui.backend import LabelledObject
 from kurtosis_tui.backend.docker_backend import DockerBackend
+from kurtosis_tui.errors import BackendError
 
 pytest_plugins = ("test_robust_support",)  # its fixtures
 pytestmark = pytest.mark.docker

@@ -13,7 +13,6 @@ from typing import Any
 import docker.errors
 import pytest
 
-from kurtosis_tui.protocol import CONTROLLER_IMAGE
 from kurtosis_tui.setup import images
 from kurtosis_tui.setup.base import is_static_elf
 from kurtosis_tui.setup.wheels import build_package_wheel, read_package
@@ -70,55 +69,60 @@ def test_decide_builds_when_missing_or_stale_only() -> None:
     assert images.decide({}, "d", adopt_foreign=True) == "ok"  # an official example image
 
 
+def built(base_id: str, package: list[tuple[str, bytes]]) -> dict[str, dict[str, Any]]:
+    """The controller image built FROM ``BASE`` (id ``base_id``) with these sources."""
+    ref = images.controller_ref(images.controller_digest(BASE, base_id, package))
+    return {ref: controller_built_from(base_id, package)}
+
+
+def edited_package() -> list[tuple[str, bytes]]:
+    return [(name, data + b"\n# edited\n" if name.endswith("/protocol.py") else data)
+            for name, data in read_package()]
+
+
 def test_controller_image_from_todays_inputs_is_up_to_date() -> None:
-    present = {BASE: {"Id": "sha256:base1"},
-               CONTROLLER_IMAGE: controller_built_from("sha256:base1", read_package())}
+    present = {BASE: {"Id": "sha256:base1"}, **built("sha256:base1", read_package())}
     assert state_of(present) == "ok"
 
 
 def test_controller_image_is_missing_until_built() -> None:
     assert state_of({BASE: {"Id": "sha256:base1"}}) == "missing"
+    assert state_of({}) == "missing"  # no base yet either
 
 
-def test_a_changed_source_file_makes_the_controller_image_stale() -> None:
-    package = read_package()
-    edited = [(name, data + b"\n# edited\n" if name.endswith("/protocol.py") else data)
-              for name, data in package]
-    present = {BASE: {"Id": "sha256:base1"},
-               CONTROLLER_IMAGE: controller_built_from("sha256:base1", edited)}
-    assert state_of(present) == "stale"
+def test_the_tag_is_the_content_hash_so_two_checkouts_never_share_one() -> None:
+    ours, theirs = built("sha256:base1", read_package()), built("sha256:base1", edited_package())
+    assert set(ours) != set(theirs)
+    assert all(ref.startswith(images.CONTROLLER_REPO + ":") for ref in [*ours, *theirs])
 
 
-def test_a_new_source_file_makes_the_controller_image_stale() -> None:
+def test_a_changed_source_file_needs_a_new_controller_image() -> None:
+    present = {BASE: {"Id": "sha256:base1"}, **built("sha256:base1", edited_package())}
+    assert state_of(present) == "missing"
+
+
+def test_a_new_source_file_needs_a_new_controller_image() -> None:
     older = [(name, data) for name, data in read_package() if not name.endswith("/cli.py")]
-    present = {BASE: {"Id": "sha256:base1"},
-               CONTROLLER_IMAGE: controller_built_from("sha256:base1", older)}
-    assert state_of(present) == "stale"
+    present = {BASE: {"Id": "sha256:base1"}, **built("sha256:base1", older)}
+    assert state_of(present) == "missing"
 
 
-def test_a_rebuilt_base_makes_the_controller_image_stale() -> None:
-    present = {BASE: {"Id": "sha256:base2"},
-               CONTROLLER_IMAGE: controller_built_from("sha256:base1", read_package())}
-    assert state_of(present) == "stale"
+def test_a_rebuilt_base_needs_a_new_controller_image() -> None:
+    present = {BASE: {"Id": "sha256:base2"}, **built("sha256:base1", read_package())}
+    assert state_of(present) == "missing"
 
 
-def test_a_removed_base_does_not_force_a_rebuild() -> None:
-    present = {CONTROLLER_IMAGE: controller_built_from("sha256:base1", read_package())}
-    assert state_of(present) == "ok"
-
-
-def test_asking_for_another_base_makes_the_controller_image_stale(
+def test_asking_for_another_base_needs_a_new_controller_image(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    present = {BASE: {"Id": "sha256:base1"},
-               CONTROLLER_IMAGE: controller_built_from("sha256:base1", read_package())}
+    present = {BASE: {"Id": "sha256:base1"}, "python:3.12-slim": {"Id": "sha256:py312"},
+               **built("sha256:base1", read_package())}
     monkeypatch.setenv(images.ENV_BASE, "python:3.12-slim")
-    assert state_of(present) == "stale"
+    assert state_of(present) == "missing"
 
 
 def test_an_up_to_date_controller_image_is_not_rebuilt(monkeypatch: pytest.MonkeyPatch) -> None:
-    present = {BASE: {"Id": "sha256:base1"},
-               CONTROLLER_IMAGE: controller_built_from("sha256:base1", read_package())}
+    present = {BASE: {"Id": "sha256:base1"}, **built("sha256:base1", read_package())}
 
     def no_build(*args: object, **kwargs: object) -> str:
         raise AssertionError("an up-to-date image was rebuilt")
@@ -126,7 +130,7 @@ def test_an_up_to_date_controller_image_is_not_rebuilt(monkeypatch: pytest.Monke
     monkeypatch.setattr(images.dockerio, "build", no_build)
     said: list[str] = []
     ref = images._ensure_controller(FakeClient(present), said.append, None)
-    assert ref == CONTROLLER_IMAGE and said == []
+    assert ref in present and said == []
 
 
 def test_the_package_wheel_is_deterministic_and_complete(tmp_path: Path) -> None:

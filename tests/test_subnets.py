@@ -8,9 +8,9 @@ from ipaddress import IPv4Network
 
 import pytest
 
-from kurtosis_tui.backend import BackendError, NetworkInfo
-from kurtosis_tui.engine.api import UsageError
+from kurtosis_tui.backend import NetworkInfo
 from kurtosis_tui.engine.subnets import POOL_ENV, SubnetPool, SubnetsExhausted, pool_from_env
+from kurtosis_tui.errors import BackendError, UsageError
 
 
 def net(text: str) -> IPv4Network:

@@ -10,6 +10,7 @@ import pytest
 
 from kurtosis_tui.engine.api import RunOptions
 from kurtosis_tui.engine.discovery import discover
+from kurtosis_tui.setup.images import ensure_controller_image
 from kurtosis_tui.tui.app import KurtosisApp
 from kurtosis_tui.tui.components.log_view import LogView
 from kurtosis_tui.tui.runner import default_factory
@@ -34,7 +35,8 @@ def screen_text(app: KurtosisApp) -> str:
 def test_quickstart_runs_reruns_and_tears_down(images: object, tmp_path: Path,
                                                leftover_check: Callable[..., None]) -> None:
     tests = discover(QUICKSTART)
-    options = RunOptions(suite_dir=QUICKSTART, parallelism=3)
+    options = RunOptions(suite_dir=QUICKSTART, parallelism=3,
+                         prepare_image=ensure_controller_image)
     app = KurtosisApp(tests=tests, session_factory=default_factory(options, watch=False),
                       save_dir=tmp_path, blink=False)
     names = [t.name for t in tests]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kurtosis_tui.engine.api import UsageError
+from kurtosis_tui.errors import UsageError
 from kurtosis_tui.events import (
     LogLines,
     Outcome,

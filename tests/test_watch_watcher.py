@@ -16,7 +16,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from kurtosis_tui.engine.api import SuiteError
+from kurtosis_tui.errors import SuiteError
 from kurtosis_tui.events import SuiteChanged, SuiteProblem, TestInfo
 from kurtosis_tui.watch.mapping import suite_sources
 from kurtosis_tui.watch.watcher import SuiteWatcher, WatchUpdate

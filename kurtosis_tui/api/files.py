@@ -10,7 +10,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
-from kurtosis_tui.api.errors import ServiceError
+from kurtosis_tui.errors import ServiceError
 
 DIR_MODE = 0o777
 FILE_MODE = 0o666

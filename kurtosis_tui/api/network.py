@@ -15,11 +15,17 @@ from pathlib import Path
 from kurtosis_tui import events, protocol
 from kurtosis_tui.api import files as service_files
 from kurtosis_tui.api.checks import Check
-from kurtosis_tui.api.errors import InvalidServiceError, ServiceError, TestStopped
 from kurtosis_tui.api.runtime import Runtime
 from kurtosis_tui.api.service import ExecResult, Service, ServiceDir
 from kurtosis_tui.api.validation import environment, split_command, validate_id
-from kurtosis_tui.backend.types import BackendError, ContainerSpec, ImageNotFound, Mount
+from kurtosis_tui.backend.types import ContainerSpec, Mount
+from kurtosis_tui.errors import (
+    BackendError,
+    ImageNotFound,
+    InvalidServiceError,
+    ServiceError,
+    TestStopped,
+)
 
 __all__ = ["ExecResult", "Network", "Service", "ServiceDir", "ServiceList"]
 

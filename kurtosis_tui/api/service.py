@@ -16,15 +16,17 @@ from pathlib import Path
 
 from kurtosis_tui import events, protocol
 from kurtosis_tui.api.checks import INTERVAL, Check
-from kurtosis_tui.api.errors import (
+from kurtosis_tui.api.runtime import Runtime
+from kurtosis_tui.api.validation import as_cmd
+from kurtosis_tui.backend.types import ContainerState
+from kurtosis_tui.errors import (
+    BackendError,
+    NotFound,
     ServiceError,
     ServiceExitedError,
     ServiceNotReadyError,
     TestStopped,
 )
-from kurtosis_tui.api.runtime import Runtime
-from kurtosis_tui.api.validation import as_cmd
-from kurtosis_tui.backend.types import BackendError, ContainerState, NotFound
 
 __all__ = ["ExecResult", "Service", "ServiceDir"]
 

@@ -6,7 +6,7 @@ import shlex
 from collections.abc import Mapping
 
 from kurtosis_tui import protocol
-from kurtosis_tui.api.errors import InvalidServiceError, ServiceError
+from kurtosis_tui.errors import InvalidServiceError, ServiceError
 
 
 def as_cmd(cmd: list[str] | tuple[str, ...] | str, what: str) -> list[str]:

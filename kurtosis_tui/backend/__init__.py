@@ -1,33 +1,28 @@
-"""The seam between kurtosis-tui and a container engine (see ``base``)."""
+"""The seam between kurtosis-tui and a container engine (see ``base``).
+
+Its errors live in ``kurtosis_tui.errors`` (``BackendError`` and kin).
+"""
 
 from kurtosis_tui.backend.base import Backend, EventStream, Stream
 from kurtosis_tui.backend.types import (
-    BackendError,
     ContainerSpec,
     ContainerState,
     EngineEvent,
-    EngineUnavailable,
     ExecOutput,
-    ImageNotFound,
     LabelledObject,
     Mount,
     NetworkInfo,
-    NotFound,
 )
 
 __all__ = [
     "Backend",
-    "BackendError",
     "ContainerSpec",
     "ContainerState",
     "EngineEvent",
-    "EngineUnavailable",
     "EventStream",
     "ExecOutput",
-    "ImageNotFound",
     "LabelledObject",
     "Mount",
     "NetworkInfo",
-    "NotFound",
     "Stream",
 ]

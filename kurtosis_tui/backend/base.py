@@ -47,6 +47,12 @@ class Backend(Protocol):
     """Networks, volumes, containers, logs, events: nothing more."""
 
     # engine
+    @property
+    def engine_socket(self) -> str:
+        """The engine's socket as a path on the host where containers run: what the
+        controller mounts to reach the engine that started it."""
+        ...
+
     def ping(self) -> str:
         """The engine's version; raises EngineUnavailable."""
         ...

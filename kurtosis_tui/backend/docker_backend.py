@@ -26,16 +26,14 @@ from docker.types import Mount as SdkMount
 
 from kurtosis_tui.backend.streams import EventStream, LogStream
 from kurtosis_tui.backend.types import (
-    BackendError,
     ContainerSpec,
     ContainerState,
-    EngineUnavailable,
     ExecOutput,
-    ImageNotFound,
     LabelledObject,
     NetworkInfo,
-    NotFound,
 )
+from kurtosis_tui.errors import BackendError, EngineUnavailable, ImageNotFound, NotFound
+from kurtosis_tui.protocol import DOCKER_SOCKET
 
 #: Seconds an ordinary API call may take before we call the engine unresponsive.
 API_TIMEOUT = 120
@@ -63,6 +61,14 @@ class DockerBackend:
         self._engine_version = ""  # from the probe that learned the API version
         self._local = threading.local()
         self._version_lock = threading.Lock()
+
+    @property
+    def engine_socket(self) -> str:
+        """DOCKER_HOST's socket when it names one, else the default socket."""
+        host = os.environ.get("DOCKER_HOST", "")
+        if host.startswith("unix://"):
+            return host[len("unix://"):]
+        return DOCKER_SOCKET
 
     # ---------------------------------------------------------------- clients
 

@@ -7,30 +7,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 
-class BackendError(Exception):
-    """A container engine operation failed; the message says what and on which object."""
-
-
-class EngineUnavailable(BackendError):
-    """No container engine answers."""
-
-
-class ImageNotFound(BackendError):
-    """The image is neither present nor pullable."""
-
-    def __init__(self, image: str) -> None:
-        hint = (
-            f"build it with `docker build -t {image} DIR` "
-            "(`kurtosis-tui images --examples` builds the examples' images)"
-        )
-        super().__init__(f"image {image!r} is not present and cannot be pulled: {hint}")
-        self.image = image
-
-
-class NotFound(BackendError):
-    """The object does not exist (any more)."""
-
-
 @dataclass(frozen=True)
 class Mount:
     source: str  # a volume name, or a host path for a bind mount

@@ -16,8 +16,7 @@ import socket
 import sys
 from collections import Counter
 
-from kurtosis_tui.backend import Backend, BackendError
-from kurtosis_tui.engine.api import UsageError
+from kurtosis_tui.backend import Backend
 from kurtosis_tui.engine.cleanup import (
     Removed,
     RunObjects,
@@ -26,6 +25,7 @@ from kurtosis_tui.engine.cleanup import (
     labelled_runs,
     remove_objects,
 )
+from kurtosis_tui.errors import BackendError, UsageError
 
 _KINDS = ("container", "volume", "network")
 

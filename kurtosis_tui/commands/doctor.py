@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kurtosis_tui.engine.api import UsageError
+from kurtosis_tui.errors import UsageError
 
 if TYPE_CHECKING:
     import docker
@@ -74,14 +74,13 @@ def _engine_check() -> tuple[Check, docker.DockerClient | None]:
 
 
 def _image_checks(cli: docker.DockerClient) -> list[Check]:
-    from kurtosis_tui.protocol import CONTROLLER_IMAGE
     from kurtosis_tui.setup.base import LOCAL_BASE
     from kurtosis_tui.setup.dockerio import inspect
-    from kurtosis_tui.setup.images import image_statuses
+    from kurtosis_tui.setup.images import CONTROLLER_REPO, image_statuses
 
     checks = []
     for status in image_statuses(cli):
-        is_controller = status.ref == CONTROLLER_IMAGE
+        is_controller = status.ref.startswith(CONTROLLER_REPO)
         fix = "`kurtosis-tui images`" if is_controller else "`kurtosis-tui images --examples`"
         detail = f"{status.ref}: {status.detail}"
         if status.state != "ok":

@@ -14,11 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from kurtosis_tui.backend import BackendError
-from kurtosis_tui.engine.api import RunOptions, UsageError
+from kurtosis_tui.engine.api import RunOptions
 from kurtosis_tui.engine.discovery import check_suite_dir, discover
+from kurtosis_tui.errors import BackendError, UsageError
 from kurtosis_tui.events import Outcome, TestInfo, TestResult
-from kurtosis_tui.protocol import CONTROLLER_IMAGE
 
 
 def parse_params(pairs: Sequence[str]) -> dict[str, str]:
@@ -63,12 +62,20 @@ def main(args: argparse.Namespace) -> int:
         raise UsageError(f"no tests in {args.suite_dir}: no subclass of kurtosis_tui.Test "
                          "is defined in its *.py files")
     options = RunOptions(suite_dir=suite, parallelism=args.parallelism, params=params,
-                         keep_failed=args.keep_failed, stream_service_logs=run_tui is not None)
+                         keep_failed=args.keep_failed, stream_service_logs=run_tui is not None,
+                         prepare_image=_prepare_image)
     junit = Path(args.junit_xml) if args.junit_xml else None
     if run_tui is not None:
         return int(run_tui(options=options, tests=tests, watch=args.watch, junit_xml=junit,
                             selected=args.tests))
     return _run_plain(options, tests, backend, junit, watch_plain, args.tests)
+
+
+def _prepare_image(progress: Callable[[str], None] | None) -> str:
+    """The controller image of this package, built first when it is missing."""
+    from kurtosis_tui.setup.images import ensure_controller_image
+
+    return ensure_controller_image(progress)
 
 
 def _backend() -> Any:
@@ -131,9 +138,10 @@ def _run_plain(options: RunOptions, tests: list[TestInfo], backend: Any, junit: 
 
 def _image_progress(printer: Any) -> Callable[[str], None]:
     """Say that the controller image is being (re)built, without Docker's build steps."""
+    from kurtosis_tui.setup.images import CONTROLLER_REPO
 
     def progress(line: str) -> None:
-        if line.startswith(CONTROLLER_IMAGE):
+        if line.startswith(CONTROLLER_REPO):
             printer.write(line)
 
     return progress

@@ -9,10 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kurtosis_tui import protocol
-
-
-class ConfigError(Exception):
-    """The environment is missing or garbles a setting; the message names the variable."""
+from kurtosis_tui.errors import ConfigError
 
 
 @dataclass(frozen=True)

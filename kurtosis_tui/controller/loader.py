@@ -8,11 +8,8 @@ from pathlib import Path
 
 from kurtosis_tui.api.test import Test
 from kurtosis_tui.controller.verdict import describe_failure
+from kurtosis_tui.errors import LoadError
 from kurtosis_tui.suite_files import import_suite_file
-
-
-class LoadError(Exception):
-    """The test's file or class cannot be had; the message says which."""
 
 
 def load_test_class(suite_dir: Path, test_file: str, name: str) -> type[Test]:

@@ -42,9 +42,10 @@ def main() -> NoReturn:
 
 
 def _run(log: object) -> int:
-    from kurtosis_tui.controller.config import ConfigError, ControllerConfig
+    from kurtosis_tui.controller.config import ControllerConfig
     from kurtosis_tui.controller.log import ControllerLog
     from kurtosis_tui.controller.runner import Controller
+    from kurtosis_tui.errors import ConfigError
 
     assert isinstance(log, ControllerLog)
     try:

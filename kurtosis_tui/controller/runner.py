@@ -16,16 +16,16 @@ from collections.abc import Callable
 from functools import partial
 
 from kurtosis_tui import events, protocol
-from kurtosis_tui.api.errors import ServiceError, ServiceExitedError, ServiceNotReadyError
 from kurtosis_tui.api.network import Network, Service
 from kurtosis_tui.api.runtime import Runtime
 from kurtosis_tui.api.test import Test
 from kurtosis_tui.backend.base import Backend
 from kurtosis_tui.controller.config import ControllerConfig
-from kurtosis_tui.controller.loader import LoadError, load_test_class
+from kurtosis_tui.controller.loader import load_test_class
 from kurtosis_tui.controller.log import ControllerLog
 from kurtosis_tui.controller.monitor import ServiceMonitor
 from kurtosis_tui.controller.verdict import Verdict, describe_failure, format_traceback
+from kurtosis_tui.errors import LoadError, ServiceError, ServiceExitedError, ServiceNotReadyError
 from kurtosis_tui.events import Outcome, Phase
 
 #: Lines of each service's log copied into the controller log when a test did not pass.

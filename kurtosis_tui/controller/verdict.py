@@ -6,7 +6,7 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
-from kurtosis_tui.api.errors import ServiceError
+from kurtosis_tui.errors import ServiceError
 from kurtosis_tui.events import Outcome
 
 

@@ -14,24 +14,14 @@ from pathlib import Path
 from typing import Protocol
 
 from kurtosis_tui.events import Event, TestInfo, TestResult
-from kurtosis_tui.protocol import CONTROLLER_IMAGE
 
 EventSink = Callable[[Event], None]
+Progress = Callable[[str], None]
+#: Makes the controller image when needed and returns its ref (the command layer
+#: passes ``setup.images.ensure_controller_image``: the engine never imports setup).
+ImagePreparer = Callable[[Progress | None], str]
 
 
-class UsageError(Exception):
-    """Bad input or environment: the CLI prints the message (no traceback) and exits 2."""
-
-
-class SuiteError(UsageError):
-    """The suite cannot be loaded: a file does not import, or two tests share a name."""
-
-    def __init__(self, message: str, *, file: str = "", line: int = 0) -> None:
-        where = f"{file}:{line}: " if file and line else (f"{file}: " if file else "")
-        super().__init__(f"{where}{message}")
-        self.file = file
-        self.line = line
-        self.reason = message
 
 
 @dataclass(frozen=True)
@@ -43,7 +33,9 @@ class RunOptions:
     params: dict[str, str] = field(default_factory=dict)
     keep_failed: bool = False
     stream_service_logs: bool = False  # the TUI wants live service logs; plain output does not
-    controller_image: str = CONTROLLER_IMAGE
+    #: The controller image's ref; with ``prepare_image``, what it returned.
+    controller_image: str = ""
+    prepare_image: ImagePreparer | None = None
 
 
 class Session(Protocol):

@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kurtosis_tui import protocol as p
-from kurtosis_tui.backend import Backend, BackendError, ContainerSpec, Mount, NetworkInfo, Stream
-from kurtosis_tui.engine.api import EventSink, RunOptions, UsageError
+from kurtosis_tui.backend import Backend, ContainerSpec, Mount, NetworkInfo, Stream
+from kurtosis_tui.engine.api import EventSink, RunOptions
 from kurtosis_tui.engine.logbatch import LogBatcher
 from kurtosis_tui.engine.service_logs import ServiceLogs
 from kurtosis_tui.engine.subnets import SubnetPool
+from kurtosis_tui.errors import BackendError, UsageError
 from kurtosis_tui.events import (
     ControllerExited,
     ControllerStarted,
@@ -236,7 +237,7 @@ class Attempt:
             mounts=(
                 Mount(str(self.ctx.suite_dir), p.SUITE_MOUNT, kind="bind", read_only=True),
                 Mount(self._base, p.VOLUME_MOUNT, kind="volume"),
-                Mount(p.DOCKER_SOCKET, p.DOCKER_SOCKET, kind="bind"),
+                Mount(self.ctx.backend.engine_socket, p.DOCKER_SOCKET, kind="bind"),
             ),
         )
 

@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from kurtosis_tui.backend import Backend, BackendError, LabelledObject
+from kurtosis_tui.backend import Backend, LabelledObject
+from kurtosis_tui.errors import BackendError
 from kurtosis_tui.protocol import LABEL_ATTEMPT, LABEL_OWNER, LABEL_RUN, LABEL_TEST
 
 #: Containers removed at once (each removal is one API call that may wait on a stop).

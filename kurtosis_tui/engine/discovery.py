@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from kurtosis_tui.engine.api import SuiteError, UsageError
+from kurtosis_tui.errors import SuiteError, UsageError
 from kurtosis_tui.events import TestInfo
 
 #: Seconds a suite may take to import before we call it hung.

@@ -114,8 +114,8 @@ def _await_word(stream: IO[bytes]) -> str | None:
 def reap(run_id: str) -> int:
     """Remove the run's objects until none appear for QUIET_PERIOD; how many were removed."""
     from kurtosis_tui.backend.docker_backend import DockerBackend
-    from kurtosis_tui.backend.types import BackendError
     from kurtosis_tui.engine.cleanup import remove_run
+    from kurtosis_tui.errors import BackendError
 
     backend = DockerBackend()
     total = 0

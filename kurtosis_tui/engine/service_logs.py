@@ -12,8 +12,9 @@ from __future__ import annotations
 import contextlib
 import threading
 
-from kurtosis_tui.backend import Backend, BackendError, EventStream, Stream
+from kurtosis_tui.backend import Backend, EventStream, Stream
 from kurtosis_tui.engine.logbatch import LogBatcher
+from kurtosis_tui.errors import BackendError
 from kurtosis_tui.protocol import LABEL_ATTEMPT, LABEL_RUN, LABEL_TEST
 
 

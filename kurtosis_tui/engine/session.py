@@ -12,6 +12,7 @@ runs it again once its objects are gone (watch mode's rerun).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import secrets
 import sys
 import threading
@@ -19,11 +20,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from kurtosis_tui.backend import Backend, BackendError
-from kurtosis_tui.engine.api import EventSink, RunOptions, UsageError
+from kurtosis_tui.backend import Backend
+from kurtosis_tui.engine.api import EventSink, RunOptions
 from kurtosis_tui.engine.attempt import Attempt, SessionContext
 from kurtosis_tui.engine.logbatch import LogBatcher
 from kurtosis_tui.engine.subnets import SubnetPool
+from kurtosis_tui.errors import BackendError, UsageError
 from kurtosis_tui.events import (
     Event,
     Outcome,
@@ -34,7 +36,6 @@ from kurtosis_tui.events import (
     TestQueued,
     TestResult,
 )
-from kurtosis_tui.protocol import CONTROLLER_IMAGE
 
 if TYPE_CHECKING:
     from kurtosis_tui.engine.reaper import Reaper
@@ -264,7 +265,7 @@ def open_session(
         backend.ping()
     except BackendError as exc:
         raise UsageError(str(exc)) from exc
-    _ensure_controller_image(options, backend, progress)
+    options = _with_controller_image(options, backend, progress)
     from kurtosis_tui.engine.cleanup import owner_token, sweep_dead_runs
     from kurtosis_tui.engine.reaper import start_reaper
 
@@ -286,17 +287,16 @@ def open_session(
     )
 
 
-def _ensure_controller_image(
+def _with_controller_image(
     options: RunOptions, backend: Backend, progress: Callable[[str], None] | None
-) -> None:
-    """Build the controller image when it is missing or stale (once per session)."""
-    if options.controller_image != CONTROLLER_IMAGE:
-        if not backend.image_exists(options.controller_image):
-            raise UsageError(f"the controller image {options.controller_image} is missing")
-        return
-    from kurtosis_tui.setup.images import ensure_controller_image
-
-    try:
-        ensure_controller_image(progress)
-    except BackendError as exc:
-        raise UsageError(f"cannot build the controller image: {exc}") from exc
+) -> RunOptions:
+    """The options with the controller image's ref, prepared first when they say how."""
+    if options.prepare_image is not None:
+        try:
+            ref = options.prepare_image(progress)
+        except BackendError as exc:
+            raise UsageError(f"cannot build the controller image: {exc}") from exc
+        return dataclasses.replace(options, controller_image=ref)
+    if not options.controller_image or not backend.image_exists(options.controller_image):
+        raise UsageError(f"the controller image {options.controller_image!r} is missing")
+    return options

@@ -15,8 +15,8 @@ import os
 import threading
 from collections.abc import Iterator
 
-from kurtosis_tui.backend import Backend, BackendError, NetworkInfo
-from kurtosis_tui.engine.api import UsageError
+from kurtosis_tui.backend import Backend, NetworkInfo
+from kurtosis_tui.errors import BackendError, UsageError
 
 DEFAULT_POOL = "172.30.0.0/16"
 POOL_ENV = "KURTOSIS_TUI_SUBNET_POOL"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from kurtosis_tui.engine.api import UsageError
+from kurtosis_tui.errors import UsageError
 from kurtosis_tui.setup import apt
 from kurtosis_tui.setup.engine import RealHost, ensure_engine
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import docker
 
-from kurtosis_tui.engine.api import UsageError
+from kurtosis_tui.errors import UsageError
 from kurtosis_tui.setup import dockerio
 from kurtosis_tui.setup.dockerio import Progress
 

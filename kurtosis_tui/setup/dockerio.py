@@ -18,7 +18,7 @@ import docker.errors
 import requests.exceptions
 
 from kurtosis_tui.backend.docker_backend import engine_hint
-from kurtosis_tui.engine.api import UsageError
+from kurtosis_tui.errors import UsageError
 
 Progress = Callable[[str], None]
 
@@ -131,6 +131,20 @@ def remove_superseded(cli: docker.DockerClient, old_id: str | None, new_id: str)
         return
     with contextlib.suppress(*_ERRORS):  # still tagged elsewhere, or in use: leave it
         cli.api.remove_image(old_id)
+
+
+def images(cli: docker.DockerClient, labels: list[str]) -> list[dict[str, Any]]:
+    """The images carrying every one of ``labels`` (``key=value``); none on an error."""
+    try:
+        return [dict(doc) for doc in cli.api.images(filters={"label": labels})]
+    except _ERRORS:
+        return []
+
+
+def remove_quietly(cli: docker.DockerClient, ref: str) -> None:
+    """Untag or remove ``ref``; left alone when a container uses it (or on any error)."""
+    with contextlib.suppress(*_ERRORS):
+        cli.api.remove_image(ref)
 
 
 def prune_untagged(cli: docker.DockerClient, label: str) -> None:

@@ -178,7 +178,7 @@ class RealHost:
 
     def engine_version(self) -> str | None:
         from kurtosis_tui.backend.docker_backend import DockerBackend
-        from kurtosis_tui.backend.types import EngineUnavailable
+        from kurtosis_tui.errors import EngineUnavailable
 
         try:
             return DockerBackend().ping()

@@ -24,8 +24,7 @@ from typing import Any, Literal
 
 import docker
 
-from kurtosis_tui.engine.api import UsageError
-from kurtosis_tui.protocol import CONTROLLER_IMAGE
+from kurtosis_tui.errors import UsageError
 from kurtosis_tui.setup import dockerio
 from kurtosis_tui.setup.base import LOCAL_BASE, ToolInstaller, ensure_local_base, static_busybox
 from kurtosis_tui.setup.wheels import (
@@ -41,6 +40,11 @@ LABEL_IMAGE = "kurtosis-tui.image"  # which of our images: controller | busybox 
 LABEL_INPUTS = "kurtosis-tui.inputs"  # the content hash of what went into it
 LABEL_BASE = "kurtosis-tui.base"  # the base image it was built FROM
 LABEL_BASE_ID = "kurtosis-tui.base-id"
+LABEL_SOURCE = "kurtosis-tui.source"  # the package folder the controller was built from
+
+#: The controller image's repository; its tag is the content hash of what went into
+#: it, so two checkouts or installs on one host never run each other's controller.
+CONTROLLER_REPO = "kurtosis-tui/controller"
 
 BUSYBOX_IMAGE = "kurtosis-tui/busybox:local"
 REDIS_IMAGE = "kurtosis-tui/redis:local"
@@ -139,21 +143,31 @@ def controller_digest(base_ref: str, base_id: str, package: list[tuple[str, byte
     return inputs_digest(_controller_inputs(package), _controller_facts(base_ref, base_id))
 
 
-def controller_status(cli: docker.DockerClient) -> tuple[ImageStatus, dict[str, Any] | None]:
-    """Whether the controller image matches the package on this host (no building)."""
-    doc = dockerio.inspect(cli, CONTROLLER_IMAGE)
-    if doc is None:
-        return ImageStatus(CONTROLLER_IMAGE, "missing", "not built yet"), None
-    labels = dockerio.labels_of(doc)
-    base_ref = labels.get(LABEL_BASE, "")
+def controller_ref(digest: str) -> str:
+    """The tag of the controller image built from inputs with this content hash."""
+    return f"{CONTROLLER_REPO}:{digest[:16]}"
+
+
+def _present_base(cli: docker.DockerClient) -> tuple[str, str] | None:
+    """The base a build would use today, when it is already here (no pulls, no builds)."""
     wanted = os.environ.get(ENV_BASE)
-    if wanted and wanted != base_ref:
-        return ImageStatus(CONTROLLER_IMAGE, "stale", f"{ENV_BASE} is now {wanted}"), doc
-    digest = controller_digest(base_ref, _base_id(cli, labels), read_package())
-    state = decide(labels, digest)
-    detail = {"ok": f"up to date (FROM {base_ref})",
-              "stale": "its inputs changed (sources, Dockerfile or base)"}
-    return ImageStatus(CONTROLLER_IMAGE, state, detail.get(state, "")), doc
+    for ref in (wanted,) if wanted else (OFFICIAL_PYTHON, LOCAL_BASE):
+        doc = dockerio.inspect(cli, ref)
+        if doc:
+            return ref, str(doc["Id"])
+    return None
+
+
+def controller_status(cli: docker.DockerClient) -> tuple[ImageStatus, dict[str, Any] | None]:
+    """Whether the controller image of the package on this host is built (no building)."""
+    base = _present_base(cli)
+    if base is None:
+        return ImageStatus(CONTROLLER_REPO, "missing", "its base image is not built yet"), None
+    ref = controller_ref(controller_digest(*base, read_package()))
+    doc = dockerio.inspect(cli, ref)
+    if doc is None:
+        return ImageStatus(ref, "missing", "not built for these sources yet"), None
+    return ImageStatus(ref, "ok", f"up to date (FROM {base[0]})"), doc
 
 
 def _controller_base(
@@ -181,14 +195,15 @@ def _ensure_controller(
 ) -> str:
     status, _ = controller_status(cli)
     if status.state == "ok":
-        return CONTROLLER_IMAGE
+        return status.ref
     with _build_lock():
-        status, old = controller_status(cli)  # another process may have built it meanwhile
-        if status.state == "ok":
-            return CONTROLLER_IMAGE
-        progress(f"{CONTROLLER_IMAGE}: {status.detail}; building")
         base_ref, base_id = _controller_base(cli, progress, install)
         package = read_package()
+        digest = controller_digest(base_ref, base_id, package)
+        ref = controller_ref(digest)
+        if dockerio.inspect(cli, ref):  # another process built it meanwhile
+            return ref
+        progress(f"{CONTROLLER_REPO}: {status.detail}; building")
         files = {"Dockerfile": _read(package_root() / "controller_image" / "Dockerfile")}
         for wheel in dependency_wheels():
             files[f"wheels/{wheel.name}"] = wheel.read_bytes()
@@ -197,18 +212,29 @@ def _ensure_controller(
             files[f"package/{own.name}"] = own.read_bytes()
         labels = {
             LABEL_IMAGE: "controller",
-            LABEL_INPUTS: controller_digest(base_ref, base_id, package),
+            LABEL_INPUTS: digest,
             LABEL_BASE: base_ref,
             LABEL_BASE_ID: base_id,
+            LABEL_SOURCE: str(package_root()),
         }
-        new_id = dockerio.build(
-            cli, dockerio.tar_context(files), CONTROLLER_IMAGE, labels=labels,
+        dockerio.build(
+            cli, dockerio.tar_context(files), ref, labels=labels,
             progress=progress, buildargs={"BASE_IMAGE": base_ref},
         )
-        dockerio.remove_superseded(cli, _id_of(old), new_id)
+        _remove_superseded_controllers(cli, keep=ref)
         dockerio.prune_untagged(cli, f"{LABEL_IMAGE}=controller")
-    progress(f"{CONTROLLER_IMAGE}: built (FROM {base_ref})")
-    return CONTROLLER_IMAGE
+    progress(f"{ref}: built (FROM {base_ref})")
+    return ref
+
+
+def _remove_superseded_controllers(cli: docker.DockerClient, keep: str) -> None:
+    """Earlier controller images of these same sources; the engine refuses to remove
+    one that a container (a run still going) uses, and that one stays."""
+    source = f"{LABEL_SOURCE}={package_root()}"
+    for doc in dockerio.images(cli, labels=[f"{LABEL_IMAGE}=controller", source]):
+        for ref in doc.get("RepoTags") or []:
+            if ref != keep:
+                dockerio.remove_quietly(cli, ref)
 
 
 def ensure_controller_image(progress: Callable[[str], None] | None = None) -> str:

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from kurtosis_tui import __version__
-from kurtosis_tui.engine.api import UsageError
+from kurtosis_tui.errors import UsageError
 
 #: What the controller imports at run time, and nothing else (no Textual, no Rich).
 RUNTIME_DEPS = ("docker", "requests", "urllib3", "certifi", "idna", "charset-normalizer")

@@ -6,7 +6,8 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from kurtosis_tui.engine.api import EventSink, RunOptions, Session, UsageError
+from kurtosis_tui.engine.api import EventSink, RunOptions, Session
+from kurtosis_tui.errors import UsageError
 from kurtosis_tui.events import TestInfo
 from kurtosis_tui.tui.app import KurtosisApp
 from kurtosis_tui.tui.bridge import EventBridge

@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
 
-from kurtosis_tui.engine.api import UsageError
+from kurtosis_tui.errors import UsageError
 from kurtosis_tui.events import Outcome, TestInfo, TestResult
 
 

@@ -16,7 +16,8 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from kurtosis_tui.engine.api import RunOptions, Session, UsageError
+from kurtosis_tui.engine.api import RunOptions, Session
+from kurtosis_tui.errors import UsageError
 from kurtosis_tui.events import Outcome, TestInfo, TestResult
 from kurtosis_tui.views.plain import PlainPrinter, count_line, result_line
 from kurtosis_tui.watch.watcher import SuiteWatcher, WatchUpdate

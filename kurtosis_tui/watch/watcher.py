@@ -29,7 +29,7 @@ from pathlib import Path
 import anyio
 import watchfiles
 
-from kurtosis_tui.engine.api import SuiteError
+from kurtosis_tui.errors import SuiteError
 from kurtosis_tui.events import Event, SuiteChanged, SuiteProblem, TestInfo
 from kurtosis_tui.watch.mapping import (
     ImportGraph,
