@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["ExecResult", "Network", "Outcome", "Service", "Test", "checks"]
+__all__ = ["ExecResult", "FaultUnsupported", "Network", "Outcome", "Service", "Test", "checks"]
 
 if TYPE_CHECKING:
     from kurtosis_tui.api import checks
     from kurtosis_tui.api.network import ExecResult, Network, Service
     from kurtosis_tui.api.test import Test
+    from kurtosis_tui.errors import FaultUnsupported
     from kurtosis_tui.events import Outcome
 
 
@@ -33,6 +34,10 @@ def __getattr__(name: str) -> Any:
         from kurtosis_tui.api import checks
 
         return checks
+    if name == "FaultUnsupported":
+        from kurtosis_tui.errors import FaultUnsupported
+
+        return FaultUnsupported
     if name == "Outcome":
         from kurtosis_tui.events import Outcome
 
