@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from conftest import Images
 
 from kurtosis_tui.backend.docker_backend import DockerBackend
 from kurtosis_tui.cluster import node as nodes
@@ -19,7 +20,6 @@ from kurtosis_tui.errors import UsageError
 from kurtosis_tui.setup import dockerio
 from kurtosis_tui.setup import images as image_setup
 from kurtosis_tui.setup.wheels import package_root
-from tests.conftest import Images
 
 pytestmark = pytest.mark.docker
 

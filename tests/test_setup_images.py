@@ -129,7 +129,7 @@ def test_an_up_to_date_controller_image_is_not_rebuilt(monkeypatch: pytest.Monke
 
     monkeypatch.setattr(images.dockerio, "build", no_build)
     said: list[str] = []
-    ref = images._ensure_controller(FakeClient(present), said.append, None)
+    ref = images.ensure_controller(FakeClient(present), said.append, None)
     assert ref in present and said == []
 
 

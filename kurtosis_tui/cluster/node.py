@@ -172,6 +172,7 @@ def start_node(
     network: str | None = None,
     aliases: Sequence[str] = (),
     labels: Mapping[str, str] | None = None,
+    shared_paths: Sequence[str] = (),
     timeout: float = START_TIMEOUT,
     progress: Progress | None = None,
     install: ToolInstaller | None = None,
@@ -181,8 +182,10 @@ def start_node(
     ``registry_mirrors`` / ``insecure_registries`` / ``daemon``: its daemon.json
     (``daemon`` adds any other setting, e.g. ``{"max-download-attempts": 1}``).
     ``network``: a host network to put it on (default: the bridge), with
-    ``aliases`` there; ``labels`` are added to its container and volume. A
-    volume left by ``remove_node(..., keep_volume=True)`` is reused. On any
+    ``aliases`` there; ``labels`` are added to its container and volume.
+    ``shared_paths``: host folders shown at the same path inside the node, so that
+    containers on its engine can bind-mount them (a run mounts its suite's folder).
+    A volume left by ``remove_node(..., keep_volume=True)`` is reused. On any
     failure nothing new is left and ``UsageError`` says why.
     """
     if not _NAME.fullmatch(name):
@@ -194,7 +197,8 @@ def start_node(
         volume, made_volume = _ensure_volume(cli, volume_name(name), all_labels)
         container_id = ""
         try:
-            container_id = _create(cli, name, image, volume, all_labels, network, aliases)
+            container_id = _create(cli, name, image, volume, all_labels, network, aliases,
+                                   shared_paths)
             cli.api.put_archive(container_id, "/etc", _config_tar(
                 _daemon_json(registry_mirrors, insecure_registries, daemon)))
             cli.api.start(container_id)
@@ -235,6 +239,7 @@ def _ensure_volume(
 def _create(
     cli: docker.DockerClient, name: str, image: str, volume: str,
     labels: Mapping[str, str], network: str | None, aliases: Sequence[str],
+    shared_paths: Sequence[str] = (),
 ) -> str:
     api = cli.api
     try:
@@ -247,7 +252,8 @@ def _create(
     host_config = api.create_host_config(
         cap_add=["ALL"], cap_drop=["SYS_RESOURCE"],
         security_opt=["seccomp=unconfined", "apparmor=unconfined"],
-        binds=["/sys/fs/cgroup:/sys/fs/cgroup:rw", f"{volume}:/var/lib/docker:rw"],
+        binds=["/sys/fs/cgroup:/sys/fs/cgroup:rw", f"{volume}:/var/lib/docker:rw",
+               *(f"{path}:{path}:rw" for path in shared_paths)],
         port_bindings={ENGINE_PORT: ("127.0.0.1", None)},
         network_mode=network or "bridge",
     )

@@ -40,7 +40,7 @@ def _socket_check() -> Check:
         info = os.stat(path)
     except OSError:
         return Check("missing", "socket", f"{path} does not exist: start the engine "
-                     "(`make setup` does where it can)", blocking=True)
+                     "(`kurtosis-tui setup` does where it can)", blocking=True)
     if not stat.S_ISSOCK(info.st_mode):
         return Check("fail", "socket", f"{path} is not a socket", blocking=True)
     owner = _name(pwd.getpwuid, info.st_uid)
@@ -67,29 +67,39 @@ def _engine_check() -> tuple[Check, docker.DockerClient | None]:
     except UsageError as exc:
         return Check("fail", "engine", str(exc), blocking=True), None
     except Exception as exc:  # any SDK or transport error: the engine does not answer
-        return Check("fail", "engine", f"no answer ({exc}); run `make setup`",
+        return Check("fail", "engine", f"no answer ({exc}); run `kurtosis-tui setup`",
                      blocking=True), None
     detail = f"Docker {version.get('Version')} (API {version.get('ApiVersion')})"
     return Check("ok", "engine", detail), cli
 
 
 def _image_checks(cli: docker.DockerClient) -> list[Check]:
-    from kurtosis_tui.setup.base import LOCAL_BASE
-    from kurtosis_tui.setup.dockerio import inspect
-    from kurtosis_tui.setup.images import CONTROLLER_REPO, image_statuses
+    from kurtosis_tui.setup.images import CONTROLLER_REPO
+    from kurtosis_tui.setup.imageset import image_statuses
 
     checks = []
-    for status in image_statuses(cli):
+    statuses = image_statuses(cli)
+    for status in statuses:
         is_controller = status.ref.startswith(CONTROLLER_REPO)
-        fix = "`kurtosis-tui images`" if is_controller else "`kurtosis-tui images --examples`"
         detail = f"{status.ref}: {status.detail}"
         if status.state != "ok":
-            detail += f"; run {fix}" + (" (a run also builds it)" if is_controller else "")
+            detail += "; run `kurtosis-tui setup`" + (" (a run also builds it)"
+                                                      if is_controller else "")
         checks.append(Check(status.state, "image", detail))
-    base = inspect(cli, LOCAL_BASE)
-    checks.append(Check("info", "image", f"{LOCAL_BASE}: {'present' if base else 'absent'} "
-                        "(made offline by mmdebstrap when no registry has the official images)"))
+    checks.append(Check("info", "path", _path_summary({str(s.path) for s in statuses} - {""})))
     return checks
+
+
+def _path_summary(paths: set[str]) -> str:
+    """Which way set-up got the images: from a registry, or built offline, or both."""
+    if paths == {"registry"}:
+        return "registry: the official images were pulled (python:3.11-slim, busybox, redis:7)"
+    if paths == {"offline"}:
+        return ("offline: no registry answered, so the images were built here from Debian's "
+                "packages (mmdebstrap) and the host's static busybox")
+    if not paths:
+        return "none yet: run `kurtosis-tui setup`"
+    return f"mixed: {', '.join(sorted(paths))} (see each image above)"
 
 
 def _tool_checks() -> list[Check]:
@@ -123,7 +133,7 @@ def main(args: argparse.Namespace) -> int:
     # The controller image is built by a run when missing or stale; a dead engine is fatal.
     broken = [c for c in checks if c.blocking and c.state != "ok"]
     if broken:
-        print("not ready: fix the lines above marked fail or missing, or run `make setup`.")
+        print("not ready: fix the lines above marked fail or missing, or run `kurtosis-tui setup`.")
         return 1
     print("ready")
     return 0
