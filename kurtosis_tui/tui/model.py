@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from kurtosis_tui import events as ev
-from kurtosis_tui.events import Outcome, Phase, TestInfo, TestResult
+from kurtosis_tui.events import Outcome, Phase, TestInfo, TestResult, run_exit_code
 
 #: Lines kept per log source (k9s keeps 5,000; toolong pages a file instead).
 LOG_CAP = 10_000
@@ -240,13 +240,8 @@ class RunModel:
 
     def exit_code(self) -> int:
         """The contract's exit code: 0 only when every test's last attempt PASSED."""
-        if not self.tests:
-            return 0
-        ok = all(
-            r.latest is not None and r.latest.outcome is Outcome.PASSED
-            for r in self.tests.values()
-        )
-        return 0 if ok else 1
+        return run_exit_code(r.latest.outcome if r.latest is not None else None
+                             for r in self.tests.values())
 
     def results(self) -> list[TestResult]:
         return [

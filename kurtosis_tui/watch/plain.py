@@ -18,7 +18,7 @@ from typing import Any
 
 from kurtosis_tui.engine.api import RunOptions, Session
 from kurtosis_tui.errors import UsageError
-from kurtosis_tui.events import Outcome, TestInfo, TestResult
+from kurtosis_tui.events import Outcome, TestInfo, TestResult, run_exit_code
 from kurtosis_tui.views.plain import PlainPrinter, count_line, result_line
 from kurtosis_tui.watch.watcher import SuiteWatcher, WatchUpdate
 
@@ -87,7 +87,7 @@ class PlainWatch:
         results = self.print_state()
         if interrupted:
             return EXIT_INTERRUPTED
-        return 0 if results and all(r.outcome is Outcome.PASSED for r in results) else 1
+        return run_exit_code(r.outcome for r in results)
 
     def _watch(self, ready: threading.Event) -> None:
         try:
