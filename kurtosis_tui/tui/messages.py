@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
 from kurtosis_tui.events import Event
+
+if TYPE_CHECKING:
+    from kurtosis_tui.watch.plan import WatchPlan  # watchfiles loads only when watching
 
 
 class EngineEvent(Message):
@@ -27,15 +32,13 @@ class Progress(Message):
         self.text = text
 
 
+class WatchPlanned(Message):
+    """The watcher's plan for a burst of saves (see ``kurtosis_tui.watch.plan``)."""
+
+    def __init__(self, plan: WatchPlan) -> None:
+        super().__init__()
+        self.plan = plan
+
+
 class TornDown(Message):
     """``session.close()`` returned: everything the run created is gone."""
-
-
-class TestSelected(Message):
-    """The user moved to another test in the tests panel."""
-
-    __test__ = False
-
-    def __init__(self, name: str | None) -> None:
-        super().__init__()
-        self.name = name

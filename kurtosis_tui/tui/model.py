@@ -260,6 +260,13 @@ class RunModel:
         buf.dropped += skipped
         buf.extend(lines)
 
+    def add_errored(self, result: TestResult) -> None:
+        """A test that cannot run now (watch mode: its file does not import) shows
+        ``result`` as a new attempt, so the last real one stays in its history."""
+        row = self.tests.get(result.name)
+        latest = row.latest.number if row is not None and row.latest is not None else 0
+        self.apply(ev.TestFinished(result.name, latest + 1, result=result))
+
     def apply(self, event: ev.Event) -> None:
         """Fold one event into the state."""
         self.version += 1
