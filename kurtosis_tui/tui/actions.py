@@ -33,7 +33,7 @@ from kurtosis_tui.tui.model import CONTROLLER, RunModel
 from kurtosis_tui.tui.watching import WatcherFactory, watch_loop
 
 if TYPE_CHECKING:
-    from kurtosis_tui.tui.model import Attempt
+    from kurtosis_tui.tui.model import AttemptView
 
 
 class RunActions(App[int]):
@@ -94,7 +94,7 @@ class RunActions(App[int]):
 
     # ------------------------------------------------------------ actions
 
-    def _selected_attempt(self) -> Attempt | None:
+    def _selected_attempt(self) -> AttemptView | None:
         return self.model.attempt(self.selected) if self.selected else None
 
     def session_call(self, what: str, call: Callable[[Session], None]) -> None:

@@ -32,7 +32,7 @@ from kurtosis_tui.tui.components.services_table import ServicesTable
 from kurtosis_tui.tui.components.status_bar import StatusBar
 from kurtosis_tui.tui.components.test_detail import TestDetail
 from kurtosis_tui.tui.components.tests_table import TestsTable
-from kurtosis_tui.tui.messages import EngineEvent, Progress, SessionReady, TornDown
+from kurtosis_tui.tui.messages import Progress, RunEvent, SessionReady, TornDown
 from kurtosis_tui.tui.model import CONTROLLER, RunModel
 from kurtosis_tui.tui.watching import WatcherFactory
 
@@ -148,7 +148,7 @@ class KurtosisApp(RunActions):
         for box in self.query(Input):
             box.cursor_blink = self.blink
         self.query_one(TestsTable).focus()
-        self.bridge.attach(lambda event: self.post_message(EngineEvent(event)),
+        self.bridge.attach(lambda event: self.post_message(RunEvent(event)),
                            lambda text: self.post_message(Progress(text)))
         self.set_interval(FLUSH_SECONDS, self.flush_logs, name="flush-logs")
         self.set_interval(TICK_SECONDS, self._tick, name="tick")
@@ -195,7 +195,7 @@ class KurtosisApp(RunActions):
         session.schedule(self.tests)
         self.post_message(SessionReady())
 
-    def on_engine_event(self, message: EngineEvent) -> None:
+    def on_run_event(self, message: RunEvent) -> None:
         self.model.apply(message.event)
         if self._live():
             self.refresh_views()

@@ -12,8 +12,9 @@ if TYPE_CHECKING:
     from kurtosis_tui.watch.plan import WatchPlan  # watchfiles loads only when watching
 
 
-class EngineEvent(Message):
-    """An engine event, delivered on the UI thread."""
+class RunEvent(Message):
+    """An event of the run's stream, delivered on the UI thread (Docker's own events
+    are ``backend.EngineEvent``)."""
 
     def __init__(self, event: Event) -> None:
         super().__init__()

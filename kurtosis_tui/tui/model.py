@@ -101,8 +101,11 @@ class ServiceState:
 
 
 @dataclass
-class Attempt:
-    """One attempt at one test: its Docker objects, services, phases and logs."""
+class AttemptView:
+    """What the TUI shows of one attempt at a test: objects, services, phases, logs.
+
+    Not the engine's ``Attempt`` (which runs one); this is folded from its events.
+    """
 
     number: int
     state: str = "queued"  # queued, running, finished
@@ -165,14 +168,14 @@ class TestRow:
     __test__ = False
 
     info: TestInfo
-    attempts: dict[int, Attempt] = field(default_factory=dict)
+    attempts: dict[int, AttemptView] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
         return self.info.name
 
     @property
-    def latest(self) -> Attempt | None:
+    def latest(self) -> AttemptView | None:
         return self.attempts[max(self.attempts)] if self.attempts else None
 
     def status(self) -> str:
@@ -206,7 +209,7 @@ class RunModel:
 
     # ------------------------------------------------------------- queries
 
-    def attempt(self, test: str, number: int | None = None) -> Attempt | None:
+    def attempt(self, test: str, number: int | None = None) -> AttemptView | None:
         row = self.tests.get(test)
         if row is None:
             return None
@@ -299,11 +302,11 @@ class RunModel:
             row = self.tests[name] = TestRow(info or TestInfo(name=name, file="", line=0))
         return row
 
-    def _attempt(self, event: ev.TestEvent) -> Attempt:
+    def _attempt(self, event: ev.TestEvent) -> AttemptView:
         row = self._row(event.test)
         att = row.attempts.get(event.attempt)
         if att is None:
-            att = row.attempts[event.attempt] = Attempt(event.attempt, queued_at=event.at)
+            att = row.attempts[event.attempt] = AttemptView(event.attempt, queued_at=event.at)
         return att
 
     def _apply_test_event(self, e: ev.TestEvent) -> None:
@@ -336,7 +339,7 @@ class RunModel:
         else:
             self._apply_service_event(att, e)
 
-    def _phase(self, att: Attempt, phase: Phase, at: float) -> None:
+    def _phase(self, att: AttemptView, phase: Phase, at: float) -> None:
         if att.state == "queued" and phase not in (Phase.QUEUED, Phase.DONE):
             att.state = "running"
             att.started_at = att.started_at or at
@@ -349,7 +352,7 @@ class RunModel:
         if phase not in (Phase.QUEUED, Phase.DONE):
             att._open_span(phase.value, at)
 
-    def _finish(self, att: Attempt, e: ev.TestFinished) -> None:
+    def _finish(self, att: AttemptView, e: ev.TestFinished) -> None:
         att.state = "finished"
         att.finished_at = e.at
         att.phase = Phase.DONE
@@ -369,7 +372,7 @@ class RunModel:
             if svc.status == "waiting" and svc.waited_until is None:
                 svc.waited_until = e.at  # the clock stops with the test
 
-    def _apply_service_event(self, att: Attempt, e: ev.TestEvent) -> None:
+    def _apply_service_event(self, att: AttemptView, e: ev.TestEvent) -> None:
         name = getattr(e, "service", "")
         if not name:
             return
@@ -401,7 +404,7 @@ class RunModel:
             svc.state = "removed"
 
     @staticmethod
-    def _end_service_span(att: Attempt, name: str, at: float) -> None:
+    def _end_service_span(att: AttemptView, name: str, at: float) -> None:
         span = att.service_span(name)
         if span is not None and span.end is None:
             span.end, span.failed = at, True
