@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.fake import FakeSession, finish_story, info, setup_story
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
@@ -21,7 +22,6 @@ from kurtosis_tui.errors import SuiteError, UsageError
 from kurtosis_tui.events import Outcome
 from kurtosis_tui.tui.app import KurtosisApp
 from kurtosis_tui.tui.components.log_view import LogView
-from kurtosis_tui.tui.fake import FakeSession, finish_story, info, setup_story
 from kurtosis_tui.watch.watcher import WatchUpdate
 
 T0 = 1_700_000_000.0

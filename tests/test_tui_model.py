@@ -5,11 +5,11 @@ from __future__ import annotations
 import threading
 
 import pytest
+from support.fake import finish_story, info, setup_story
 
 from kurtosis_tui import events as ev
 from kurtosis_tui.events import Outcome, TestResult
 from kurtosis_tui.tui.bridge import EventBridge
-from kurtosis_tui.tui.fake import finish_story, info, setup_story
 from kurtosis_tui.tui.model import LogBuffer, RunModel
 
 T0 = 1_700_000_000.0

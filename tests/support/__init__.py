@@ -1,0 +1,5 @@
+"""Test support shared by the tests, the screenshots and the benchmarks (not shipped).
+
+The tests reach it as ``support.*`` (pytest puts ``tests/`` on ``sys.path``);
+scripts outside ``tests/`` add that folder first (see ``benchmarks/bench_tui_flood.py``).
+"""
