@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_robust_support import (
+from support.robust import (
     OTHER_LABEL,
     dead_owner_token,
     labelled,
@@ -21,7 +21,7 @@ from kurtosis_tui.backend.docker_backend import DockerBackend
 from kurtosis_tui.commands.clean import describe
 from kurtosis_tui.engine import cleanup
 
-pytest_plugins = ("test_robust_support",)  # its fixtures
+pytest_plugins = ("support.robust",)  # its fixtures
 
 
 def _clean(env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -8,7 +8,7 @@ import sys
 import time
 
 import pytest
-from test_robust_support import (
+from support.robust import (
     OTHER_LABEL,
     dead_owner_token,
     labelled,
@@ -22,7 +22,7 @@ from kurtosis_tui.backend.docker_backend import DockerBackend
 from kurtosis_tui.engine import cleanup
 from kurtosis_tui.errors import BackendError, NotFound
 
-pytest_plugins = ("test_robust_support",)  # its fixtures
+pytest_plugins = ("support.robust",)  # its fixtures
 
 # ------------------------------------------------------------------ owners
 
