@@ -396,6 +396,23 @@ async def test_watch_reruns_changed_tests_and_shows_problems(harness: Harness) -
 
 
 @sync
+async def test_watch_removing_every_test_says_none_ran_and_exits_1(harness: Harness) -> None:
+    async with harness.app.run_test(size=(100, 30)) as pilot:
+        session = await harness.start(pilot)
+        for name in TESTS:
+            await harness.emit(pilot, *setup_story(name, T0), *finish_story(name, T0,
+                                                                            Outcome.PASSED))
+        await pilot.press("w")
+        await harness.watcher.updates.put(WatchUpdate(
+            changed=("hellohttp.py", "redis.py"), tests=(), rerun=(), removed=TESTS))
+        await until(lambda: "no tests ran" in screen_text(harness.app).splitlines()[0])
+        await until(lambda: session.cancelled[-1:] == [list(TESTS)])
+        await pilot.press("q")
+        await until(lambda: not harness.app.is_running)
+    assert harness.app.return_code == 1  # as plain output's: no test ran
+
+
+@sync
 async def test_quit_tears_down_then_exits_with_the_outcome(harness: Harness) -> None:
     harness.close_gate.clear()
     async with harness.app.run_test(size=(100, 30)) as pilot:
