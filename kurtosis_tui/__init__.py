@@ -14,8 +14,10 @@ __all__ = ["ExecResult", "FaultUnsupported", "Network", "Outcome", "Service", "T
 
 if TYPE_CHECKING:
     from kurtosis_tui.api import checks
-    from kurtosis_tui.api.network import ExecResult, Network, Service
+    from kurtosis_tui.api.network import Network
+    from kurtosis_tui.api.service import Service
     from kurtosis_tui.api.test import Test
+    from kurtosis_tui.api.types import ExecResult
     from kurtosis_tui.errors import FaultUnsupported
     from kurtosis_tui.events import Outcome
 
@@ -26,10 +28,18 @@ def __getattr__(name: str) -> Any:
         from kurtosis_tui.api.test import Test
 
         return Test
-    if name in ("Network", "Service", "ExecResult"):
-        from kurtosis_tui.api import network
+    if name == "Network":
+        from kurtosis_tui.api.network import Network
 
-        return getattr(network, name)
+        return Network
+    if name == "Service":
+        from kurtosis_tui.api.service import Service
+
+        return Service
+    if name == "ExecResult":
+        from kurtosis_tui.api.types import ExecResult
+
+        return ExecResult
     if name == "checks":
         from kurtosis_tui.api import checks
 
