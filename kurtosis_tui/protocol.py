@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 
 # -- labels (public: users filter on them, `kurtosis-tui clean` relies on them)
 LABEL_RUN = "kurtosis-tui.run"  # the run id; on every network, volume, container
@@ -20,6 +21,35 @@ LABEL_OWNER = "kurtosis-tui.owner"  # "<host>:<pid>:<process start>" of the init
 LABEL_KEEP = "kurtosis-tui.keep"  # "true" when --keep-failed kept the object
 
 NAME_PREFIX = "kt-"
+
+
+def attempt_labels(
+    run_id: str, test: str, attempt: int, role: str, owner: str = "", **extra: str
+) -> dict[str, str]:
+    """The labels every Docker object of one test attempt carries (``extra`` added)."""
+    labels = {
+        LABEL_RUN: run_id,
+        LABEL_TEST: test,
+        LABEL_ATTEMPT: str(attempt),
+        LABEL_ROLE: role,
+    }
+    if owner:
+        labels[LABEL_OWNER] = owner
+    labels.update(extra)
+    return labels
+
+
+def of_attempt(
+    labels: Mapping[str, str], run_id: str, test: str, attempt: int, role: str | None = None
+) -> bool:
+    """Whether an object with ``labels`` belongs to this run's attempt at ``test``
+    (and has ``role``, when given)."""
+    return (
+        labels.get(LABEL_RUN) == run_id
+        and labels.get(LABEL_TEST) == test
+        and labels.get(LABEL_ATTEMPT) == str(attempt)
+        and (role is None or labels.get(LABEL_ROLE) == role)
+    )
 
 # -- paths inside the controller and the services
 SUITE_MOUNT = "/suite"

@@ -61,16 +61,9 @@ class Runtime:
 
     def labels(self, role: str, **extra: str) -> dict[str, str]:
         """The labels every Docker object of this attempt carries."""
-        labels = {
-            protocol.LABEL_RUN: self.run_id,
-            protocol.LABEL_TEST: self.test,
-            protocol.LABEL_ATTEMPT: str(self.attempt),
-            protocol.LABEL_ROLE: role,
-        }
-        if self.owner:
-            labels[protocol.LABEL_OWNER] = self.owner
-        labels.update(extra)
-        return labels
+        return protocol.attempt_labels(
+            self.run_id, self.test, self.attempt, role, self.owner, **extra
+        )
 
     def remaining(self) -> float:
         """Seconds left before the current phase's deadline."""

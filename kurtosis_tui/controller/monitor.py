@@ -53,12 +53,8 @@ class ServiceMonitor:
         """Route one engine event to the service it is about, if it is one of ours."""
         if event.action != "die":
             return
-        labels = event.labels
-        if (
-            labels.get(protocol.LABEL_ROLE) != "service"
-            or labels.get(protocol.LABEL_TEST) != self._rt.test
-            or labels.get(protocol.LABEL_ATTEMPT) != str(self._rt.attempt)
-        ):
+        rt, labels = self._rt, event.labels
+        if not protocol.of_attempt(labels, rt.run_id, rt.test, rt.attempt, role="service"):
             return
         service = self._network.lookup(labels.get(protocol.LABEL_SERVICE, ""))
         if service is None:

@@ -345,13 +345,10 @@ class Controller:
             found = self.backend.find_labelled(protocol.LABEL_RUN, self.config.run_id)
         except Exception:
             return
+        cfg = self.config
         for obj in found:
-            labels = obj.labels
-            if (
-                obj.kind == "container"
-                and labels.get(protocol.LABEL_ROLE) == "service"
-                and labels.get(protocol.LABEL_TEST) == self.config.test_name
-                and labels.get(protocol.LABEL_ATTEMPT) == str(self.config.attempt)
+            if obj.kind == "container" and protocol.of_attempt(
+                obj.labels, cfg.run_id, cfg.test_name, cfg.attempt, role="service"
             ):
                 self.log.line(f"removing leftover container {obj.name}")
                 try:
