@@ -15,7 +15,7 @@ from kurtosis_tui import protocol
 from kurtosis_tui.api.network import Network
 from kurtosis_tui.api.runtime import Runtime
 from kurtosis_tui.backend.base import Backend, EventStream
-from kurtosis_tui.backend.types import EngineEvent
+from kurtosis_tui.backend.types import ContainerEvent
 
 
 class ServiceMonitor:
@@ -49,7 +49,7 @@ class ServiceMonitor:
             if not self._rt.stopping.is_set():
                 self._rt.log(f"warning: lost the Docker event stream: {exc}")
 
-    def handle(self, event: EngineEvent) -> None:
+    def handle(self, event: ContainerEvent) -> None:
         """Route one engine event to the service it is about, if it is one of ours."""
         if event.action != "die":
             return

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from kurtosis_tui import protocol as p
 from kurtosis_tui.backend import Backend, ContainerSpec, Mount, NetworkInfo, Stream
-from kurtosis_tui.engine.api import EventSink, RunOptions
+from kurtosis_tui.engine.interface import EventSink, RunOptions
 from kurtosis_tui.engine.logbatch import LogBatcher
 from kurtosis_tui.engine.service_logs import ServiceLogs
 from kurtosis_tui.engine.subnets import SubnetPool
