@@ -18,7 +18,6 @@ LABEL_ATTEMPT = "kurtosis-tui.attempt"  # which attempt at the test (watch rerun
 LABEL_ROLE = "kurtosis-tui.role"  # "controller" | "service" | "network" | "volume"
 LABEL_SERVICE = "kurtosis-tui.service"  # the service id, on service containers
 LABEL_OWNER = "kurtosis-tui.owner"  # "<host>:<pid>:<process start>" of the initializer
-LABEL_KEEP = "kurtosis-tui.keep"  # "true" when --keep-failed kept the object
 
 NAME_PREFIX = "kt-"
 
@@ -55,7 +54,7 @@ def of_attempt(
 SUITE_MOUNT = "/suite"
 VOLUME_MOUNT = "/test-volume"
 CONTROLLER_LOG = f"{VOLUME_MOUNT}/controller.log"
-SERVICES_DIR = f"{VOLUME_MOUNT}/services"
+SERVICES_SUBDIR = "services"  # a service's directory: <volume>/services/<service id>
 DOCKER_SOCKET = "/var/run/docker.sock"
 
 # -- the controller's environment, set by the initializer

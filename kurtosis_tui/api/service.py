@@ -84,7 +84,7 @@ class Service:
     @property
     def dir(self) -> ServiceDir:
         """Its directory in the test volume (the same path in every container)."""
-        return ServiceDir(self._rt.volume_root / "services" / self.id)
+        return ServiceDir(self._rt.volume_root / protocol.SERVICES_SUBDIR / self.id)
 
     @property
     def is_ready(self) -> bool:

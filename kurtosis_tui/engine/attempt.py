@@ -20,6 +20,7 @@ from pathlib import Path
 
 from kurtosis_tui import protocol as p
 from kurtosis_tui.backend import Backend, ContainerSpec, Mount, NetworkInfo, Stream
+from kurtosis_tui.engine.cleanup import mark_kept
 from kurtosis_tui.engine.interface import EventSink, RunOptions
 from kurtosis_tui.engine.logbatch import LogBatcher
 from kurtosis_tui.engine.service_logs import ServiceLogs
@@ -362,10 +363,6 @@ class Attempt:
         return problems
 
     def _mark_kept(self) -> None:
-        try:
-            from kurtosis_tui.engine.cleanup import mark_kept
-        except ImportError:
-            return
         with contextlib.suppress(OSError):
             mark_kept(self.ctx.run_id, self.name, self.number)
 
