@@ -14,7 +14,7 @@ from support.fake import FakeSession, finish_story, info, setup_story
 from textual.pilot import Pilot
 
 from kurtosis_tui import events as ev
-from kurtosis_tui.engine.api import EventSink
+from kurtosis_tui.engine.interface import EventSink
 from kurtosis_tui.events import Outcome
 from kurtosis_tui.tui.app import KurtosisApp
 

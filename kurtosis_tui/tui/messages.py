@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 class RunEvent(Message):
     """An event of the run's stream, delivered on the UI thread (Docker's own events
-    are ``backend.EngineEvent``)."""
+    are ``backend.ContainerEvent``)."""
 
     def __init__(self, event: Event) -> None:
         super().__init__()
