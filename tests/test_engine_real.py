@@ -7,10 +7,10 @@ import threading
 from pathlib import Path
 
 import pytest
-from test_engine_support import ROOT, Recorder, leftovers
+from support.engine import ROOT, Recorder, leftovers
 
-from kurtosis_tui.engine.api import RunOptions
 from kurtosis_tui.engine.discovery import discover
+from kurtosis_tui.engine.interface import RunOptions
 from kurtosis_tui.engine.session import open_session
 from kurtosis_tui.events import (
     LogLines,
