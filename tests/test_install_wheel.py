@@ -25,7 +25,9 @@ from conftest import Images
 from kurtosis_tui.cluster import node as nodes
 from kurtosis_tui.setup.base import LOCAL_BASE
 
-pytestmark = pytest.mark.docker
+# Minutes, not seconds: set-up, builds and runs on an engine of its own (~1-2.5 min alone,
+# slower when the machine is busy).
+pytestmark = [pytest.mark.docker, pytest.mark.timeout(600)]
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 

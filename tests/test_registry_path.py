@@ -34,7 +34,9 @@ from kurtosis_tui.setup import dockerio
 from kurtosis_tui.setup.base import LOCAL_BASE, static_busybox
 from kurtosis_tui.setup.images import dockerfiles
 
-pytestmark = pytest.mark.docker
+# Minutes, not seconds: set-up, builds and runs on an engine of its own (~1-2.5 min alone,
+# slower when the machine is busy).
+pytestmark = [pytest.mark.docker, pytest.mark.timeout(600)]
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 EXAMPLES = CHECKOUT / "examples"
