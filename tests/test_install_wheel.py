@@ -3,10 +3,11 @@
 ``python -m build`` makes a wheel and an sdist; the wheel goes into a fresh
 virtual environment outside the checkout; from another folder, ``kurtosis-tui
 setup`` and ``kurtosis-tui run <checkout>/examples/quickstart --no-tui`` exit 0.
-They run against a node (an engine of the test's own, kurtosis_tui/cluster/node.py)
-that holds only the offline base image at first, so every other image, the
-controller's included, is built there from the files of the installed package,
-and nothing the checkout built can stand in for it.
+They run first against a node (an engine of the test's own,
+kurtosis_tui/cluster/node.py) that holds only the offline base image at first,
+so every other image, the controller's included, is built there from the files
+of the installed package and nothing the checkout built can stand in for it;
+then against this machine's engine, as a user would.
 """
 
 from __future__ import annotations
@@ -38,14 +39,15 @@ def run(cmd: list[str], *, cwd: Path, env: dict[str, str], timeout: float = 300
                           stdin=subprocess.DEVNULL, timeout=timeout, check=False)
 
 
-def user_env(tmp_path: Path, docker_host: str) -> dict[str, str]:
+def user_env(tmp_path: Path, docker_host: str | None = None) -> dict[str, str]:
     """A user's environment: nothing of the checkout on the path, a cache of its own."""
     env = {k: v for k, v in os.environ.items()
            if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
     # pip's own cache stays warm (where it was), kurtosis-tui's starts empty
     env.setdefault("PIP_CACHE_DIR", str(Path.home() / ".cache" / "pip"))
     env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
-    env["DOCKER_HOST"] = docker_host
+    if docker_host is not None:
+        env["DOCKER_HOST"] = docker_host
     return env
 
 
@@ -100,4 +102,14 @@ def test_the_wheel_in_a_fresh_venv_sets_up_and_runs_the_quickstart_from_another_
         assert sources == {str(Path(where.stdout.strip()).parent.parent)}
     finally:
         nodes.remove_node(node)
+
+    # On this machine's engine too; the installed package is the checkout's content, so it
+    # shares the checkout's controller image (tagged by content) and builds nothing.
+    env = user_env(tmp_path)
+    setup = run([tool, "setup"], cwd=elsewhere, env=env)
+    assert setup.returncode == 0, setup.stdout[-3000:] + setup.stderr[-3000:]
+    assert f"ready: {images.controller}" in setup.stdout and "built (FROM" not in setup.stdout
+    quickstart = run([tool, "run", str(CHECKOUT / "examples" / "quickstart"), "--no-tui"],
+                     cwd=elsewhere, env=env)
+    assert quickstart.returncode == 0, quickstart.stdout[-3000:] + quickstart.stderr[-3000:]
     print(f"wheel test: {time.monotonic() - started:.1f} s")

@@ -146,10 +146,11 @@ def origin(doc: Mapping[str, Any] | None) -> str:
         return f"pulled from a registry ({doc['RepoDigests'][0]})"
     base = dockerio.labels_of(doc).get(LABEL_BASE, "")
     if path == "offline":
-        what = dockerio.labels_of(doc).get(LABEL_IMAGE, "")
-        source = {"busybox": " from the host's static busybox", "node": " (mmdebstrap)",
-                  "": " (mmdebstrap)"}.get(what, "")
-        return f"built offline FROM {base}" if base else f"built offline{source}"
+        if base:
+            return f"built offline FROM {base}"
+        if dockerio.labels_of(doc).get(LABEL_IMAGE) == "busybox":
+            return "built offline from the host's static busybox"
+        return "made offline with mmdebstrap"
     return f"built here FROM {base}" if base else "present (not pulled, not built here)"
 
 
