@@ -347,10 +347,14 @@ def find_nodes(labels: Mapping[str, str] | None = None) -> list[Node]:
 def remove_node(node: Node, *, keep_volume: bool = False) -> None:
     """Remove the node's container, and its volume unless ``keep_volume``.
 
-    With ``keep_volume`` dockerd is stopped first (it gets ``STOP_TIMEOUT`` s) so
-    the kept image cache is consistent; otherwise the container is killed.
-    Removing a node that is already gone is not an error.
+    The node's own containers go first, through its engine: their cgroups live in
+    the host's cgroup tree (the node shares it), and only their engine removes
+    them; killing the node alone would leave them there. With ``keep_volume``
+    dockerd is then stopped (it gets ``STOP_TIMEOUT`` s) so the kept image cache
+    is consistent; otherwise the node is killed. Removing a node that is already
+    gone is not an error.
     """
+    _remove_inner_containers(node)
     with contextlib.closing(dockerio.client()) as cli:
         try:
             if keep_volume:
@@ -363,6 +367,17 @@ def remove_node(node: Node, *, keep_volume: bool = False) -> None:
                     cli.api.remove_volume(node.volume, force=True)
         except _ERRORS as exc:
             raise UsageError(f"cannot remove node {node.name}: {exc}") from exc
+
+
+def _remove_inner_containers(node: Node) -> None:
+    """Every container on the node's engine, removed by that engine (best effort: a node
+    whose engine is gone or hung is removed all the same)."""
+    if not node.docker_host:
+        return
+    with contextlib.suppress(*_ERRORS), contextlib.closing(node.client(timeout=30)) as cli:
+        for container in cli.api.containers(all=True, quiet=True):
+            with contextlib.suppress(*_ERRORS):
+                cli.api.remove_container(container["Id"], force=True, v=True)
 
 
 # -------------------------------------------------------------------- images
