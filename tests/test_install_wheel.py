@@ -24,6 +24,7 @@ import pytest
 from conftest import Images
 
 from kurtosis_tui.cluster import node as nodes
+from kurtosis_tui.setup import dockerio
 from kurtosis_tui.setup.base import LOCAL_BASE
 
 # Minutes, not seconds: set-up, builds and runs on an engine of its own (~1-2.5 min alone,
@@ -49,6 +50,14 @@ def user_env(tmp_path: Path, docker_host: str | None = None) -> dict[str, str]:
     if docker_host is not None:
         env["DOCKER_HOST"] = docker_host
     return env
+
+
+def engine(node: nodes.Node) -> str:
+    """The node's state and its engine's last words, for a failure's message."""
+    with contextlib.closing(dockerio.client()) as cli:
+        state = cli.api.inspect_container(node.container_id)["State"]
+        log = bytes(cli.api.logs(node.container_id, tail=15)).decode(errors="replace")
+    return f"\nthe node ({node.docker_host}): {state['Status']}; its engine's log:\n{log}"
 
 
 def test_the_wheel_in_a_fresh_venv_sets_up_and_runs_the_quickstart_from_another_folder(
@@ -84,12 +93,13 @@ def test_the_wheel_in_a_fresh_venv_sets_up_and_runs_the_quickstart_from_another_
         assert where.stdout.startswith(str(venv)), where.stdout + where.stderr
 
         setup = run([tool, "setup"], cwd=elsewhere, env=env)
-        assert setup.returncode == 0, setup.stdout[-3000:] + setup.stderr[-3000:]
+        assert setup.returncode == 0, setup.stdout[-3000:] + setup.stderr[-3000:] + engine(node)
         assert "kurtosis-tui/controller:" in setup.stdout and "built (FROM" in setup.stdout
 
         quickstart = run([tool, "run", str(CHECKOUT / "examples" / "quickstart"), "--no-tui"],
                          cwd=elsewhere, env=env)
-        assert quickstart.returncode == 0, quickstart.stdout[-3000:] + quickstart.stderr[-3000:]
+        assert quickstart.returncode == 0, (quickstart.stdout[-3000:] + quickstart.stderr[-3000:]
+                                            + engine(node))
         assert quickstart.stdout.splitlines()[-1].endswith("passed")
 
         doctor = run([tool, "doctor"], cwd=elsewhere, env=env)

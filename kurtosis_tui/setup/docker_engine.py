@@ -24,6 +24,8 @@ from kurtosis_tui.setup import apt
 
 DOCKERD_LOG = Path("/var/log/kurtosis-tui-dockerd.log")
 START_TIMEOUT = 30.0
+#: Seconds one probe gives the engine to answer /version.
+PROBE_TIMEOUT = 10
 POLL_INTERVAL = 0.25
 SOCKET = "/var/run/docker.sock"
 DEFAULT_HOSTS = ("", "unix:///var/run/docker.sock", "unix:///run/docker.sock")
@@ -179,12 +181,21 @@ class RealHost:
         )
 
     def engine_version(self) -> str | None:
-        from kurtosis_tui.backend.docker_backend import DockerBackend
-        from kurtosis_tui.errors import EngineUnavailable
+        """The engine's version, or None. Patient (``PROBE_TIMEOUT``): set-up is in no
+        hurry, an engine that is merely busy (a loaded machine, an engine in a container)
+        must not be taken for a dead one, and a dead one refuses at once anyway."""
+        import docker
+        import requests.exceptions
+
+        from kurtosis_tui.backend.docker_backend import MINIMUM_API_VERSION
 
         try:
-            return DockerBackend().ping()
-        except EngineUnavailable:
+            cli = docker.from_env(version=MINIMUM_API_VERSION, timeout=PROBE_TIMEOUT)
+            try:
+                return str(cli.version()["Version"])
+            finally:
+                cli.close()
+        except (docker.errors.DockerException, requests.exceptions.RequestException):
             return None
 
     def install(self, packages: Sequence[str]) -> bool:
