@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, ClassVar
@@ -42,6 +43,13 @@ class Outcome(str, Enum):
             if value == code:
                 return outcome
         return None
+
+
+def is_flaky(outcomes: Iterable[Outcome]) -> bool:
+    """Attempts at one code both passed and failed (a cancel, the user's doing, is neither)."""
+    seen = set(outcomes)
+    return Outcome.PASSED in seen and bool(
+        seen & {Outcome.FAILED, Outcome.ERRORED, Outcome.TIMED_OUT})
 
 
 _OUTCOME_EXIT_CODES = {

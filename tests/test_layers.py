@@ -20,7 +20,7 @@ LAYERS: list[set[str]] = [
     {"controller"},
     {"engine"},
     {"setup"},
-    {"views", "watch"},
+    {"views", "watch", "history"},
     {"tui"},
     {"commands"},
     {"cli", "__main__"},
