@@ -15,7 +15,8 @@ import pytest
 
 from kurtosis_tui import events as ev
 from kurtosis_tui.events import Outcome, Phase, TestInfo, TestResult
-from kurtosis_tui.history import codec, store as store_mod
+from kurtosis_tui.history import codec
+from kurtosis_tui.history import store as store_mod
 from kurtosis_tui.history.recorder import LOG_CAP, Recorder, Tee, suite_hash
 from kurtosis_tui.history.replay import flaky_tests, load, plain_output, recent_outcomes
 from kurtosis_tui.history.store import Store
@@ -85,7 +86,7 @@ def test_a_run_is_kept_and_printed_again_as_run_printed_it(tmp_path: Path) -> No
                                    if isinstance(e, ev.TestFinished) and e.result}, TESTS))
     db = Store(tmp_path / "history.db")
     (run,) = db.runs()
-    assert (run.id, run.exit_code, run.suite) == ("abc123", 1, str((tmp_path / "suite")))
+    assert (run.id, run.exit_code, run.suite) == ("abc123", 1, str(tmp_path / "suite"))
     past = load(db, run)
     assert plain_output(past) == live.getvalue()
     assert "==== Bad: FAILED: controller log ====" in live.getvalue()

@@ -16,7 +16,7 @@ from pathlib import Path
 from kurtosis_tui.errors import UsageError
 from kurtosis_tui.history.replay import counts, flaky_tests, iso, run_json
 from kurtosis_tui.history.store import HistoryError, Store, store_path
-from kurtosis_tui.views.plain import COUNT_WORDS
+from kurtosis_tui.views.plain import COUNT_WORDS, PlainPrinter
 
 
 def open_store(*, create: bool = False) -> Store:
@@ -55,23 +55,23 @@ def main(args: argparse.Namespace) -> int:
         if args.flaky:
             found = flaky_tests(store, suite)[: args.n]
             if args.json:
-                print(json.dumps([f.as_json() for f in found], indent=2))
+                say(json.dumps([f.as_json() for f in found], indent=2))
             elif not found:
-                print("no flaky tests: each test's outcomes agreed at its suite's newest files")
+                say("no flaky tests: each test's outcomes agreed at its suite's newest files")
             else:
                 rows = [["TEST", "FILE", "RUNS", "PASSED", "FAILED", "LAST"]]
                 rows += [[f.name, f.file, str(f.runs), str(f.passed), str(f.failed),
                           f.last_outcome] for f in found]
-                print(table(rows))
+                say(table(rows))
             return 0
         runs = store.runs(suite, limit=args.n)
         attempts = store.attempts([r.pk for r in runs])
         per_run = {r.pk: [a for a in attempts if a.run == r.pk] for r in runs}
         if args.json:
-            print(json.dumps([run_json(r, per_run[r.pk]) for r in runs], indent=2))
+            say(json.dumps([run_json(r, per_run[r.pk]) for r in runs], indent=2))
             return 0
         if not runs:
-            print(f"no runs recorded yet ({store.path})")
+            say(f"no runs recorded yet ({store.path})")
             return 0
         rows = [["RUN", "STARTED", "SUITE", "DURATION", "TESTS"]]
         for run in runs:
@@ -81,10 +81,15 @@ def main(args: argparse.Namespace) -> int:
             took = "running" if run.duration is None else f"{run.duration:.1f} s"
             rows.append([run.id, iso(run.started)[:19].replace("T", " "), shown_path(run.suite),
                          took, words])
-        print(table(rows))
+        say(table(rows))
         return 0
     finally:
         store.close()
+
+
+def say(text: str) -> None:
+    """Print; a reader that went away (``| head``) is not an error."""
+    PlainPrinter().write(text)
 
 
 def table(rows: list[list[str]]) -> str:
@@ -110,5 +115,5 @@ def clear() -> int:
                 pass
             except OSError as err:
                 raise UsageError(f"cannot remove {path}{suffix}: {err.strerror}") from err
-    print(f"history cleared ({path})")
+    say(f"history cleared ({path})")
     return 0

@@ -12,10 +12,19 @@ from __future__ import annotations
 import dataclasses
 import json
 import zlib
+from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, ClassVar
 
 from kurtosis_tui import events as ev
+
+
+@dataclass(frozen=True)
+class Said(ev.Event):
+    """A line plain output printed that no event carries (a controller image build)."""
+
+    kind: ClassVar[str] = "said"
+    text: str = ""
 
 
 def _kinds() -> dict[str, type[ev.Event]]:

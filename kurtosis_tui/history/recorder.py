@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from kurtosis_tui import events as ev
+from kurtosis_tui.history.codec import Said
 from kurtosis_tui.history.store import AttemptRow, HistoryError, Store, keep_runs
 from kurtosis_tui.suite_files import suite_files
 
@@ -72,7 +73,7 @@ class Recorder:
         self.keep = keep_runs() if keep is None else keep
         self.enabled = self.keep > 0
         self.warned = ""
-        self._warn = warn
+        self.warn = warn
         self._path = path
         self._suite = str(suite_dir.resolve())
         self._hash = suite_hash(suite_dir) if self.enabled else ""
@@ -121,6 +122,10 @@ class Recorder:
                 self._thread.start()
         if job is not None:
             self._jobs.put(job)
+
+    def said(self, text: str) -> None:
+        """A line plain output printed outside the event stream (``show`` prints it too)."""
+        self(Said(text))
 
     def _note(self, event: ev.TestEvent) -> tuple[str, Any] | None:
         """Keep the attempt's timings; the job that writes it once it finished."""
@@ -198,7 +203,7 @@ class Recorder:
             first = not self.warned
             self.warned = reason
         if first:
-            self._warn(f"history not recorded: {reason} (the run goes on)")
+            self.warn(f"history not recorded: {reason} (the run goes on)")
 
     def close(self, exit_code: int | None) -> None:
         """Write what is left, the run's exit code, drop runs past the kept number."""

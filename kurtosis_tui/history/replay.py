@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from kurtosis_tui import events as ev
+from kurtosis_tui.history.codec import Said
 from kurtosis_tui.history.store import AttemptRow, RunRow, Store
 from kurtosis_tui.views.plain import PlainPrinter, banner, by_test, ordered
 
@@ -59,7 +60,9 @@ def plain_output(past: PastRun, test: str | None = None) -> str:
     out = io.StringIO()
     printer = PlainPrinter(out)
     for event in past.events:
-        if test is None or not isinstance(event, ev.TestEvent) or event.test == test:
+        if isinstance(event, Said):
+            printer.write(event.text)
+        elif test is None or not isinstance(event, ev.TestEvent) or event.test == test:
             printer(event)
     done = [(n, r) for n, r in past.finished() if test is None or r.name == test]
     if test is not None:

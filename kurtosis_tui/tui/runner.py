@@ -9,20 +9,26 @@ from pathlib import Path
 from kurtosis_tui.engine.api import EventSink, RunOptions, Session
 from kurtosis_tui.errors import UsageError
 from kurtosis_tui.events import TestInfo
+from kurtosis_tui.history.recorder import Recorder, Tee, warn_stderr
 from kurtosis_tui.tui.app import KurtosisApp
 from kurtosis_tui.tui.bridge import EventBridge
 from kurtosis_tui.tui.model import RunModel
+from kurtosis_tui.tui.repeat import repeating
 from kurtosis_tui.tui.watching import suite_watcher_factory
 
 
-def default_factory(options: RunOptions, *, watch: bool) -> Callable[[EventSink], Session]:
-    """The engine's ``open_session``, with live service logs on (the TUI shows them)."""
+def default_factory(options: RunOptions, *, watch: bool,
+                    recorder: Recorder | None = None) -> Callable[[EventSink], Session]:
+    """The engine's ``open_session``, with live service logs on (the TUI shows them);
+    the history's recorder sees the events the app sees, in the same order."""
     options = dataclasses.replace(options, stream_service_logs=True)
 
     def factory(sink: EventSink) -> Session:
         from kurtosis_tui.engine.session import open_session
 
         progress = sink.progress if isinstance(sink, EventBridge) else None
+        if recorder is not None:
+            sink = Tee(sink, recorder)
         return open_session(options, sink, watching=watch, progress=progress)
 
     return factory
@@ -36,18 +42,30 @@ def run(
     junit_xml: Path | None,
     session_factory: Callable[[EventSink], Session] | None = None,
     selected: Sequence[str] = (),
+    recorder: Recorder | None = None,
+    repeat: int = 1,
 ) -> int:
+    held: list[str] = []  # the history's warning waits until the screen is given back
+    if recorder is not None:
+        recorder.warn = held.append
+    factory = session_factory or default_factory(options, watch=watch, recorder=recorder)
     app = KurtosisApp(
         tests=tests,
-        session_factory=session_factory or default_factory(options, watch=watch),
+        session_factory=repeating(factory, repeat),
         watch=watch,
         watcher_factory=suite_watcher_factory(options.suite_dir, tests, selected),
     )
     # SIGTERM (Ctrl-C is a key here): the quit action; a second one or a hung quit: exit now.
     from kurtosis_tui.engine.signals import InterruptGuard, quit_app
 
-    with InterruptGuard(quit_app(app), restore_terminal=True):
-        code = app.run()
+    try:
+        with InterruptGuard(quit_app(app), restore_terminal=True):
+            code = app.run()
+    finally:
+        if recorder is not None:
+            recorder.close(app.return_code if app.return_code is not None else 130)
+            for text in held:
+                warn_stderr(text)
     if app.session_error:
         raise UsageError(app.session_error)
     if junit_xml is not None:
