@@ -65,7 +65,7 @@ def child(rate: int, seconds: float, out: Path, record: Path | None = None) -> N
     ``record``: the history's recorder sees every event too (``record/history.db``),
     as it does in a real run."""
     from kurtosis_tui import events as ev
-    from kurtosis_tui.engine.api import EventSink
+    from kurtosis_tui.engine.interface import EventSink
     from kurtosis_tui.tui.app import KurtosisApp
     from kurtosis_tui.tui.fake import FakeSession, info
 
