@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from kurtosis_tui.engine.api import Session
+from kurtosis_tui.engine.interface import Session
 from kurtosis_tui.events import TestInfo, TestResult
 from kurtosis_tui.history.replay import PastRun, iso
 from kurtosis_tui.history.store import StoredLog

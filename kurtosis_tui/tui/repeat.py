@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Sequence
 
-from kurtosis_tui.engine.api import EventSink, Session
+from kurtosis_tui.engine.interface import EventSink, Session
 from kurtosis_tui.events import Event, RunFinished, TestInfo, TestResult
 
 SessionFactory = Callable[[EventSink], Session]
