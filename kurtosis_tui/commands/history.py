@@ -8,15 +8,20 @@ replaced). The JSON shapes are the contract's (section 6).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 from pathlib import Path
 
 from kurtosis_tui.errors import UsageError
-from kurtosis_tui.history.replay import counts, flaky_tests, iso, run_json
+from kurtosis_tui.history.replay import (
+    RUN_COLUMNS,
+    flaky_tests,
+    recent_runs,
+    run_json,
+    run_line,
+)
 from kurtosis_tui.history.store import HistoryError, Store, store_path
-from kurtosis_tui.views.plain import COUNT_WORDS, PlainPrinter
+from kurtosis_tui.views.plain import PlainPrinter
 
 
 def open_store(*, create: bool = False) -> Store:
@@ -35,13 +40,6 @@ def suite_key(suite_dir: str | None) -> str | None:
     if not path.is_dir():
         raise UsageError(f"{suite_dir}: no such suite directory")
     return str(path.resolve())
-
-
-def shown_path(suite: str) -> str:
-    """The suite relative to here when it is below, else as stored."""
-    with contextlib.suppress(ValueError):
-        return str(Path(suite).relative_to(Path.cwd())) or "."
-    return suite
 
 
 def main(args: argparse.Namespace) -> int:
@@ -64,23 +62,14 @@ def main(args: argparse.Namespace) -> int:
                           f.last_outcome] for f in found]
                 say(table(rows))
             return 0
-        runs = store.runs(suite, limit=args.n)
-        attempts = store.attempts([r.pk for r in runs])
-        per_run = {r.pk: [a for a in attempts if a.run == r.pk] for r in runs}
+        runs = recent_runs(store, suite, args.n)
         if args.json:
-            say(json.dumps([run_json(r, per_run[r.pk]) for r in runs], indent=2))
+            say(json.dumps([run_json(r, atts) for r, atts in runs], indent=2))
             return 0
         if not runs:
             say(f"no runs recorded yet ({store.path})")
             return 0
-        rows = [["RUN", "STARTED", "SUITE", "DURATION", "TESTS"]]
-        for run in runs:
-            tally = counts([a.outcome for a in per_run[run.pk]])
-            words = ", ".join(f"{tally[o.value.lower()]} {word}" for o, word in COUNT_WORDS.items()
-                              if tally[o.value.lower()]) or "no tests finished"
-            took = "running" if run.duration is None else f"{run.duration:.1f} s"
-            rows.append([run.id, iso(run.started)[:19].replace("T", " "), shown_path(run.suite),
-                         took, words])
+        rows = [list(RUN_COLUMNS)] + [run_line(r, atts) for r, atts in runs]
         say(table(rows))
         return 0
     finally:

@@ -8,17 +8,19 @@ did not pass, a line per test, the counts).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from kurtosis_tui import events as ev
 from kurtosis_tui.history.codec import Said
 from kurtosis_tui.history.store import AttemptRow, RunRow, Store
-from kurtosis_tui.views.plain import PlainPrinter, banner, by_test, ordered
+from kurtosis_tui.views.plain import COUNT_WORDS, PlainPrinter, banner, by_test, ordered
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,33 @@ def counts(outcomes: Sequence[str]) -> dict[str, int]:
 
 def iso(at: float) -> str:
     return datetime.fromtimestamp(at).astimezone().isoformat(timespec="seconds")
+
+
+def recent_runs(store: Store, suite: str | None = None, limit: int | None = None
+                ) -> list[tuple[RunRow, list[AttemptRow]]]:
+    """The newest runs (of one suite when given), each with its attempts."""
+    runs = store.runs(suite, limit=limit)
+    attempts = store.attempts([r.pk for r in runs])
+    return [(r, [a for a in attempts if a.run == r.pk]) for r in runs]
+
+
+RUN_COLUMNS = ("RUN", "STARTED", "SUITE", "DURATION", "TESTS")
+
+
+def run_line(run: RunRow, attempts: Sequence[AttemptRow]) -> list[str]:
+    """One run as ``history`` lists it (and the TUI's history screen): ``RUN_COLUMNS``."""
+    tally = counts([a.outcome for a in attempts])
+    words = ", ".join(f"{tally[o.value.lower()]} {word}" for o, word in COUNT_WORDS.items()
+                      if tally[o.value.lower()]) or "no tests finished"
+    took = "running" if run.duration is None else f"{run.duration:.1f} s"
+    return [run.id, iso(run.started)[:19].replace("T", " "), shown_path(run.suite), took, words]
+
+
+def shown_path(suite: str) -> str:
+    """The suite relative to here when it is below, else as stored."""
+    with contextlib.suppress(ValueError):
+        return str(Path(suite).relative_to(Path.cwd())) or "."
+    return suite
 
 
 def run_json(run: RunRow, attempts: Sequence[AttemptRow]) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from kurtosis_tui.tui.components.services_table import ServicesTable
 from kurtosis_tui.tui.components.status_bar import StatusBar
 from kurtosis_tui.tui.components.test_detail import TestDetail
 from kurtosis_tui.tui.components.tests_table import TestsTable
+from kurtosis_tui.tui.history_screen import HistoryActions
 from kurtosis_tui.tui.messages import EngineEvent, Progress, SessionReady, TornDown
 from kurtosis_tui.tui.model import CONTROLLER, RunModel
 from kurtosis_tui.tui.watching import WatcherFactory
@@ -52,7 +53,7 @@ class EscInput(Input):
         self.post_message(self.Submitted(self, "", None))
 
 
-class KurtosisApp(RunActions):
+class KurtosisApp(HistoryActions, RunActions):
     """``kurtosis-tui run`` on a terminal."""
 
     TITLE = "kurtosis-tui"
@@ -84,6 +85,7 @@ class KurtosisApp(RunActions):
         Binding("s", "save_log", "Save log"),
         Binding("R", "rerun_all", "Rerun all"),
         Binding("S", "save_screenshot", "Screenshot"),
+        Binding("h", "history", "History", show=False),
         Binding("question_mark", "toggle_keys", "Keys", show=False),
         Binding("left_square_bracket", "cycle_source(-1)", "Prev log", show=False),
         Binding("right_square_bracket", "cycle_source(1)", "Next log", show=False),

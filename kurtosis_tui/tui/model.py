@@ -158,6 +158,16 @@ class Attempt:
         return None
 
 
+@dataclass(frozen=True)
+class TestHistory:
+    """A test's outcomes in earlier runs (oldest first) and its median passing time."""
+
+    __test__ = False
+
+    outcomes: tuple[str, ...] = ()
+    median: float | None = None
+
+
 @dataclass
 class TestRow:
     """A test of the suite and its attempts (reruns in watch mode add attempts)."""
@@ -184,6 +194,12 @@ class TestRow:
             return att.outcome.value
         return att.state
 
+    def recent(self, past: TestHistory | None, limit: int = 5) -> list[str]:
+        """The last ``limit`` outcomes: earlier runs', then this session's attempts'."""
+        now = [a.outcome.value for _, a in sorted(self.attempts.items())
+               if a.outcome is not None and a.state == "finished"]
+        return [*(past.outcomes if past else ()), *now][-limit:]
+
     def last_outcome(self) -> Outcome | None:
         """The outcome of the newest attempt that finished (a rerun does not erase it)."""
         for number in sorted(self.attempts, reverse=True):
@@ -203,6 +219,8 @@ class RunModel:
         self.problem = ""  # a suite that no longer imports (watch mode)
         self.note = ""
         self.version = 0  # bumped on every change: views redraw when it moves
+        #: Each test's earlier runs, from the history (empty when it has none).
+        self.history: dict[str, TestHistory] = {}
 
     # ------------------------------------------------------------- queries
 

@@ -12,7 +12,8 @@ from kurtosis_tui.events import TestInfo
 from kurtosis_tui.history.recorder import Recorder, Tee, warn_stderr
 from kurtosis_tui.tui.app import KurtosisApp
 from kurtosis_tui.tui.bridge import EventBridge
-from kurtosis_tui.tui.model import RunModel
+from kurtosis_tui.tui.components.recent import DOTS
+from kurtosis_tui.tui.model import RunModel, TestHistory
 from kurtosis_tui.tui.repeat import repeating
 from kurtosis_tui.tui.watching import suite_watcher_factory
 
@@ -55,6 +56,8 @@ def run(
         watch=watch,
         watcher_factory=suite_watcher_factory(options.suite_dir, tests, selected),
     )
+    if recorder is not None and recorder.enabled:
+        app.model.history = past_outcomes(options.suite_dir)
     # SIGTERM (Ctrl-C is a key here): the quit action; a second one or a hung quit: exit now.
     from kurtosis_tui.engine.signals import InterruptGuard, quit_app
 
@@ -71,6 +74,23 @@ def run(
     if junit_xml is not None:
         write_junit(junit_xml, options.suite_dir.name, app.model, tests)
     return 1 if code is None else int(code)
+
+
+def past_outcomes(suite: Path) -> dict[str, TestHistory]:
+    """Each test's recent outcomes and median time in earlier runs ({} without a store)."""
+    from kurtosis_tui.history.replay import recent_outcomes
+    from kurtosis_tui.history.store import HistoryError, Store
+
+    try:
+        store = Store(create=False)
+        try:
+            found = recent_outcomes(store, str(suite.resolve()), DOTS) if not store.empty else {}
+        finally:
+            store.close()
+    except HistoryError:
+        return {}  # the recorder says why, once
+    return {name: TestHistory(tuple(outcomes), median)
+            for name, (outcomes, median) in found.items()}
 
 
 def write_junit(path: Path, suite_name: str, model: RunModel, tests: Sequence[TestInfo]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
+from kurtosis_tui.tui.components import recent
 from kurtosis_tui.tui.components.styles import seconds, status_style
 from kurtosis_tui.tui.model import RunModel
 
@@ -25,7 +26,9 @@ class TestsTable(DataTable[Text]):
         super().__init__(id=id, cursor_type="row", cell_padding=0)
         self._names: list[str] = []
         self._columns_for = 0
-        self._cells_shown: dict[str, tuple[Text, Text]] = {}
+        self._cells_shown: dict[str, tuple[Text, ...]] = {}
+        self._with_recent = False
+        self._has_history = False  # the history column shows only for a suite with a past
         self._last: tuple[RunModel, float, str] | None = None
 
     def on_mount(self) -> None:
@@ -36,11 +39,14 @@ class TestsTable(DataTable[Text]):
         self.add_column(" Test", key="test", width=self._name_width())
         self.add_column(" State", key="state", width=STATE_WIDTH)
         self.add_column("Time", key="time", width=TIME_WIDTH)
+        if self._with_recent:
+            self.add_column(" Recent", key="recent", width=recent.WIDTH)
 
     def _name_width(self) -> int:
-        """The name column takes what the state and time columns leave."""
+        """The name column takes what the state, time (and history) columns leave."""
         spare = self.scrollable_content_region.width - STATE_WIDTH - TIME_WIDTH
-        return max(8, spare)
+        self._with_recent = self._has_history and spare - recent.WIDTH >= recent.NAME_FIRST
+        return max(8, spare - (recent.WIDTH if self._with_recent else 0))
 
     def on_resize(self) -> None:
         if self._last is not None:
@@ -58,7 +64,10 @@ class TestsTable(DataTable[Text]):
 
     def update_from(self, model: RunModel, now: float, filter_text: str = "") -> None:
         self._last = (model, now, filter_text)
-        if self.scrollable_content_region.width != self._columns_for:
+        has_history = bool(model.history)
+        if (self.scrollable_content_region.width != self._columns_for
+                or has_history != self._has_history):
+            self._has_history = has_history
             self.clear(columns=True)
             self._names = []
             self._add_columns()
@@ -75,16 +84,19 @@ class TestsTable(DataTable[Text]):
             if keep in names:
                 self.move_cursor(row=names.index(keep), animate=False)
             return
-        for name, pair in cells.items():
-            if self._cells_shown.get(name) != pair:  # repaint only what changed
-                self.update_cell(name, "state", pair[0])
-                self.update_cell(name, "time", pair[1])
+        for name, shown in cells.items():
+            if self._cells_shown.get(name) != shown:  # repaint only what changed
+                for key, cell in zip(("state", "time", "recent"), shown, strict=False):
+                    self.update_cell(name, key, cell)
         self._cells_shown = cells
 
-    def _cells(self, model: RunModel, name: str, now: float) -> tuple[Text, Text]:
+    def _cells(self, model: RunModel, name: str, now: float) -> tuple[Text, ...]:
         row = model.tests[name]
         status = row.status()
         att = row.latest
         duration = seconds(att.elapsed(now)) if att is not None else ""
-        return (Text(f" {status}", style=status_style(self.app, status)),
-                Text(duration, justify="right"))
+        cells: tuple[Text, ...] = (Text(f" {status}", style=status_style(self.app, status)),
+                 Text(duration, justify="right"))
+        if self._with_recent:
+            cells += (recent.recent_cell(self.app, row, model.history.get(name)),)
+        return cells
