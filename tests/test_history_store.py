@@ -286,3 +286,11 @@ def test_a_view_that_raises_cannot_stop_the_others_seeing_events() -> None:
     tee = Tee(seen.append, seen.append)
     tee(ev.RunFinished(()))
     assert len(seen) == 2
+
+
+def test_reading_a_store_never_written_finds_nothing(tmp_path: Path) -> None:
+    (tmp_path / "history.db").write_bytes(b"")
+    db = Store(tmp_path / "history.db", create=False)
+    assert db.empty and db.runs() == [] and db.find("last") is None
+    assert Store(tmp_path / "nothing.db", create=False).runs() == []
+    assert not (tmp_path / "nothing.db").exists()

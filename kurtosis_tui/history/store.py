@@ -176,7 +176,9 @@ class Store:
                     f"the history store {self.path} was written by a newer kurtosis-tui "
                     f"(schema {version}, this one reads {SCHEMA_VERSION})")
             if version < SCHEMA_VERSION:
-                if not create:
+                if not create:  # nothing written yet: read as empty, leave the file be
+                    db.close()
+                    self._db = None
                     return
                 db.execute("PRAGMA journal_mode=WAL")
                 with self._transaction():
