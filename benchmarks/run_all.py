@@ -40,6 +40,7 @@ BENCHES = (
     Bench("bench_watch_latency.py", (5,), 300),
     Bench("bench_tui_flood.py", (6,), 300, (), "UI side, scripted events"),
     Bench("bench_tui_flood.py", (6,), 300, ("--docker",), "real run, from a container"),
+    Bench("bench_history.py", (8, 9), 900),
 )
 
 #: What each figure is, for the ones whose script crashed or hung.
@@ -51,6 +52,8 @@ TITLES = {
     5: "watch mode: save to rerun latency",
     6: "TUI log flood",
     7: "per-test cost vs testcontainers-python",
+    8: "history: recording cost on the examples",
+    9: "history: 50,000 lines/s flood recorded",
 }
 
 #: Every test name and run-id prefix the benchmarks use (for the final leak check).
