@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from support.history import record, story
 
 from kurtosis_tui.cli import main
 from kurtosis_tui.events import Outcome
-from tests.test_history_store import record, story
 
 
 @pytest.fixture

@@ -6,16 +6,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support.fake import FakeSession
+from support.history import record, story
+from test_tui_app import T0, Harness, screen_text, sync, until
 from textual.widgets import DataTable
 
 from kurtosis_tui import events as ev
 from kurtosis_tui.events import Outcome
-from kurtosis_tui.tui.fake import FakeSession
 from kurtosis_tui.tui.history_screen import HistoryScreen
 from kurtosis_tui.tui.model import TestHistory
 from kurtosis_tui.tui.repeat import repeating
-from tests.test_history_store import record, story
-from tests.test_tui_app import T0, Harness, screen_text, sync, until
 
 
 @sync
