@@ -45,7 +45,9 @@ def test_a_run_is_kept_and_printed_again_as_run_printed_it(tmp_path: Path) -> No
     attempts = db.attempts([run.pk])
     assert [(a.test, a.outcome, a.file) for a in attempts] == [
         ("Good", "PASSED", "test_a.py"), ("Bad", "FAILED", "sub/test_b.py")]
+    assert [p[0] for p in attempts[1].phases] == ["network", "setup", "web", "run", "teardown"]
     phases = {p[0]: p[1:] for p in attempts[1].phases}
+    assert phases["teardown"][1] - phases["teardown"][0] == pytest.approx(0.2)
     assert phases["network"][1] == pytest.approx(attempts[1].started + 0.2)
     assert phases["web"][1] - phases["web"][0] == pytest.approx(0.3)  # start to available
     logs = {(lg.test, lg.source): lg.lines for lg in db.logs(run.pk)}

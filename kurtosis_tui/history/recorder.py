@@ -15,6 +15,7 @@ recording stops; the run goes on untouched.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import queue
 import sys
@@ -115,6 +116,9 @@ class Recorder:
             elif isinstance(event, ev.TestEvent):
                 job = self._note(event)
             elif isinstance(event, ev.RunFinished):
+                # Its results repeat the TestFinished ones: keep them without the logs.
+                self._pending[-1] = ev.RunFinished(tuple(
+                    dataclasses.replace(r, controller_log="") for r in event.results), event.at)
                 job = ("flush", None)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._write_loop, daemon=True,
@@ -134,6 +138,9 @@ class Recorder:
         if isinstance(event, ev.TestStarted):
             self._started[key] = event.at
         elif isinstance(event, ev.PhaseChanged):
+            last = next((s for s in reversed(spans) if s[3] == "phase"), None)
+            if last is not None and last[0] == event.phase.value:
+                return None  # the controller, then the initializer, say teardown: one span
             _close(spans, "phase", event.at)
             if event.phase not in (ev.Phase.QUEUED, ev.Phase.DONE):
                 spans.append([event.phase.value, event.at, None, "phase"])

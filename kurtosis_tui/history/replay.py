@@ -48,8 +48,7 @@ class PastRun:
         """The run's exit code (recomputed when the run never got to record it)."""
         if self.run.exit_code is not None:
             return self.run.exit_code
-        done = self.finished()
-        return 0 if done and all(r.outcome is ev.Outcome.PASSED for _, r in done) else 1
+        return ev.run_exit_code(r.outcome for _, r in self.finished())
 
 
 def load(store: Store, run: RunRow) -> PastRun:

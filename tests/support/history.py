@@ -32,6 +32,7 @@ def story(run_id: str, bad: Outcome = Outcome.FAILED, t0: float | None = None,
             ev.LogLines(name, attempt, at=t0 + 0.9, source="controller",
                         lines=(f"{name} runs", "| printed")),
             ev.PhaseChanged(name, attempt, at=t0 + 1.0, phase=Phase.TEARDOWN),
+            ev.PhaseChanged(name, attempt, at=t0 + 1.05, phase=Phase.TEARDOWN),
             ev.TestFinished(name, attempt, at=t0 + 1.2, result=TestResult(
                 name, outcome, 1.1, "" if outcome is Outcome.PASSED else "assert 1 == 2",
                 controller_log=f"12:00:00 {name} log\n| printed\n")),
