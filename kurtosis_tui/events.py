@@ -80,6 +80,10 @@ class TestInfo:
     run_timeout: float = 180.0
 
 
+#: How a kept attempt's message introduces the note on reaching its objects.
+KEPT_NOTE = "kept for inspection:"
+
+
 @dataclass(frozen=True)
 class TestResult:
     """How one attempt at a test ended, with what a user needs to see why."""

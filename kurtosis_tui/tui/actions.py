@@ -22,6 +22,7 @@ from textual.worker import Worker
 from kurtosis_tui.engine.api import Session
 from kurtosis_tui.events import TestInfo
 from kurtosis_tui.tui.components.log_panel import TIMELINE, LogPanel
+from kurtosis_tui.tui.guard import QuitGuard
 from kurtosis_tui.tui.messages import TornDown
 from kurtosis_tui.tui.model import CONTROLLER, RunModel
 from kurtosis_tui.tui.watching import WatcherFactory, watch_loop
@@ -45,6 +46,7 @@ class RunActions(App[int]):
     session_lock: threading.Lock
     opener: Worker[None] | None
     _watch_stop: asyncio.Event | None
+    guard: QuitGuard | None
 
     def refresh_views(self, *, live_only: bool = False) -> None:
         raise NotImplementedError
@@ -176,9 +178,14 @@ class RunActions(App[int]):
 
     async def action_quit(self) -> None:
         """Cancel what runs, tear it all down in a worker, then exit."""
-        if self.closing:
+        if self.closing:  # a second quit: do not wait for the teardown any longer
+            if self.guard is not None:
+                self.guard.quit_now(code=self.model.exit_code())
             self.notify("still tearing down…")
             return
+        if self.guard is not None:
+            # Whatever hangs, the tool is gone within 10 s.
+            self.guard.begin_stop(code=self.model.exit_code())
         with self.session_lock:
             self.closing = True
             session = self.session

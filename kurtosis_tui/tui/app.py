@@ -9,7 +9,6 @@ thread worker, never in a handler, so the UI stays responsive.
 from __future__ import annotations
 
 import asyncio
-import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -32,6 +31,7 @@ from kurtosis_tui.tui.components.services_table import ServicesTable
 from kurtosis_tui.tui.components.status_bar import StatusBar
 from kurtosis_tui.tui.components.test_detail import TestDetail
 from kurtosis_tui.tui.components.tests_table import TestsTable
+from kurtosis_tui.tui.guard import QuitGuard
 from kurtosis_tui.tui.messages import EngineEvent, Progress, SessionReady, TornDown
 from kurtosis_tui.tui.model import CONTROLLER, RunModel
 from kurtosis_tui.tui.watching import WatcherFactory
@@ -125,7 +125,7 @@ class KurtosisApp(RunActions):
         self.watcher_factory = watcher_factory
         self.session_lock = threading.Lock()
         self.opener: Worker[None] | None = None
-        self._trapped: list[signal.Signals] = []
+        self.guard: QuitGuard | None = None  # the runner's InterruptGuard; None in tests
         self._watch_stop: asyncio.Event | None = None
 
     # ------------------------------------------------------------ layout
@@ -157,7 +157,6 @@ class KurtosisApp(RunActions):
                                       exit_on_error=False)
         if self._watch_on_start:
             self.start_watching()
-        self._trap_signals()
         self.theme_changed_signal.subscribe(self, self._repaint_for_theme)
 
     def _repaint_for_theme(self, _theme: object) -> None:
@@ -166,25 +165,12 @@ class KurtosisApp(RunActions):
         self.query_one(ServicesTable).forget()
         self.refresh_views()
 
-    def _trap_signals(self) -> None:
-        """SIGTERM and SIGHUP (terminal closed) quit like ``q``: tear down, then exit."""
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGHUP):
-            try:
-                loop.add_signal_handler(sig, self.call_later, self.action_quit)
-            except (ValueError, RuntimeError, NotImplementedError):
-                return  # not the main thread (tests) or no signals here
-            self._trapped.append(sig)
-
-    def on_unmount(self) -> None:
-        loop = asyncio.get_running_loop()
-        for sig in self._trapped:
-            loop.remove_signal_handler(sig)
-
     # ------------------------------------------------------------ engine side
 
     def _open_session(self) -> None:
         session = self._factory(self.bridge)
+        if self.guard is not None:
+            self.guard.attach_closer(session.close)  # a hang-up closes it without us
         with self.session_lock:
             self.session = session
             closing = self.closing

@@ -8,6 +8,7 @@ from textual.widgets import Static
 
 from kurtosis_tui.tui.components.styles import status_style
 from kurtosis_tui.tui.model import Attempt, TestRow
+from kurtosis_tui.views.plain import headline, kept_note
 
 
 class TestDetail(Static):
@@ -16,7 +17,7 @@ class TestDetail(Static):
     __test__ = False
 
     DEFAULT_CSS = """
-    TestDetail { height: auto; max-height: 6; padding: 0 1; }
+    TestDetail { height: auto; max-height: 12; padding: 0 1; }
     """
 
     def show(self, row: TestRow | None) -> None:
@@ -35,17 +36,17 @@ class TestDetail(Static):
     def _table(self, row: TestRow, att: Attempt | None) -> Table:
         grid = Table.grid(padding=(0, 1))
         grid.add_column(style="bold", no_wrap=True, min_width=10)
-        grid.add_column(overflow="ellipsis", no_wrap=True, ratio=1)
+        grid.add_column(overflow="fold", ratio=1)
         if att is None:
             grid.add_row("", Text(row.info.doc or "not run yet", style="dim"))
             return grid
         dim = "dim"
-        net = Text(att.network or "—")
+        net = _one_line(att.network or "—")
         if att.subnet:
             net.append(f"  {att.subnet}", style=dim).append(f"  gw {att.gateway}", style=dim)
         grid.add_row("network", net)
-        grid.add_row("volume", Text(att.volume or "—"))
-        ctl = Text(att.controller or "—")
+        grid.add_row("volume", _one_line(att.volume or "—"))
+        ctl = _one_line(att.controller or "—")
         if att.controller_state:
             state = att.controller_state
             if att.controller_exit is not None:
@@ -54,7 +55,16 @@ class TestDetail(Static):
         grid.add_row("controller", ctl)
         if att.outcome is not None:
             line = Text(att.outcome.value, style=status_style(self.app, att.outcome.value))
-            if att.message:
-                line.append(f"  {att.message.splitlines()[0]}")
-            grid.add_row("outcome", line)
+            first = headline(att.outcome, att.message)
+            if first:
+                line.append(f"  {first}")
+            # Wrapped, never cut: the message ends with its file:line.
+            grid.add_row("outcome", line, end_section=False)
+            for note in kept_note(att.message):
+                grid.add_row("", Text(note.strip(), style="dim"))
         return grid
+
+
+def _one_line(text: str) -> Text:
+    """Names and addresses: cut at the panel's edge (only the message wraps)."""
+    return Text(text, no_wrap=True, overflow="ellipsis")
