@@ -279,7 +279,7 @@ async def test_search_highlights_and_jumps(harness: Harness) -> None:
         await pilot.press("3", "slash", *"error", "enter")
         view = harness.app.query_one(LogView)
         assert view.search_text == "error"
-        assert "“error”: 4 lines" in screen_text(harness.app)
+        assert "“error”: 1/4" in screen_text(harness.app)  # the match shown, of how many
         assert "line 7 ERROR boom" in log_text(harness.app)
         row = log_text(harness.app).index("line 7 ERROR boom")
         strip = view.render_line(row)
@@ -287,6 +287,7 @@ async def test_search_highlights_and_jumps(harness: Harness) -> None:
         assert styles["ERROR"] != styles["line 7 "]  # the match is highlighted
         await pilot.press("n")
         assert "line 107 ERROR boom" in log_text(harness.app)
+        assert "“error”: 2/4" in screen_text(harness.app)
 
 
 @sync
@@ -390,7 +391,10 @@ async def test_watch_reruns_changed_tests_and_shows_problems(harness: Harness) -
             changed=("hellohttp.py",), tests=tests, rerun=(), errored=("HelloHttp",),
             problem=SuiteError("invalid syntax", file="hellohttp.py", line=4)))
         await until(lambda: "ERRORED" in screen_text(harness.app))
-        assert "hellohttp.py:4: invalid syntax" in screen_text(harness.app).splitlines()[0]
+        await pilot.pause()
+        lines = screen_text(harness.app).splitlines()
+        assert "⚠ suite problem" in lines[0]
+        assert "hellohttp.py:4: invalid syntax" in lines[1]  # in full, below the header
         await pilot.press("w")
         await until(lambda: harness.watcher.stopped)
         assert "WATCH" not in screen_text(harness.app).splitlines()[0]

@@ -43,6 +43,7 @@ def test_starting_then_available_then_exited_in_the_contract_words() -> None:
     model = model_with(ev.ServiceStarting("T", at=T0, service="web", image="img"), tests=("T",))
     svc = model.attempt("T").services["web"]  # type: ignore[union-attr]
     assert svc.availability(T0 + 1) == "starting"
+    model.apply(ev.ServiceWaiting("T", at=T0 + 0.5, service="web", check="tcp :80"))
     model.apply(ev.ServiceAvailable("T", at=T0 + 1.4, service="web", seconds=1.4))
     assert svc.availability(T0 + 9) == "available (1.4 s)"
     model.apply(ev.ServiceExited("T", at=T0 + 2, service="web", exit_code=3))
@@ -172,3 +173,11 @@ def test_bridge_caps_a_flood_and_counts_what_it_skipped() -> None:
     model.add_log_lines("A", 1, "web", lines, skipped)
     buf = model.attempt("A").log("web")  # type: ignore[union-attr]
     assert buf.total == 50_000 and buf.lines[0] == "web 40000"
+
+
+def test_a_service_without_a_check_is_not_called_available_in_no_time() -> None:
+    model = model_with(ev.ServiceStarting("T", at=T0, service="job", image="img"),
+                       ev.ServiceAvailable("T", at=T0 + 0.2, service="job", seconds=0.0),
+                       tests=("T",))
+    svc = model.attempt("T").services["job"]  # type: ignore[union-attr]
+    assert svc.availability(T0 + 9) == "running (no check)"

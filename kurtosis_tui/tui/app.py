@@ -25,10 +25,11 @@ from kurtosis_tui.engine.api import EventSink, Session
 from kurtosis_tui.events import TestInfo
 from kurtosis_tui.tui.actions import RunActions
 from kurtosis_tui.tui.bridge import EventBridge
+from kurtosis_tui.tui.components.inputs import EscInput
 from kurtosis_tui.tui.components.log_panel import TIMELINE, LogPanel
 from kurtosis_tui.tui.components.log_view import LogView
 from kurtosis_tui.tui.components.services_table import ServicesTable
-from kurtosis_tui.tui.components.status_bar import StatusBar
+from kurtosis_tui.tui.components.status_bar import ProblemBar, StatusBar
 from kurtosis_tui.tui.components.test_detail import TestDetail
 from kurtosis_tui.tui.components.tests_table import TestsTable
 from kurtosis_tui.tui.guard import QuitGuard
@@ -40,16 +41,6 @@ SessionFactory = Callable[[EventSink], Session]
 
 FLUSH_SECONDS = 0.05  # log lines reach the screen in batches, like k9s
 TICK_SECONDS = 0.25  # live elapsed times
-
-
-class EscInput(Input):
-    """An input that reports ``escape`` (to clear a filter or a search)."""
-
-    BINDINGS = [Binding("escape", "cancel", "Clear", show=False)]
-
-    def action_cancel(self) -> None:
-        self.value = ""
-        self.post_message(self.Submitted(self, "", None))
 
 
 class KurtosisApp(RunActions):
@@ -132,6 +123,7 @@ class KurtosisApp(RunActions):
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
+        yield ProblemBar(id="problem")
         with Horizontal(id="body"):
             with Vertical(id="tests-panel"):
                 yield EscInput(placeholder="filter tests", id="filter")
@@ -233,7 +225,8 @@ class KurtosisApp(RunActions):
         now = self.clock()
         self.query_one(StatusBar).show(self.model, now, watching=self.watching,
                                        closing=self.closing, progress=self.progress)
-        self.query_one(TestsTable).update_from(self.model, now, self._filter)
+        self.query_one(ProblemBar).show(self.model)
+        self.query_one(TestsTable).update_from(self.model, now, self._filter, self.selected)
         att = self.model.attempt(self.selected) if self.selected else None
         self.query_one(ServicesTable).update_from(att, now)
         panel = self.query_one(LogPanel)
@@ -256,7 +249,7 @@ class KurtosisApp(RunActions):
         if key != self._shown_log:
             self._shown_log = key
             buffer = att.log(self.source) if att and self.source != TIMELINE else None
-            panel.log_view.show(buffer)
+            panel.show_log(buffer)
         if self.source == TIMELINE:
             panel.timeline.show(att)
 

@@ -94,6 +94,8 @@ class ServiceState:
             until = self.waited_until if self.waited_until is not None else now
             return f"waiting ({self.check}, {max(0.0, until - since):.1f} s)"
         if self.status == "available":
+            if not self.check:  # nothing was awaited: no availability to time
+                return "running (no check)"
             return f"available ({self.available_after:.1f} s)"
         if self.status == "exited":
             return f"exited ({self.exit_code})"

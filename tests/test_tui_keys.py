@@ -1,0 +1,150 @@
+"""The TUI's ways to a failure, with a scripted session (no Docker): the log search,
+the tests filter, the selection, narrow terminals, the keys of issue 18."""
+
+from __future__ import annotations
+
+from test_tui_app import T0, Harness, harness, log_text, screen_text, sync
+
+from kurtosis_tui import events as ev
+from kurtosis_tui.events import Outcome
+from kurtosis_tui.tui.components.log_view import LogView
+from kurtosis_tui.tui.components.tests_table import TestsTable
+from kurtosis_tui.tui.fake import finish_story, setup_story
+
+__all__ = ["harness"]  # the fixture, for pytest
+
+LONG = ("AssertionError: expected the body to be 'hello\\n' but the server answered "
+        "'bye\\n' (hellohttp.py:21)")
+
+
+def _selected_row(h: Harness) -> str | None:
+    return h.app.query_one(TestsTable).selected
+
+
+@sync
+async def test_esc_clears_and_closes_the_log_search(harness: Harness) -> None:
+    async with harness.app.run_test(size=(100, 30)) as pilot:
+        await harness.start(pilot)
+        lines = tuple(f"line {i}" + (" panel 123" if i % 10 == 3 else "") for i in range(40))
+        await harness.emit(pilot, ev.LogLines("HelloHttp", source="controller", lines=lines))
+        await pilot.press("3", "slash", *"panel", "enter")
+        await pilot.pause()
+        at = harness.app.query_one(LogView).match_index()
+        assert f"“panel”: {at}/4" in screen_text(harness.app) and at
+        await pilot.press("n")
+        await pilot.pause()
+        assert f"“panel”: {at % 4 + 1}/4" in screen_text(harness.app)
+        await pilot.press("slash")
+        search = harness.app.query_one("#search")
+        assert search.has_focus and search.has_class("visible")
+        await pilot.press("escape")
+        assert not search.has_class("visible")
+        assert harness.app.query_one(LogView).search_text == ""
+        assert "“panel”" not in screen_text(harness.app)
+
+
+@sync
+async def test_a_search_does_not_follow_to_another_test(harness: Harness) -> None:
+    async with harness.app.run_test(size=(100, 30)) as pilot:
+        await harness.start(pilot)
+        await harness.emit(
+            pilot, *setup_story("HelloHttp", T0), *setup_story("RedisReplication", T0),
+            ev.LogLines("HelloHttp", source="controller", lines=("a panel 123 line",)))
+        await pilot.press("3", "slash", *"panel 123", "enter")
+        assert "“panel 123”: 1/1" in screen_text(harness.app)
+        await pilot.press("1", "down")
+        await pilot.pause()
+        assert harness.app.selected == "RedisReplication"
+        assert harness.app.query_one(LogView).search_text == ""
+        assert "“panel 123”" not in screen_text(harness.app)  # not "0 lines" here
+        await pilot.press("1", "up", "3", "right_square_bracket")  # and not in another log
+        assert harness.app.query_one(LogView).search_text == ""
+
+
+@sync
+async def test_the_filter_matches_states_too(harness: Harness) -> None:
+    async with harness.app.run_test(size=(100, 30)) as pilot:
+        await harness.start(pilot)
+        await harness.emit(pilot, *setup_story("HelloHttp", T0),
+                           *finish_story("HelloHttp", T0, Outcome.PASSED),
+                           *setup_story("RedisReplication", T0),
+                           *finish_story("RedisReplication", T0, Outcome.FAILED, message="x"))
+        await pilot.press("slash", *"FAILED")
+        await pilot.pause()
+        assert harness.app.query_one(TestsTable).names == ["RedisReplication"]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert harness.app.query_one(TestsTable).names == ["HelloHttp", "RedisReplication"]
+
+
+@sync
+async def test_the_keys_panel_and_an_empty_filter_keep_the_selection(harness: Harness) -> None:
+    async with harness.app.run_test(size=(100, 30)) as pilot:
+        await harness.start(pilot)
+        await pilot.press("down")
+        await pilot.pause()
+        assert harness.app.selected == "RedisReplication"
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert harness.app.screen.query("HelpPanel")
+        assert harness.app.selected == "RedisReplication"
+        assert _selected_row(harness) == "RedisReplication"
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert _selected_row(harness) == "RedisReplication"
+        await pilot.press("slash", *"nothing matches this")
+        await pilot.pause()
+        assert harness.app.query_one(TestsTable).names == []
+        await pilot.press("escape")
+        await pilot.pause()
+        assert harness.app.selected == "RedisReplication"
+        assert _selected_row(harness) == "RedisReplication"
+
+
+@sync
+async def test_at_80_columns_a_message_keeps_its_file_and_line(harness: Harness) -> None:
+    async with harness.app.run_test(size=(80, 24)) as pilot:
+        await harness.start(pilot)
+        await harness.emit(pilot, *setup_story("HelloHttp", T0),
+                           *finish_story("HelloHttp", T0, Outcome.FAILED, message=LONG))
+        await pilot.pause()
+        assert "(hellohttp.py:21)" in screen_text(harness.app)
+
+
+@sync
+async def test_at_80_columns_an_import_error_shows_in_full(harness: Harness) -> None:
+    async with harness.app.run_test(size=(80, 24)) as pilot:
+        await harness.start(pilot)
+        error = ("import failed: ModuleNotFoundError: No module named "
+                 "'a_helper_module_with_a_long_name_that_is_missing'")
+        await harness.emit(pilot, ev.SuiteProblem(message=error, file="mysuite.py", line=49))
+        await pilot.pause()
+        text = " ".join(line.strip(" │") for line in screen_text(harness.app).splitlines()[1:4])
+        assert "mysuite.py:49: import failed: ModuleNotFoundError" in text
+        assert "that_is_missing'" in text
+
+
+@sync
+async def test_long_names_stay_told_apart_at_100_columns(tmp_path: object) -> None:
+    names = tuple(f"AVeryLongDescriptiveTestNameForCase{i:02d}" for i in range(14))
+    h = Harness(tmp_path, tests=names)  # type: ignore[arg-type]
+    async with h.app.run_test(size=(100, 30)) as pilot:
+        await h.start(pilot)
+        await pilot.pause()
+        rows = [line.split("│")[1] for line in screen_text(h.app).splitlines()[3:17]]
+        shown = [row.split()[0] for row in rows]
+        assert len(set(shown)) == 14, shown
+        assert all(s.endswith(f"{i:02d}") for i, s in enumerate(shown))
+
+
+@sync
+async def test_log_search_count_reads_one_line(harness: Harness) -> None:
+    async with harness.app.run_test(size=(100, 30)) as pilot:
+        await harness.start(pilot)
+        await harness.emit(pilot, ev.LogLines("HelloHttp", source="controller",
+                                              lines=("only one", "other")))
+        await pilot.press("3", "slash", *"only")
+        await pilot.pause()
+        assert "“only”: 1 line" in screen_text(harness.app)
+        assert "1 lines" not in screen_text(harness.app)
+        assert log_text(harness.app)[0] == "only one"
