@@ -148,3 +148,68 @@ async def test_log_search_count_reads_one_line(harness: Harness) -> None:
         assert "“only”: 1 line" in screen_text(harness.app)
         assert "1 lines" not in screen_text(harness.app)
         assert log_text(harness.app)[0] == "only one"
+
+
+NAMES = ("Alpha", "Bravo", "Charlie", "Delta", "Echo")
+
+
+def _finished(name: str, outcome: Outcome) -> list[ev.Event]:
+    return [*setup_story(name, T0), *finish_story(name, T0, outcome, message=f"{name} broke")]
+
+
+@sync
+async def test_after_the_run_the_first_failure_is_selected_and_gt_lt_step(tmp_path: object
+                                                                           ) -> None:
+    h = Harness(tmp_path, tests=NAMES)  # type: ignore[arg-type]
+    async with h.app.run_test(size=(100, 30)) as pilot:
+        await h.start(pilot)
+        outcomes = [Outcome.PASSED, Outcome.FAILED, Outcome.PASSED, Outcome.ERRORED,
+                    Outcome.PASSED]
+        await h.emit(pilot, *(e for n, o in zip(NAMES, outcomes, strict=True)
+                              for e in _finished(n, o)))
+        assert h.app.selected == "Alpha"
+        await h.emit(pilot, ev.RunFinished(results=()))
+        assert h.app.selected == "Bravo"  # the first failure
+        await pilot.press("greater_than_sign")
+        assert h.app.selected == "Delta"
+        await pilot.press("greater_than_sign")
+        assert h.app.selected == "Bravo"  # around
+        await pilot.press("less_than_sign")
+        assert h.app.selected == "Delta"
+        await pilot.press("up", "up")  # Bravo... then from Bravo, < goes around to Delta
+        assert h.app.selected == "Bravo"
+        await pilot.press("less_than_sign")
+        assert h.app.selected == "Delta"
+        await pilot.pause()
+        assert "Delta broke" in screen_text(h.app)
+
+
+@sync
+async def test_m_maximizes_and_restores_the_focused_panel(harness: Harness) -> None:
+    async with harness.app.run_test(size=(100, 30)) as pilot:
+        await harness.start(pilot)
+        await harness.emit(pilot, ev.LogLines("HelloHttp", source="controller",
+                                              lines=("a line of the log",)))
+        await pilot.press("3", "m")
+        await pilot.pause()
+        screen = harness.app.screen
+        assert screen.maximized is harness.app.query_one("#logs")
+        text = screen_text(harness.app)
+        assert "a line of the log" in text and "RedisReplication" not in text
+        await pilot.press("m")
+        await pilot.pause()
+        assert screen.maximized is None
+        assert "RedisReplication" in screen_text(harness.app)
+        await pilot.press("1", "m")
+        await pilot.pause()
+        assert screen.maximized is harness.app.query_one("#tests-panel")
+        assert "HelloHttp" in screen_text(harness.app)
+        await pilot.press("m")
+        assert screen.maximized is None
+
+
+@sync
+async def test_the_footer_shows_the_keys_key(harness: Harness) -> None:
+    async with harness.app.run_test(size=(80, 24)) as pilot:
+        await harness.start(pilot)
+        assert "? Keys" in screen_text(harness.app).splitlines()[-1]

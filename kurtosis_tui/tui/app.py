@@ -22,7 +22,7 @@ from textual.widgets import DataTable, Footer, Input
 from textual.worker import Worker, WorkerState
 
 from kurtosis_tui.engine.interface import EventSink, Session
-from kurtosis_tui.events import TestInfo
+from kurtosis_tui.events import RunFinished, TestInfo
 from kurtosis_tui.tui.actions import RunActions
 from kurtosis_tui.tui.bridge import EventBridge
 from kurtosis_tui.tui.components.inputs import EscInput
@@ -41,6 +41,12 @@ SessionFactory = Callable[[EventSink], Session]
 
 FLUSH_SECONDS = 0.05  # log lines reach the screen in batches, like k9s
 TICK_SECONDS = 0.25  # live elapsed times
+
+
+class Panel(Vertical):
+    """A panel that ``m`` maximizes as a whole (the tests panel: its filter and table)."""
+
+    ALLOW_MAXIMIZE = True
 
 
 class KurtosisApp(RunActions):
@@ -67,6 +73,8 @@ class KurtosisApp(RunActions):
         Binding("f", "rerun_failed", "Rerun failed"),
         Binding("c", "cancel_selected", "Cancel"),
         Binding("q", "quit", "Quit"),
+        Binding("question_mark", "toggle_keys", "Keys"),
+        Binding("greater_than_sign", "step_failed(1)", "Next failed"),
         Binding("t", "toggle_timeline", "Timeline"),
         Binding("slash", "filter", "Filter"),
         Binding("w", "toggle_watch", "Watch"),
@@ -75,7 +83,8 @@ class KurtosisApp(RunActions):
         Binding("s", "save_log", "Save log"),
         Binding("R", "rerun_all", "Rerun all"),
         Binding("S", "save_screenshot", "Screenshot"),
-        Binding("question_mark", "toggle_keys", "Keys", show=False),
+        Binding("less_than_sign", "step_failed(-1)", "Prev failed", show=False),
+        Binding("m", "toggle_maximize", "Maximize", show=False),
         Binding("left_square_bracket", "cycle_source(-1)", "Prev log", show=False),
         Binding("right_square_bracket", "cycle_source(1)", "Next log", show=False),
         Binding("1", "focus_panel('tests')", "Tests", show=False),
@@ -125,7 +134,7 @@ class KurtosisApp(RunActions):
         yield StatusBar(id="status")
         yield ProblemBar(id="problem")
         with Horizontal(id="body"):
-            with Vertical(id="tests-panel"):
+            with Panel(id="tests-panel"):
                 yield EscInput(placeholder="filter tests", id="filter")
                 yield TestsTable(id="tests")
             with Vertical(id="right"):
@@ -175,8 +184,42 @@ class KurtosisApp(RunActions):
 
     def on_engine_event(self, message: EngineEvent) -> None:
         self.model.apply(message.event)
-        if self._live():
-            self.refresh_views()
+        if not self._live():
+            return
+        self.refresh_views()
+        if isinstance(message.event, RunFinished):
+            self._select_first_failure()
+
+    def _select_first_failure(self) -> None:
+        """After a run, the selection goes where the user will look: the first failure."""
+        failed = set(self.model.failed_names())
+        table = self.query_one(TestsTable)
+        first = next((n for n in table.names if n in failed), None)
+        if first is not None and self.model.tests[first].status() not in ("queued", "running"):
+            table.move_cursor(row=table.names.index(first), animate=False)
+
+    def action_step_failed(self, step: int) -> None:
+        """``>`` / ``<``: the next / previous failed test (in the panel's order, around)."""
+        table = self.query_one(TestsTable)
+        failed = set(self.model.failed_names())
+        names = table.names
+        rows = [i for i, name in enumerate(names) if name in failed]
+        if not rows:
+            self.notify("no failed tests")
+            return
+        here = names.index(self.selected) if self.selected in names else -1
+        ahead = [i for i in rows if (i - here) * step > 0]
+        row = (min(ahead, key=lambda i: abs(i - here)) if ahead
+               else (rows[0] if step > 0 else rows[-1]))
+        table.move_cursor(row=row, animate=False)
+
+    def action_toggle_maximize(self) -> None:
+        """``m``: the focused panel fills the screen, or goes back."""
+        screen = self.screen
+        if screen.maximized is not None:
+            screen.minimize()
+        elif screen.focused is not None and not screen.maximize(screen.focused):
+            self.notify("this panel cannot be maximized")
 
     def flush_logs(self) -> None:
         """Move log lines from the bridge into the model; repaint the visible log once."""

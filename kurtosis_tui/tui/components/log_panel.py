@@ -42,6 +42,8 @@ class SourceBar(Static):
 class LogPanel(Vertical):
     """Switches between the chosen log and the timeline; shows follow/wrap/search state."""
 
+    ALLOW_MAXIMIZE = True  # ``m`` in the log maximizes the panel: its sources and search too
+
     DEFAULT_CSS = """
     LogPanel { height: 1fr; border: round $panel-lighten-2; }
     LogPanel:focus-within { border: round $accent; }
