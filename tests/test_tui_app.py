@@ -346,6 +346,7 @@ async def test_rerun_keys_call_the_session(harness: Harness) -> None:
         await harness.app.workers.wait_for_complete()
         await pilot.press("R")
         await harness.app.workers.wait_for_complete()
+        await harness.emit(pilot, ev.TestQueued("RedisReplication", 2, at=T0 + 9))
         await pilot.press("c")
         await harness.app.workers.wait_for_complete()
         assert session.scheduled[1:] == [["HelloHttp"], ["RedisReplication"], list(TESTS)]

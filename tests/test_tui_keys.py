@@ -3,13 +3,14 @@ the tests filter, the selection, narrow terminals, the keys of issue 18."""
 
 from __future__ import annotations
 
-from test_tui_app import T0, Harness, harness, log_text, screen_text, sync
+from test_tui_app import T0, Harness, harness, log_text, screen_text, sync, until
 
 from kurtosis_tui import events as ev
 from kurtosis_tui.events import Outcome
 from kurtosis_tui.tui.components.log_view import LogView
 from kurtosis_tui.tui.components.tests_table import TestsTable
-from kurtosis_tui.tui.fake import finish_story, setup_story
+from kurtosis_tui.tui.fake import finish_story, info, setup_story
+from kurtosis_tui.watch.watcher import WatchUpdate
 
 __all__ = ["harness"]  # the fixture, for pytest
 
@@ -213,3 +214,64 @@ async def test_the_footer_shows_the_keys_key(harness: Harness) -> None:
     async with harness.app.run_test(size=(80, 24)) as pilot:
         await harness.start(pilot)
         assert "? Keys" in screen_text(harness.app).splitlines()[-1]
+
+
+@sync
+async def test_c_says_why_a_finished_test_cannot_be_cancelled_and_a_cancel_reads_cancelling(
+        harness: Harness) -> None:
+    async with harness.app.run_test(size=(100, 30)) as pilot:
+        session = await harness.start(pilot)
+        await harness.emit(pilot, *_finished("HelloHttp", Outcome.PASSED),
+                           *setup_story("RedisReplication", T0))
+        await pilot.press("c")
+        await harness.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert session.cancelled == []
+        told = [n.message for n in harness.app._notifications]
+        assert any("HelloHttp is not running (PASSED): nothing to cancel" in m for m in told)
+        await pilot.press("down", "c")
+        await harness.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert session.cancelled == [["RedisReplication"]]
+        assert harness.app.model.tests["RedisReplication"].status() == "cancelling"
+        assert " cancelling" in screen_text(harness.app)  # not "running" while it tears down
+        await harness.emit(pilot, ev.TestFinished("RedisReplication", 1, result=ev.TestResult(
+            "RedisReplication", Outcome.CANCELLED, 3.0, "cancelled")))
+        await pilot.pause()
+        text = screen_text(harness.app)
+        assert "CANCELLED" in text and "CANCELLED  cancelled" not in text
+
+
+@sync
+async def test_an_earlier_attempt_stays_reachable_after_a_watch_rerun(harness: Harness) -> None:
+    async with harness.app.run_test(size=(100, 30)) as pilot:
+        session = await harness.start(pilot)
+        await harness.emit(pilot, *setup_story("HelloHttp", T0),
+                           *finish_story("HelloHttp", T0, Outcome.FAILED, message="first (a.py:3)"),
+                           ev.LogLines("HelloHttp", 1, source="controller",
+                                       lines=("only in attempt one",)))
+        await pilot.press("w")
+        tests = tuple(info(n) for n in ("HelloHttp", "RedisReplication"))
+        await harness.watcher.updates.put(WatchUpdate(
+            changed=("hellohttp.py",), tests=tests, rerun=tests[:1]))
+        await until(lambda: len(session.scheduled) == 2)
+        t1 = T0 + 20
+        await harness.emit(pilot, *setup_story("HelloHttp", t1, attempt=2),
+                           *finish_story("HelloHttp", t1, Outcome.PASSED, attempt=2))
+        await pilot.pause()
+        text = screen_text(harness.app)
+        assert "HelloHttp · attempt 2" in text
+        assert "#1 FAILED #2 PASSED  changed: hellohttp.py" in text  # why it ran again
+        assert "only in attempt one" not in "\n".join(log_text(harness.app))
+        await pilot.press("left_curly_bracket")  # the earlier attempt: outcome, log, timeline
+        await pilot.pause()
+        text = screen_text(harness.app)
+        assert "HelloHttp · attempt 1 of 2" in text
+        assert "FAILED  first (a.py:3)" in text
+        assert "only in attempt one" in "\n".join(log_text(harness.app))
+        await pilot.press("t")
+        assert harness.app.query_one("#timeline")._attempt.number == 1
+        await pilot.press("t", "right_curly_bracket")
+        await pilot.pause()
+        assert "HelloHttp · attempt 2" in screen_text(harness.app)
+        assert "only in attempt one" not in "\n".join(log_text(harness.app))

@@ -24,7 +24,7 @@ from kurtosis_tui.events import TestInfo
 from kurtosis_tui.tui.components.log_panel import TIMELINE, LogPanel
 from kurtosis_tui.tui.guard import QuitGuard
 from kurtosis_tui.tui.messages import TornDown
-from kurtosis_tui.tui.model import CONTROLLER, RunModel
+from kurtosis_tui.tui.model import ACTIVE, CONTROLLER, RunModel
 from kurtosis_tui.tui.watching import WatcherFactory, watch_loop
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ class RunActions(App[int]):
     model: RunModel
     session: Session | None
     selected: str | None
+    attempt_no: int | None  # the attempt picked in the detail panel; None: the latest
     source: str
     closing: bool
     watching: bool
@@ -58,7 +59,30 @@ class RunActions(App[int]):
         raise NotImplementedError
 
     def _selected_attempt(self) -> Attempt | None:
-        return self.model.attempt(self.selected) if self.selected else None
+        """The attempt shown: the one picked in the detail panel, else the latest."""
+        if not self.selected:
+            return None
+        picked = self.model.attempt(self.selected, self.attempt_no)
+        return picked or self.model.attempt(self.selected)
+
+    def action_show_attempt(self, number: int) -> None:
+        """Show attempt ``number`` of the selected test (its outcome, logs, timeline)."""
+        row = self.model.tests.get(self.selected) if self.selected else None
+        if row is None or number not in row.attempts:
+            return
+        self.attempt_no = None if number == max(row.attempts) else number
+        self.refresh_views()
+
+    def action_step_attempt(self, step: int) -> None:
+        """``{`` / ``}``: the selected test's previous / next attempt."""
+        row = self.model.tests.get(self.selected) if self.selected else None
+        att = self._selected_attempt()
+        if row is None or att is None or len(row.attempts) < 2:
+            self.notify("this test has one attempt")
+            return
+        numbers = sorted(row.attempts)
+        index = max(0, min(len(numbers) - 1, numbers.index(att.number) + step))
+        self.action_show_attempt(numbers[index])
 
     def session_call(self, what: str, call: Callable[[Session], None]) -> None:
         """Run a session call off the UI thread (it may wait on Docker)."""
@@ -73,26 +97,39 @@ class RunActions(App[int]):
         wanted = set(names)
         return [row.info for row in self.model.tests.values() if row.name in wanted]
 
+    def _rerun(self, what: str, infos: list[TestInfo]) -> None:
+        """Schedule ``infos`` again; their next attempts say ``what`` asked for them."""
+        if self.session is not None and not self.closing:
+            self.model.note_reason([i.name for i in infos], what)
+        self.session_call(what, lambda s: s.schedule(infos))
+
     def action_rerun_selected(self) -> None:
         if self.selected:
-            infos = self._names([self.selected])
-            self.session_call("rerun", lambda s: s.schedule(infos))
+            self._rerun("rerun (r)", self._names([self.selected]))
 
     def action_rerun_failed(self) -> None:
         infos = self._names(self.model.failed_names())
         if not infos:
             self.notify("no failed tests to rerun")
             return
-        self.session_call("rerun failed", lambda s: s.schedule(infos))
+        self._rerun("rerun failed (f)", infos)
 
     def action_rerun_all(self) -> None:
-        infos = [row.info for row in self.model.tests.values()]
-        self.session_call("rerun all", lambda s: s.schedule(infos))
+        self._rerun("rerun all (R)", [row.info for row in self.model.tests.values()])
 
     def action_cancel_selected(self) -> None:
-        if self.selected:
-            name = self.selected
-            self.session_call("cancel", lambda s: s.cancel([name]))
+        name = self.selected
+        row = self.model.tests.get(name) if name else None
+        if name is None or row is None:
+            return
+        if row.status() not in ACTIVE:
+            self.notify(f"{name} is not running ({row.status()}): nothing to cancel; "
+                        "r runs it again")
+            return
+        if self.session is not None and not self.closing:
+            self.model.mark_cancelling([name])
+            self.refresh_views(live_only=True)
+        self.session_call("cancel", lambda s: s.cancel([name]))
 
     def action_toggle_follow(self) -> None:
         view = self.query_one(LogPanel).log_view
@@ -189,6 +226,7 @@ class RunActions(App[int]):
         with self.session_lock:
             self.closing = True
             session = self.session
+        self.model.mark_cancelling()  # what still runs reads "cancelling" until torn down
         self.stop_watching()
         self.refresh_views(live_only=True)
         if session is None:

@@ -34,7 +34,7 @@ from kurtosis_tui.tui.components.test_detail import TestDetail
 from kurtosis_tui.tui.components.tests_table import TestsTable
 from kurtosis_tui.tui.guard import QuitGuard
 from kurtosis_tui.tui.messages import EngineEvent, Progress, SessionReady, TornDown
-from kurtosis_tui.tui.model import CONTROLLER, RunModel
+from kurtosis_tui.tui.model import ACTIVE, CONTROLLER, RunModel
 from kurtosis_tui.tui.watching import WatcherFactory
 
 SessionFactory = Callable[[EventSink], Session]
@@ -85,6 +85,8 @@ class KurtosisApp(RunActions):
         Binding("S", "save_screenshot", "Screenshot"),
         Binding("less_than_sign", "step_failed(-1)", "Prev failed", show=False),
         Binding("m", "toggle_maximize", "Maximize", show=False),
+        Binding("left_curly_bracket", "step_attempt(-1)", "Prev attempt", show=False),
+        Binding("right_curly_bracket", "step_attempt(1)", "Next attempt", show=False),
         Binding("left_square_bracket", "cycle_source(-1)", "Prev log", show=False),
         Binding("right_square_bracket", "cycle_source(1)", "Next log", show=False),
         Binding("1", "focus_panel('tests')", "Tests", show=False),
@@ -117,6 +119,7 @@ class KurtosisApp(RunActions):
         self.save_dir = save_dir or Path.cwd()
         self.blink = blink
         self.selected: str | None = self.tests[0].name if self.tests else None
+        self.attempt_no: int | None = None
         self.source = CONTROLLER
         self._factory = session_factory
         self._shown_log: tuple[str, int, str] | None = None
@@ -195,7 +198,7 @@ class KurtosisApp(RunActions):
         failed = set(self.model.failed_names())
         table = self.query_one(TestsTable)
         first = next((n for n in table.names if n in failed), None)
-        if first is not None and self.model.tests[first].status() not in ("queued", "running"):
+        if first is not None and self.model.tests[first].status() not in ACTIVE:
             table.move_cursor(row=table.names.index(first), animate=False)
 
     def action_step_failed(self, step: int) -> None:
@@ -270,7 +273,7 @@ class KurtosisApp(RunActions):
                                        closing=self.closing, progress=self.progress)
         self.query_one(ProblemBar).show(self.model)
         self.query_one(TestsTable).update_from(self.model, now, self._filter, self.selected)
-        att = self.model.attempt(self.selected) if self.selected else None
+        att = self._selected_attempt()
         self.query_one(ServicesTable).update_from(att, now)
         panel = self.query_one(LogPanel)
         if self.source == TIMELINE:
@@ -278,11 +281,11 @@ class KurtosisApp(RunActions):
         if live_only:
             return
         row = self.model.tests.get(self.selected) if self.selected else None
-        self.query_one(TestDetail).show(row)
+        self.query_one(TestDetail).show(row, att)
         self._refresh_sources()
 
     def _refresh_sources(self) -> None:
-        att = self.model.attempt(self.selected) if self.selected else None
+        att = self._selected_attempt()
         sources = att.sources() if att else [CONTROLLER]
         if self.source not in sources and self.source != TIMELINE:
             self.source = CONTROLLER
@@ -301,6 +304,7 @@ class KurtosisApp(RunActions):
         name = event.row_key.value if event.row_key is not None else None
         if name and name != self.selected:
             self.selected = name
+            self.attempt_no = None  # another test: its latest attempt
             self.refresh_views()
 
     @on(DataTable.RowSelected, "#services")

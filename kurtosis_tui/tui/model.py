@@ -17,6 +17,8 @@ from kurtosis_tui.events import Outcome, Phase, TestInfo, TestResult
 LOG_CAP = 10_000
 
 CONTROLLER = "controller"
+#: Statuses of a test whose latest attempt has not finished.
+ACTIVE = ("queued", "running", "cancelling")
 
 
 class LogBuffer:
@@ -125,6 +127,8 @@ class Attempt:
     services: dict[str, ServiceState] = field(default_factory=dict)
     spans: list[Span] = field(default_factory=list)
     logs: dict[str, LogBuffer] = field(default_factory=dict)
+    reason: str = ""  # why it ran: "changed: web.py" (watch mode), "rerun (r)"
+    cancelling: bool = False  # a cancel was asked for; it ends once torn down
 
     def log(self, source: str) -> LogBuffer:
         buf = self.logs.get(source)
@@ -184,7 +188,7 @@ class TestRow:
             return "not run"
         if att.outcome is not None and att.state == "finished":
             return att.outcome.value
-        return att.state
+        return "cancelling" if att.cancelling else att.state
 
     def last_outcome(self) -> Outcome | None:
         """The outcome of the newest attempt that finished (a rerun does not erase it)."""
@@ -204,6 +208,7 @@ class RunModel:
         self.finished_at: float | None = None
         self.problem = ""  # a suite that no longer imports (watch mode)
         self.note = ""
+        self._reasons: dict[str, str] = {}  # test -> why its next attempt runs
         self.version = 0  # bumped on every change: views redraw when it moves
 
     # ------------------------------------------------------------- queries
@@ -225,7 +230,7 @@ class RunModel:
         return out
 
     def busy(self) -> bool:
-        return any(r.status() in ("queued", "running") for r in self.tests.values())
+        return any(r.status() in ACTIVE for r in self.tests.values())
 
     def elapsed(self, now: float) -> float:
         if self.started_at is None:
@@ -258,6 +263,21 @@ class RunModel:
 
     # ------------------------------------------------------------- folding
 
+    def note_reason(self, names: Iterable[str], reason: str) -> None:
+        """Why the next attempt at each of ``names`` runs (shown with that attempt)."""
+        for name in names:
+            self._reasons[name] = reason
+
+    def mark_cancelling(self, names: Iterable[str] | None = None) -> None:
+        """A cancel was asked for (``c``, quitting): the tests read ``cancelling``
+        until their attempt is torn down. ``None``: every test."""
+        for name in self.tests if names is None else names:
+            row = self.tests.get(name)
+            att = row.latest if row is not None else None
+            if att is not None and att.state != "finished":
+                att.cancelling = True
+        self.version += 1
+
     def add_log_lines(
         self, test: str, attempt: int, source: str, lines: Iterable[str], skipped: int = 0
     ) -> None:
@@ -283,6 +303,8 @@ class RunModel:
         elif isinstance(event, ev.SuiteChanged):
             self.problem = ""
             self.note = event.note
+            files = ", ".join(event.changed_files) or "the suite"
+            self.note_reason(event.rerun, f"changed: {files}")
             names = {t.name for t in event.tests}
             for info in event.tests:
                 row = self._row(info.name, info)
@@ -304,6 +326,7 @@ class RunModel:
         att = row.attempts.get(event.attempt)
         if att is None:
             att = row.attempts[event.attempt] = Attempt(event.attempt, queued_at=event.at)
+            att.reason = self._reasons.pop(event.test, "") if event.attempt > 1 else ""
         return att
 
     def _apply_test_event(self, e: ev.TestEvent) -> None:

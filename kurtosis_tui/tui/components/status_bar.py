@@ -9,8 +9,10 @@ from textual.widgets import Static
 from kurtosis_tui.tui.components.styles import seconds, status_style
 from kurtosis_tui.tui.model import RunModel
 
-_ORDER = ("running", "queued", "PASSED", "FAILED", "ERRORED", "TIMED_OUT", "CANCELLED")
-_WORDS = {"running": "running", "queued": "queued", "PASSED": "passed", "FAILED": "failed",
+_ORDER = ("running", "cancelling", "queued", "PASSED", "FAILED", "ERRORED", "TIMED_OUT",
+          "CANCELLED")
+_WORDS = {"running": "running", "cancelling": "cancelling", "queued": "queued",
+          "PASSED": "passed", "FAILED": "failed",
           "ERRORED": "errored", "TIMED_OUT": "timed out", "CANCELLED": "cancelled"}
 
 

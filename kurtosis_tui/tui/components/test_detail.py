@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
@@ -20,14 +21,18 @@ class TestDetail(Static):
     TestDetail { height: auto; max-height: 12; padding: 0 1; }
     """
 
-    def show(self, row: TestRow | None) -> None:
+    def show(self, row: TestRow | None, att: Attempt | None = None) -> None:
+        """``row``'s attempt ``att`` (default: the latest)."""
         if row is None:
             self.border_title = "test"
             self.border_subtitle = ""
             self.update(Text("no test selected", style="dim"))
             return
-        att = row.latest
-        again = f" · attempt {att.number}" if att and att.number > 1 else ""
+        att = att or row.latest
+        newest = max(row.attempts) if row.attempts else 0
+        again = ""
+        if att is not None and newest > 1:
+            again = f" · attempt {att.number}" + (f" of {newest}" if att.number < newest else "")
         self.border_title = row.name + again
         doc = row.info.doc.strip().splitlines()[0] if row.info.doc.strip() else ""
         self.border_subtitle = doc  # the test's docstring, as the contract promises
@@ -53,6 +58,8 @@ class TestDetail(Static):
                 state += f" ({att.controller_exit})"
             ctl.append(f"  {state}", style=dim)
         grid.add_row("controller", ctl)
+        if len(row.attempts) > 1 or att.reason:
+            grid.add_row("attempts", _attempts(row, att))
         if att.outcome is not None:
             line = Text(att.outcome.value, style=status_style(self.app, att.outcome.value))
             first = headline(att.outcome, att.message)
@@ -68,3 +75,18 @@ class TestDetail(Static):
 def _one_line(text: str) -> Text:
     """Names and addresses: cut at the panel's edge (only the message wraps)."""
     return Text(text, no_wrap=True, overflow="ellipsis")
+
+
+def _attempts(row: TestRow, shown: Attempt) -> Text:
+    """Every attempt, newest last, each a link to itself; why the shown one ran."""
+    out = Text()
+    for number in sorted(row.attempts):
+        att = row.attempts[number]
+        word = att.outcome.value if att.outcome and att.state == "finished" else att.state
+        style = Style(reverse=number == shown.number,
+                      meta={"@click": f"app.show_attempt({number})"})
+        out.append(f"#{number} {word}", style=style)
+        out.append(" ")
+    if shown.reason:
+        out.append(f" {shown.reason}", style="italic")
+    return out
