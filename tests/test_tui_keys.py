@@ -275,3 +275,40 @@ async def test_an_earlier_attempt_stays_reachable_after_a_watch_rerun(harness: H
         await pilot.pause()
         assert "HelloHttp · attempt 2" in screen_text(harness.app)
         assert "only in attempt one" not in "\n".join(log_text(harness.app))
+
+
+class FakeGuard:
+    """What the runner's InterruptGuard hears from the app (a real one would exit)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, int | None]] = []
+        self.closer: object = None
+
+    def attach_closer(self, close: object) -> None:
+        self.closer = close
+
+    def begin_stop(self, signum: int = 15, code: int | None = None) -> None:
+        self.calls.append(("begin_stop", code))
+
+    def quit_now(self, signum: int = 2, code: int | None = None) -> None:
+        self.calls.append(("quit_now", code))
+
+
+@sync
+async def test_quit_arms_the_watchdog_and_a_second_q_or_ctrl_c_quits_at_once(
+        harness: Harness) -> None:
+    guard = FakeGuard()
+    harness.app.guard = guard
+    harness.close_gate.clear()  # the teardown hangs
+    async with harness.app.run_test(size=(100, 30)) as pilot:
+        session = await harness.start(pilot)
+        assert guard.closer == session.close  # a hang-up closes the session without the UI
+        await harness.emit(pilot, *setup_story("HelloHttp", T0))
+        await pilot.press("q")
+        assert guard.calls == [("begin_stop", 1)]  # gone within 10 s whatever hangs
+        assert harness.app.model.tests["HelloHttp"].status() == "cancelling"
+        await pilot.press("ctrl+c")
+        await pilot.press("q")
+        assert guard.calls[1:] == [("quit_now", 1), ("quit_now", 1)]
+        harness.close_gate.set()
+        await until(lambda: not harness.app.is_running)

@@ -216,6 +216,13 @@ class KurtosisApp(RunActions):
                else (rows[0] if step > 0 else rows[-1]))
         table.move_cursor(row=row, animate=False)
 
+    def action_help_quit(self) -> None:
+        """Ctrl+C: while tearing down, quit at once (as a second ``q``); else say how to quit."""
+        if self.closing:
+            self.call_later(self.action_quit)
+        else:
+            super().action_help_quit()
+
     def action_toggle_maximize(self) -> None:
         """``m``: the focused panel fills the screen, or goes back."""
         screen = self.screen
