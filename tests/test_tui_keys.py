@@ -3,13 +3,13 @@ the tests filter, the selection, narrow terminals, the keys of issue 18."""
 
 from __future__ import annotations
 
+from support.fake import finish_story, info, setup_story
 from test_tui_app import T0, Harness, harness, log_text, screen_text, sync, until
 
 from kurtosis_tui import events as ev
 from kurtosis_tui.events import Outcome
 from kurtosis_tui.tui.components.log_view import LogView
 from kurtosis_tui.tui.components.tests_table import TestsTable
-from kurtosis_tui.tui.fake import finish_story, info, setup_story
 from kurtosis_tui.watch.watcher import WatchUpdate
 
 __all__ = ["harness"]  # the fixture, for pytest
@@ -262,6 +262,8 @@ async def test_an_earlier_attempt_stays_reachable_after_a_watch_rerun(harness: H
         text = screen_text(harness.app)
         assert "HelloHttp · attempt 2" in text
         assert "#1 FAILED #2 PASSED  changed: hellohttp.py" in text  # why it ran again
+        told = [n.message for n in harness.app._notifications]
+        assert "changed: hellohttp.py; rerunning HelloHttp" in told
         assert "only in attempt one" not in "\n".join(log_text(harness.app))
         await pilot.press("left_curly_bracket")  # the earlier attempt: outcome, log, timeline
         await pilot.pause()

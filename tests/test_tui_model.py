@@ -5,11 +5,11 @@ from __future__ import annotations
 import threading
 
 import pytest
+from support.fake import finish_story, info, setup_story
 
 from kurtosis_tui import events as ev
 from kurtosis_tui.events import Outcome, TestResult
 from kurtosis_tui.tui.bridge import EventBridge
-from kurtosis_tui.tui.fake import finish_story, info, setup_story
 from kurtosis_tui.tui.model import LogBuffer, RunModel
 
 T0 = 1_700_000_000.0
@@ -181,3 +181,11 @@ def test_a_service_without_a_check_is_not_called_available_in_no_time() -> None:
                        tests=("T",))
     svc = model.attempt("T").services["job"]  # type: ignore[union-attr]
     assert svc.availability(T0 + 9) == "running (no check)"
+
+
+def test_a_suite_whose_tests_were_all_deleted_exits_1() -> None:
+    model = model_with(*setup_story("A", T0), *finish_story("A", T0, Outcome.PASSED), tests=("A",))
+    assert model.exit_code() == 0
+    model.apply(ev.SuiteChanged(tests=(), changed_files=("test_a.py",)))
+    assert model.tests == {}
+    assert model.exit_code() == 1  # as plain output's: no test ran

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_robust_support import labelled, wait_until
+from support.robust import labelled, wait_until
 from test_tui_docker import screen_text, until
 
 from kurtosis_tui import protocol
@@ -26,7 +26,7 @@ from kurtosis_tui.setup.images import ensure_controller_image
 from kurtosis_tui.tui.app import KurtosisApp
 from kurtosis_tui.tui.runner import default_factory
 
-pytest_plugins = ("test_robust_support",)  # its fixtures
+pytest_plugins = ("support.robust",)  # its fixtures
 pytestmark = pytest.mark.docker
 
 #: A service that writes nothing: its live log stream stays silent while it is kept.

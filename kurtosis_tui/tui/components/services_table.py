@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from kurtosis_tui.tui.components.columns import SERVICES_COLUMNS, Column, fit, measure
-from kurtosis_tui.tui.model import Attempt, ServiceState
+from kurtosis_tui.tui.model import AttemptView, ServiceState
 
 PADDING = 1  # DataTable's cell padding, each side
 
@@ -25,7 +25,7 @@ class ServicesTable(DataTable[Text]):
         super().__init__(id=id, cursor_type="row", show_cursor=True, cell_padding=PADDING)
         self._shown: list[Column[ServiceState]] = []
         self._rows: list[tuple[str, tuple[Text, ...]]] = []
-        self._last: tuple[Attempt | None, float] | None = None
+        self._last: tuple[AttemptView | None, float] | None = None
 
     def forget(self) -> None:
         """Rebuild the rows at the next update (the theme changed)."""
@@ -35,7 +35,7 @@ class ServicesTable(DataTable[Text]):
         if self._last is not None:
             self.update_from(*self._last)
 
-    def update_from(self, att: Attempt | None, now: float) -> None:
+    def update_from(self, att: AttemptView | None, now: float) -> None:
         self._last = (att, now)
         services = list(att.services.values()) if att else []
         every = {c.key: [c.cell(self.app, svc, now) for svc in services]

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from kurtosis_tui.tui.components.styles import status_style
-from kurtosis_tui.tui.model import Attempt, TestRow
+from kurtosis_tui.tui.model import AttemptView, TestRow
 from kurtosis_tui.views.plain import headline, kept_note
 
 
@@ -21,7 +21,7 @@ class TestDetail(Static):
     TestDetail { height: auto; max-height: 12; padding: 0 1; }
     """
 
-    def show(self, row: TestRow | None, att: Attempt | None = None) -> None:
+    def show(self, row: TestRow | None, att: AttemptView | None = None) -> None:
         """``row``'s attempt ``att`` (default: the latest)."""
         if row is None:
             self.border_title = "test"
@@ -38,7 +38,7 @@ class TestDetail(Static):
         self.border_subtitle = doc  # the test's docstring, as the contract promises
         self.update(self._table(row, att))
 
-    def _table(self, row: TestRow, att: Attempt | None) -> Table:
+    def _table(self, row: TestRow, att: AttemptView | None) -> Table:
         grid = Table.grid(padding=(0, 1))
         grid.add_column(style="bold", no_wrap=True, min_width=10)
         grid.add_column(overflow="fold", ratio=1)
@@ -77,7 +77,7 @@ def _one_line(text: str) -> Text:
     return Text(text, no_wrap=True, overflow="ellipsis")
 
 
-def _attempts(row: TestRow, shown: Attempt) -> Text:
+def _attempts(row: TestRow, shown: AttemptView) -> Text:
     """Every attempt, newest last, each a link to itself; why the shown one ran."""
     out = Text()
     for number in sorted(row.attempts):
