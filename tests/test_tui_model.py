@@ -10,7 +10,8 @@ from support.fake import finish_story, info, setup_story
 from kurtosis_tui import events as ev
 from kurtosis_tui.events import Outcome, TestResult
 from kurtosis_tui.tui.bridge import EventBridge
-from kurtosis_tui.tui.model import LogBuffer, RunModel
+from kurtosis_tui.tui.log_buffer import LogBuffer
+from kurtosis_tui.tui.model import RunModel
 
 T0 = 1_700_000_000.0
 

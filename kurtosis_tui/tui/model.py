@@ -12,47 +12,11 @@ from dataclasses import dataclass, field
 
 from kurtosis_tui import events as ev
 from kurtosis_tui.events import Outcome, Phase, TestInfo, TestResult, run_exit_code
-
-#: Lines kept per log source (k9s keeps 5,000; toolong pages a file instead).
-LOG_CAP = 10_000
+from kurtosis_tui.tui.log_buffer import LogBuffer
 
 CONTROLLER = "controller"
 #: Statuses of a test whose latest attempt has not finished.
 ACTIVE = ("queued", "running", "cancelling")
-
-
-class LogBuffer:
-    """The last ``cap`` lines of one log, numbered from the first line ever seen.
-
-    ``dropped`` counts lines trimmed from the front, so ``dropped + i`` is the
-    absolute number of ``lines[i]``: views use it to keep a paused position
-    steady while old lines fall off.
-    """
-
-    def __init__(self, cap: int = LOG_CAP) -> None:
-        self.cap = cap
-        self.lines: list[str] = []
-        self.dropped = 0
-
-    def extend(self, lines: Iterable[str]) -> None:
-        for line in lines:
-            # A chunk may carry several lines or a trailing newline: one row per line.
-            if "\n" in line or "\r" in line:
-                self.lines.extend(line.splitlines())
-            else:
-                self.lines.append(line)
-        excess = len(self.lines) - self.cap
-        if excess > 0:
-            del self.lines[:excess]
-            self.dropped += excess
-
-    @property
-    def total(self) -> int:
-        """Lines ever received."""
-        return self.dropped + len(self.lines)
-
-    def text(self) -> str:
-        return "\n".join(self.lines) + ("\n" if self.lines else "")
 
 
 @dataclass

@@ -12,7 +12,7 @@ from textual.widgets import ContentSwitcher, Input, Static
 from kurtosis_tui.tui.components.inputs import EscInput
 from kurtosis_tui.tui.components.log_view import LogView
 from kurtosis_tui.tui.components.timeline import Timeline
-from kurtosis_tui.tui.model import LogBuffer
+from kurtosis_tui.tui.log_buffer import LogBuffer
 
 TIMELINE = "timeline"
 

@@ -20,7 +20,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from kurtosis_tui.tui.model import LogBuffer
+from kurtosis_tui.tui.log_buffer import LogBuffer
 
 _CONTROL = re.compile("[\u0000-\u0008\u000b-\u001f\u007f]")
 
