@@ -277,6 +277,11 @@ async def test_an_earlier_attempt_stays_reachable_after_a_watch_rerun(harness: H
         await pilot.pause()
         assert "HelloHttp · attempt 2" in screen_text(harness.app)
         assert "only in attempt one" not in "\n".join(log_text(harness.app))
+        lines = screen_text(harness.app).splitlines()  # a click on "#1 FAILED" shows it too
+        y = next(i for i, line in enumerate(lines) if "#1 FAILED" in line)
+        await pilot.click(offset=(lines[y].index("#1 FAILED") + 1, y))
+        await pilot.pause()
+        assert "HelloHttp · attempt 1 of 2" in screen_text(harness.app)
 
 
 class FakeGuard:
