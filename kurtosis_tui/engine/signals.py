@@ -89,7 +89,8 @@ class InterruptGuard:
         self._run_id, self._backend = run_id, backend
 
     def attach_closer(self, close: Callable[[], None]) -> None:
-        """What stops the run gracefully without the UI (``Session.close``): a hang-up runs it."""
+        """What stops the run gracefully without the UI (``Session.close``): a hang-up runs
+        it, then exits. It must also wait for a stop already under way (the quit key's)."""
         self._closer = close
 
     @property
@@ -154,11 +155,14 @@ class InterruptGuard:
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         self._count += 1
-        if self._count > 1 or self._stopping:  # a second stop, or one while stopping
+        if self._count > 1:  # a second signal: at once
             self.quit_now(signum)
             return
-        if signum == signal.SIGHUP:
+        if signum == signal.SIGHUP:  # even while the UI stops: it can no longer finish that
             self._hung_up(signum)
+            return
+        if self._stopping:  # the UI's quit key started a stop: a signal now quits at once
+            self.quit_now(signum)
             return
         self.begin_stop(signum)
         self._say(

@@ -41,6 +41,7 @@ SessionFactory = Callable[[EventSink], Session]
 
 FLUSH_SECONDS = 0.05  # log lines reach the screen in batches, like k9s
 TICK_SECONDS = 0.25  # live elapsed times
+HANGUP_WAIT = 10.0  # s a hang-up waits for a teardown under way (the guard's watchdog is sooner)
 
 
 class Panel(Vertical):
@@ -174,7 +175,7 @@ class KurtosisApp(RunActions):
     def _open_session(self) -> None:
         session = self._factory(self.bridge)
         if self.guard is not None:
-            self.guard.attach_closer(session.close)  # a hang-up closes it without us
+            self.guard.attach_closer(lambda: _close_and_wait(session))  # a hang-up, without us
         with self.session_lock:
             self.session = session
             closing = self.closing
@@ -326,3 +327,9 @@ class KurtosisApp(RunActions):
     def on_progress(self, message: Progress) -> None:
         self.progress = message.text
         self.refresh_views(live_only=True)
+
+
+def _close_and_wait(session: Session) -> None:
+    """Close the session; when a close is already under way (``q``), wait for it too."""
+    session.close()
+    session.wait_idle(HANGUP_WAIT)
