@@ -186,7 +186,8 @@ def test_after_q_the_terminal_keeps_the_summary(
     suite = tmp_path / "suite"
     suite.mkdir()
     (suite / "mixed.py").write_text(SUMMARY_SUITE)
-    command = f"{sys.executable} -m kurtosis_tui run {suite} --keep-failed"
+    junit = tmp_path / "junit.xml"
+    command = f"{sys.executable} -m kurtosis_tui run {suite} --keep-failed --junit-xml {junit}"
     subprocess.run([*tmux_server, "new-session", "-d", "-s", "kt", "-x", "100", "-y", "30",
                     command], check=True, env={**os.environ, "TERM": "xterm-256color"})
     subprocess.run([*tmux_server, "set-option", "-t", "kt", "remain-on-exit", "on"], check=True)
@@ -215,6 +216,8 @@ def test_after_q_the_terminal_keeps_the_summary(
         assert "docker exec -it kt-" in lines[at + 3]
         assert any(line.startswith("Passes: PASSED (") for line in lines)
         assert "1 passed, 1 failed" in lines
+        report = junit.read_text()
+        assert 'name="KeepMe"' in report and "<failure" in report and 'name="Passes"' in report
         assert took < 10.0
         assert any(o.name.endswith("-keepme-1-web") for o in labelled(docker_backend, run_id))
     finally:
