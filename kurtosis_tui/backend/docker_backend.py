@@ -348,6 +348,20 @@ class DockerBackend:
 
     # --------------------------------------------------------- labels, events
 
+    def write_file(self, container: str, path: str, data: bytes) -> None:
+        folder, _, name = path.rpartition("/")
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as tar:
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(data), 0o644
+            tar.addfile(info, io.BytesIO(data))
+        try:
+            self._client().api.put_archive(container, folder or "/", buffer.getvalue())
+        except docker.errors.NotFound as exc:
+            raise NotFound(f"container {container} does not exist") from exc
+        except docker.errors.APIError as exc:
+            raise BackendError(f"cannot write {path} into {container}: {_explain(exc)}") from exc
+
     def find_labelled(self, label: str, value: str | None = None) -> list[LabelledObject]:
         api = self._client().api
         selector = f"{label}={value}" if value is not None else label
