@@ -147,7 +147,6 @@ class Network:
             service.record_start_failure(error)
             self.on_start_over(service, error)
             return
-        service.record_start(state)
         rt.event(
             events.ServiceStarted,
             service=service.id,
@@ -156,6 +155,7 @@ class Network:
             ip=state.ip,
         )
         rt.log(f"service {service.id!r} started: container {service.container}, ip {state.ip}")
+        service.record_start(state)  # after its event: teardown, woken by it, comes after
         self.on_start_over(service, None)
         if service.ready is None:
             service.mark_ready()
