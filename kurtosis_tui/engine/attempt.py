@@ -93,6 +93,8 @@ class Attempt:
         self._network: NetworkInfo | None = None
         self._volume: str | None = None
         self._cancelled_at = float("inf")
+        self._log_reader: threading.Thread | None = None
+        self._log_read: bytes | None = None  # the log file, read once the controller exited
 
     # ----------------------------------------------------------------- public
 
@@ -171,6 +173,7 @@ class Attempt:
             with contextlib.suppress(BackendError):
                 backend.kill_container(container)
             code = backend.wait_container(container, timeout=30)
+        self._read_log_meanwhile(container)  # its log is complete: read it while we drain
         follower.join(timeout=10)  # the stream ends with the container; drain it
         stream.close()  # in case it did not end: never leave a thread on a socket
         if self._stopper is not None:
@@ -308,12 +311,26 @@ class Attempt:
 
     # -------------------------------------------------------------- teardown
 
+    def _read_log_meanwhile(self, container: str) -> None:
+        def read() -> None:
+            with contextlib.suppress(BackendError):
+                self._log_read = self.ctx.backend.read_file(container, p.CONTROLLER_LOG)
+
+        self._log_reader = threading.Thread(target=read, daemon=True, name=f"kt-log-{self._base}")
+        self._log_reader.start()
+
     def _controller_log(self) -> str:
-        if self._controller is not None:
+        if self._log_reader is not None:
+            self._log_reader.join(timeout=30)
+            data = self._log_read
+        elif self._controller is not None:
+            data = None
             with contextlib.suppress(BackendError):
                 data = self.ctx.backend.read_file(self._controller, p.CONTROLLER_LOG)
-                if data is not None:
-                    return data.decode("utf-8", "replace")
+        else:
+            data = None
+        if data is not None:
+            return data.decode("utf-8", "replace")
         return "\n".join(self._tail)
 
     def _teardown(self, keep: bool) -> list[str]:
