@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from test_engine_support import ROOT, Recorder, leftovers
+from support.engine import ROOT, Recorder, leftovers
 
 from kurtosis_tui.backend.docker_backend import DockerBackend
 from kurtosis_tui.engine.discovery import discover

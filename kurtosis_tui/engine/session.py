@@ -273,15 +273,15 @@ def open_session(
         backend.ping()
     except BackendError as exc:
         raise UsageError(str(exc)) from exc
-    from kurtosis_tui.engine.cleanup import owner_token, sweep_dead_runs
+    from kurtosis_tui.engine.cleanup import owner_token, sweep
     from kurtosis_tui.engine.reaper import start_reaper
 
     run_id = secrets.token_hex(3)
     engine: Backend = backend
 
-    def sweep() -> None:
+    def sweep_dead() -> None:
         with contextlib.suppress(BackendError):
-            sweep_dead_runs(engine, exclude=run_id)
+            sweep(engine, exclude=run_id)
 
     def probe() -> None:  # no free subnet at all is an environment error (exit 2)
         pool = SubnetPool(engine)
@@ -290,7 +290,7 @@ def open_session(
     # Three waits on the engine, side by side; the reaper starts meanwhile.
     with ThreadPoolExecutor(3) as pool:
         image = pool.submit(_with_controller_image, options, backend, progress)
-        checks = [pool.submit(probe), pool.submit(sweep)]
+        checks = [pool.submit(probe), pool.submit(sweep_dead)]
         reaper = start_reaper(run_id)
         try:
             options = image.result()
