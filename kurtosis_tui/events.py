@@ -206,12 +206,14 @@ class NetworkCreated(TestEvent):
     name: str = ""
     subnet: str = ""
     gateway: str = ""
+    ahead: bool = False  # made before its test was chosen (engine.prepared)
 
 
 @dataclass(frozen=True)
 class VolumeCreated(TestEvent):
     kind: ClassVar[str] = "volume_created"
     name: str = ""
+    ahead: bool = False  # made before its test was chosen (engine.prepared)
 
 
 @dataclass(frozen=True)
@@ -219,6 +221,7 @@ class ControllerStarted(TestEvent):
     kind: ClassVar[str] = "controller_started"
     container: str = ""  # name
     container_id: str = ""
+    ahead: bool = False  # made before its test was chosen (engine.prepared)
 
 
 @dataclass(frozen=True)
