@@ -95,7 +95,7 @@ def test_a_file_of_the_suite_stands_for_the_tests_defined_in_it(suite: Path) -> 
     assert [t.name for t in discover(folder, Selection(file=file))] == ["Web", "Db"]
     assert [t.name for t in discover(folder, Selection(("D*",), file))] == ["Db"]
     assert suite_target(suite) == (suite.resolve(), None)
-    with pytest.raises(UsageError, match="neither a suite directory nor a .py file"):
+    with pytest.raises(UsageError, match=r"neither a suite directory nor a \.py file"):
         suite_target(write(suite, "notes.txt", "hello\n"))
 
 
