@@ -24,6 +24,7 @@ from kurtosis_tui.events import (
     ServiceAvailable,
     ServiceExited,
     ServiceTimedOut,
+    ServiceWaiting,
     SuiteChanged,
     SuiteProblem,
     TestFinished,
@@ -140,6 +141,11 @@ class PlainPrinter:
         if isinstance(event, TestStarted):
             again = f" (attempt {event.attempt})" if event.attempt > 1 else ""
             return f"[{event.test}] started{again}"
+        if isinstance(event, ServiceWaiting):
+            limit = f" of {event.limit:.0f}" if event.limit else ""
+            last = f"; last attempt: {event.last_error}" if event.last_error else ""
+            return (f"[{event.test}] waiting for service {event.service}: {event.check} "
+                    f"({event.waited:.0f}{limit} s{last})")
         if isinstance(event, ServiceAvailable):
             return f"[{event.test}] service {event.service} available ({event.seconds:.1f} s)"
         if isinstance(event, ServiceExited) and not event.expected:
