@@ -89,6 +89,7 @@ class Controller:
         self._fatal: Verdict | None = None
         self._crashes: list[tuple[str, int]] = []  # unexpected exits during run
         self._tail_copied: set[str] = set()  # services whose last lines the log has
+        self._tail_lock = threading.Lock()
 
     # ------------------------------------------------------------ entry points
 
@@ -289,10 +290,9 @@ class Controller:
     def _on_unexpected_exit(self, service: Service, code: int) -> None:
         # its last lines, now: in the live log, and before teardown can remove it
         self._copy_tail(service)
-        self._tail_copied.add(service.id)
         if self.phase is Phase.SETUP:
             if service.ready is not None:  # awaited (or about to be): it can never be ready
-                error = ServiceExitedError(service.id, code, service.ready.describe())
+                error = service.exited_error(code)
                 self._set_fatal(Verdict(Outcome.ERRORED, str(error)))
             elif code != 0:
                 message = f"service {service.id!r} exited with code {code} during setup"
@@ -316,7 +316,13 @@ class Controller:
 
     def _copy_tail(self, service: Service, again: bool = True) -> None:
         """Copy the service's last lines into the log (``again=False``: unless it
-        is still down since they were copied at its death)."""
+        is still down since they were copied at its death). One copier at a time: the
+        monitor's copy at a death and teardown's must not both write the block."""
+        with self._tail_lock:
+            self._copy_tail_locked(service, again)
+            self._tail_copied.add(service.id)
+
+    def _copy_tail_locked(self, service: Service, again: bool) -> None:
         try:
             state = self.backend.container_state(service.container_ref)
             if not again and not state.running:
