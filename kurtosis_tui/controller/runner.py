@@ -108,7 +108,8 @@ class Controller:
             verdict = self._phases()
         except LoadError as exc:
             cause = exc.__cause__
-            detail = f"\n{format_traceback(cause)}" if cause is not None else ""
+            host = self.config.suite_host_dir
+            detail = f"\n{format_traceback(cause, host)}" if cause is not None else ""
             self.log.line(f"cannot load the test: {exc}{detail}")
             verdict = Verdict(Outcome.ERRORED, str(exc))
         except Exception as exc:
@@ -267,7 +268,7 @@ class Controller:
         if isinstance(error, ServiceNotReadyError):
             outcome = Outcome.TIMED_OUT
         message = describe_failure(error)
-        detail = format_traceback(error)
+        detail = format_traceback(error, self.config.suite_host_dir)
         self.log.line(
             f"{phase}() {'failed' if outcome is Outcome.FAILED else 'raised'}: {message}\n{detail}"
         )
