@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from kurtosis_tui.engine.discovery import check_suite_dir, discover
+from kurtosis_tui.engine.discovery import Selection, discover, suite_target
 from kurtosis_tui.engine.interface import RunOptions
 from kurtosis_tui.errors import BackendError, UsageError
 from kurtosis_tui.events import TestInfo, TestResult, run_exit_code
@@ -42,13 +42,14 @@ def main(args: argparse.Namespace) -> int:
     if args.repeat > 1 and args.watch:
         raise UsageError("--repeat and --watch do not go together: a watched run reruns "
                          "on saves, a repeated one a fixed number of times")
-    suite = check_suite_dir(Path(args.suite_dir))
+    suite, file = suite_target(Path(args.suite_dir))
+    selection = Selection(tuple(args.tests), file)
     use_tui = sys.stdout.isatty() and not args.no_tui
     run_tui = _tui_entry() if use_tui else None
     watch_plain = _watch_entry() if args.watch and run_tui is None else None
     with ThreadPoolExecutor(1) as pool:
         # Importing the suite (a child process) overlaps the engine's first answer.
-        found = pool.submit(discover, Path(args.suite_dir), args.tests)
+        found = pool.submit(discover, suite, selection)
         try:
             backend = _backend()
         except UsageError:
@@ -68,8 +69,8 @@ def main(args: argparse.Namespace) -> int:
     junit = Path(args.junit_xml) if args.junit_xml else None
     if run_tui is not None:
         return int(run_tui(options=options, tests=tests, watch=args.watch, junit_xml=junit,
-                            selected=args.tests, recorder=recorder, repeat=args.repeat))
-    return _run_plain(options, tests, backend, junit, watch_plain, args.tests, recorder,
+                            selected=selection, recorder=recorder, repeat=args.repeat))
+    return _run_plain(options, tests, backend, junit, watch_plain, selection, recorder,
                       args.repeat)
 
 
@@ -105,7 +106,7 @@ def _watch_entry() -> Callable[..., int]:
 
 
 def _run_plain(options: RunOptions, tests: list[TestInfo], backend: Any, junit: Path | None,
-               watch_plain: Callable[..., int] | None, selected: Sequence[str],
+               watch_plain: Callable[..., int] | None, selected: Selection,
                recorder: Recorder, repeat: int) -> int:
     from kurtosis_tui.engine.session import open_session
     from kurtosis_tui.engine.signals import InterruptGuard
@@ -133,7 +134,7 @@ def _run_plain(options: RunOptions, tests: list[TestInfo], backend: Any, junit: 
                 write_junit(junit, results, tests, suite_name=options.suite_dir.name)
             if watch_plain is not None:
                 code = int(watch_plain(options=options, session=session, tests=tests,
-                                       printer=printer, selected=tuple(selected)))
+                                       printer=printer, selected=selected))
             else:
                 code = run_exit_code(r.outcome for r in results)
             return code

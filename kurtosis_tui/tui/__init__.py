@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from kurtosis_tui.engine.discovery import Selection
     from kurtosis_tui.engine.interface import EventSink, RunOptions, Session
     from kurtosis_tui.events import TestInfo
     from kurtosis_tui.history.recorder import Recorder
@@ -23,7 +24,7 @@ def run_tui(
     watch: bool,
     junit_xml: Path | None,
     session_factory: Callable[[EventSink], Session] | None = None,
-    selected: Sequence[str] = (),
+    selected: Selection | Sequence[str] = (),
     recorder: Recorder | None = None,
     repeat: int = 1,
 ) -> int:

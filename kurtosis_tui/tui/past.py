@@ -16,7 +16,6 @@ from kurtosis_tui.events import TestInfo, TestResult
 from kurtosis_tui.history.replay import PastRun, iso
 from kurtosis_tui.history.store import StoredLog
 from kurtosis_tui.tui.app import KurtosisApp
-from kurtosis_tui.tui.components.tests_table import TestsTable
 from kurtosis_tui.tui.messages import SessionReady
 from kurtosis_tui.tui.model import RunModel
 
@@ -67,7 +66,8 @@ class PastRunApp(KurtosisApp):
         super().__init__(tests=past.tests, session_factory=lambda _sink: session, **kwargs)
         self.past = past
         self.model = rebuild_model(past, logs)
-        self._wanted = test
+        if test is not None:
+            self.selected = test  # the tests panel's cursor follows the app's choice
         self.label = f"run {past.run.id} of {iso(past.run.started)[:16].replace('T', ' ')}"
         self.progress = f"{self.label} · read-only"
 
@@ -82,9 +82,6 @@ class PastRunApp(KurtosisApp):
         message.prevent_default()  # the live app's handler would clear the label
         self.progress = f"{self.label} · read-only"
         self.refresh_views()
-        names = list(self.model.tests)
-        if self._wanted in names:
-            self.query_one(TestsTable).move_cursor(row=names.index(self._wanted))
 
     def _exit_with_outcome(self) -> None:
         code = self.past.exit_code()

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TextIO
 
 from kurtosis_tui.events import (
+    KEPT_NOTE,
     NO_TEST_RAN,
     Event,
     Outcome,
@@ -23,6 +24,7 @@ from kurtosis_tui.events import (
     ServiceAvailable,
     ServiceExited,
     ServiceTimedOut,
+    ServiceWaiting,
     SuiteChanged,
     SuiteProblem,
     TestFinished,
@@ -89,6 +91,37 @@ def flaky_names(attempts: Iterable[tuple[int, TestResult]]) -> list[str]:
     return [name for name, outcomes in seen.items() if is_flaky(outcomes)]
 
 
+def headline(outcome: Outcome, message: str) -> str:
+    """A message's first line, unless it only repeats the outcome (``cancelled``)."""
+    first = message.splitlines()[0] if message else ""
+    return "" if first.lower() == outcome.value.lower() else first
+
+
+def kept_note(message: str) -> list[str]:
+    """The lines of a message that say how to reach what ``--keep-failed`` kept."""
+    lines = message.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith(KEPT_NOTE)), None)
+    return lines[start:] if start else []
+
+
+def brief_summary(results: Sequence[TestResult]) -> str:
+    """What a full-screen view leaves on the terminal when it closes: a line per test,
+    under each one that did not pass its one-line message (and how to reach what
+    ``--keep-failed`` kept), then the counts."""
+    lines: list[str] = []
+    for result in results:
+        lines.append(result_line(result))
+        if result.outcome is Outcome.PASSED:
+            continue
+        first = headline(result.outcome, result.message)
+        if first:
+            lines.append(f"  {first}")
+        if result.kept:
+            lines.extend(f"  {line}" for line in kept_note(result.message))
+    lines.append(count_line(results))
+    return "\n".join(lines)
+
+
 def _silence(stream: TextIO) -> None:
     """Point a broken stream's descriptor at /dev/null, so its final flush cannot fail."""
     try:
@@ -135,6 +168,11 @@ class PlainPrinter:
         if isinstance(event, TestStarted):
             again = f" (attempt {event.attempt})" if event.attempt > 1 else ""
             return f"[{event.test}] started{again}"
+        if isinstance(event, ServiceWaiting):
+            limit = f" of {event.limit:.0f}" if event.limit else ""
+            last = f"; last attempt: {event.last_error}" if event.last_error else ""
+            return (f"[{event.test}] waiting for service {event.service}: {event.check} "
+                    f"({event.waited:.0f}{limit} s{last})")
         if isinstance(event, ServiceAvailable):
             return f"[{event.test}] service {event.service} available ({event.seconds:.1f} s)"
         if isinstance(event, ServiceExited) and not event.expected:
@@ -161,6 +199,8 @@ class PlainPrinter:
                       numbers: Sequence[int] | None = None) -> None:
         """Logs of the tests that did not pass, a line per test, then the counts.
 
+        A CANCELLED test's log is not printed: the user stopped it (Ctrl-C); its line
+        says so, and a log cut off mid-step would bury the failures above it.
         ``numbers``: a ``--repeat`` run, each result's attempt number (``NAME#K``
         lines, and the count line adds how many tests were flaky).
         """
@@ -172,7 +212,7 @@ def summary(results: Sequence[TestResult], numbers: Sequence[int] | None = None)
     nums: list[int | None] = list(numbers) if numbers is not None else [None] * len(results)
     chunks: list[str] = []
     for result, number in zip(results, nums, strict=True):
-        if result.outcome is Outcome.PASSED:
+        if result.outcome in (Outcome.PASSED, Outcome.CANCELLED):
             continue
         name = label(result, number)
         chunks.append(banner(f"{name}: {result.outcome.value}: controller log"))
