@@ -1,4 +1,4 @@
-"""Figure 8: what keeping every run costs, and a log flood kept within its caps.
+"""Figures 11 and 12: what keeping every run costs, and a log flood kept within its caps.
 
 Method.
 - Cost: ``kurtosis-tui run EXAMPLE --no-tui`` for each example suite, alternated
