@@ -35,9 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     run = sub.add_parser("run", help="run a suite's tests (the TUI on a terminal)")
-    run.add_argument("suite_dir", metavar="SUITE_DIR")
+    run.add_argument("suite_dir", metavar="SUITE_DIR",
+                     help="the suite's directory, or one .py file of it (its tests only)")
     run.add_argument("-t", "--test", dest="tests", action="append", default=[],
-                     metavar="NAME", help="run only this test (repeatable)")
+                     metavar="NAME", help="run only this test, or those a glob pattern "
+                     "matches (repeatable)")
     run.add_argument("-j", "--parallelism", type=int, default=4, metavar="N",
                      help="tests at once (default 4)")
     run.add_argument("--watch", action="store_true",
@@ -49,12 +51,32 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--keep-failed", action="store_true",
                      help="leave a failed test's network, services and volume up")
 
+    run.add_argument("--repeat", type=int, default=1, metavar="N",
+                     help="run each selected test N times (finds flaky tests)")
+
+    history = sub.add_parser("history", help="past runs, newest first (or the flaky tests)")
+    history.add_argument("suite_dir", metavar="SUITE_DIR", nargs="?",
+                         help="only this suite's runs")
+    history.add_argument("-n", type=int, default=20, metavar="N",
+                         help="at most N runs (default 20)")
+    history.add_argument("--flaky", action="store_true",
+                         help="tests whose outcomes differed at unchanged suite files")
+    history.add_argument("--json", action="store_true", help="one JSON document")
+    history.add_argument("--clear", action="store_true", help="empty the history")
+
+    show = sub.add_parser("show", help="a past run, after its containers are gone")
+    show.add_argument("run", metavar="RUN", help="a run id (from `history`), or `last`")
+    show.add_argument("-t", "--test", metavar="NAME", help="this test only")
+    show.add_argument("--no-tui", action="store_true", help="plain output even on a terminal")
+
     lst = sub.add_parser("list", help="list a suite's tests")
     lst.add_argument("suite_dir", metavar="SUITE_DIR")
     lst.add_argument("--json", action="store_true", help="one JSON document")
 
-    sub.add_parser("setup", help="a Docker engine that answers and the images runs need "
-                   "(what `make setup` does)")
+    setup = sub.add_parser("setup", help="a Docker engine that answers and the images runs "
+                           "need (what `make setup` does)")
+    setup.add_argument("--dev", action="store_true",
+                       help="also the tools the project's own tests need (make setup)")
     sub.add_parser("clean", help="remove every Docker object that earlier runs left")
     sub.add_parser("doctor", help="check the Docker engine, the socket and the images")
     images = sub.add_parser("images", help="build the controller and example images")
