@@ -197,7 +197,11 @@ class DockerBackend:
         }
         if spec.ports:
             kwargs["ports"] = {f"{c}/tcp": ("127.0.0.1", h) for c, h in spec.ports.items()}
-        if spec.network:
+        if spec.cap_add:
+            kwargs["cap_add"] = list(spec.cap_add)
+        if spec.network_mode:
+            kwargs["network_mode"] = spec.network_mode
+        elif spec.network:
             kwargs["network"] = spec.network
             if spec.aliases:
                 endpoint = client.api.create_endpoint_config(aliases=list(spec.aliases))
@@ -275,6 +279,12 @@ class DockerBackend:
 
     def kill_container(self, container: str) -> None:
         self._lifecycle("kill", container)
+
+    def pause_container(self, container: str) -> None:
+        self._lifecycle("pause", container)
+
+    def unpause_container(self, container: str) -> None:
+        self._lifecycle("unpause", container)
 
     def _lifecycle(self, action: str, container: str, **kwargs: Any) -> None:
         try:

@@ -27,6 +27,8 @@ class ControllerConfig:
     params: dict[str, str] = field(default_factory=dict)
     owner: str = ""
     keep_services: bool = False
+    fault_image: str = protocol.FAULT_IMAGE
+    fault_support: str = ""  # protocol.ENV_FAULT_SUPPORT's text; "": probe when needed
     suite_dir: Path = Path(protocol.SUITE_MOUNT)
     volume_root: Path = Path(protocol.VOLUME_MOUNT)
 
@@ -47,6 +49,8 @@ class ControllerConfig:
             params=_params(env),
             owner=env.get(protocol.ENV_OWNER, ""),
             keep_services=env.get(protocol.ENV_KEEP_SERVICES, "") in ("1", "true", "yes"),
+            fault_image=env.get(protocol.ENV_FAULT_IMAGE) or protocol.FAULT_IMAGE,
+            fault_support=env.get(protocol.ENV_FAULT_SUPPORT, ""),
         )
 
 

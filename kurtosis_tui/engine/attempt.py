@@ -82,6 +82,7 @@ class SessionContext:
     owner: str
     suite_dir: Path  # resolved, absolute: the bind mount's source
     controller_command: tuple[str, ...] | None = None  # replaces the image's entrypoint
+    fault_support: str = ""  # protocol.ENV_FAULT_SUPPORT's text ("": not known)
 
 
 class Attempt:
@@ -219,6 +220,7 @@ class Attempt:
             p.ENV_PARAMS: json.dumps(dict(opts.params)),
             p.ENV_OWNER: self.ctx.owner,
             p.ENV_KEEP_SERVICES: "1" if opts.keep_failed else "0",
+            p.ENV_FAULT_SUPPORT: self.ctx.fault_support,
             "PYTHONUNBUFFERED": "1",
         }
         return ContainerSpec(

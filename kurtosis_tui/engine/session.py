@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from kurtosis_tui import protocol as p
 from kurtosis_tui.backend import Backend
 from kurtosis_tui.engine.attempt import Attempt, SessionContext
 from kurtosis_tui.engine.interface import EventSink, RunOptions
@@ -64,6 +65,7 @@ class LocalSession:
         watching: bool = False,
         reaper: Reaper | None = None,
         controller_command: Sequence[str] | None = None,
+        fault_support: str = "",
     ) -> None:
         self.run_id = run_id
         self.options = options
@@ -82,6 +84,7 @@ class LocalSession:
             owner=owner,
             suite_dir=options.suite_dir.resolve(),
             controller_command=tuple(controller_command) if controller_command else None,
+            fault_support=fault_support,
         )
         self._cond = threading.Condition(threading.RLock())
         self._queue: list[_Queued] = []
@@ -275,16 +278,28 @@ def open_session(
     probe = SubnetPool(backend)  # no free subnet at all is an environment error (exit 2)
     probe.release(probe.acquire())
     reaper = start_reaper(run_id)
+    owner = owner_token()
     return LocalSession(
         options,
         sink,
         backend,
         run_id=run_id,
-        owner=owner_token(),
+        owner=owner,
         watching=watching,
         reaper=reaper,
         controller_command=controller_command,
+        fault_support=_fault_support(backend, run_id, owner),
     )
+
+
+def _fault_support(backend: Backend, run_id: str, owner: str) -> str:
+    """What the engine's kernel supports, for the controllers (probed once per engine)."""
+    from kurtosis_tui.api.fault_rules import encode_support
+    from kurtosis_tui.engine.fault_support import engine_fault_support
+
+    labels = {p.LABEL_RUN: run_id, p.LABEL_OWNER: owner}
+    support = engine_fault_support(backend, labels, f"{p.NAME_PREFIX}{run_id}-fault-probe")
+    return encode_support(support) if support is not None else ""
 
 
 def _with_controller_image(
