@@ -1,4 +1,4 @@
-"""The selected test's services: id, image, IP, container state, availability."""
+"""The selected test's services: id, image, IP, container state, availability, faults."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from kurtosis_tui.tui.components.styles import status_style
 from kurtosis_tui.tui.model import Attempt
 
 _TONE_STATUS = {"good": "PASSED", "bad": "FAILED", "wait": "CANCELLED"}
-Row = tuple[str, str, str, str, str, str]  # id, image, ip, state, availability, tone
+Row = tuple[str, str, str, str, str, str, str]  # id, image, ip, state, availability, tone, faults
 
 
 class ServicesTable(DataTable[Text]):
@@ -24,9 +24,9 @@ class ServicesTable(DataTable[Text]):
         self._shown: list[Row] = []
 
     def on_mount(self) -> None:
-        # Availability first after the id: at 80 columns the image is what gets cut.
+        # Availability first after the id: at 80 columns the image and faults get cut.
         for label, key in (("Service", "id"), ("Availability", "availability"), ("IP", "ip"),
-                           ("State", "state"), ("Image", "image")):
+                           ("State", "state"), ("Image", "image"), ("Faults", "faults")):
             self.add_column(label, key=key)
 
     def forget(self) -> None:
@@ -37,7 +37,7 @@ class ServicesTable(DataTable[Text]):
         rows: list[Row] = []
         for svc in (att.services.values() if att else ()):
             rows.append((svc.id, svc.image, svc.ip or "—", svc.state, svc.availability(now),
-                         svc.tone()))
+                         svc.tone(), svc.faults))
         if rows == self._shown:
             return
         if [r[0] for r in rows] == [r[0] for r in self._shown]:
@@ -46,12 +46,14 @@ class ServicesTable(DataTable[Text]):
                 self.update_cell(row[0], "state", Text(row[3]), update_width=True)
                 self.update_cell(row[0], "availability", self._availability(row[4], row[5]),
                                  update_width=True)
+                self.update_cell(row[0], "faults", _faults(row[6]), update_width=True)
         else:
             cursor = self.cursor_row
             self.clear()
             for row in rows:
                 self.add_row(Text(row[0], style="bold"), self._availability(row[4], row[5]),
-                             Text(row[2]), Text(row[3]), Text(row[1]), key=row[0])
+                             Text(row[2]), Text(row[3]), Text(row[1]), _faults(row[6]),
+                             key=row[0])
             if rows:
                 self.move_cursor(row=min(cursor, len(rows) - 1), animate=False)
         self._shown = rows
@@ -59,3 +61,7 @@ class ServicesTable(DataTable[Text]):
     def _availability(self, text: str, tone: str) -> Text:
         status = _TONE_STATUS.get(tone)
         return Text(text, style=status_style(self.app, status) if status else "dim")
+
+
+def _faults(text: str) -> Text:
+    return Text(text, style="bold") if text else Text("—", style="dim")
