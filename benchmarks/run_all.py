@@ -40,6 +40,7 @@ BENCHES = (
     Bench("bench_watch_latency.py", (5,), 300),
     Bench("bench_tui_flood.py", (6,), 300, (), "UI side, scripted events"),
     Bench("bench_tui_flood.py", (6,), 300, ("--docker",), "real run, from a container"),
+    Bench("bench_faults.py", (8, 8), 300),
 )
 
 #: What each figure is, for the ones whose script crashed or hung.
@@ -51,11 +52,12 @@ TITLES = {
     5: "watch mode: save to rerun latency",
     6: "TUI log flood",
     7: "per-test cost vs testcontainers-python",
+    8: "fault calls (first on a service; later ones)",
 }
 
 #: Every test name and run-id prefix the benchmarks use (for the final leak check).
 BENCH_TESTS = ["BenchThreeServices", "BenchStubbornTeardown",
-               *[f"BenchParallel{i}" for i in range(1, 9)]]
+               *[f"BenchParallel{i}" for i in range(1, 9)], "BenchFaults"]
 BENCH_RUN_PREFIXES = ("base", "tc")
 
 
