@@ -78,8 +78,10 @@ def test_a_limit_alone_is_one_tbf_and_lifting_removes_the_root() -> None:
         "tc qdisc add dev eth0 root tbf rate 1mbit burst 16000b latency 200ms"
     )
     assert fr.tc_commands(fr.Rules(), "eth0") == ["tc qdisc del dev eth0 root"]
-    script = fr.tc_script(rules, "eth0")
-    assert script.startswith("tc qdisc del dev eth0 root 2>/dev/null\nset -e\n")
+    script = fr.tc_script(rules, "10.0.0.2").splitlines()
+    assert script[0].startswith("dev=$(ip -o -4 addr show | awk -v ip=10.0.0.2 ")
+    assert script[2:4] == ["tc qdisc del dev $dev root 2>/dev/null", "set -e"]
+    assert script[4].startswith("tc qdisc add dev $dev root tbf rate 1mbit")
 
 
 @pytest.mark.parametrize(("rate", "bits"), [("1mbit", 1_000_000), ("500kbit", 500_000),

@@ -197,10 +197,16 @@ def tc_commands(rules: Rules, dev: str) -> list[str]:
     return commands
 
 
-def tc_script(rules: Rules, dev: str) -> str:
-    """A shell script running ``tc_commands``: the removal may fail, nothing else may."""
-    first, *rest = tc_commands(rules, dev)
-    return "\n".join([f"{first} 2>/dev/null", "set -e", *rest]) + "\n"
+def tc_script(rules: Rules, ip: str) -> str:
+    """A shell script running ``tc_commands`` on the interface holding ``ip`` (found in
+    the namespace itself): the removal may fail, nothing else may."""
+    first, *rest = tc_commands(rules, "$dev")
+    find = (
+        f"dev=$(ip -o -4 addr show | awk -v ip={ip} "
+        "'index($4, ip \"/\") == 1 {sub(\"@.*\", \"\", $2); print $2}')"
+    )
+    return "\n".join([find, '[ -n "$dev" ] || dev=eth0', f"{first} 2>/dev/null", "set -e",
+                      *rest]) + "\n"
 
 
 # ------------------------------------------------------------------ support

@@ -30,12 +30,6 @@ from kurtosis_tui.backend.base import Backend
 from kurtosis_tui.backend.types import ContainerSpec
 from kurtosis_tui.errors import BackendError, FaultUnsupported, NotFound, ServiceError
 
-#: The helper's start-up: the interface holding the service's address, and whether the
-#: namespace already has our jumps (a helper made again in a namespace that kept them).
-_INSPECT = (
-    'ip -o -4 addr show | awk -v ip="$1" \'index($4, ip "/") == 1 {print "dev=" $2}\'; '
-    f"iptables -S INPUT 2>/dev/null | grep -q -- '-j {fr.CHAIN}' && echo jumps=1 || true"
-)
 #: Seconds the kernel probe may take.
 PROBE_TIMEOUT = 30.0
 _RESTORE = 'printf "%s" "$1" | iptables-restore --noflush'
@@ -46,8 +40,7 @@ class _Helper:
     """One service's helper: its container and what it has installed so far."""
 
     container: str
-    dev: str = "eth0"
-    jumps: bool = False
+    jumps: bool = False  # its namespace has our chain's jumps (a new one has not)
     iptables: str = ""  # the last script applied ("" : none yet)
     tc: str = ""
 
@@ -282,8 +275,8 @@ class Faults:
         work = []
         for service in services:
             rules = fr.rules_for(self.state, service.id, ips)
-            if rules.empty and service.id not in self._helpers:
-                continue
+            if service.stopped_by_test or (rules.empty and service.id not in self._helpers):
+                continue  # a stopped one gets its rules when it starts (on_started)
             work.append(lambda s=service, r=rules: self._install(s, r))
         errors = [e for e in _parallel(work) if e is not None]
         if errors:
@@ -292,7 +285,7 @@ class Faults:
     def _install(self, service: Service, rules: fr.Rules) -> None:
         helper = self._helpers.get(service.id) or self._start_helper(service)
         ipt = fr.iptables_script(rules, install_jumps=not helper.jumps)
-        tc = fr.tc_script(rules, helper.dev)
+        tc = fr.tc_script(rules, service.ip)
         parts: list[str] = []
         args: list[str] = []
         if ipt != helper.iptables:
@@ -328,23 +321,16 @@ class Faults:
             command=["sleep", "infinity"],
         )
         try:
-            self._remove(spec.name)  # one left by an earlier namespace of the service
+            self._remove(spec.name)  # one left in an earlier namespace of the service
             state = self._rt.backend.run_container(spec)
-            out = self._rt.backend.exec(state.id, ["sh", "-c", _INSPECT, "sh", service.ip])
         except NotFound as exc:
             raise ServiceError(f"service {service.id!r} is gone: cannot put faults on it") from exc
         except BackendError as exc:
             raise ServiceError(
                 f"service {service.id!r}: cannot start its fault helper ({self._image}): {exc}"
             ) from exc
-        helper = _Helper(container=state.id)
-        for line in out.output.splitlines():
-            key, _, value = line.partition("=")
-            if key == "dev" and value:
-                helper.dev = value.split("@")[0]
-            elif key == "jumps":
-                helper.jumps = True
-        self._helpers[service.id] = helper
+        # it is only ever started in a namespace new to us: no chain, no jumps yet
+        helper = self._helpers[service.id] = _Helper(container=state.id)
         self._rt.log(f"fault: helper for service {service.id!r} started ({spec.name})")
         return helper
 
@@ -358,7 +344,7 @@ class Faults:
             command=command,
             network_mode=network_mode,
             cap_add=("NET_ADMIN",),
-            init=True,
+            init=False,  # sleep as PID 1: it is only ever force-removed
         )
 
     def _remove(self, container: str) -> None:
