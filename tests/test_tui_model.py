@@ -5,11 +5,11 @@ from __future__ import annotations
 import threading
 
 import pytest
+from support.fake import finish_story, info, setup_story
 
 from kurtosis_tui import events as ev
 from kurtosis_tui.events import Outcome, TestResult
 from kurtosis_tui.tui.bridge import EventBridge
-from kurtosis_tui.tui.fake import finish_story, info, setup_story
 from kurtosis_tui.tui.model import LogBuffer, RunModel
 
 T0 = 1_700_000_000.0
@@ -186,3 +186,11 @@ def test_fault_changes_fill_the_services_column_and_mark_the_timeline() -> None:
     assert att.services["a"].faults == "" and att.services["b"].faults == ""
     model.apply(ev.FaultChanged("T", at=T0 + 3, change="pause", services={"b": "paused"}))
     assert att.services["b"].faults == "paused"
+
+
+def test_a_suite_whose_tests_were_all_deleted_exits_1() -> None:
+    model = model_with(*setup_story("A", T0), *finish_story("A", T0, Outcome.PASSED), tests=("A",))
+    assert model.exit_code() == 0
+    model.apply(ev.SuiteChanged(tests=(), changed_files=("test_a.py",)))
+    assert model.tests == {}
+    assert model.exit_code() == 1  # as plain output's: no test ran

@@ -41,9 +41,13 @@ def ensure_local_base(
         return str(doc["Id"])
     return debian_image(
         cli, LOCAL_BASE, BASE_PACKAGES, progress, install,
-        why="no base image for the controller: python:3.11-slim is neither present nor "
-        "pullable, and",
-        changes=['CMD ["bash"]'],
+        changes=["ENV LANG=C.UTF-8", 'CMD ["bash"]'],
+        missing_tool=(
+            "no base image for the controller: python:3.11-slim is neither present nor "
+            "pullable, and mmdebstrap (which builds one offline) is not installed. Install "
+            "it (`sudo apt-get install mmdebstrap`) or `docker pull python:3.11-slim`, "
+            "then run `kurtosis-tui setup`."
+        ),
     )
 
 
@@ -54,29 +58,28 @@ def debian_image(
     progress: Progress,
     install: ToolInstaller | None = None,
     *,
-    why: str,
     changes: Sequence[str] = (),
+    missing_tool: str = "",
 ) -> str:
-    """Make ``ref`` from a minimal Debian bookworm root with ``packages`` (mmdebstrap,
-    from the host: no registry needed), import it with ``changes``; its id.
+    """Make ``ref``, a Debian bookworm root with ``packages``, with mmdebstrap; its id.
 
-    ``why`` starts the message when mmdebstrap is missing ("..., and mmdebstrap ...").
+    No registry needed: only Debian's package mirror (KURTOSIS_TUI_DEBIAN_MIRROR).
+    ``changes`` are Dockerfile instructions (ENV, LABEL, CMD...) applied at import.
     """
     tool = shutil.which("mmdebstrap")
     if tool is None and install is not None and install(["mmdebstrap"]):
         tool = shutil.which("mmdebstrap")
     if tool is None:
-        raise UsageError(
-            f"{why} mmdebstrap (which builds one offline) is not installed. Install "
-            "it (`sudo apt-get install mmdebstrap`), then run `kurtosis-tui images`."
-        )
+        raise UsageError(missing_tool or (
+            f"cannot make {ref}: mmdebstrap, which builds it offline from Debian's "
+            "packages, is not installed (`sudo apt-get install mmdebstrap`)."
+        ))
     mirror = os.environ.get("KURTOSIS_TUI_DEBIAN_MIRROR", DEFAULT_MIRROR)
     progress(f"making {ref} with mmdebstrap from {mirror} (once, ~30-60 s) ...")
-    with tempfile.TemporaryDirectory(prefix="kt-base-") as tmp:
-        tarball = Path(tmp) / "base.tar"
+    with tempfile.TemporaryDirectory(prefix="kt-debian-") as tmp:
+        tarball = Path(tmp) / "root.tar"
         cmd = [
             tool, "--variant=minbase", "--include=" + ",".join(packages),
-            *(f"--dpkgopt=path-exclude=/usr/share/{d}/*" for d in ("doc", "man", "locale")),
             "bookworm", str(tarball), mirror,
         ]
         # stdin closed: without a tty, mmdebstrap would read sources.list from stdin.
@@ -96,7 +99,6 @@ def debian_image(
             cli.api.import_image(
                 src=str(tarball), repository=repo, tag=version,
                 changes=[
-                    "ENV LANG=C.UTF-8",
                     "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                     *changes,
                 ],

@@ -54,7 +54,6 @@ def ensure_fault_image(
     progress(f"{FAULT_IMAGE}: {detail}; building")
     new_id = debian_image(
         cli, FAULT_IMAGE, PACKAGES, progress, install,
-        why=f"cannot make {FAULT_IMAGE} (the fault helpers' image):",
         changes=[f"LABEL {LABEL_IMAGE}=faults", f"LABEL {LABEL_INPUTS}={fault_digest()}",
                  'CMD ["sleep", "infinity"]'],
     )
