@@ -195,13 +195,21 @@ class Faults:
             self._rt.log(f"fault: rules put back for service {service.id!r} (new namespace)")
 
     def forget(self, service: Service) -> None:
-        """The service was removed: its helper goes, its peers drop its rules."""
+        """The service was removed: its helper and faults go, its peers drop its rules
+        (its address may be given to the next container)."""
         with self._lock:
             helper = self._helpers.pop(service.id, None)
             if helper is not None:
                 self._remove(helper.container)
-            self.state.paused.discard(service.id)
-            self.state.limits.pop(service.id, None)
+            sid, state = service.id, self.state
+            state.groups.pop(sid, None)
+            state.paused.discard(sid)
+            state.limits.pop(sid, None)
+            state.blocked = {p for p in state.blocked if sid not in p}
+            state.loss = {p: v for p, v in state.loss.items() if sid not in p}
+            state.delay = {p: v for p, v in state.delay.items() if sid not in p}
+            self._summaries.pop(sid, None)
+            self._apply(self._services())
 
     def close(self, *, thaw: bool) -> None:
         """Teardown: remove every helper (``thaw``: unpause the paused services too,
