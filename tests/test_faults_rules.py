@@ -121,3 +121,49 @@ def test_fault_changed_crosses_the_wire() -> None:
     got = events.from_wire(events.to_wire(sent), test="T", attempt=1)
     assert isinstance(got, events.FaultChanged)
     assert got.services == {"a": "group x", "b": ""} and got.change == "partition"
+
+
+class _Engine:
+    """A backend that can only ping, say whether the helper image exists, and count probes."""
+
+    engine_socket = "/var/run/docker.sock"
+
+    def __init__(self, output: str) -> None:
+        self.output, self.probes = output, 0
+
+    def ping(self) -> str:
+        return "20.10.24"
+
+    def image_exists(self, image: str) -> bool:
+        return True
+
+    def run_container(self, spec: object) -> object:
+        from kurtosis_tui.backend.types import ContainerState
+
+        self.probes += 1
+        return ContainerState("id1", "probe", "exited", 0, "")
+
+    def wait_container(self, container: str, timeout: float) -> int:
+        return 0
+
+    def logs(self, container: str, tail: int | None = None) -> str:
+        return self.output
+
+    def remove_container(self, container: str) -> None:
+        pass
+
+
+def test_the_engine_probes_once_per_engine_and_remembers(
+    tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kurtosis_tui.engine.fault_support import engine_fault_support
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    engine = _Engine("iptables=ok\nstatistic=ok\ntbf=ok\nhtb=ok\nu32=ok\nnetem=missing\n")
+    first = engine_fault_support(engine, {}, "probe")  # type: ignore[arg-type]
+    again = engine_fault_support(engine, {}, "probe")  # type: ignore[arg-type]
+    assert first == again and first is not None and "sch_netem" in first["delay"]
+    assert engine.probes == 1
+    engine_fault_support(engine, {}, "probe", fresh=True)  # type: ignore[arg-type]
+    assert engine.probes == 2  # doctor probes afresh
