@@ -10,13 +10,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from test_controller_support import Harness, busybox_image
+from support.controller import Harness, busybox_image
 
 from kurtosis_tui import events, protocol
 from kurtosis_tui.events import Outcome
 
 pytestmark = pytest.mark.docker
-pytest_plugins = ("test_controller_support",)
+pytest_plugins = ("support.controller",)
 
 COMMON = '''
 import re
