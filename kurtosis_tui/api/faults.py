@@ -24,14 +24,12 @@ from dataclasses import dataclass
 
 from kurtosis_tui import events, protocol
 from kurtosis_tui.api import fault_rules as fr
+from kurtosis_tui.api.fault_probe import probe_support
 from kurtosis_tui.api.runtime import Runtime
 from kurtosis_tui.api.service import Service
-from kurtosis_tui.backend.base import Backend
 from kurtosis_tui.backend.types import ContainerSpec
 from kurtosis_tui.errors import BackendError, FaultUnsupported, NotFound, ServiceError
 
-#: Seconds the kernel probe may take.
-PROBE_TIMEOUT = 30.0
 _RESTORE = 'printf "%s" "$1" | iptables-restore --noflush'
 
 
@@ -63,6 +61,9 @@ class Faults:
         self._helpers: dict[str, _Helper] = {}
         self._lock = threading.RLock()  # one change at a time, applied before the next
         self._summaries: dict[str, str] = {}
+        #: Threads kept for the whole test: each keeps its Docker client (and connection),
+        #: so a change on several helpers costs their execs, not new clients.
+        self._pool: ThreadPoolExecutor | None = None
 
     # ------------------------------------------------------------ the suite API's calls
 
@@ -222,7 +223,10 @@ class Faults:
                     if service.id in self.state.paused:
                         with contextlib.suppress(BackendError):
                             self._rt.backend.unpause_container(service.container_ref)
-        _parallel([lambda h=h: self._remove(h.container) for h in helpers])  # type: ignore[misc]
+        self._parallel([lambda h=h: self._remove(h.container) for h in helpers])  # type: ignore[misc]
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
+            self._pool = None
         if helpers:
             self._rt.log(f"fault: removed {len(helpers)} helper(s)")
 
@@ -286,7 +290,7 @@ class Faults:
             if service.stopped_by_test or (rules.empty and service.id not in self._helpers):
                 continue  # a stopped one gets its rules when it starts (on_started)
             work.append(lambda s=service, r=rules: self._install(s, r))
-        errors = [e for e in _parallel(work) if e is not None]
+        errors = [e for e in self._parallel(work) if e is not None]
         if errors:
             raise errors[0]
 
@@ -342,6 +346,14 @@ class Faults:
         self._rt.log(f"fault: helper for service {service.id!r} started ({spec.name})")
         return helper
 
+    def _parallel(self, work: Sequence[Callable[[], None]]) -> list[BaseException | None]:
+        """Run each callable (side by side when there are several); what each raised."""
+        if len(work) <= 1:
+            return [_run(fn) for fn in work]
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="kt-faults")
+        return list(self._pool.map(_run, work))
+
     def _spec(self, suffix: str, *, network_mode: str, command: list[str]) -> ContainerSpec:
         rt = self._rt
         name = protocol.object_name(rt.run_id, rt.test, rt.attempt, "faults", suffix)
@@ -360,40 +372,9 @@ class Faults:
             self._rt.backend.remove_container(container)
 
 
-def probe_support(
-    backend: Backend, image: str, name: str, labels: dict[str, str]
-) -> dict[str, str]:
-    """Run ``fault_rules.PROBE_SCRIPT`` in a helper of its own (no network): each fault
-    -> "" or what the kernel lacks. Raises BackendError when the helper cannot run."""
-    spec = ContainerSpec(
-        name=name,
-        image=image,
-        labels={**labels, protocol.LABEL_ROLE: protocol.ROLE_FAULT_HELPER},
-        command=["sh", "-c", fr.PROBE_SCRIPT],
-        network_mode="none",
-        cap_add=("NET_ADMIN",),
-        init=True,
-    )
+def _run(fn: Callable[[], None]) -> BaseException | None:
     try:
-        state = backend.run_container(spec)
-        backend.wait_container(state.id, timeout=PROBE_TIMEOUT)
-        return fr.support_from_probe(backend.logs(state.id))
-    finally:
-        with contextlib.suppress(BackendError):
-            backend.remove_container(name)
-
-
-def _parallel(work: Sequence[Callable[[], None]]) -> list[BaseException | None]:
-    """Run each callable (at once when there are several); what each raised, or None."""
-
-    def run(fn: Callable[[], None]) -> BaseException | None:
-        try:
-            fn()
-        except BaseException as exc:
-            return exc
-        return None
-
-    if len(work) <= 1:
-        return [run(fn) for fn in work]
-    with ThreadPoolExecutor(max_workers=min(8, len(work))) as pool:
-        return list(pool.map(run, work))
+        fn()
+    except BaseException as exc:
+        return exc
+    return None
