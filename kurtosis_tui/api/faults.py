@@ -333,8 +333,11 @@ class Faults:
             command=["sleep", "infinity"],
         )
         try:
-            self._remove(spec.name)  # one left in an earlier namespace of the service
-            state = self._rt.backend.run_container(spec)
+            try:
+                state = self._rt.backend.run_container(spec)
+            except BackendError:  # a helper of that name left over (its start failed): again
+                self._remove(spec.name)
+                state = self._rt.backend.run_container(spec)
         except NotFound as exc:
             raise ServiceError(f"service {service.id!r} is gone: cannot put faults on it") from exc
         except BackendError as exc:
