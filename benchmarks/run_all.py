@@ -33,14 +33,15 @@ class Bench:
 
 
 BENCHES = (
-    Bench("bench_per_test.py", (1, 7), 420),
+    Bench("bench_per_test.py", (1, 7, 8), 600),
     Bench("bench_phases.py", (2,), 240),
     Bench("bench_parallel.py", (3,), 600),
     Bench("bench_teardown.py", (4,), 240),
+    Bench("bench_twenty.py", (9, 10), 300),
     Bench("bench_watch_latency.py", (5,), 300),
     Bench("bench_tui_flood.py", (6,), 300, (), "UI side, scripted events"),
     Bench("bench_tui_flood.py", (6,), 300, ("--docker",), "real run, from a container"),
-    Bench("bench_faults.py", (8, 8), 300),
+    Bench("bench_faults.py", (11, 11), 300),
 )
 
 #: What each figure is, for the ones whose script crashed or hung.
@@ -52,11 +53,14 @@ TITLES = {
     5: "watch mode: save to rerun latency",
     6: "TUI log flood",
     7: "per-test cost vs testcontainers-python",
-    8: "fault calls (first on a service; later ones)",
+    8: "per-test cost vs a hand-written script starting the services side by side",
+    9: "a test of 20 services: its duration on the summary line",
+    10: "teardown of 20 services",
+    11: "fault calls (first on a service; later ones)",
 }
 
 #: Every test name and run-id prefix the benchmarks use (for the final leak check).
-BENCH_TESTS = ["BenchThreeServices", "BenchStubbornTeardown",
+BENCH_TESTS = ["BenchThreeServices", "BenchStubbornTeardown", "BenchTwentyServices",
                *[f"BenchParallel{i}" for i in range(1, 9)], "BenchFaults"]
 BENCH_RUN_PREFIXES = ("base", "tc")
 

@@ -180,20 +180,22 @@ class Faults:
                 with contextlib.suppress(BackendError):
                     self._rt.backend.unpause_container(service.container_ref)
 
-    def on_started(self, service: Service, ip_changed: bool = True) -> None:
-        """The service (re)started with a new namespace: put its faults back."""
+    def on_started(self, service: Service, ip_changed: bool = True, *, first: bool = False) -> None:
+        """The service started: put its faults on it (``first``: its first start, by the
+        network; else it started again, in a new namespace: its helper is made again)."""
         if not self.state.any() and service.id not in self._helpers:
             return  # a test with no faults pays nothing
         with self._lock:
-            old = self._helpers.pop(service.id, None)
+            old = None if first else self._helpers.pop(service.id, None)
             if old is not None:
                 self._remove(old.container)
-            if service.id in self.state.paused:
+            if service.id in self.state.paused and not first:
                 with contextlib.suppress(BackendError):
                     self._rt.backend.pause_container(service.container_ref)
             others = [s for s in self._services() if s.id != service.id] if ip_changed else []
             self._apply([service, *others])
-            self._rt.log(f"fault: rules put back for service {service.id!r} (new namespace)")
+            if not first:
+                self._rt.log(f"fault: rules put back for service {service.id!r} (new namespace)")
 
     def forget(self, service: Service) -> None:
         """The service was removed: its helper and faults go, its peers drop its rules
@@ -283,6 +285,8 @@ class Faults:
     def _apply(self, services: Sequence[Service]) -> None:
         """Install each service's rules where they changed, helpers first where needed."""
         everyone = self._services()
+        for service in everyone:  # one added just now may still be starting: its address
+            service.wait_started()
         ips = {s.id: s.ip for s in everyone}
         work = []
         for service in services:

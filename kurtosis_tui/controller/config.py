@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,7 @@ class ControllerConfig:
     fault_image: str = protocol.FAULT_IMAGE
     fault_support: str = ""  # protocol.ENV_FAULT_SUPPORT's text; "": probe when needed
     suite_dir: Path = Path(protocol.SUITE_MOUNT)
+    suite_host_dir: str = ""  # the suite on the user's machine: tracebacks name it
     volume_root: Path = Path(protocol.VOLUME_MOUNT)
 
     @classmethod
@@ -51,7 +53,28 @@ class ControllerConfig:
             keep_services=env.get(protocol.ENV_KEEP_SERVICES, "") in ("1", "true", "yes"),
             fault_image=env.get(protocol.ENV_FAULT_IMAGE) or protocol.FAULT_IMAGE,
             fault_support=env.get(protocol.ENV_FAULT_SUPPORT, ""),
+            suite_host_dir=env.get(protocol.ENV_SUITE_HOST_DIR, ""),
         )
+
+
+def await_settings(path: Path, interval: float = 0.005) -> dict[str, str]:
+    """The settings the initializer writes into ``path`` once the test is chosen, for a
+    controller prepared ahead (started, imports done, before any test needed it). The
+    file is complete when it ends with a newline; nothing else can wake this process."""
+    while True:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            text = ""
+        if text.endswith("\n"):
+            try:
+                data = json.loads(text)
+            except ValueError as exc:
+                raise ConfigError(f"{path} is not JSON: {exc}") from None
+            if not isinstance(data, dict):
+                raise ConfigError(f"{path} must hold a JSON object")
+            return {str(k): str(v) for k, v in data.items()}
+        time.sleep(interval)
 
 
 def _required(env: Mapping[str, str], name: str) -> str:
