@@ -45,6 +45,13 @@ class Outcome(str, Enum):
         return None
 
 
+def is_flaky(outcomes: Iterable[Outcome]) -> bool:
+    """Attempts at one code both passed and failed (a cancel, the user's doing, is neither)."""
+    seen = set(outcomes)
+    return Outcome.PASSED in seen and bool(
+        seen & {Outcome.FAILED, Outcome.ERRORED, Outcome.TIMED_OUT})
+
+
 _OUTCOME_EXIT_CODES = {
     Outcome.PASSED: 0,
     Outcome.FAILED: 1,

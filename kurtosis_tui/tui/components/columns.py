@@ -7,6 +7,9 @@ feature that adds a column (faults, node, history, CPU, memory) registers it
 with ``register`` and a priority below ``CORE``: it shows when there is room
 and hides before anything a user needs to tell what happened.
 
+A column may also say when it is wanted at all (``wanted``, of the panel's
+model): the history's column shows only for a suite with a past.
+
 A column's cell is a function of the app (for theme colours), the row's model
 object and the clock. A column's width is measured from its cells (the
 widest, at least its label), except the one ``flexible`` column of a table,
@@ -40,6 +43,9 @@ class Column(Generic[Row]):
     priority: int = DETAIL
     width: int = 0  # the flexible column's minimum; others: at least this
     flexible: bool = False
+    #: Shown only while this holds for the panel's model (None: always a candidate);
+    #: the history's column, say, only for a suite that has a past.
+    wanted: Callable[[Any], bool] | None = None
 
 
 def fit(columns: Sequence[Column[Row]], widths: dict[str, int], room: int,
