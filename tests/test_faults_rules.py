@@ -167,3 +167,11 @@ def test_the_engine_probes_once_per_engine_and_remembers(
     assert engine.probes == 1
     engine_fault_support(engine, {}, "probe", fresh=True)  # type: ignore[arg-type]
     assert engine.probes == 2  # doctor probes afresh
+
+
+def test_fault_changed_is_kept_in_the_history() -> None:
+    from kurtosis_tui.history import codec
+
+    sent = events.FaultChanged("T", change="block", detail="block a <-> b",
+                               services={"a": "blocks b", "b": "blocks a"})
+    assert codec.decode(codec.encode(sent)) == sent
