@@ -244,6 +244,17 @@ class Pause(Test):
         a.pause()  # left paused: teardown removes it all the same
 
 
+class KeptFailure(Test):
+    def setup(self, network: Network) -> None:
+        busybox(network, "a")
+        busybox(network, "b")
+
+    def run(self, network: Network) -> None:
+        network.block("a", "b")
+        network.service("a").pause()
+        assert False, "keep them"
+
+
 class NoFaults(Test):
     def setup(self, network: Network) -> None:
         busybox(network, "a")
@@ -315,3 +326,15 @@ def test_a_test_without_faults_starts_no_helper(harness: Harness) -> None:
     run = harness.run("NoFaults")
     assert run.outcome is Outcome.PASSED, run.describe()
     assert "fault:" not in run.log and not run.of(events.FaultChanged)
+
+
+def test_a_kept_failure_keeps_its_services_thawed_and_no_helper(harness: Harness) -> None:
+    _suite(harness, LOSS_LIMIT_PAUSE)
+    harness.keeps_services = True
+    run = harness.run("KeptFailure", keep=True)
+    assert run.outcome is Outcome.FAILED, run.describe()
+    assert _helpers_left(harness) == [], "the controller left fault helpers"
+    kept = [o for o in harness.backend.find_labelled(protocol.LABEL_RUN, harness.run_id)
+            if o.kind == "container" and o.labels.get(protocol.LABEL_ROLE) == "service"]
+    states = sorted(harness.backend.container_state(o.id).status for o in kept)
+    assert states == ["running", "running"], states  # `a` thawed: docker exec works in it
