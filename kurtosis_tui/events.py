@@ -318,6 +318,21 @@ class ServiceRemoved(TestEvent):
 
 
 @dataclass(frozen=True)
+class FaultChanged(TestEvent):
+    """A fault was injected or lifted (``network.partition``, ``svc.pause``, ...).
+
+    ``change`` names the call (partition, heal, block, unblock, loss, delay,
+    bandwidth, pause, unpause); ``detail`` is its controller-log line; ``services``
+    maps each service whose faults changed to its new summary ("" : none left).
+    """
+
+    kind: ClassVar[str] = "fault_changed"
+    change: str = ""
+    detail: str = ""
+    services: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class OutcomeReported(TestEvent):
     """The controller's verdict and its one-line reason, just before it exits."""
 
@@ -340,6 +355,7 @@ CONTROLLER_EVENTS: dict[str, type[TestEvent]] = {
         ServiceExited,
         ServiceTimedOut,
         ServiceRemoved,
+        FaultChanged,
         OutcomeReported,
     )
 }

@@ -51,7 +51,8 @@ import requests.exceptions
 from kurtosis_tui.errors import UsageError
 from kurtosis_tui.setup import dockerio
 from kurtosis_tui.setup.base import ToolInstaller, debian_image
-from kurtosis_tui.setup.images import LABEL_IMAGE, LABEL_INPUTS, build_lock, inputs_digest
+from kurtosis_tui.setup.image_labels import LABEL_IMAGE, LABEL_INPUTS, inputs_digest
+from kurtosis_tui.setup.images import build_lock
 
 #: On every container and volume of a node; its value is the node's name.
 LABEL_NODE = "kurtosis-tui.node"

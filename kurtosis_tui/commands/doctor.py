@@ -119,12 +119,38 @@ def _tool_checks() -> list[Finding]:
     ]
 
 
+def _fault_checks() -> list[Finding]:
+    """Which faults (contract section 5) this engine's kernel supports, probed afresh."""
+    import secrets
+
+    from kurtosis_tui import protocol
+    from kurtosis_tui.backend.docker_backend import DockerBackend
+    from kurtosis_tui.engine.fault_support import engine_fault_support
+
+    run_id = "doctor" + secrets.token_hex(2)
+    support = engine_fault_support(
+        DockerBackend(), {protocol.LABEL_RUN: run_id}, f"{protocol.NAME_PREFIX}{run_id}-probe",
+        fresh=True,
+    )
+    if support is None:
+        return [Finding("info", "faults", f"unknown: {protocol.FAULT_IMAGE} cannot run; "
+                      "`kurtosis-tui images` builds it")]
+    able = [fault for fault, missing in sorted(support.items()) if not missing]
+    checks = [Finding("ok", "faults", "supported: " + ", ".join(able))]
+    for fault, missing in sorted(support.items()):
+        if missing:
+            checks.append(Finding("info", "faults", f"{fault}: unsupported (the kernel lacks "
+                                f"{missing}): it raises FaultUnsupported"))
+    return checks
+
+
 def run_checks() -> list[Finding]:
     checks = [_socket_check()]
     engine, cli = _engine_check()
     checks.append(engine)
     if cli is not None:
         checks += _image_checks(cli)
+        checks += _fault_checks()
     return checks + _tool_checks()
 
 

@@ -18,17 +18,19 @@ import docker
 from kurtosis_tui.errors import UsageError
 from kurtosis_tui.setup import dockerio
 from kurtosis_tui.setup.base import LOCAL_BASE, ToolInstaller, ensure_local_base, static_busybox
-from kurtosis_tui.setup.images import (
+from kurtosis_tui.setup.image_labels import (
     LABEL_BASE,
     LABEL_BASE_ID,
     LABEL_IMAGE,
     LABEL_INPUTS,
+    decide,
+    inputs_digest,
+)
+from kurtosis_tui.setup.images import (
     ImageStatus,
     base_id_of,
     build_lock,
-    decide,
     dockerfiles,
-    inputs_digest,
     origin,
     path_of,
     read_file,

@@ -12,10 +12,9 @@ gets a rebuild (one small layer: the dependencies' layer stays cached).
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,15 @@ import docker
 from kurtosis_tui.errors import UsageError
 from kurtosis_tui.setup import dockerio
 from kurtosis_tui.setup.base import LOCAL_BASE, ToolInstaller, ensure_local_base
+from kurtosis_tui.setup.image_labels import (
+    LABEL_BASE,
+    LABEL_BASE_ID,
+    LABEL_IMAGE,
+    LABEL_INPUTS,
+    LABEL_SOURCE,
+    State,
+    inputs_digest,
+)
 from kurtosis_tui.setup.pulls import Registry
 from kurtosis_tui.setup.wheels import (
     build_package_wheel,
@@ -36,12 +44,6 @@ from kurtosis_tui.setup.wheels import (
     read_package,
 )
 
-LABEL_IMAGE = "kurtosis-tui.image"  # which of our images: controller | busybox | redis | node
-LABEL_INPUTS = "kurtosis-tui.inputs"  # the content hash of what went into it
-LABEL_BASE = "kurtosis-tui.base"  # the base image it was built FROM
-LABEL_BASE_ID = "kurtosis-tui.base-id"
-LABEL_SOURCE = "kurtosis-tui.source"  # the package folder the controller was built from
-
 #: The controller image's repository; its tag is the content hash of what went into
 #: it, so two checkouts or installs on one host never run each other's controller.
 CONTROLLER_REPO = "kurtosis-tui/controller"
@@ -50,7 +52,6 @@ OFFICIAL_PYTHON = "python:3.11-slim"
 #: Build the controller FROM this image instead (any Python >= 3.10 with venv).
 ENV_BASE = "KURTOSIS_TUI_BASE_IMAGE"
 
-State = Literal["ok", "missing", "stale"]
 ImagePath = Literal["registry", "offline", "present", ""]
 
 
@@ -61,30 +62,6 @@ class ImageStatus:
     detail: str
     #: The path it took (``path_of``); the controller's is its base's.
     path: ImagePath = ""
-
-
-def inputs_digest(files: Iterable[tuple[str, bytes]], facts: Mapping[str, str]) -> str:
-    """A hash of named file contents and named facts; order-independent."""
-    digest = hashlib.sha256()
-    for name, data in sorted(files):
-        digest.update(f"{name}\0{len(data)}\0".encode())
-        digest.update(data)
-    for key in sorted(facts):
-        digest.update(f"{key}={facts[key]}\0".encode())
-    return digest.hexdigest()[:32]
-
-
-def decide(labels: Mapping[str, str] | None, digest: str, *, adopt_foreign: bool = False) -> State:
-    """Whether an image with these labels (None: absent) must be built.
-
-    ``adopt_foreign``: an image we did not build (an official one tagged under
-    our name) is taken as it is.
-    """
-    if labels is None:
-        return "missing"
-    if LABEL_INPUTS not in labels:
-        return "ok" if adopt_foreign else "stale"
-    return "ok" if labels[LABEL_INPUTS] == digest else "stale"
 
 
 def _noop(_: str) -> None:

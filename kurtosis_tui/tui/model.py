@@ -46,6 +46,7 @@ class ServiceState:
     available_after: float = 0.0
     exit_code: int | None = None
     exit_expected: bool = False  # the test (or teardown) stopped it
+    faults: str = ""  # the faults in force on it ("group x, blocks b, paused"), "" for none
 
     def tone(self) -> str:
         """How the availability reads: ``good``, ``bad``, ``wait`` or ``quiet``."""
@@ -97,6 +98,7 @@ class AttemptView:
     result: TestResult | None = None
     services: dict[str, ServiceState] = field(default_factory=dict)
     spans: list[Span] = field(default_factory=list)
+    fault_marks: list[tuple[float, str]] = field(default_factory=list)  # (at, change)
     logs: dict[str, LogBuffer] = field(default_factory=dict)
     reason: str = ""  # why it ran: "changed: web.py" (watch mode), "rerun (r)"
     cancelling: bool = False  # a cancel was asked for; it ends once torn down
@@ -359,6 +361,11 @@ class RunModel:
             att.message = e.message
         elif isinstance(e, ev.TestFinished):
             self._finish(att, e)
+        elif isinstance(e, ev.FaultChanged):
+            att.fault_marks.append((e.at, e.change))
+            for name, text in e.services.items():
+                if name in att.services:
+                    att.services[name].faults = text
         else:
             self._apply_service_event(att, e)
 

@@ -136,12 +136,18 @@ def _service_image(app: Any, svc: ServiceState, now: float) -> Text:
     return Text(svc.image)
 
 
+def _service_faults(app: Any, svc: ServiceState, now: float) -> Text:
+    return Text(svc.faults, style="bold") if svc.faults else Text("—", style="dim")
+
+
 SERVICES_COLUMNS: list[Column[ServiceState]] = [
     Column("id", "Service", _service_id, priority=CORE),
     Column("availability", "Availability", _service_availability, priority=CORE),
     Column("ip", "IP", _service_ip, priority=70),
     Column("state", "State", _service_state, priority=60),
     Column("image", "Image", _service_image, priority=40),
+    # the faults in force on it (contract section 5): the first to hide when narrow
+    Column("faults", "Faults", _service_faults, priority=30),
 ]
 
 PANELS: dict[str, list[Any]] = {"tests": TESTS_COLUMNS, "services": SERVICES_COLUMNS}
