@@ -24,8 +24,11 @@ import pytest
 from conftest import Images
 
 from kurtosis_tui.cluster import node as nodes
+from kurtosis_tui.protocol import FAULT_IMAGE
 from kurtosis_tui.setup import dockerio
 from kurtosis_tui.setup.base import LOCAL_BASE
+from kurtosis_tui.setup.fault_image import ensure_fault_image
+from kurtosis_tui.setup.images import build_lock
 
 # Minutes, not seconds: set-up, builds and runs on an engine of its own (~1-2.5 min alone,
 # slower when the machine is busy).
@@ -79,13 +82,17 @@ def test_the_wheel_in_a_fresh_venv_sets_up_and_runs_the_quickstart_from_another_
     assert installed.returncode == 0, installed.stderr[-2000:]
     print(f"wheel built and installed: {time.monotonic() - started:.1f} s")
 
+    with contextlib.closing(dockerio.client()) as host, build_lock():
+        ensure_fault_image(host, lambda _: None)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     # the node shows the examples at the same path: a run bind-mounts its suite's folder
     node = nodes.start_node(f"wheel{uuid.uuid4().hex[:6]}",
                             shared_paths=[str(CHECKOUT / "examples")])
     try:
-        nodes.load_images(node, [LOCAL_BASE])  # the offline base: no registry, no mmdebstrap
+        # the offline base and the fault helpers' image (neither is built from the package):
+        # no registry needed, and no minute of mmdebstrap
+        nodes.load_images(node, [LOCAL_BASE, FAULT_IMAGE])
         env = user_env(tmp_path, node.docker_host)
         tool = str(venv / "bin" / "kurtosis-tui")
         where = run([str(venv / "bin" / "python"), "-c",

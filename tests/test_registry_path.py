@@ -30,9 +30,11 @@ import pytest
 from conftest import Images
 
 from kurtosis_tui.cluster import node as nodes
+from kurtosis_tui.protocol import FAULT_IMAGE
 from kurtosis_tui.setup import dockerio
 from kurtosis_tui.setup.base import LOCAL_BASE, static_busybox
-from kurtosis_tui.setup.images import dockerfiles
+from kurtosis_tui.setup.fault_image import ensure_fault_image
+from kurtosis_tui.setup.images import build_lock, dockerfiles
 
 # Minutes, not seconds: set-up, builds and runs on an engine of its own (~1-2.5 min alone,
 # slower when the machine is busy).
@@ -165,12 +167,17 @@ class Lab:
                         timeout=10).raise_for_status()
 
     def empty_node(self) -> None:
-        """No container and no image on the node: a machine that has pulled nothing yet."""
+        """No container and no image on the node: a machine that has pulled nothing yet.
+
+        But for the fault helpers' image, copied in: it is made offline on either path
+        (no registry has it), and making it again per scenario would cost a minute.
+        """
         with contextlib.closing(self.node.client()) as cli:
             for container in cli.containers.list(all=True):
                 container.remove(force=True)
             cli.images.prune(filters={"dangling": False})  # every image, children first
             assert cli.images.list(all=True) == []
+        nodes.load_images(self.node, [FAULT_IMAGE])
 
     def tool(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         env = dict(os.environ, DOCKER_HOST=self.node.docker_host)
@@ -223,6 +230,8 @@ def lab(images: Images) -> Iterator[Lab]:
     network = f"kt-registry-{suffix}"
     host = dockerio.client()
     made: list[str] = []  # the lab's list, once there is a lab
+    with build_lock():
+        ensure_fault_image(host, lambda _: None)
     host.api.create_network(network, labels={LABEL: network})
     node = None
     try:
@@ -291,7 +300,7 @@ def test_setup_pulls_the_official_images_from_the_mirror_and_the_examples_pass(l
         controller = next(i for i in cli.images.list("kurtosis-tui/controller"))
         assert controller.labels["kurtosis-tui.base"] == "python:3.11-slim"
         assert cli.images.get("kurtosis-tui/redis:local").id == cli.images.get("redis:7").id
-        assert LOCAL_BASE not in [t for i in cli.images.list() for t in i.tags]
+        assert LOCAL_BASE not in [t for i in cli.images.list() for t in i.tags]  # no mmdebstrap
 
     doctor = lab.tool("doctor")
     assert doctor.returncode == 0, doctor.stdout + doctor.stderr
@@ -337,4 +346,5 @@ def test_a_mirror_that_stops_part_way_is_a_clear_error_exit_2_and_nothing_left(
     assert error.startswith("kurtosis-tui setup: pulling python:3.11-slim failed part way: "
                             "the registry answered, then:"), error
     assert b"mirror: stopping part way" in bytes(lab.host.api.logs(lab.mirror))
-    assert node_state(lab) == ([], [])  # no container, no image, not even a part of one
+    # no container, no image, not even a part of one (but the fault image copied in)
+    assert node_state(lab) == ([], [FAULT_IMAGE])
