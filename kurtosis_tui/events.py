@@ -94,6 +94,7 @@ class TestResult:
     network: str = ""
     volume: str = ""
     kept: bool = False  # --keep-failed left its network, volume and services up
+    node: str = ""  # the cluster node it ran on ("" on a single engine)
 
 
 # --------------------------------------------------------------------- events
@@ -200,6 +201,7 @@ class ControllerStarted(TestEvent):
     kind: ClassVar[str] = "controller_started"
     container: str = ""  # name
     container_id: str = ""
+    node: str = ""  # the cluster node the test runs on ("" on a single engine)
 
 
 @dataclass(frozen=True)

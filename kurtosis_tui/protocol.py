@@ -42,6 +42,7 @@ ENV_RUN_TIMEOUT = "KT_RUN_TIMEOUT"
 ENV_PARAMS = "KT_PARAMS"  # JSON object of str -> str
 ENV_OWNER = "KT_OWNER"
 ENV_KEEP_SERVICES = "KT_KEEP_SERVICES"  # "1": leave services up on failure (--keep-failed)
+ENV_SUITE_ARCHIVE = "KT_SUITE_ARCHIVE"  # the suite, packed, where no bind mount reaches (swarm)
 
 # -- the controller's stdout: log lines, and events behind this marker
 EVENT_MARKER = "@@kt-event "

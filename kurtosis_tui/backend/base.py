@@ -48,6 +48,11 @@ class Backend(Protocol):
 
     # engine
     @property
+    def kind(self) -> str:
+        """Its name in ``backend.select.KINDS`` (the reaper rebuilds the same kind)."""
+        ...
+
+    @property
     def engine_socket(self) -> str:
         """The engine's socket as a path on the host where containers run: what the
         controller mounts to reach the engine that started it."""

@@ -24,6 +24,7 @@ import requests.exceptions
 from docker.types import IPAMConfig, IPAMPool
 from docker.types import Mount as SdkMount
 
+from kurtosis_tui.backend import base
 from kurtosis_tui.backend.streams import EventStream, LogStream
 from kurtosis_tui.backend.types import (
     ContainerSpec,
@@ -61,6 +62,10 @@ class DockerBackend:
         self._engine_version = ""  # from the probe that learned the API version
         self._local = threading.local()
         self._version_lock = threading.Lock()
+
+    @property
+    def kind(self) -> str:
+        return "docker"
 
     @property
     def engine_socket(self) -> str:
@@ -301,7 +306,7 @@ class DockerBackend:
             raise NotFound(f"container {container} does not exist") from exc
         return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
 
-    def follow_logs(self, container: str) -> LogStream:
+    def follow_logs(self, container: str) -> base.Stream:
         client = self._new_client(API_TIMEOUT)
         api = client.api
         try:
@@ -356,7 +361,7 @@ class DockerBackend:
             found.append(LabelledObject("volume", v["Name"], v["Name"], v.get("Labels") or {}))
         return found
 
-    def events(self, label: str, value: str) -> EventStream:
+    def events(self, label: str, value: str) -> base.EventStream:
         client = self._new_client(API_TIMEOUT)
         raw = client.api.events(
             decode=True, filters={"type": "container", "label": [f"{label}={value}"]}

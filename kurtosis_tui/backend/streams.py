@@ -11,6 +11,8 @@ the frames in one pass each, and hands the lines over a read at a time
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import struct
 import threading
 from collections.abc import Iterator
@@ -40,6 +42,7 @@ class ClosableStream:
         if self._closed.is_set():
             return
         self._closed.set()
+        _shut_down(self._raw)
         for closer in (getattr(self._raw, "close", None), self._client.close):
             try:
                 if closer:
@@ -57,6 +60,17 @@ class ClosableStream:
             return
         finally:
             self.close()
+
+
+def _shut_down(raw: Any) -> None:
+    """Shut the response's socket down: closing it does not wake a thread blocked reading
+    it, and a stream that never ends by itself (a swarm service's log) needs that."""
+    fp = getattr(getattr(getattr(raw, "raw", None), "_fp", None), "fp", None)
+    sock = getattr(getattr(fp, "raw", None), "_sock", None)
+    if sock is None:
+        return
+    with contextlib.suppress(OSError):  # not connected any more: nothing blocks on it
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 class LogStream(ClosableStream):

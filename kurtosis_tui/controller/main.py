@@ -58,6 +58,12 @@ def _run(log: object) -> int:
         )
         return Outcome.ERRORED.exit_code
 
+    packed = os.environ.pop(protocol.ENV_SUITE_ARCHIVE, "")
+    if packed:  # on a swarm node: the suite came in the job's spec, not a bind mount
+        from kurtosis_tui.backend.suite_archive import unpack
+
+        unpack(packed, config.suite_dir)
+
     from kurtosis_tui.backend.docker_backend import DockerBackend
 
     controller = Controller(config, DockerBackend(), log)

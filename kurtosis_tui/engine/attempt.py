@@ -104,6 +104,7 @@ class Attempt:
         )
         self._network: NetworkInfo | None = None
         self._volume: str | None = None
+        self._node = ""  # the cluster node it runs on ("" on a single engine)
         self._cancelled_at = float("inf")
 
     # ----------------------------------------------------------------- public
@@ -151,6 +152,7 @@ class Attempt:
             network=self._network.name if self._network else "",
             volume=self._volume or "",
             kept=keep,
+            node=self._node,
         )
         self._emit(PhaseChanged, phase=Phase.DONE)
         self._emit(TestFinished, result=result)
@@ -188,20 +190,24 @@ class Attempt:
         state = backend.run_container(self._controller_spec(net))
         with self._lock:
             self._controller = state.id
+            self._node = state.node
             if self._cancelled.is_set():
                 self._start_stopper_locked()
-        self._emit(ControllerStarted, container=state.name, container_id=state.id)
+        self._emit(ControllerStarted, container=state.name, container_id=state.id,
+                   node=state.node)
         stream, follower = self._follow_controller(state.id)  # replays from the start
 
         limit = self.info.setup_timeout + self.info.run_timeout + BACKSTOP_GRACE
-        code = backend.wait_container(state.id, timeout=limit)
-        overran = code is None
-        if code is None:
-            with contextlib.suppress(BackendError):
-                backend.kill_container(state.id)
-            code = backend.wait_container(state.id, timeout=30)
-        follower.join(timeout=10)  # the stream ends with the container; drain it
-        stream.close()  # in case it did not end: never leave a thread on a socket
+        try:
+            code = backend.wait_container(state.id, timeout=limit)
+            overran = code is None
+            if code is None:
+                with contextlib.suppress(BackendError):
+                    backend.kill_container(state.id)
+                code = backend.wait_container(state.id, timeout=30)
+            follower.join(timeout=10)  # the stream ends with the container; drain it
+        finally:
+            stream.close()  # in case it did not end: never leave a thread on a socket
         if self._stopper is not None:
             self._stopper.join(timeout=CANCEL_GRACE + 10)
         exit_code = -1 if code is None else code
@@ -231,6 +237,7 @@ class Attempt:
             image=opts.controller_image,
             entrypoint=list(self.ctx.controller_command) if self.ctx.controller_command else None,
             labels=self._labels("controller"),
+            volume_labels=self._labels("volume"),
             env=env,
             network=net.name,
             hostname="controller",
@@ -379,9 +386,14 @@ class Attempt:
 
     def _kept_hint(self) -> str:
         net = self._network.name if self._network else "?"
-        lines = [f"kept for inspection: network {net}, volume {self._volume}"]
+        where = f" on node {self._node}" if self._node else ""
+        lines = [f"kept for inspection{where}: network {net}, volume {self._volume}"]
+        # On a cluster the services run on their node's engine, not the one we talk to.
+        engine = f"-H <node {self._node}'s engine> " if self._node else ""
         for service, container in sorted(self._service_containers.items()):
-            lines.append(f"  {service}: docker exec -it {container} sh")
+            lines.append(f"  {service}: docker {engine}exec -it {container} sh")
+        if self._node:
+            lines.append("  (`kurtosis-tui cluster status` lists each local node's engine)")
         lines.append("  remove them with: kurtosis-tui clean")
         return "\n".join(lines)
 

@@ -166,11 +166,15 @@ class LocalSession:
         # left (kept attempts stay: cleanup knows them) before the reaper is let go.
         from kurtosis_tui.engine.cleanup import remove_run
 
-        with contextlib.suppress(BackendError):
-            remove_run(self._ctx.backend, self.run_id)
+        try:
+            left = bool(remove_run(self._ctx.backend, self.run_id).errors)
+        except BackendError:
+            left = True
         if self._reaper is not None:
             if self._kept:
                 self._reaper.keep()
+            elif left:  # e.g. a swarm node that left: the reaper finishes once it is back
+                self._reaper.release()
             else:
                 self._reaper.stop()
 
@@ -258,9 +262,9 @@ def open_session(
     cannot be had.
     """
     if backend is None:
-        from kurtosis_tui.backend.docker_backend import DockerBackend
+        from kurtosis_tui.backend.select import make_backend
 
-        backend = DockerBackend()
+        backend = make_backend(options.backend)
     try:
         backend.ping()
     except BackendError as exc:
@@ -274,7 +278,7 @@ def open_session(
         sweep_dead_runs(backend, exclude=run_id)
     probe = SubnetPool(backend)  # no free subnet at all is an environment error (exit 2)
     probe.release(probe.acquire())
-    reaper = start_reaper(run_id)
+    reaper = start_reaper(run_id, backend.kind)
     return LocalSession(
         options,
         sink,

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from typing import TextIO
 
 from kurtosis_tui.events import (
+    ControllerStarted,
     Event,
     Outcome,
     RunStarted,
@@ -58,7 +59,8 @@ def count_line(results: Iterable[TestResult]) -> str:
 
 
 def result_line(result: TestResult) -> str:
-    return f"{result.name}: {result.outcome.value} ({result.duration:.1f} s)"
+    node = f" [node {result.node}]" if result.node else ""
+    return f"{result.name}: {result.outcome.value} ({result.duration:.1f} s){node}"
 
 
 def _silence(stream: TextIO) -> None:
@@ -107,6 +109,8 @@ class PlainPrinter:
         if isinstance(event, TestStarted):
             again = f" (attempt {event.attempt})" if event.attempt > 1 else ""
             return f"[{event.test}] started{again}"
+        if isinstance(event, ControllerStarted) and event.node:
+            return f"[{event.test}] on node {event.node}"
         if isinstance(event, ServiceAvailable):
             return f"[{event.test}] service {event.service} available ({event.seconds:.1f} s)"
         if isinstance(event, ServiceExited) and not event.expected:

@@ -1,0 +1,100 @@
+"""The one-shot job the swarm backend runs on a node: what the manager cannot do there.
+
+On a swarm the initializer reaches only the manager, but containers and
+volumes are each node's own: a test's services (started by its controller
+through the node's socket), the controller's task container and the test
+volume. So the backend sends this small program, in the controller image
+(already on every node), as a job pinned to the node, with the node's socket
+mounted:
+
+    python -m kurtosis_tui.backend.swarm_agent remove LABEL=VALUE...
+    python -m kurtosis_tui.backend.swarm_agent stop CONTAINER SECONDS
+    python -m kurtosis_tui.backend.swarm_agent kill CONTAINER
+
+``remove`` force-removes every container carrying all the labels, then every
+such volume (retrying a volume still held by a container being removed). It
+prints one JSON line of what it did; the backend reads it from the job's logs.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+from kurtosis_tui.backend.docker_backend import DockerBackend
+from kurtosis_tui.errors import BackendError, NotFound
+
+#: Seconds ``remove`` keeps retrying volumes that are still in use.
+VOLUME_DEADLINE = 20.0
+#: The line the backend looks for in the job's logs.
+MARKER = "@@kt-agent "
+
+
+def remove(backend: DockerBackend, selectors: list[str]) -> dict[str, object]:
+    """Remove the containers, then the volumes, carrying every ``LABEL=VALUE`` selector."""
+    wanted = [s.partition("=") for s in selectors]
+
+    def matches(labels: dict[str, str]) -> bool:
+        return all(labels.get(k) == v for k, _, v in wanted)
+
+    key, _, value = wanted[0]
+    found = [o for o in backend.find_labelled(key, value) if matches(o.labels)]
+    errors: list[str] = []
+    containers = volumes = 0
+    for obj in found:
+        if obj.kind == "container":
+            try:
+                backend.remove_container(obj.id)
+                containers += 1
+            except BackendError as exc:
+                errors.append(str(exc))
+    deadline = time.monotonic() + VOLUME_DEADLINE
+    pending = [o.name for o in found if o.kind == "volume"]
+    while pending:
+        failed: list[str] = []
+        for name in pending:
+            try:
+                backend.remove_volume(name)
+                volumes += 1
+            except BackendError as exc:  # in use a moment longer, by a container going away
+                failed.append(str(exc))
+        if not failed:
+            break
+        if time.monotonic() > deadline:
+            errors.extend(failed)
+            break
+        time.sleep(0.3)  # poll interval while a removal completes, bounded by the deadline
+        pending = [v.name for v in backend.find_labelled(key, value)
+                   if v.kind == "volume" and matches(v.labels)]
+    return {"containers": containers, "volumes": volumes, "errors": errors}
+
+
+def main(argv: list[str]) -> int:
+    backend = DockerBackend()
+    if len(argv) >= 2 and argv[0] == "remove":
+        report = remove(backend, argv[1:])
+    elif len(argv) == 3 and argv[0] == "stop":
+        report = _lifecycle(lambda: backend.stop_container(argv[1], timeout=float(argv[2])))
+    elif len(argv) == 2 and argv[0] == "kill":
+        report = _lifecycle(lambda: backend.kill_container(argv[1]))
+    else:
+        print("usage: swarm_agent remove LABEL=VALUE... | stop CONTAINER SECONDS | "
+              "kill CONTAINER", file=sys.stderr)
+        return 2
+    print(MARKER + json.dumps(report), flush=True)
+    return 1 if report.get("errors") else 0
+
+
+def _lifecycle(action: object) -> dict[str, object]:
+    try:
+        action()  # type: ignore[operator]
+    except NotFound:
+        pass  # gone already: what we wanted
+    except BackendError as exc:
+        return {"errors": [str(exc)]}
+    return {"errors": []}
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
