@@ -21,7 +21,7 @@ from typing import Any
 import docker
 import requests.exceptions
 
-from kurtosis_tui.backend.types import EngineEvent
+from kurtosis_tui.backend.types import ContainerEvent
 
 #: Errors that mean "the stream is over": closed from another thread, or the engine left.
 _ENDED = (requests.exceptions.RequestException, OSError, AttributeError, ValueError)
@@ -176,12 +176,12 @@ def _body(response: Any, closed: threading.Event) -> Iterator[bytes]:
 class EventStream(ClosableStream):
     """Container lifecycle events, decoded."""
 
-    def __iter__(self) -> Iterator[EngineEvent]:
+    def __iter__(self) -> Iterator[ContainerEvent]:
         for raw in self._chunks():
             actor = raw.get("Actor") or {}
             attrs = dict(actor.get("Attributes") or {})
             code = attrs.pop("exitCode", None)
-            yield EngineEvent(
+            yield ContainerEvent(
                 action=str(raw.get("Action") or raw.get("status") or ""),
                 container_id=str(actor.get("ID") or raw.get("id") or ""),
                 labels=attrs,
