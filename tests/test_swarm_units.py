@@ -117,6 +117,7 @@ def test_a_suite_travels_packed_and_unpacks_whole(tmp_path: Path) -> None:
     dest = tmp_path / "out"
     unpack(pack(suite), dest)
     got = sorted(str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file())
+    assert all(p.stat().st_mode & 0o222 == 0 for p in [dest, *dest.rglob("*")])
     assert got == ["data.txt", "pkg/helper.py", "test_a.py"]
     assert (dest / "data.txt").read_bytes() == b"\x00\x01"
 

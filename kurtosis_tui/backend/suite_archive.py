@@ -48,7 +48,8 @@ def pack(suite: Path) -> str:
 
 
 def unpack(text: str, dest: Path) -> None:
-    """Unpack ``pack``'s text into ``dest`` (created), refusing paths that leave it."""
+    """Unpack ``pack``'s text into ``dest`` (created), read-only; refuses paths that
+    leave it."""
     dest.mkdir(parents=True, exist_ok=True)
     with tarfile.open(fileobj=io.BytesIO(base64.b64decode(text)), mode="r:gz") as tar:
         members = tar.getmembers()
@@ -59,3 +60,7 @@ def unpack(text: str, dest: Path) -> None:
             ):
                 raise BackendError(f"the suite archive holds an unsafe entry: {member.name}")
         tar.extractall(dest, members=members)
+    # Read-only, as the bind mount is locally: the job drops CAP_DAC_OVERRIDE, so even
+    # root in the controller cannot write where no write bit is set.
+    for path in [dest, *dest.rglob("*")]:
+        path.chmod(0o555 if path.is_dir() else 0o444)

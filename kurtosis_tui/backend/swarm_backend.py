@@ -208,6 +208,7 @@ class SwarmBackend(DockerBackend):
         """Start ``spec`` as a job on the least busy ready node."""
         env = dict(spec.env)
         mounts: list[SdkMount] = []
+        cap_drop: list[str] = []
         for m in spec.mounts:
             if m.kind == "volume":
                 with self._lock:
@@ -218,14 +219,15 @@ class SwarmBackend(DockerBackend):
                 mounts.append(SdkMount(m.target, m.source, type="bind"))
             elif m.target == p.SUITE_MOUNT:
                 env[p.ENV_SUITE_ARCHIVE] = pack_suite(m.source)
+                if m.read_only:  # unpacked read-only; without this, root writes anyway
+                    cap_drop.append("DAC_OVERRIDE")
             else:
                 raise BackendError(f"{spec.name}: a host folder ({m.source}) cannot be "
                                    "mounted on a swarm node")
-        node = self._place_and_create(spec, env, mounts)
-        return node
+        return self._place_and_create(spec, env, mounts, cap_drop)
 
     def _place_and_create(self, spec: ContainerSpec, env: dict[str, str],
-                          mounts: list[SdkMount]) -> ContainerState:
+                          mounts: list[SdkMount], cap_drop: list[str]) -> ContainerState:
         nodes = self.nodes(fresh=True)
         with self._lock:
             node = pick_node(nodes, Counter(self._placed.values()))
@@ -243,6 +245,7 @@ class SwarmBackend(DockerBackend):
                 mounts=mounts,
                 stop_grace_period=STOP_GRACE * 1_000_000_000,
                 init=spec.init,
+                cap_drop=cap_drop or None,
             )
             networks = (
                 [NetworkAttachmentConfig(spec.network, aliases=list(spec.aliases))]
