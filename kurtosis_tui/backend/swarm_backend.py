@@ -95,7 +95,7 @@ DRAIN_MAX = 3.0
 #: Seconds an agent job may take (its own work is bounded well below this).
 AGENT_TIMEOUT = 60.0
 #: Seconds a network removal is retried while the swarm still counts a task on it.
-NETWORK_DEADLINE = 20.0
+NETWORK_DEADLINE = 5.0
 #: Seconds a controller gets between SIGTERM and SIGKILL when its job is stopped.
 STOP_GRACE = 10
 

@@ -17,7 +17,9 @@ from kurtosis_tui.errors import UsageError
 
 
 def _say(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+    """Progress on stderr: the cluster's steps and image (re)builds, not Docker's build steps."""
+    if line.startswith(("node ", "cluster", "kurtosis-tui/", "making ", "importing ")):
+        print(line, file=sys.stderr, flush=True)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -40,9 +42,9 @@ def main(args: argparse.Namespace) -> int:
         for r in rows:
             print(f"{r.name:<10} {r.role or '-':<8} {r.state:<18} {r.tests:>5}  "
                   f"{r.engine or '-'}")
-        manager = next((r for r in rows if r.role == "manager" and r.engine), None)
-        if manager is not None:
-            print(f"export DOCKER_HOST={manager.engine}")
+        lead = next((r for r in rows if r.role == "manager" and r.engine), None)
+        if lead is not None:
+            print(f"export DOCKER_HOST={lead.engine}")
         return 0
     if action == "load":
         nodes = swarm.load(args.images, _say)
