@@ -546,6 +546,17 @@ class SwarmBackend(DockerBackend):
         return _NoEvents()
 
 
+def is_swarm_manager() -> bool:
+    """Whether the engine DOCKER_HOST names is a manager of an active swarm."""
+    backend = DockerBackend()
+    try:
+        swarm = backend._client().info().get("Swarm") or {}
+    except (BackendError, docker.errors.DockerException,
+            requests.exceptions.RequestException):
+        return False
+    return swarm.get("LocalNodeState") == "active" and bool(swarm.get("ControlAvailable"))
+
+
 def pack_suite(source: str) -> str:
     from pathlib import Path
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -44,9 +45,13 @@ from kurtosis_tui.errors import UsageError
 from kurtosis_tui.setup import dockerio
 
 LABEL_CLUSTER = "kurtosis-tui.cluster"
-CLUSTER = "local"
-NETWORK = "kurtosis-tui-cluster"
-NODE_PREFIX = "swarm-"
+#: Which cluster the commands act on: ``local`` unless set (the test suite uses its own,
+#: so that its ``down`` never takes a user's cluster with it).
+ENV_CLUSTER = "KURTOSIS_TUI_CLUSTER"
+CLUSTER = os.environ.get(ENV_CLUSTER, "").strip() or "local"
+_OWN = "" if CLUSTER == "local" else f"{CLUSTER}-"
+NETWORK = f"kurtosis-tui-cluster{'' if CLUSTER == 'local' else '-' + CLUSTER}"
+NODE_PREFIX = f"{_OWN}swarm-"
 #: The host network's subnet: the first of these that no host network uses.
 SUBNETS = tuple(f"10.213.{i}.0/24" for i in range(0, 250, 7))
 SWARM_PORT = 2377

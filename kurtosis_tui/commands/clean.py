@@ -52,9 +52,9 @@ def _owner_note(run: RunObjects) -> str:
 def clean(backend: Backend | None = None) -> tuple[Removed, list[RunObjects], list[str]]:
     """Remove dead runs' objects; what was removed, the live runs spared, the runs cleaned."""
     if backend is None:
-        from kurtosis_tui.backend.docker_backend import DockerBackend
+        from kurtosis_tui.backend.select import detect_kind, make_backend
 
-        backend = DockerBackend()
+        backend = make_backend(detect_kind())  # a swarm's runs are found through its jobs
     try:
         backend.ping()
         runs = labelled_runs(backend)
