@@ -181,13 +181,12 @@ def _ensure_swarm(nodes: list[Node], say: Progress) -> Node:
                                listen_addr=f"0.0.0.0:{SWARM_PORT}", swarm_spec=spec)
     with contextlib.closing(manager.client(timeout=60)) as cli:
         token = cli.swarm.attrs["JoinTokens"]["Worker"]
-        cluster_id = cli.swarm.attrs["ID"]
+        known = {raw["ID"] for raw in cli.api.nodes()}
     target = f"{manager.address}:{SWARM_PORT}"
 
     def join(worker: Node) -> None:
         winfo = _swarm_info(worker)
-        if (winfo.get("LocalNodeState") == "active"
-                and (winfo.get("Cluster") or {}).get("ID", cluster_id) == cluster_id
+        if (winfo.get("LocalNodeState") == "active" and winfo.get("NodeID") in known
                 and any(m.get("Addr") == target for m in winfo.get("RemoteManagers") or [])):
             return
         if winfo.get("LocalNodeState") != "inactive":
@@ -203,13 +202,18 @@ def _ensure_swarm(nodes: list[Node], say: Progress) -> Node:
 
 
 def _forget_gone(manager: Node, names: set[str]) -> None:
-    """Drop the manager's records of nodes that are down or are no longer ours (re-joins
-    leave the old record of a node behind)."""
+    """Drop the manager's records of nodes that are no longer ours, and the down records
+    that a node's re-join left behind (never a node's only record: it may be joining)."""
     with contextlib.closing(manager.client(timeout=30)) as cli:
-        for raw in cli.api.nodes():
+        records = cli.api.nodes()
+        count: dict[str, int] = {}
+        for raw in records:
             host = (raw.get("Description") or {}).get("Hostname", "")
-            down = (raw.get("Status") or {}).get("State") != "ready"
-            if down or host not in names:
+            count[host] = count.get(host, 0) + 1
+        for raw in records:
+            host = (raw.get("Description") or {}).get("Hostname", "")
+            down = (raw.get("Status") or {}).get("State") == "down"
+            if host not in names or (down and count[host] > 1):
                 with contextlib.suppress(*_ERRORS):
                     cli.api.remove_node(raw["ID"], force=True)
 
