@@ -28,6 +28,7 @@ from kurtosis_tui.tui.actions import RunActions
 from kurtosis_tui.tui.bridge import EventBridge
 from kurtosis_tui.tui.components.log_panel import TIMELINE, LogPanel
 from kurtosis_tui.tui.components.log_view import LogView
+from kurtosis_tui.tui.components.nodes_panel import NodesPanel
 from kurtosis_tui.tui.components.services_table import ServicesTable
 from kurtosis_tui.tui.components.status_bar import StatusBar
 from kurtosis_tui.tui.components.test_detail import TestDetail
@@ -136,6 +137,7 @@ class KurtosisApp(RunActions):
             with Vertical(id="tests-panel"):
                 yield EscInput(placeholder="filter tests", id="filter")
                 yield TestsTable(id="tests")
+                yield NodesPanel(id="nodes")
             with Vertical(id="right"):
                 yield TestDetail(id="detail")
                 yield ServicesTable(id="services")
@@ -248,6 +250,7 @@ class KurtosisApp(RunActions):
         self.query_one(StatusBar).show(self.model, now, watching=self.watching,
                                        closing=self.closing, progress=self.progress)
         self.query_one(TestsTable).update_from(self.model, now, self._filter)
+        self.query_one(NodesPanel).show(self.model)
         att = self.model.attempt(self.selected) if self.selected else None
         self.query_one(ServicesTable).update_from(att, now)
         panel = self.query_one(LogPanel)

@@ -115,6 +115,7 @@ class Attempt:
     gateway: str = ""
     volume: str = ""
     controller: str = ""
+    node: str = ""  # the cluster node it runs on ("" on one engine)
     controller_state: str = ""
     controller_exit: int | None = None
     outcome: Outcome | None = None
@@ -231,6 +232,16 @@ class RunModel:
         end = self.finished_at if self.finished_at is not None and not self.busy() else now
         return max(0.0, end - self.started_at)
 
+    def nodes(self) -> list[tuple[str, int, int]]:
+        """Each cluster node the run used: (name, tests running there, attempts finished)."""
+        tally: dict[str, list[int]] = {}
+        for row in self.tests.values():
+            for att in row.attempts.values():
+                if att.node:
+                    counts = tally.setdefault(att.node, [0, 0])
+                    counts[0 if att.state == "running" else 1] += 1
+        return [(name, c[0], c[1]) for name, c in sorted(tally.items())]
+
     def failed_names(self) -> list[str]:
         """Tests whose last finished attempt did not pass."""
         return [
@@ -325,6 +336,7 @@ class RunModel:
             att.volume = e.name
         elif isinstance(e, ev.ControllerStarted):
             att.controller, att.controller_state = e.container, "running"
+            att.node = e.node
         elif isinstance(e, ev.ControllerExited):
             att.controller_state, att.controller_exit = "exited", e.exit_code
         elif isinstance(e, ev.OutcomeReported):

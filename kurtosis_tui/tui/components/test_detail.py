@@ -27,7 +27,8 @@ class TestDetail(Static):
             return
         att = row.latest
         again = f" · attempt {att.number}" if att and att.number > 1 else ""
-        self.border_title = row.name + again
+        where = f" · on node {att.node}" if att and att.node else ""  # on a cluster
+        self.border_title = row.name + again + where
         doc = row.info.doc.strip().splitlines()[0] if row.info.doc.strip() else ""
         self.border_subtitle = doc  # the test's docstring, as the contract promises
         self.update(self._table(row, att))
