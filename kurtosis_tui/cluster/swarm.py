@@ -318,8 +318,7 @@ def status() -> list[NodeStatus]:
                 seen[host] = raw
                 ids[raw["ID"]] = host
             for svc in cli.api.services(filters={"label": f"{p.LABEL_ROLE}=controller"}):
-                for task in cli.api.tasks(filters={"service": svc["ID"],
-                                                   "desired-state": "running"}):
+                for task in cli.api.tasks(filters={"service": svc["ID"]}):
                     host = ids.get(task.get("NodeID", ""), "")
                     if (task.get("Status") or {}).get("State") == "running":
                         tests[host] = tests.get(host, 0) + 1
