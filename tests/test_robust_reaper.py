@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from test_robust_support import (
+from support.robust import (
     labelled,
     make_objects,
     new_run_id,
@@ -21,7 +21,7 @@ from test_robust_support import (
 from kurtosis_tui.backend.docker_backend import DockerBackend
 from kurtosis_tui.engine import cleanup
 
-pytest_plugins = ("test_robust_support",)  # its fixtures
+pytest_plugins = ("support.robust",)  # its fixtures
 pytestmark = pytest.mark.docker
 
 # A stand-in for the tool: starts a reaper, prints its pid, obeys "stop"/"keep" on stdin.

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import docker
 import pytest
-from test_engine_support import ROOT
+from support.engine import ROOT
 
 from kurtosis_tui import protocol
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from support.fake import finish_story, setup_story
 from test_tui_app import T0, Harness, screen_text, sync
 
 from kurtosis_tui import events as ev
 from kurtosis_tui.events import Outcome
 from kurtosis_tui.tui.components.nodes_panel import NodesPanel
-from kurtosis_tui.tui.fake import finish_story, setup_story
 from kurtosis_tui.tui.model import RunModel
 
 
