@@ -192,9 +192,22 @@ def markdown(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def write_section(section: str) -> None:
+    """Replace RESULTS.md's swarm section (``make bench``'s report keeps it) or append it."""
+    results = ROOT / "benchmarks" / "RESULTS.md"
+    text = results.read_text() if results.exists() else "# Benchmark results\n"
+    start = text.find("\n## Swarm")
+    if start >= 0:
+        end = text.find("\n## ", start + 1)
+        text = text[:start] + ("\n" + text[end:] if end >= 0 else "\n")
+    results.write_text(text.rstrip("\n") + "\n\n" + section.strip("\n") + "\n")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pairs", type=int, default=2)
+    parser.add_argument("--write", action="store_true",
+                        help="put the section into benchmarks/RESULTS.md (replacing its last)")
     args = parser.parse_args()
     began = time.monotonic()
     manager = swarm.up(3).docker_host
@@ -225,7 +238,10 @@ def main() -> int:
             "per_node": {k: v // args.pairs for k, v in sorted(s["nodes"].items())},
         }
     print(json.dumps(data))
-    print(markdown(data))
+    section = markdown(data)
+    print(section)
+    if args.write:
+        write_section(section)
     return 0 if not left else 1
 
 

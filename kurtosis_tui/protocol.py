@@ -72,9 +72,14 @@ ENV_PARAMS = "KT_PARAMS"  # JSON object of str -> str
 ENV_OWNER = "KT_OWNER"
 ENV_KEEP_SERVICES = "KT_KEEP_SERVICES"  # "1": leave services up on failure (--keep-failed)
 ENV_SUITE_ARCHIVE = "KT_SUITE_ARCHIVE"  # the suite, packed, where no bind mount reaches (swarm)
+#: "1": the controller sends its services' log lines on its stdout (the initializer
+#: cannot reach the services' engine, as on a swarm node, and a view wants them live)
+ENV_FORWARD_LOGS = "KT_FORWARD_LOGS"
 
 # -- the controller's stdout: log lines, and events behind this marker
 EVENT_MARKER = "@@kt-event "
+#: ...and a service's log line: ``LOG_MARKER + service + " " + line``
+LOG_MARKER = "@@kt-log "
 
 SERVICE_ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 

@@ -265,3 +265,40 @@ def test_kill_9_leaves_nothing_on_any_node(manager: str) -> None:
     run.proc.send_signal(signal.SIGKILL)
     run.proc.wait(timeout=10)
     assert wait_clean(run_id, 30) == []
+
+
+LIVE_LOGS = """
+import sys
+from pathlib import Path
+from kurtosis_tui import events
+from kurtosis_tui.cluster.swarm import swarm_controller_image
+from kurtosis_tui.engine.discovery import discover
+from kurtosis_tui.engine.interface import RunOptions
+from kurtosis_tui.engine.session import open_session
+
+got = {}
+def sink(event):
+    if isinstance(event, events.LogLines):
+        got.setdefault(event.source, []).extend(event.lines)
+suite = Path("tests/contract_suite")
+options = RunOptions(suite_dir=suite, backend="swarm", stream_service_logs=True,
+                     prepare_image=swarm_controller_image)
+session = open_session(options, sink)
+session.schedule(discover(suite, ["RestartsService"]))
+session.wait_idle()
+session.close()
+print(session.results()["RestartsService"].outcome.value)
+print(got.get("phoenix"))
+"""
+
+
+@pytest.mark.docker
+def test_service_logs_are_live_for_the_tui_on_the_swarm(manager: str) -> None:
+    # What the TUI gets: each service's lines as LogLines, restarts included (the
+    # controller forwards them: this side cannot reach the node's engine).
+    proc = subprocess.run([sys.executable, "-c", LIVE_LOGS], capture_output=True, text=True,
+                          timeout=240, cwd=ROOT, env=_env(manager), stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    outcome, lines = proc.stdout.strip().splitlines()[-2:]
+    assert outcome == "PASSED"
+    assert lines == "['booted', 'booted']"  # started, then restarted: each boot once

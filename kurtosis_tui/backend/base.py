@@ -53,6 +53,12 @@ class Backend(Protocol):
         ...
 
     @property
+    def reaches_services(self) -> bool:
+        """Whether this side can follow the logs of the containers a controller starts
+        (False on a swarm: they are on the controller's node; the controller forwards)."""
+        ...
+
+    @property
     def engine_socket(self) -> str:
         """The engine's socket as a path on the host where containers run: what the
         controller mounts to reach the engine that started it."""

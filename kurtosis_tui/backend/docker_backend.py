@@ -68,6 +68,10 @@ class DockerBackend:
         return "docker"
 
     @property
+    def reaches_services(self) -> bool:
+        return True
+
+    @property
     def engine_socket(self) -> str:
         """DOCKER_HOST's socket when it names one, else the default socket."""
         host = os.environ.get("DOCKER_HOST", "")

@@ -116,6 +116,10 @@ class SwarmBackend(DockerBackend):
         return "swarm"
 
     @property
+    def reaches_services(self) -> bool:
+        return False  # they run on the controller's node
+
+    @property
     def engine_socket(self) -> str:
         """The socket on the nodes (a job mounts its own node's)."""
         return p.DOCKER_SOCKET

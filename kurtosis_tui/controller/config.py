@@ -27,6 +27,7 @@ class ControllerConfig:
     params: dict[str, str] = field(default_factory=dict)
     owner: str = ""
     keep_services: bool = False
+    forward_logs: bool = False  # send the services' log lines on stdout (see protocol)
     suite_dir: Path = Path(protocol.SUITE_MOUNT)
     volume_root: Path = Path(protocol.VOLUME_MOUNT)
 
@@ -47,6 +48,7 @@ class ControllerConfig:
             params=_params(env),
             owner=env.get(protocol.ENV_OWNER, ""),
             keep_services=env.get(protocol.ENV_KEEP_SERVICES, "") in ("1", "true", "yes"),
+            forward_logs=env.get(protocol.ENV_FORWARD_LOGS, "") == "1",
         )
 
 

@@ -22,7 +22,7 @@ from kurtosis_tui import protocol as p
 from kurtosis_tui.backend import Backend, ContainerSpec, Mount, NetworkInfo, Stream
 from kurtosis_tui.engine.cleanup import mark_kept
 from kurtosis_tui.engine.interface import EventSink, RunOptions
-from kurtosis_tui.engine.logbatch import LogBatcher
+from kurtosis_tui.engine.logbatch import LogBatcher, PendingLines
 from kurtosis_tui.engine.service_logs import ServiceLogs
 from kurtosis_tui.engine.subnets import SubnetPool
 from kurtosis_tui.errors import BackendError, UsageError
@@ -98,9 +98,13 @@ class Attempt:
         self._tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
         self._reported: OutcomeReported | None = None
         self._service_containers: dict[str, str] = {}  # service id -> container name
+        # Live service logs for a view that shows them: followed here, or, where this side
+        # cannot reach the services' engine, forwarded by the controller on its stdout.
+        wanted = ctx.options.stream_service_logs
+        self._forwarded = wanted and not ctx.backend.reaches_services
         self._service_logs = (
             ServiceLogs(ctx.backend, ctx.batcher, ctx.run_id, info.name, number)
-            if ctx.options.stream_service_logs
+            if wanted and not self._forwarded
             else None
         )
         self._network: NetworkInfo | None = None
@@ -225,6 +229,7 @@ class Attempt:
             p.ENV_PARAMS: json.dumps(dict(opts.params)),
             p.ENV_OWNER: self.ctx.owner,
             p.ENV_KEEP_SERVICES: "1" if opts.keep_failed else "0",
+            p.ENV_FORWARD_LOGS: "1" if self._forwarded else "0",
             "PYTHONUNBUFFERED": "1",
         }
         return ContainerSpec(
@@ -284,8 +289,16 @@ class Attempt:
 
     def _pump_controller(self, stream: Stream) -> None:
         buffer = self.ctx.batcher.buffer(self.name, self.number, "controller")
+        forwarded: dict[str, PendingLines] = {}
         try:
             for line in stream:
+                if line.startswith(p.LOG_MARKER):  # a service's line, sent by the controller
+                    service, _, text = line[len(p.LOG_MARKER):].partition(" ")
+                    if service not in forwarded:
+                        forwarded[service] = self.ctx.batcher.buffer(
+                            self.name, self.number, service)
+                    forwarded[service].add(text)
+                    continue
                 if line.startswith(p.EVENT_MARKER):
                     event = from_wire(
                         line[len(p.EVENT_MARKER) :], test=self.name, attempt=self.number
@@ -300,6 +313,8 @@ class Attempt:
         finally:
             stream.close()
             buffer.flush()
+            for pending in forwarded.values():
+                pending.flush()
 
     def _on_controller_event(self, event: TestEvent) -> None:
         if isinstance(event, OutcomeReported):
