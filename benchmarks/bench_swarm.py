@@ -174,7 +174,13 @@ def markdown(data: dict[str, Any]) -> str:
         f"{', '.join(f'{w:.1f}' for w in swm['walls'])} |",
         f"| outcomes | {loc['outcomes']} | {swm['outcomes']} |",
         "",
-        "Per test, median seconds by phase (from the engine's events):",
+        "Per test, median seconds by phase (from the engine's events). On the swarm,"
+        " *network* and *placement* are calls to the manager only (the overlay and the job"
+        " are recorded in the swarm's store); *start* is where the swarm's own work shows:"
+        " the dispatcher assigns the task, the node's agent attaches the overlay there,"
+        " creates the volume and starts the container; *exit* is the task's state polled"
+        " (0.4 s) and the log drained; *teardown* is the agent job on the node, then the"
+        " job and the network removed.",
         "",
         "| phase | local | swarm | swarm - local |",
         "|---|---|---|---|",
@@ -184,7 +190,8 @@ def markdown(data: dict[str, Any]) -> str:
         lines.append(f"| {k} | {a:.2f} | {b:.2f} | {b - a:+.2f} |")
     lines += [
         "",
-        f"Tests per node (swarm): {data['swarm']['per_node']}. Left on any node after the "
+        f"Tests per node over the {data['pairs']} swarm runs: {data['swarm']['per_node']}. "
+        f"Load average before and after: {data['load']}. Left on any node after the "
         f"runs: {data['left'] or 'nothing'}. Cluster up before the runs: "
         f"{data['cluster_up_s']:.1f} s.",
         "",
@@ -209,6 +216,7 @@ def main() -> int:
     parser.add_argument("--write", action="store_true",
                         help="put the section into benchmarks/RESULTS.md (replacing its last)")
     args = parser.parse_args()
+    load_before = f"{os.getloadavg()[0]:.1f}"
     began = time.monotonic()
     manager = swarm.up(3).docker_host
     up_s = time.monotonic() - began
@@ -228,14 +236,15 @@ def main() -> int:
         left = left_on_nodes()
     finally:
         swarm.down()
-    data: dict[str, Any] = {"pairs": args.pairs, "cluster_up_s": round(up_s, 1), "left": left}
+    data: dict[str, Any] = {"pairs": args.pairs, "cluster_up_s": round(up_s, 1), "left": left,
+                            "load": f"{load_before} / {os.getloadavg()[0]:.1f}"}
     for kind, s in samples.items():
         data[kind] = {
             "walls": [round(w, 2) for w in s["walls"]],
             "wall_median": statistics.median(s["walls"]),
             "phases": medians(s["rows"]),
             "outcomes": ", ".join(sorted(s["outcomes"])),
-            "per_node": {k: v // args.pairs for k, v in sorted(s["nodes"].items())},
+            "per_node": dict(sorted(s["nodes"].items())),
         }
     print(json.dumps(data))
     section = markdown(data)
