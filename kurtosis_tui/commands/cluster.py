@@ -52,8 +52,10 @@ def main(args: argparse.Namespace) -> int:
         return 0
     if action == "down":
         count = swarm.down(args.purge, _say)
-        kept = "" if args.purge else " (image caches kept; --purge removes them)"
-        print(f"cluster down: {count} node(s) removed{kept}" if count else "no cluster was up")
+        kept = " and their image caches" if args.purge else (
+            " (image caches kept; --purge removes them)")
+        print(f"cluster down: {count} node(s) removed{kept}" if count else
+              "no cluster was up" + (" (its image caches removed)" if args.purge else ""))
         return 0
     raise UsageError(f"unknown cluster command {action!r}")
 
