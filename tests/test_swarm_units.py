@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from kurtosis_tui.backend.suite_archive import LIMIT, pack, unpack
-from kurtosis_tui.backend.swarm_agent import MARKER
-from kurtosis_tui.backend.swarm_backend import _report
+from kurtosis_tui.backend.swarm_agent import MARKER, read_report
 from kurtosis_tui.backend.swarm_parts import (
     SwarmNode,
     container_status,
@@ -100,8 +99,8 @@ def test_a_job_that_never_ran_says_why() -> None:
 
 def test_the_agents_report_is_read_from_its_log() -> None:
     logs = f"noise\n{MARKER}{{\"containers\": 2, \"volumes\": 1, \"errors\": []}}\n"
-    assert _report(logs) == {"containers": 2, "volumes": 1, "errors": []}
-    assert "said nothing" in _report("Traceback: boom")["errors"][0]
+    assert read_report(logs) == {"containers": 2, "volumes": 1, "errors": []}
+    assert "said nothing" in read_report("Traceback: boom")["errors"][0]
 
 
 def test_a_suite_travels_packed_and_unpacks_whole(tmp_path: Path) -> None:

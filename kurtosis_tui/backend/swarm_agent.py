@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from typing import Any
 
 from kurtosis_tui.backend.docker_backend import DockerBackend
 from kurtosis_tui.errors import BackendError, NotFound
@@ -68,6 +69,19 @@ def remove(backend: DockerBackend, selectors: list[str]) -> dict[str, object]:
         pending = [v.name for v in backend.find_labelled(key, value)
                    if v.kind == "volume" and matches(v.labels)]
     return {"containers": containers, "volumes": volumes, "errors": errors}
+
+
+def read_report(logs: str) -> dict[str, Any]:
+    """The report an agent printed (its last MARKER line), read from its job's logs."""
+    for line in reversed(logs.splitlines()):
+        start = line.find(MARKER)
+        if start >= 0:
+            try:
+                data = json.loads(line[start + len(MARKER):])
+            except ValueError:
+                break
+            return data if isinstance(data, dict) else {}
+    return {"errors": [f"the agent said nothing: {logs.strip()[-300:]}"]}
 
 
 def main(argv: list[str]) -> int:

@@ -30,13 +30,12 @@ A "container" id that the engine holds is a job's service id.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import secrets
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import docker.errors
@@ -61,7 +60,7 @@ from kurtosis_tui.backend.base import EventStream, Stream
 from kurtosis_tui.backend.docker_backend import DockerBackend, _explain, engine_hint
 from kurtosis_tui.backend.streams import LogStream
 from kurtosis_tui.backend.suite_archive import pack
-from kurtosis_tui.backend.swarm_agent import MARKER
+from kurtosis_tui.backend.swarm_agent import read_report
 from kurtosis_tui.backend.swarm_parts import (
     SwarmNode,
     Task,
@@ -72,6 +71,7 @@ from kurtosis_tui.backend.swarm_parts import (
     pick_node,
     task_failure,
 )
+from kurtosis_tui.backend.swarm_streams import DrainingStream, NoEvents
 from kurtosis_tui.backend.types import (
     ContainerSpec,
     ContainerState,
@@ -85,13 +85,6 @@ from kurtosis_tui.errors import BackendError, EngineUnavailable, NotFound
 POLL = 0.4
 #: A node list this fresh is good enough (many attempts poll at once).
 NODES_TTL = 0.4
-#: After a job ends, its log stream (service logs never end) closes no sooner than this
-#: (the manager relays a node's last lines a moment after the task ends)...
-DRAIN_MIN = 0.6
-#: ...once quiet this long...
-DRAIN_QUIET = 0.3
-#: ...or this long after the end at most.
-DRAIN_MAX = 3.0
 #: Seconds an agent job may take (its own work is bounded well below this).
 AGENT_TIMEOUT = 60.0
 #: Seconds a network removal is retried while the swarm still counts a task on it.
@@ -109,7 +102,7 @@ class SwarmBackend(DockerBackend):
         self._volume_labels: dict[str, dict[str, str]] = {}
         self._placed: dict[str, str] = {}  # job id -> node id, while it may run
         self._nodes: tuple[float, list[SwarmNode]] = (0.0, [])
-        self._streams: dict[str, list[_DrainingStream]] = {}
+        self._streams: dict[str, list[DrainingStream]] = {}
 
     @property
     def kind(self) -> str:
@@ -222,7 +215,7 @@ class SwarmBackend(DockerBackend):
             elif m.source == p.DOCKER_SOCKET:
                 mounts.append(SdkMount(m.target, m.source, type="bind"))
             elif m.target == p.SUITE_MOUNT:
-                env[p.ENV_SUITE_ARCHIVE] = pack_suite(m.source)
+                env[p.ENV_SUITE_ARCHIVE] = pack(Path(m.source))
                 if m.read_only:  # unpacked read-only; without this, root writes anyway
                     cap_drop.append("DAC_OVERRIDE")
             else:
@@ -446,7 +439,7 @@ class SwarmBackend(DockerBackend):
                                f"{_explain(exc)}") from exc
         try:
             code = self._wait_agent(agent, node)
-            report = _report(self._service_logs(agent))
+            report = read_report(self._service_logs(agent))
         finally:
             self._remove_service(agent)
         errors = list(report.get("errors") or [])
@@ -505,7 +498,7 @@ class SwarmBackend(DockerBackend):
         except (docker.errors.APIError, requests.exceptions.RequestException) as exc:
             client.close()
             raise BackendError(f"cannot follow the log of {container}: {exc}") from exc
-        stream = _DrainingStream(LogStream(response, client, multiplexed=True))
+        stream = DrainingStream(LogStream(response, client, multiplexed=True))
         with self._lock:
             self._streams.setdefault(container, []).append(stream)
         return stream
@@ -547,7 +540,7 @@ class SwarmBackend(DockerBackend):
 
     def events(self, label: str, value: str) -> EventStream:
         """No container events reach the manager from the nodes: a stream that stays quiet."""
-        return _NoEvents()
+        return NoEvents()
 
 
 def is_swarm_manager() -> bool:
@@ -559,73 +552,3 @@ def is_swarm_manager() -> bool:
             requests.exceptions.RequestException):
         return False
     return swarm.get("LocalNodeState") == "active" and bool(swarm.get("ControlAvailable"))
-
-
-def pack_suite(source: str) -> str:
-    from pathlib import Path
-
-    return pack(Path(source))
-
-
-def _report(logs: str) -> dict[str, Any]:
-    for line in reversed(logs.splitlines()):
-        start = line.find(MARKER)
-        if start >= 0:
-            try:
-                data = json.loads(line[start + len(MARKER):])
-            except ValueError:
-                break
-            return data if isinstance(data, dict) else {}
-    return {"errors": [f"the agent said nothing: {logs.strip()[-300:]}"]}
-
-
-class _DrainingStream:
-    """A log stream that closes itself soon after its job ends (service logs never end)."""
-
-    def __init__(self, inner: LogStream) -> None:
-        self._inner = inner
-        self._last = time.monotonic()
-        self._finishing = False
-
-    def __iter__(self) -> Iterator[str]:
-        for batch in self.batches():
-            yield from batch
-
-    def batches(self) -> Iterator[list[str]]:
-        for batch in self._inner.batches():
-            self._last = time.monotonic()
-            yield batch
-
-    def close(self) -> None:
-        self._inner.close()
-
-    def finish(self) -> None:
-        """The job ended: close once DRAIN_MIN passed and no line came for DRAIN_QUIET
-        (DRAIN_MAX at most)."""
-        if self._finishing:
-            return
-        self._finishing = True
-        ended = time.monotonic()
-
-        def drain() -> None:
-            while True:
-                now = time.monotonic()
-                quiet = now - ended >= DRAIN_MIN and now - self._last >= DRAIN_QUIET
-                if quiet or now - ended >= DRAIN_MAX:
-                    self.close()
-                    return
-                time.sleep(0.1)  # the drain's own poll interval, bounded by DRAIN_MAX
-
-        threading.Thread(target=drain, daemon=True, name="kt-drain").start()
-
-
-class _NoEvents:
-    def __init__(self) -> None:
-        self._closed = threading.Event()
-
-    def __iter__(self) -> Iterator[Any]:
-        self._closed.wait()
-        return iter(())
-
-    def close(self) -> None:
-        self._closed.set()
