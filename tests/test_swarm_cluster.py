@@ -304,3 +304,36 @@ def test_service_logs_are_live_for_the_tui_on_the_swarm(manager: str) -> None:
     outcome, lines = proc.stdout.strip().splitlines()[-2:]
     assert outcome == "PASSED"
     assert lines == "['booted', 'booted']"  # started, then restarted: each boot once
+
+
+@pytest.mark.docker
+def test_ctrl_c_cancels_on_every_node_and_leaves_nothing(manager: str) -> None:
+    run = Reader(kt_start("run", "tests/swarm_suite", "--backend", "swarm", "--no-tui",
+                          "-j", "3", "--param", "seconds=60", manager=manager))
+    run_id = run_id_of(run.until(r"running 3 tests")[0])
+    run.until(r"service box available", 3)
+    run.proc.send_signal(signal.SIGINT)
+    out = run.rest(timeout=60)
+    assert run.proc.returncode == 130, out
+    got = results(out)
+    assert {k: v[0] for k, v in got.items()} == {
+        "SlowOne": "CANCELLED", "SlowTwo": "CANCELLED", "SlowThree": "CANCELLED"}, out
+    assert wait_clean(run_id, 30) == []
+
+
+@pytest.mark.docker
+def test_keep_failed_says_where_and_clean_removes_it_from_the_node(manager: str) -> None:
+    proc = kt("run", "tests/contract_suite", "-t", "DyingService", "--backend", "swarm",
+              "--no-tui", "--keep-failed", manager=manager)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    outcome, node = results(proc.stdout)["DyingService"]
+    assert outcome == "ERRORED"
+    run_id = run_id_of(proc.stdout)
+    assert f"kept for inspection on node {node}" in proc.stdout
+    assert f"doomed: docker -H <node {node}'s engine> exec -it kt-{run_id}-" in proc.stdout
+    kept = labelled_everywhere(run_id)
+    assert any(item.startswith(f"{node}: container /kt-{run_id}-dyingservice-1-doomed")
+               for item in kept), kept
+    cleaned = kt("clean", manager=manager)
+    assert cleaned.returncode == 0, cleaned.stdout + cleaned.stderr
+    assert wait_clean(run_id, 15) == []
