@@ -168,6 +168,16 @@ class SuiteProblem(Event):
 
 
 @dataclass(frozen=True)
+class NodesSeen(Event):
+    """A cluster's nodes and their state (``ready``, ``down``...), when it changes; only
+    backends that spread tests over nodes (the swarm) emit it."""
+
+    kind: ClassVar[str] = "nodes_seen"
+    nodes: tuple[tuple[str, str], ...] = ()  # (name, state), by name
+    at: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True)
 class RunFinished(Event):
     """Every scheduled test has finished and been torn down."""
 

@@ -26,7 +26,11 @@ def test_the_model_counts_tests_per_node() -> None:
                                                                    "swarm-2"),
               *on_node(setup_story("C", T0), "swarm-2"), *finish_story("C", T0, Outcome.PASSED)]:
         model.apply(e)
-    assert model.nodes() == [("swarm-1", 1, 0), ("swarm-2", 1, 1)]
+    assert model.nodes() == [("swarm-1", "", 1, 0), ("swarm-2", "", 1, 1)]
+    model.apply(ev.NodesSeen(nodes=(("swarm-1", "ready"), ("swarm-2", "down"),
+                                    ("swarm-3", "ready"))))
+    assert model.nodes() == [("swarm-1", "ready", 1, 0), ("swarm-2", "down", 1, 1),
+                             ("swarm-3", "ready", 0, 0)]
     assert RunModel().nodes() == []
 
 
@@ -38,8 +42,9 @@ async def test_nodes_panel_and_the_tests_node(tmp_path: Path) -> None:
         panel = harness.app.query_one(NodesPanel)
         await harness.emit(pilot, *setup_story("HelloHttp", T0))
         assert not panel.display  # one engine: no node, no panel
-        await harness.emit(pilot, *on_node(setup_story("RedisReplication", T0, attempt=1),
-                                           "swarm-3"))
+        await harness.emit(pilot, ev.NodesSeen(nodes=(("swarm-1", "ready"),
+                                                      ("swarm-3", "ready"))),
+                           *on_node(setup_story("RedisReplication", T0, attempt=1), "swarm-3"))
         assert panel.display
         text = screen_text(harness.app)
         assert "swarm-3" in text and "running" in text
@@ -48,4 +53,9 @@ async def test_nodes_panel_and_the_tests_node(tmp_path: Path) -> None:
         await harness.emit(pilot, *finish_story("RedisReplication", T0, Outcome.PASSED))
         rows = [ln.split("│")[1].split() for ln in screen_text(harness.app).splitlines()
                 if ln.startswith("│ swarm-3")]  # the tests panel's column
-        assert rows == [["swarm-3", "0", "1"]]  # none running there now, one done
+        assert rows == [["swarm-3", "ready", "0", "1"]]  # none running there now, one done
+        await harness.emit(pilot, ev.NodesSeen(nodes=(("swarm-1", "ready"),
+                                                      ("swarm-3", "down"))))
+        rows = [ln.split("│")[1].split() for ln in screen_text(harness.app).splitlines()
+                if ln.startswith("│ swarm-")]
+        assert rows == [["swarm-1", "ready", "0", "0"], ["swarm-3", "down", "0", "1"]]

@@ -64,6 +64,10 @@ class Backend(Protocol):
         controller mounts to reach the engine that started it."""
         ...
 
+    def node_states(self) -> dict[str, str]:
+        """Each node's state (``ready``, ``down``...) by name; empty on one engine."""
+        ...
+
     def ping(self) -> str:
         """The engine's version; raises EngineUnavailable."""
         ...

@@ -105,6 +105,9 @@ class DockerBackend:
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
             raise EngineUnavailable(engine_hint()) from exc
 
+    def node_states(self) -> dict[str, str]:
+        return {}  # one engine: no nodes
+
     def ping(self) -> str:
         probing = self._api_version is None
         client = self._client()

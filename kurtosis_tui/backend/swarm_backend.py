@@ -148,6 +148,14 @@ class SwarmBackend(DockerBackend):
             self._nodes = (time.monotonic(), found)
         return found
 
+    def node_states(self) -> dict[str, str]:
+        states = {}
+        for node in self.nodes():
+            ready = node.state == "ready"
+            states[node.name] = node.state if not ready else (
+                "ready" if node.availability == "active" else node.availability)
+        return states
+
     def _node(self, node_id: str) -> SwarmNode | None:
         return next((n for n in self.nodes() if n.id == node_id), None)
 

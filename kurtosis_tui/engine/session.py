@@ -28,6 +28,7 @@ from kurtosis_tui.engine.subnets import SubnetPool
 from kurtosis_tui.errors import BackendError, UsageError
 from kurtosis_tui.events import (
     Event,
+    NodesSeen,
     Outcome,
     RunFinished,
     RunStarted,
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
 
 #: Seconds close() waits for running attempts to be torn down.
 CLOSE_TIMEOUT = 60.0
+#: Seconds between looks at a cluster's nodes (for the views' nodes panel).
+NODES_POLL = 2.0
 
 
 @dataclass
@@ -72,6 +75,8 @@ class LocalSession:
         self._watching = watching
         self._reaper = reaper
         self._batcher = LogBatcher(sink)
+        self._nodes_stop = threading.Event()
+        self._nodes_watcher: threading.Thread | None = None
         self._ctx = SessionContext(
             backend=backend,
             options=options,
@@ -110,6 +115,7 @@ class LocalSession:
                         watching=self._watching,
                     )
                 )
+                self._watch_nodes()
             for info in tests:
                 queued = next((q for q in self._queue if q.info.name == info.name), None)
                 if queued is not None:
@@ -157,6 +163,7 @@ class LocalSession:
             self.cancel()
             self._closed = True
         self.wait_idle(CLOSE_TIMEOUT)
+        self._nodes_stop.set()
         with self._cond:
             threads = list(self._threads)
         for thread in threads:
@@ -182,6 +189,31 @@ class LocalSession:
 
     def _emit(self, event: Event) -> None:
         self._sink(event)
+
+    def _watch_nodes(self) -> None:
+        """On a cluster, say which nodes there are and when one's state changes."""
+        backend = self._ctx.backend
+        try:
+            first = backend.node_states()
+        except BackendError:
+            return
+        if not first:
+            return  # one engine
+
+        def watch() -> None:
+            last: dict[str, str] = {}
+            states = first
+            while True:
+                if states != last:
+                    last = states
+                    self._emit(NodesSeen(nodes=tuple(sorted(states.items()))))
+                if self._nodes_stop.wait(NODES_POLL):
+                    return
+                with contextlib.suppress(BackendError):
+                    states = backend.node_states()
+
+        self._nodes_watcher = threading.Thread(target=watch, daemon=True, name="kt-nodes")
+        self._nodes_watcher.start()
 
     def _pump(self) -> None:
         """Start queued attempts while there is room (caller holds the lock)."""

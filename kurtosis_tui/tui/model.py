@@ -206,6 +206,7 @@ class RunModel:
         self.finished_at: float | None = None
         self.problem = ""  # a suite that no longer imports (watch mode)
         self.note = ""
+        self.node_states: dict[str, str] = {}  # a cluster's nodes: name -> ready, down...
         self.version = 0  # bumped on every change: views redraw when it moves
 
     # ------------------------------------------------------------- queries
@@ -235,15 +236,16 @@ class RunModel:
         end = self.finished_at if self.finished_at is not None and not self.busy() else now
         return max(0.0, end - self.started_at)
 
-    def nodes(self) -> list[tuple[str, int, int]]:
-        """Each cluster node the run used: (name, tests running there, attempts finished)."""
-        tally: dict[str, list[int]] = {}
+    def nodes(self) -> list[tuple[str, str, int, int]]:
+        """Each cluster node: (name, state, tests running there, attempts finished)."""
+        tally: dict[str, list[int]] = {name: [0, 0] for name in self.node_states}
         for row in self.tests.values():
             for att in row.attempts.values():
                 if att.node:
                     counts = tally.setdefault(att.node, [0, 0])
                     counts[0 if att.state == "running" else 1] += 1
-        return [(name, c[0], c[1]) for name, c in sorted(tally.items())]
+        return [(name, self.node_states.get(name, ""), c[0], c[1])
+                for name, c in sorted(tally.items())]
 
     def failed_names(self) -> list[str]:
         """Tests whose last finished attempt did not pass."""
@@ -294,6 +296,8 @@ class RunModel:
                 self._row(info.name, info)
         elif isinstance(event, ev.RunFinished):
             self.finished_at = event.at
+        elif isinstance(event, ev.NodesSeen):
+            self.node_states = dict(event.nodes)
         elif isinstance(event, ev.SuiteChanged):
             self.problem = ""
             self.note = event.note

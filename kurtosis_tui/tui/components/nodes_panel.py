@@ -14,7 +14,7 @@ from kurtosis_tui.tui.model import RunModel
 
 
 class NodesPanel(Static):
-    """One line per node: its name, the tests running there, the attempts it finished."""
+    """One line per node: its name and state, the tests running there, those it finished."""
 
     DEFAULT_CSS = """
     NodesPanel { height: auto; max-height: 8; padding: 0 1; display: none;
@@ -28,11 +28,14 @@ class NodesPanel(Static):
             return
         grid = Table.grid(padding=(0, 1), expand=True)
         grid.add_column(no_wrap=True, overflow="ellipsis", ratio=1)
+        grid.add_column(no_wrap=True)
         grid.add_column(justify="right", no_wrap=True)
         grid.add_column(justify="right", no_wrap=True)
-        grid.add_row(Text("node", style="bold"), Text("running", style="bold"),
-                     Text("done", style="bold"))
-        for name, running, done in nodes:
-            grid.add_row(name, Text(str(running), style="bold" if running else "dim"),
+        grid.add_row(Text("node", style="bold"), Text("state", style="bold"),
+                     Text("running", style="bold"), Text("done", style="bold"))
+        for name, state, running, done in nodes:
+            tone = "green" if state == "ready" else "red" if state else "dim"
+            grid.add_row(name, Text(state or "?", style=tone),
+                         Text(str(running), style="bold" if running else "dim"),
                          Text(str(done), style="dim"))
         self.update(grid)
