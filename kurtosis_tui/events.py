@@ -95,6 +95,10 @@ class TestInfo:
     run_timeout: float = 180.0
 
 
+#: How a kept attempt's message introduces the note on reaching its objects.
+KEPT_NOTE = "kept for inspection:"
+
+
 @dataclass(frozen=True)
 class TestResult:
     """How one attempt at a test ended, with what a user needs to see why."""
@@ -213,12 +217,14 @@ class NetworkCreated(TestEvent):
     name: str = ""
     subnet: str = ""
     gateway: str = ""
+    ahead: bool = False  # made before its test was chosen (engine.prepared)
 
 
 @dataclass(frozen=True)
 class VolumeCreated(TestEvent):
     kind: ClassVar[str] = "volume_created"
     name: str = ""
+    ahead: bool = False  # made before its test was chosen (engine.prepared)
 
 
 @dataclass(frozen=True)
@@ -227,6 +233,7 @@ class ControllerStarted(TestEvent):
     container: str = ""  # name
     container_id: str = ""
     node: str = ""  # the cluster node the test runs on ("" on a single engine)
+    ahead: bool = False  # made before its test was chosen (engine.prepared)
 
 
 @dataclass(frozen=True)

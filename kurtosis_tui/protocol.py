@@ -75,6 +75,10 @@ ENV_SUITE_ARCHIVE = "KT_SUITE_ARCHIVE"  # the suite, packed, where no bind mount
 #: "1": the controller sends its services' log lines on its stdout (the initializer
 #: cannot reach the services' engine, as on a swarm node, and a view wants them live)
 ENV_FORWARD_LOGS = "KT_FORWARD_LOGS"
+#: Set on a controller started before its test was chosen (prepared ahead): it waits for
+#: this file, a JSON object of the settings above, that the initializer writes into it.
+ENV_SETTINGS_FILE = "KT_SETTINGS_FILE"
+SETTINGS_FILE = "/tmp/kt-settings.json"
 
 # -- the controller's stdout: log lines, and events behind this marker
 EVENT_MARKER = "@@kt-event "

@@ -42,6 +42,22 @@ def test_quickstart_passes_exit_0_and_leaves_nothing(images: object) -> None:
 
 
 @pytest.mark.docker
+def test_a_file_and_a_pattern_select_tests(images: object) -> None:
+    proc = run_cli("run", "examples/quickstart/hello_http.py", "-t", "*Http*", "--no-tui")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert {k: v[0] for k, v in outcomes(proc.stdout).items()} == {"HelloHttp": "PASSED"}
+    assert proc.stdout.splitlines()[-1] == "1 passed"
+    assert leftovers(run_id_of(proc.stdout)) == []
+
+
+def test_a_name_in_the_wrong_case_gets_a_hint_and_exit_2() -> None:
+    proc = run_cli("run", "examples/quickstart", "-t", "tcpecho", "--no-tui")
+    assert proc.returncode == 2
+    assert "no test 'tcpecho'" in proc.stderr and "did you mean 'TcpEcho'?" in proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+
+
+@pytest.mark.docker
 def test_redis_example_passes(images: object) -> None:
     proc = run_cli("run", "examples/redis-replication", "--no-tui")
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -186,7 +202,7 @@ def _suite(tmp_path: Path, files: dict[str, str]) -> str:
         (["list", "no/such/dir"], "suite directory no/such/dir does not exist"),
         (["run", CONTRACT, "--no-tui", "--param", "novalue"], "--param 'novalue' is not KEY=VALUE"),
         (["run", CONTRACT, "--no-tui", "-j", "0"], "-j/--parallelism must be 1 or more"),
-        (["run", CONTRACT, "--no-tui", "-t", "Nope"], "no test named Nope"),
+        (["run", CONTRACT, "--no-tui", "-t", "Nope"], "no test 'Nope'"),
         (["run", CONTRACT, "--no-tui", "-j", "x"], "invalid int value"),
     ],
 )

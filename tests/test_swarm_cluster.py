@@ -329,7 +329,7 @@ def test_keep_failed_says_where_and_clean_removes_it_from_the_node(manager: str)
     outcome, node = results(proc.stdout)["DyingService"]
     assert outcome == "ERRORED"
     run_id = run_id_of(proc.stdout)
-    assert f"kept for inspection on node {node}" in proc.stdout
+    assert f"kept for inspection: on node {node}," in proc.stdout
     assert f"doomed: docker -H <node {node}'s engine> exec -it kt-{run_id}-" in proc.stdout
     kept = labelled_everywhere(run_id)
     assert any(item.startswith(f"{node}: container /kt-{run_id}-dyingservice-1-doomed")

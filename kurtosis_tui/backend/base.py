@@ -54,8 +54,9 @@ class Backend(Protocol):
 
     @property
     def reaches_services(self) -> bool:
-        """Whether this side can follow the logs of the containers a controller starts
-        (False on a swarm: they are on the controller's node; the controller forwards)."""
+        """Whether this side reaches the containers themselves, a controller's and those it
+        starts (their logs, their files): False on a swarm, where they are on the
+        controller's node (the controller forwards its services' logs)."""
         ...
 
     @property
@@ -126,6 +127,10 @@ class Backend(Protocol):
 
     def read_file(self, container: str, path: str) -> bytes | None:
         """A file from a (possibly stopped) container's filesystem or mounts."""
+        ...
+
+    def write_file(self, container: str, path: str, data: bytes) -> None:
+        """Write a file (its folder must exist) into a container's filesystem."""
         ...
 
     # labels and events

@@ -522,6 +522,12 @@ class SwarmBackend(DockerBackend):
         ``follow_logs`` delivers line for line.)"""
         return None
 
+    def write_file(self, container: str, path: str, data: bytes) -> None:
+        """Not on a swarm: the job's container is on its node (nothing is prepared ahead
+        here, see ``reaches_services``)."""
+        raise BackendError(f"cannot write {path} into the job {container}: its container "
+                           "is on its node, which only the job itself reaches")
+
     # --------------------------------------------------------- labels, events
 
     def find_labelled(self, label: str, value: str | None = None) -> list[LabelledObject]:
