@@ -58,6 +58,10 @@ class DockerBackend:
     """A Backend on the Docker engine that DOCKER_HOST (or the default socket) names."""
 
     def __init__(self, api_version: str | None = None) -> None:
+        # The engine is the one DOCKER_HOST names *now*: a client made later, in any
+        # thread, talks to it even if the variable changes meanwhile (a swarm run builds
+        # its controller image on the host's engine while the session starts).
+        self._environment = dict(os.environ)
         self._api_version = api_version
         self._engine_version = ""  # from the probe that learned the API version
         self._local = threading.local()
@@ -74,7 +78,7 @@ class DockerBackend:
     @property
     def engine_socket(self) -> str:
         """DOCKER_HOST's socket when it names one, else the default socket."""
-        host = os.environ.get("DOCKER_HOST", "")
+        host = self._environment.get("DOCKER_HOST", "")
         if host.startswith("unix://"):
             return host[len("unix://"):]
         return DOCKER_SOCKET
@@ -94,14 +98,16 @@ class DockerBackend:
                 if self._api_version is None:
                     # The oldest API version skips the SDK's own /version round trip:
                     # one request learns both the API version and the engine's.
-                    probe = docker.from_env(version=MINIMUM_API_VERSION, timeout=PING_TIMEOUT)
+                    probe = docker.from_env(version=MINIMUM_API_VERSION, timeout=PING_TIMEOUT,
+                                            environment=self._environment)
                     try:
                         answer = probe.version()
                     finally:
                         probe.close()
                     self._api_version = str(answer["ApiVersion"])
                     self._engine_version = str(answer.get("Version", ""))
-            return docker.from_env(version=self._api_version, timeout=int(timeout))
+            return docker.from_env(version=self._api_version, timeout=int(timeout),
+                                   environment=self._environment)
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
             raise EngineUnavailable(engine_hint()) from exc
 

@@ -36,6 +36,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from typing import IO
 
 #: After the tool dies, sweep again until nothing of the run is seen for this long.
@@ -94,10 +95,13 @@ class Reaper:
             self._process.wait(timeout=0)
 
 
-def start_reaper(run_id: str, backend_kind: str = "docker") -> Reaper:
-    """Start the reaper process for ``run_id`` and return at once."""
+def start_reaper(run_id: str, backend_kind: str = "docker",
+                 env: Mapping[str, str] | None = None) -> Reaper:
+    """Start the reaper process for ``run_id`` and return at once; ``env``: its
+    environment (DOCKER_HOST names the engine to clean), else this process's."""
     process = subprocess.Popen(
         [sys.executable, "-m", "kurtosis_tui.engine.reaper", run_id, backend_kind],
+        env=dict(env) if env is not None else None,
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

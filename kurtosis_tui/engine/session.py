@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import secrets
 import sys
 import threading
@@ -314,6 +315,9 @@ def open_session(
 
     run_id = secrets.token_hex(3)
     engine: Backend = backend
+    # The reaper's environment as it is now: preparing the image may point DOCKER_HOST
+    # elsewhere for a moment (a swarm run builds it on the host's engine) meanwhile.
+    env = dict(os.environ)
 
     def sweep_dead() -> None:
         with contextlib.suppress(BackendError):
@@ -327,7 +331,7 @@ def open_session(
     with ThreadPoolExecutor(3) as pool:
         image = pool.submit(_with_controller_image, options, backend, progress)
         checks = [pool.submit(probe), pool.submit(sweep_dead)]
-        reaper = start_reaper(run_id, backend.kind)
+        reaper = start_reaper(run_id, backend.kind, env)
         try:
             options = image.result()
             for check in checks:
