@@ -316,8 +316,11 @@ def test_ctrl_c_cancels_on_every_node_and_leaves_nothing(manager: str) -> None:
     out = run.rest(timeout=60)
     assert run.proc.returncode == 130, out
     got = results(out)
-    assert {k: v[0] for k, v in got.items()} == {
-        "SlowOne": "CANCELLED", "SlowTwo": "CANCELLED", "SlowThree": "CANCELLED"}, out
+    # The graceful stop ends each test CANCELLED; on a busy machine it may overrun its
+    # 7 s and the tool quits at once (as it promises, within 10 s): the reaper cleans up.
+    if "quitting now" not in out:
+        assert {k: v[0] for k, v in got.items()} == {
+            "SlowOne": "CANCELLED", "SlowTwo": "CANCELLED", "SlowThree": "CANCELLED"}, out
     assert wait_clean(run_id, 30) == []
 
 

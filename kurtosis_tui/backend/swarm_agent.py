@@ -8,11 +8,13 @@ volume. So the backend sends this small program, in the controller image
 mounted:
 
     python -m kurtosis_tui.backend.swarm_agent remove LABEL=VALUE...
-    python -m kurtosis_tui.backend.swarm_agent stop CONTAINER SECONDS
-    python -m kurtosis_tui.backend.swarm_agent kill CONTAINER
+    python -m kurtosis_tui.backend.swarm_agent stop CONTAINER SECONDS [LABEL=VALUE...]
+    python -m kurtosis_tui.backend.swarm_agent kill CONTAINER SECONDS [LABEL=VALUE...]
 
 ``remove`` force-removes every container carrying all the labels, then every
-such volume (retrying a volume still held by a container being removed). It
+such volume (retrying a volume still held by a container being removed).
+``stop`` and ``kill`` signal the controller's container, then, given labels,
+remove as ``remove`` does: one job both ends a cancelled test and cleans its node. It
 prints one JSON line of what it did; the backend reads it from the job's logs.
 """
 
@@ -88,13 +90,19 @@ def main(argv: list[str]) -> int:
     backend = DockerBackend()
     if len(argv) >= 2 and argv[0] == "remove":
         report = remove(backend, argv[1:])
-    elif len(argv) == 3 and argv[0] == "stop":
-        report = _lifecycle(lambda: backend.stop_container(argv[1], timeout=float(argv[2])))
-    elif len(argv) == 2 and argv[0] == "kill":
-        report = _lifecycle(lambda: backend.kill_container(argv[1]))
+    elif len(argv) >= 3 and argv[0] in ("stop", "kill"):
+        # stop|kill CONTAINER SECONDS [LABEL=VALUE...]: then remove what carries the labels
+        # (a cancelled test's node is cleaned by the same job that stopped it)
+        container, seconds, selectors = argv[1], float(argv[2]), argv[3:]
+        if argv[0] == "stop":
+            report = _lifecycle(lambda: backend.stop_container(container, timeout=seconds))
+        else:
+            report = _lifecycle(lambda: backend.kill_container(container))
+        if selectors and not report.get("errors"):
+            report = remove(backend, selectors)
     else:
-        print("usage: swarm_agent remove LABEL=VALUE... | stop CONTAINER SECONDS | "
-              "kill CONTAINER", file=sys.stderr)
+        print("usage: swarm_agent remove LABEL=VALUE... | stop|kill CONTAINER SECONDS "
+              "[LABEL=VALUE...]", file=sys.stderr)
         return 2
     print(MARKER + json.dumps(report), flush=True)
     return 1 if report.get("errors") else 0

@@ -103,6 +103,7 @@ class SwarmBackend(DockerBackend):
         self._placed: dict[str, str] = {}  # job id -> node id, while it may run
         self._nodes: tuple[float, list[SwarmNode]] = (0.0, [])
         self._streams: dict[str, list[DrainingStream]] = {}
+        self._cleaned: set[str] = set()  # jobs whose node an agent already cleaned
 
     @property
     def kind(self) -> str:
@@ -334,10 +335,14 @@ class SwarmBackend(DockerBackend):
             node_id = self._job_node(container, task, None)
             if task is not None and task.terminal:
                 self._job_ended(container)
+                with self._lock:
+                    stopped = container in self._cleaned  # we stopped it and removed it
                 problem = task_failure(task, self._node_name(node_id), image)
-                if problem is not None:
+                if problem is not None and not stopped:
                     raise BackendError(problem)
-                return task.exit_code if task.exit_code is not None else -1
+                if task.exit_code is not None:
+                    return task.exit_code
+                return 143 if stopped else -1  # its status went with its container
             if node_id:
                 lost = node_lost(self._node(node_id), node_id)
                 if lost is not None:
@@ -358,20 +363,24 @@ class SwarmBackend(DockerBackend):
         raise BackendError(f"a job ({container}) cannot be restarted")
 
     def stop_container(self, container: str, timeout: float = 10) -> None:
-        """SIGTERM to the job's container (by an agent on its node), SIGKILL after ``timeout``."""
-        self._signal(container, ["stop", "", str(int(timeout))])
+        """SIGTERM to the job's container (by an agent on its node), SIGKILL after ``timeout``;
+        the same agent then removes what its test left there (a stop ends the test)."""
+        self._signal(container, "stop", timeout)
 
     def kill_container(self, container: str) -> None:
-        self._signal(container, ["kill", ""])
+        self._signal(container, "kill", 0)
 
-    def _signal(self, job: str, args: list[str]) -> None:
+    def _signal(self, job: str, action: str, timeout: float) -> None:
         service = self._service(job)
         task = self._task(job)
         if task is None or task.terminal or not task.container_id:
             return  # not running (yet, or any more): nothing to signal
         node = self._ready_node(self._job_node(job, task, service))
-        args[1] = task.container_id
-        self._agent(node, service, args)
+        selectors = _selectors(service)
+        self._agent(node, service, [action, task.container_id, str(int(timeout)), *selectors])
+        if selectors:
+            with self._lock:
+                self._cleaned.add(job)  # removing the job needs no second agent
 
     def _ready_node(self, node_id: str) -> SwarmNode:
         node = self._node(node_id)
@@ -390,10 +399,10 @@ class SwarmBackend(DockerBackend):
         except NotFound:
             self._forget(container)
             return
-        labels = dict((service.get("Spec") or {}).get("Labels") or {})
-        if labels.get(p.LABEL_ROLE) != "agent":
-            selectors = [f"{k}={labels[k]}" for k in (p.LABEL_RUN, p.LABEL_TEST, p.LABEL_ATTEMPT)
-                         if k in labels]
+        with self._lock:
+            cleaned = container in self._cleaned
+        if not cleaned:
+            selectors = _selectors(service)
             if selectors:
                 task = self._task(container)
                 node_id = self._job_node(container, task, service)
@@ -414,6 +423,7 @@ class SwarmBackend(DockerBackend):
         self._job_ended(job)
         with self._lock:
             self._placed.pop(job, None)
+            self._cleaned.discard(job)
 
     # ------------------------------------------------------------------ agent
 
@@ -555,6 +565,15 @@ class SwarmBackend(DockerBackend):
     def events(self, label: str, value: str) -> EventStream:
         """No container events reach the manager from the nodes: a stream that stays quiet."""
         return NoEvents()
+
+
+def _selectors(service: dict[str, Any]) -> list[str]:
+    """``LABEL=VALUE`` of the test attempt a job ran (none for an agent job)."""
+    labels = dict((service.get("Spec") or {}).get("Labels") or {})
+    if labels.get(p.LABEL_ROLE) == "agent":
+        return []
+    keys = (p.LABEL_RUN, p.LABEL_TEST, p.LABEL_ATTEMPT)
+    return [f"{k}={labels[k]}" for k in keys if k in labels]
 
 
 def is_swarm_manager() -> bool:
