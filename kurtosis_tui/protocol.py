@@ -70,6 +70,7 @@ ENV_SETUP_TIMEOUT = "KT_SETUP_TIMEOUT"
 ENV_RUN_TIMEOUT = "KT_RUN_TIMEOUT"
 ENV_PARAMS = "KT_PARAMS"  # JSON object of str -> str
 ENV_OWNER = "KT_OWNER"
+ENV_SUITE_HOST_DIR = "KT_SUITE_HOST_DIR"  # the suite's path on the user's machine
 ENV_KEEP_SERVICES = "KT_KEEP_SERVICES"  # "1": leave services up on failure (--keep-failed)
 ENV_SUITE_ARCHIVE = "KT_SUITE_ARCHIVE"  # the suite, packed, where no bind mount reaches (swarm)
 #: "1": the controller sends its services' log lines on its stdout (the initializer

@@ -275,3 +275,30 @@ def test_long_test_names_that_share_a_prefix_get_distinct_objects(
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.splitlines()[-1] == "2 passed"
     assert leftovers(run_id_of(proc.stdout)) == []
+
+
+NEVER_READY = '''
+from kurtosis_tui import Network, Test, checks
+
+
+class SlowWait(Test):
+    setup_timeout = 25
+
+    def setup(self, network: Network) -> None:
+        network.add_service("web", image="kurtosis-tui/busybox:local",
+                            command=["sleep", "600"], ready=checks.tcp(8080))
+'''
+
+
+@pytest.mark.docker
+def test_a_long_wait_is_never_silent_in_plain_output(images: object, tmp_path: Path) -> None:
+    (tmp_path / "slow.py").write_text(NEVER_READY)
+    proc = run_cli("run", str(tmp_path), "--no-tui")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    done = next(i for i, line in enumerate(lines) if line.startswith("[SlowWait] TIMED_OUT"))
+    waits = [line for line in lines[:done] if line.startswith("[SlowWait] waiting for service web")]
+    assert all("tcp :8080" in w and "of 25 s" in w for w in waits), waits
+    progress = [w for w in waits if "last attempt: [Errno 111] Connection refused" in w]
+    assert len(progress) >= 2, proc.stdout
+    assert leftovers(run_id_of(proc.stdout)) == []

@@ -30,6 +30,7 @@ class ControllerConfig:
     keep_services: bool = False
     forward_logs: bool = False  # send the services' log lines on stdout (see protocol)
     suite_dir: Path = Path(protocol.SUITE_MOUNT)
+    suite_host_dir: str = ""  # the suite on the user's machine: tracebacks name it
     volume_root: Path = Path(protocol.VOLUME_MOUNT)
 
     @classmethod
@@ -50,6 +51,7 @@ class ControllerConfig:
             owner=env.get(protocol.ENV_OWNER, ""),
             keep_services=env.get(protocol.ENV_KEEP_SERVICES, "") in ("1", "true", "yes"),
             forward_logs=env.get(protocol.ENV_FORWARD_LOGS, "") == "1",
+            suite_host_dir=env.get(protocol.ENV_SUITE_HOST_DIR, ""),
         )
 
 
