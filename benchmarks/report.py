@@ -156,7 +156,7 @@ def _plain(value: Any) -> str:
 
 
 #: Sections that scripts outside ``make bench`` write (``bench_swarm.py``): kept as they are.
-KEPT_HEADINGS = ("## Swarm",)
+KEPT_HEADINGS = ("## Faults", "## Swarm")
 
 
 def kept_sections() -> str:

@@ -33,6 +33,9 @@ class ContainerSpec:
     working_dir: str | None = None
     ports: dict[int, int | None] = field(default_factory=dict)  # container -> host (None: any)
     volume_labels: dict[str, str] = field(default_factory=dict)  # for volumes a mount creates
+    #: ``container:<id>``: share that container's network namespace (``network`` unset).
+    network_mode: str | None = None
+    cap_add: tuple[str, ...] = ()  # e.g. ("NET_ADMIN",) for the fault helpers only
 
 
 @dataclass(frozen=True)

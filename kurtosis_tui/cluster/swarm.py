@@ -238,10 +238,11 @@ def _await_ready(manager: Node, names: list[str]) -> None:
 
 
 def _run_images(say: Progress) -> list[str]:
-    """The images runs need (built on the host first when missing or stale)."""
-    from kurtosis_tui.setup.images import ensure_controller_image, ensure_example_images
+    """The images runs need: the controller's, the fault helpers', the examples' (built on
+    the host first when missing or stale)."""
+    from kurtosis_tui.setup.images import ensure_images
 
-    return [ensure_controller_image(say), *ensure_example_images(say)]
+    return ensure_images(examples=True, progress=say)
 
 
 def _load(nodes: Sequence[Node], refs: Sequence[str], say: Progress) -> None:
