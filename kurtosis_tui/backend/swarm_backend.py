@@ -212,6 +212,9 @@ class SwarmBackend(DockerBackend):
 
     def run_container(self, spec: ContainerSpec) -> ContainerState:
         """Start ``spec`` as a job on the least busy ready node."""
+        if spec.network_mode not in (None, "none"):
+            raise BackendError(f"{spec.name}: network mode {spec.network_mode} cannot be had "
+                               "by a job (a fault helper is its controller's to start)")
         env = dict(spec.env)
         mounts: list[SdkMount] = []
         cap_drop: list[str] = []
@@ -251,6 +254,7 @@ class SwarmBackend(DockerBackend):
                 mounts=mounts,
                 stop_grace_period=STOP_GRACE * 1_000_000_000,
                 init=spec.init,
+                cap_add=list(spec.cap_add) or None,
                 cap_drop=cap_drop or None,
             )
             networks = (
@@ -399,6 +403,7 @@ class SwarmBackend(DockerBackend):
         except NotFound:
             self._forget(container)
             return
+        container = str(service.get("ID") or container)  # it may have been named
         with self._lock:
             cleaned = container in self._cleaned
         if not cleaned:
@@ -568,9 +573,11 @@ class SwarmBackend(DockerBackend):
 
 
 def _selectors(service: dict[str, Any]) -> list[str]:
-    """``LABEL=VALUE`` of the test attempt a job ran (none for an agent job)."""
+    """``LABEL=VALUE`` of the test attempt a job ran; none for a job of no test (an agent,
+    the fault probe): the swarm removes its task container with it, and nothing else of
+    it is on the node."""
     labels = dict((service.get("Spec") or {}).get("Labels") or {})
-    if labels.get(p.LABEL_ROLE) == "agent":
+    if labels.get(p.LABEL_ROLE) == "agent" or p.LABEL_TEST not in labels:
         return []
     keys = (p.LABEL_RUN, p.LABEL_TEST, p.LABEL_ATTEMPT)
     return [f"{k}={labels[k]}" for k in keys if k in labels]
