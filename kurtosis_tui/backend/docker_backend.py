@@ -25,7 +25,7 @@ from docker.types import IPAMConfig, IPAMPool
 from docker.types import Mount as SdkMount
 
 from kurtosis_tui.backend import base
-from kurtosis_tui.backend.streams import EventStream, LogStream
+from kurtosis_tui.backend.streams import EventStream, LogStream, exec_output
 from kurtosis_tui.backend.types import (
     ContainerSpec,
     ContainerState,
@@ -282,11 +282,21 @@ class DockerBackend:
         api = self._client().api
         try:
             exec_id = api.exec_create(container, cmd, stdout=True, stderr=True)["Id"]
-            output = api.exec_start(exec_id, demux=False)
+            # Not the SDK's exec_start: it may lose the first frames (see exec_output).
+            response = api._post_json(
+                api._url("/exec/{0}/start", exec_id),
+                headers={"Connection": "Upgrade", "Upgrade": "tcp"},
+                data={"Tty": False, "Detach": False},
+                stream=True,
+            )
+            api._raise_for_status(response)
+            output = exec_output(response)
             code = api.exec_inspect(exec_id).get("ExitCode")
         except docker.errors.APIError as exc:
             raise BackendError(f"cannot exec {cmd!r} in {container}: {_explain(exc)}") from exc
-        text = output.decode("utf-8", "replace") if isinstance(output, bytes) else str(output)
+        except (OSError, requests.exceptions.RequestException) as exc:
+            raise BackendError(f"cannot exec {cmd!r} in {container}: {exc}") from exc
+        text = output.decode("utf-8", "replace")
         return ExecOutput(exit_code=int(code if code is not None else -1), output=text)
 
     def start_container(self, container: str) -> None:

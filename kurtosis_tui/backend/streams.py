@@ -102,23 +102,46 @@ class LogStream(ClosableStream):
                 if not self._multiplexed:
                     yield chunk
                     continue
-                buf += chunk
-                parts: list[bytes] = []
-                pos, end = 0, len(buf)
-                while end - pos >= _HEADER:
-                    (length,) = _FRAME_LENGTH.unpack_from(buf, pos + 4)
-                    stop = pos + _HEADER + length
-                    if stop > end:
-                        break
-                    parts.append(buf[pos + _HEADER : stop])
-                    pos = stop
-                buf = buf[pos:]
+                parts, buf = _cut_frames(buf + chunk)
                 if parts:
                     yield b"".join(parts)
         except _ENDED:
             return
         finally:
             self.close()
+
+
+def exec_output(response: Any) -> bytes:
+    """A started exec's output (its multiplexed stdout and stderr), read to its end.
+
+    Why not the SDK's ``exec_start``: it reads the socket *under* the HTTP reader, so
+    frames that came in the same read as the response headers were lost (a fast
+    command, an engine behind a TCP proxy such as a node's published port: exit code
+    0 and no output; docker/docker-py#3332). ``_body`` reads through that reader.
+    """
+    out: list[bytes] = []
+    buf = b""
+    try:
+        for chunk in _body(response, threading.Event()):
+            parts, buf = _cut_frames(buf + chunk)
+            out.extend(parts)
+    finally:
+        response.close()
+    return b"".join(out)
+
+
+def _cut_frames(buf: bytes) -> tuple[list[bytes], bytes]:
+    """The payloads of the whole multiplexed frames in ``buf``, and the bytes after them."""
+    parts: list[bytes] = []
+    pos, end = 0, len(buf)
+    while end - pos >= _HEADER:
+        (length,) = _FRAME_LENGTH.unpack_from(buf, pos + 4)
+        stop = pos + _HEADER + length
+        if stop > end:
+            break
+        parts.append(buf[pos + _HEADER : stop])
+        pos = stop
+    return parts, buf[pos:]
 
 
 def _socket_of(raw: Any) -> socket.socket | None:
