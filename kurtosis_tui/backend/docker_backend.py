@@ -4,24 +4,33 @@ Why the shape: the SDK promises no thread-safety for one client, and the
 engine runs tests in many threads, so each thread gets its own client. The API
 version is asked once and handed to every later client, which saves the
 ``/version`` round trip that testcontainers users pay per container. Blocking
-streams (logs, events) have no socket timeout in the SDK; ``_ClosableStream``
-lets another thread end them.
+streams (logs, events) have no socket timeout and follow again after a break
+(see ``streams``); another thread can end them.
+
+Every error of the SDK and its transport (requests, urllib3, sockets) becomes a
+``BackendError`` here, at the seam (``_seam``): a stalled or restarting engine is
+an ``EngineUnavailable`` that names the engine's address, never a raw
+``ReadTimeout`` that skips the callers' error paths.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import ipaddress
 import os
 import tarfile
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 import docker
 import docker.constants
 import docker.errors
+import docker.utils
 import requests.exceptions
-from docker.types import IPAMConfig, IPAMPool
+import urllib3.exceptions
+from docker.types import CancellableStream, IPAMConfig, IPAMPool
 from docker.types import Mount as SdkMount
 
 from kurtosis_tui.backend.streams import EventStream, LogStream
@@ -32,7 +41,13 @@ from kurtosis_tui.backend.types import (
     LabelledObject,
     NetworkInfo,
 )
-from kurtosis_tui.errors import BackendError, EngineUnavailable, ImageNotFound, NotFound
+from kurtosis_tui.errors import (
+    BackendError,
+    EngineUnavailable,
+    ImageNotFound,
+    KurtosisTuiError,
+    NotFound,
+)
 from kurtosis_tui.protocol import DOCKER_SOCKET
 
 #: Seconds an ordinary API call may take before we call the engine unresponsive.
@@ -43,9 +58,52 @@ MINIMUM_API_VERSION = docker.constants.MINIMUM_DOCKER_API_VERSION
 PING_TIMEOUT = 3
 
 
+#: Errors of the SDK's transport: the engine did not answer, or stopped answering.
+_TRANSPORT = (
+    requests.exceptions.RequestException,
+    urllib3.exceptions.HTTPError,
+    docker.errors.DockerException,
+    OSError,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def engine_address() -> str:
+    """The engine's address as the user named it (DOCKER_HOST), or the default socket."""
+    return os.environ.get("DOCKER_HOST") or f"unix://{DOCKER_SOCKET}"
+
+
+def lost_engine(what: str, exc: BaseException) -> str:
+    """The message for a call the engine did not answer: what, where, and the cause."""
+    cause = str(exc) or type(exc).__name__
+    return f"{what}: the Docker engine at {engine_address()} did not answer ({cause})"
+
+
+def _seam(method: F) -> F:
+    """Whatever the SDK raises, the caller sees a BackendError (EngineUnavailable when
+    the engine did not answer). A method's own, more precise handling runs first."""
+    what = method.__name__.replace("_", " ")
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except KurtosisTuiError:
+            raise
+        except docker.errors.NotFound as exc:
+            raise NotFound(f"{what}: {_explain(exc)}") from exc
+        except docker.errors.APIError as exc:
+            raise BackendError(f"{what}: {_explain(exc)}") from exc
+        except _TRANSPORT as exc:
+            raise EngineUnavailable(lost_engine(what, exc)) from exc
+
+    return cast(F, wrapper)
+
+
 def engine_hint() -> str:
     """What to tell a user whose Docker engine does not answer."""
-    where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+    where = engine_address()
     return (
         f"no Docker engine answers at {where}. Start one (`make setup` does, where it can; "
         "or `sudo systemctl start docker`), or point DOCKER_HOST at one, then run "
@@ -63,6 +121,7 @@ class DockerBackend:
         self._version_lock = threading.Lock()
 
     @property
+    @_seam
     def engine_socket(self) -> str:
         """DOCKER_HOST's socket when it names one, else the default socket."""
         host = os.environ.get("DOCKER_HOST", "")
@@ -96,6 +155,7 @@ class DockerBackend:
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
             raise EngineUnavailable(engine_hint()) from exc
 
+    @_seam
     def ping(self) -> str:
         probing = self._api_version is None
         client = self._client()
@@ -108,6 +168,7 @@ class DockerBackend:
 
     # --------------------------------------------------------------- networks
 
+    @_seam
     def used_subnets(self) -> list[ipaddress.IPv4Network]:
         subnets: list[ipaddress.IPv4Network] = []
         for net in self._client().api.networks():
@@ -120,6 +181,7 @@ class DockerBackend:
                     subnets.append(subnet)
         return subnets
 
+    @_seam
     def create_network(
         self, name: str, *, labels: dict[str, str], subnet: ipaddress.IPv4Network
     ) -> NetworkInfo:
@@ -133,6 +195,7 @@ class DockerBackend:
             raise BackendError(f"cannot create network {name} ({subnet}): {_explain(exc)}") from exc
         return NetworkInfo(name=name, id=net.id or "", subnet=subnet, gateway=gateway)
 
+    @_seam
     def remove_network(self, name: str) -> None:
         try:
             self._client().api.remove_network(name)
@@ -143,12 +206,14 @@ class DockerBackend:
 
     # ---------------------------------------------------------------- volumes
 
+    @_seam
     def create_volume(self, name: str, *, labels: dict[str, str]) -> None:
         try:
             self._client().volumes.create(name=name, labels=labels)
         except docker.errors.APIError as exc:
             raise BackendError(f"cannot create volume {name}: {_explain(exc)}") from exc
 
+    @_seam
     def remove_volume(self, name: str) -> None:
         try:
             self._client().api.remove_volume(name, force=True)
@@ -159,6 +224,7 @@ class DockerBackend:
 
     # ----------------------------------------------------------------- images
 
+    @_seam
     def image_exists(self, image: str) -> bool:
         try:
             self._client().api.inspect_image(image)
@@ -168,6 +234,7 @@ class DockerBackend:
         except docker.errors.APIError as exc:
             raise BackendError(f"cannot inspect image {image}: {_explain(exc)}") from exc
 
+    @_seam
     def ensure_image(self, image: str) -> None:
         if self.image_exists(image):
             return
@@ -178,6 +245,7 @@ class DockerBackend:
 
     # ------------------------------------------------------------- containers
 
+    @_seam
     def run_container(self, spec: ContainerSpec) -> ContainerState:
         client = self._client()
         kwargs: dict[str, Any] = {
@@ -218,6 +286,7 @@ class DockerBackend:
             raise BackendError(f"cannot start container {spec.name}: {_explain(exc)}") from exc
         return self.container_state(container.id or spec.name)
 
+    @_seam
     def container_state(self, container: str) -> ContainerState:
         try:
             data = self._client().api.inspect_container(container)
@@ -236,6 +305,7 @@ class DockerBackend:
             oom_killed=bool(state.get("OOMKilled")),
         )
 
+    @_seam
     def wait_container(self, container: str, timeout: float) -> int | None:
         # A client of its own: the wait blocks its socket for up to `timeout`.
         client = self._new_client(timeout + 5)
@@ -247,12 +317,13 @@ class DockerBackend:
         except requests.exceptions.ConnectionError as exc:
             if "timed out" in str(exc).lower():
                 return None
-            raise BackendError(f"lost the engine while waiting for {container}: {exc}") from exc
+            raise EngineUnavailable(lost_engine(f"waiting for {container}", exc)) from exc
         except docker.errors.NotFound as exc:
             raise NotFound(f"container {container} does not exist") from exc
         finally:
             client.close()
 
+    @_seam
     def exec(self, container: str, cmd: list[str]) -> ExecOutput:
         api = self._client().api
         try:
@@ -264,15 +335,19 @@ class DockerBackend:
         text = output.decode("utf-8", "replace") if isinstance(output, bytes) else str(output)
         return ExecOutput(exit_code=int(code if code is not None else -1), output=text)
 
+    @_seam
     def start_container(self, container: str) -> None:
         self._lifecycle("start", container)
 
+    @_seam
     def stop_container(self, container: str, timeout: float = 10) -> None:
         self._lifecycle("stop", container, timeout=int(timeout))
 
+    @_seam
     def restart_container(self, container: str, timeout: float = 10) -> None:
         self._lifecycle("restart", container, timeout=int(timeout))
 
+    @_seam
     def kill_container(self, container: str) -> None:
         self._lifecycle("kill", container)
 
@@ -284,6 +359,7 @@ class DockerBackend:
         except docker.errors.APIError as exc:
             raise BackendError(f"cannot {action} container {container}: {_explain(exc)}") from exc
 
+    @_seam
     def remove_container(self, container: str) -> None:
         try:
             self._client().api.remove_container(container, force=True, v=False)
@@ -294,6 +370,7 @@ class DockerBackend:
                 return
             raise BackendError(f"cannot remove container {container}: {_explain(exc)}") from exc
 
+    @_seam
     def logs(self, container: str, tail: int | None = None) -> str:
         try:
             raw = self._client().api.logs(container, tail=tail if tail is not None else "all")
@@ -301,30 +378,58 @@ class DockerBackend:
             raise NotFound(f"container {container} does not exist") from exc
         return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
 
+    @_seam
     def follow_logs(self, container: str) -> LogStream:
         client = self._new_client(API_TIMEOUT)
-        api = client.api
         try:
-            tty = bool((api.inspect_container(container).get("Config") or {}).get("Tty"))
-            # The SDK's own logs(stream=True) reads two socket calls per line; LogStream
-            # reads the raw response in large chunks (see backend.streams).
+            tty = bool((client.api.inspect_container(container).get("Config") or {}).get("Tty"))
+            response = self._open_log(client, container, since=None, stamped=not tty)
+        except BaseException:
+            client.close()
+            raise
+
+        def reopen(since: str | None, broken: bool) -> tuple[Any, Any] | None:
+            """Follow again from ``since`` while the container runs (or the log broke)."""
+            if not broken and not self.container_state(container).running:
+                return None
+            fresh = self._new_client(API_TIMEOUT)
+            try:
+                return self._open_log(fresh, container, since=since, stamped=True), fresh
+            except BaseException:
+                fresh.close()
+                raise
+
+        return LogStream(response, client, multiplexed=not tty, timestamps=not tty, reopen=reopen)
+
+    @_seam
+    def _open_log(
+        self, client: docker.DockerClient, container: str, *, since: str | None, stamped: bool
+    ) -> Any:
+        """The raw response of a followed log, with no socket timeout (a log may be
+        silent for as long as its test). The SDK's own logs(stream=True) reads two
+        socket calls per line; LogStream reads it in large chunks (see streams).
+        ``stamped``: each frame starts with its timestamp (how LogStream resumes)."""
+        api = client.api
+        params: dict[str, Any] = {"stdout": 1, "stderr": 1, "follow": 1, "tail": "all"}
+        if stamped:
+            params["timestamps"] = 1
+        if since is not None:
+            params["since"] = since
+        try:
             response = api._get(
-                api._url("/containers/{0}/logs", container),
-                params={"stdout": 1, "stderr": 1, "follow": 1, "tail": "all"},
-                stream=True,
+                api._url("/containers/{0}/logs", container), params=params, stream=True
             )
             api._raise_for_status(response)
+            _unbounded(response)
         except docker.errors.NotFound as exc:
-            client.close()
             raise NotFound(f"container {container} does not exist") from exc
         except docker.errors.APIError as exc:  # e.g. 409: dead or being removed
-            client.close()
             raise BackendError(f"cannot follow the log of {container}: {_explain(exc)}") from exc
-        except requests.exceptions.RequestException as exc:
-            client.close()
-            raise BackendError(f"cannot follow the log of {container}: {exc}") from exc
-        return LogStream(response, client, multiplexed=not tty)
+        except _TRANSPORT as exc:
+            raise EngineUnavailable(lost_engine(f"following the log of {container}", exc)) from exc
+        return response
 
+    @_seam
     def read_file(self, container: str, path: str) -> bytes | None:
         try:
             chunks, _stat = self._client().api.get_archive(container, path)
@@ -342,6 +447,7 @@ class DockerBackend:
 
     # --------------------------------------------------------- labels, events
 
+    @_seam
     def find_labelled(self, label: str, value: str | None = None) -> list[LabelledObject]:
         api = self._client().api
         selector = f"{label}={value}" if value is not None else label
@@ -356,12 +462,42 @@ class DockerBackend:
             found.append(LabelledObject("volume", v["Name"], v["Name"], v.get("Labels") or {}))
         return found
 
+    @_seam
     def events(self, label: str, value: str) -> EventStream:
-        client = self._new_client(API_TIMEOUT)
-        raw = client.api.events(
-            decode=True, filters={"type": "container", "label": [f"{label}={value}"]}
-        )
-        return EventStream(raw, client)
+        filters = {"type": "container", "label": [f"{label}={value}"]}
+
+        def connect(since: str | None, broken: bool = True) -> tuple[Any, Any]:
+            client = self._new_client(API_TIMEOUT)
+            api = client.api
+            params: dict[str, Any] = {"filters": docker.utils.convert_filters(filters)}
+            if since is not None:
+                params["since"] = since
+            try:
+                response = api._get(api._url("/events"), params=params, stream=True)
+                api._raise_for_status(response)
+                _unbounded(response)
+            except docker.errors.APIError as exc:
+                client.close()
+                raise BackendError(f"cannot follow the engine's events: {_explain(exc)}") from exc
+            except _TRANSPORT as exc:
+                client.close()
+                raise EngineUnavailable(lost_engine("following the engine's events", exc)) from exc
+            return CancellableStream(api._stream_helper(response, decode=True), response), client
+
+        raw, client = connect(None)
+        return EventStream(raw, client, reopen=connect)
+
+
+def _unbounded(response: Any) -> None:
+    """No socket timeout for the rest of a streamed response: its headers came within
+    API_TIMEOUT, and its body may be silent for as long as a test. Where the socket
+    cannot be reached, the timeout stays and the stream follows again after it."""
+    sock = getattr(getattr(getattr(getattr(response.raw, "_fp", None), "fp", None), "raw", None),
+                   "_sock", None)
+    if sock is None:
+        sock = getattr(getattr(response.raw, "_connection", None), "sock", None)
+    if sock is not None:
+        sock.settimeout(None)
 
 
 def _explain(exc: docker.errors.APIError) -> str:
