@@ -4,7 +4,7 @@ An exit hook cannot survive ``kill -9``, so something outside the tool must
 notice it died. testcontainers uses Ryuk, a container holding a TCP connection
 from the test process. We use a small process on the host instead:
 
-    python -m kurtosis_tui.engine.reaper <run id>
+    python -c "...main(...)" <run id>     (see ``child``: the cwd is off sys.path)
 
 started in a session of its own (Ctrl-C in the terminal and the terminal's
 hang-up do not reach it) with a pipe on its stdin. The tool holds the pipe's
@@ -13,6 +13,12 @@ dies, however it dies, the kernel closes the pipe and the reaper reads EOF.
 It then removes everything labelled with the run id, except test attempts
 that ``--keep-failed`` recorded (see ``cleanup``), and sweeps again until
 nothing reappears (the controller may be creating a service at that moment).
+
+An engine that does not answer (stopped, restarting, paused) is waited for: the
+reaper asks again every POLL seconds for up to ENGINE_WAIT seconds, and sweeps
+once it answers. A run that could not clean up after itself because the engine
+had gone hands its objects to the reaper the same way (``hand_over``), so they
+go as soon as the engine is back, with no action from the user.
 
 Why a host process, not a reaper container:
 - no image is needed, so it works before the controller image exists and
@@ -26,7 +32,8 @@ Why a host process, not a reaper container:
 Cheap: ``start_reaper`` is one fork/exec (a few ms); the reaper imports the
 Docker SDK in its own process, off the run's critical path, and idles in a
 blocking read. A normal exit writes ``stop`` (the run cleaned up itself);
-``--keep-failed`` with failures writes ``keep`` (leave everything).
+``--keep-failed`` with failures writes ``keep`` (leave everything); a run
+whose own clean-up failed closes the pipe without a word (``hand_over``).
 """
 
 from __future__ import annotations
@@ -38,12 +45,18 @@ import sys
 import time
 from typing import IO
 
+from kurtosis_tui.engine.child import python_main
+
 #: After the tool dies, sweep again until nothing of the run is seen for this long.
 QUIET_PERIOD = 3.0
-#: Give up after this many seconds (kill -9 must leave nothing within 30 s).
+#: Sweep for at most this many seconds once the engine answers (kill -9 must leave
+#: nothing within 30 s).
 DEADLINE = 25.0
-#: Seconds between sweeps while objects keep appearing.
+#: Seconds between sweeps while objects keep appearing, or the engine does not answer.
 POLL = 0.5
+#: Seconds the reaper waits for an engine that does not answer before it gives up
+#: (what is left then goes with the next run's sweep or `kurtosis-tui clean`).
+ENGINE_WAIT = 600.0
 
 _STOP = "stop"
 _KEEP = "keep"
@@ -69,7 +82,13 @@ class Reaper:
         """``--keep-failed`` kept objects: the reaper exits and leaves them."""
         self._say(_KEEP)
 
-    def _say(self, word: str) -> None:
+    def hand_over(self) -> None:
+        """The run could not remove everything (the engine was gone): the reaper does,
+        as soon as the engine answers (kept test attempts stay)."""
+        self._say(None)
+
+    def _say(self, word: str | None) -> None:
+        """Tell the reaper ``word`` and close the pipe (no word: EOF, the reaper sweeps)."""
         if self._done:
             return
         self._done = True
@@ -77,8 +96,9 @@ class Reaper:
         if stdin is None:
             return
         with contextlib.suppress(OSError):  # the reaper died already: nothing to tell
-            stdin.write(f"{word}\n".encode())
-            stdin.flush()
+            if word is not None:
+                stdin.write(f"{word}\n".encode())
+                stdin.flush()
         with contextlib.suppress(OSError):
             stdin.close()
         # Collect its exit status soon, without waiting here for its Python to start.
@@ -89,7 +109,7 @@ class Reaper:
 def start_reaper(run_id: str) -> Reaper:
     """Start the reaper process for ``run_id`` and return at once."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "kurtosis_tui.engine.reaper", run_id],
+        python_main("kurtosis_tui.engine.reaper", run_id),
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -111,29 +131,43 @@ def _await_word(stream: IO[bytes]) -> str | None:
     return None
 
 
-def reap(run_id: str) -> int:
-    """Remove the run's objects until none appear for QUIET_PERIOD; how many were removed."""
+def reap(run_id: str, *, engine_wait: float = ENGINE_WAIT) -> int:
+    """Remove the run's objects until none appear for QUIET_PERIOD; how many were removed.
+
+    Sweeps for at most DEADLINE seconds of an answering engine; while the engine
+    does not answer, that clock stops and the reaper asks again every POLL
+    seconds, for up to ``engine_wait`` seconds in all.
+    """
     from kurtosis_tui.backend.docker_backend import DockerBackend
     from kurtosis_tui.engine.cleanup import remove_run
     from kurtosis_tui.errors import BackendError
 
     backend = DockerBackend()
     total = 0
-    deadline = time.monotonic() + DEADLINE
-    quiet_since = time.monotonic()
-    while time.monotonic() < deadline:
+    started = time.monotonic()
+    window_end: float | None = None  # DEADLINE after the engine (last) started answering
+    quiet_since = started
+    while True:
         try:
             removed = remove_run(backend, run_id)
-        except BackendError:  # the engine is gone or busy: try again until the deadline
+        except BackendError:  # the engine is gone, restarting or stalled: ask again
             removed = None
-        found = sum(removed.counts.values()) + len(removed.errors) if removed else 1
-        total += sum(removed.counts.values()) if removed else 0
         now = time.monotonic()
-        if found:
+        if removed is None:
+            window_end = None
             quiet_since = now
-        elif now - quiet_since >= QUIET_PERIOD:
-            break
-        time.sleep(POLL)  # a poll interval between sweeps, bounded by DEADLINE
+            if now - started >= engine_wait:
+                break
+        else:
+            window_end = window_end or now + DEADLINE
+            total += sum(removed.counts.values())
+            if sum(removed.counts.values()) or removed.errors:
+                quiet_since = now
+            elif now - quiet_since >= QUIET_PERIOD or now >= window_end:
+                break
+            if now >= window_end or now - started >= engine_wait + DEADLINE:
+                break
+        time.sleep(POLL)  # a poll interval between sweeps, bounded as said above
     return total
 
 

@@ -166,10 +166,14 @@ class LocalSession:
         # left (kept attempts stay: cleanup knows them) before the reaper is let go.
         from kurtosis_tui.engine.cleanup import remove_run
 
-        with contextlib.suppress(BackendError):
-            remove_run(self._ctx.backend, self.run_id)
+        try:
+            clean = not remove_run(self._ctx.backend, self.run_id).errors
+        except BackendError:  # the engine is gone: the reaper removes the rest once it is back
+            clean = False
         if self._reaper is not None:
-            if self._kept:
+            if not clean:
+                self._reaper.hand_over()
+            elif self._kept:
                 self._reaper.keep()
             else:
                 self._reaper.stop()
