@@ -151,32 +151,44 @@ class LocalSession:
             return dict(self._results)
 
     def close(self) -> None:
+        """Cancel, wait for the teardowns, sweep what is left. Never raises: whatever the
+        run could not remove (the engine was gone) is handed over to the reaper."""
         with self._cond:
             if self._closed:
                 return
             self.cancel()
             self._closed = True
-        self.wait_idle(CLOSE_TIMEOUT)
-        with self._cond:
-            threads = list(self._threads)
-        for thread in threads:
-            thread.join(timeout=5)
-        self._batcher.close()
-        # Attempts tear down after themselves; this sweep catches what a failed removal
-        # left (kept attempts stay: cleanup knows them) before the reaper is let go.
+        clean = False
+        try:
+            idle = self.wait_idle(CLOSE_TIMEOUT)
+            with self._cond:
+                threads = list(self._threads)
+            for thread in threads:
+                thread.join(timeout=5)
+            self._batcher.close()
+            clean = self._sweep() and idle
+        finally:
+            self._release_reaper(clean)
+
+    def _sweep(self) -> bool:
+        """Remove what a failed removal left (kept attempts stay: cleanup knows them);
+        whether everything went."""
         from kurtosis_tui.engine.cleanup import remove_run
 
         try:
-            clean = not remove_run(self._ctx.backend, self.run_id).errors
+            return not remove_run(self._ctx.backend, self.run_id).errors
         except BackendError:  # the engine is gone: the reaper removes the rest once it is back
-            clean = False
-        if self._reaper is not None:
-            if not clean:
-                self._reaper.hand_over()
-            elif self._kept:
-                self._reaper.keep()
-            else:
-                self._reaper.stop()
+            return False
+
+    def _release_reaper(self, clean: bool) -> None:
+        if self._reaper is None:
+            return
+        if not clean:
+            self._reaper.hand_over()
+        elif self._kept:
+            self._reaper.keep()
+        else:
+            self._reaper.stop()
 
     # -------------------------------------------------------------- internals
 
