@@ -62,7 +62,7 @@ GOALS = {"repaint_median_ms": 200.0, "peak_rss_mb": 300.0, "log_lag_s": 1.0}
 def child(rate: int, seconds: float, out: Path) -> None:
     """Run the app in this (pseudo-)terminal with a flooding scripted session."""
     from kurtosis_tui import events as ev
-    from kurtosis_tui.engine.api import EventSink
+    from kurtosis_tui.engine.interface import EventSink
     from kurtosis_tui.tui.app import KurtosisApp
     from kurtosis_tui.tui.fake import FakeSession, info
 

@@ -76,8 +76,8 @@ def run_attempts(suite: Path, names: Sequence[str], repeats: int, *,
                  params: dict[str, str], timeout: float = 300) -> list[list[TestEvent]]:
     """Run ``names`` ``repeats`` times, one schedule after the other (parallelism 1),
     in one session; the events of each finished attempt."""
-    from kurtosis_tui.engine.api import RunOptions
     from kurtosis_tui.engine.discovery import discover
+    from kurtosis_tui.engine.interface import RunOptions
     from kurtosis_tui.engine.session import open_session
 
     tests = discover(suite, list(names))

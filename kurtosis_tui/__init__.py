@@ -6,6 +6,7 @@ importing it pulls in neither Textual nor the Docker SDK, so discovery stays fas
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -14,32 +15,30 @@ __all__ = ["ExecResult", "FaultUnsupported", "Network", "Outcome", "Service", "T
 
 if TYPE_CHECKING:
     from kurtosis_tui.api import checks
-    from kurtosis_tui.api.network import ExecResult, Network, Service
+    from kurtosis_tui.api.network import Network
+    from kurtosis_tui.api.service import Service
     from kurtosis_tui.api.test import Test
+    from kurtosis_tui.api.types import ExecResult
     from kurtosis_tui.errors import FaultUnsupported
     from kurtosis_tui.events import Outcome
 
 
+#: Where each public name lives; imported on first use, so that
+#: ``import kurtosis_tui`` costs nothing until the API is used.
+_HOMES = {
+    "Test": "kurtosis_tui.api.test",
+    "Network": "kurtosis_tui.api.network",
+    "Service": "kurtosis_tui.api.service",
+    "ExecResult": "kurtosis_tui.api.types",
+    "checks": "kurtosis_tui.api.checks",  # the module itself
+    "FaultUnsupported": "kurtosis_tui.errors",
+    "Outcome": "kurtosis_tui.events",
+}
+
+
 def __getattr__(name: str) -> Any:
-    # Lazy, so that `import kurtosis_tui` costs nothing until the API is used.
-    if name == "Test":
-        from kurtosis_tui.api.test import Test
-
-        return Test
-    if name in ("Network", "Service", "ExecResult"):
-        from kurtosis_tui.api import network
-
-        return getattr(network, name)
-    if name == "checks":
-        from kurtosis_tui.api import checks
-
-        return checks
-    if name == "FaultUnsupported":
-        from kurtosis_tui.errors import FaultUnsupported
-
-        return FaultUnsupported
-    if name == "Outcome":
-        from kurtosis_tui.events import Outcome
-
-        return Outcome
-    raise AttributeError(f"module 'kurtosis_tui' has no attribute {name!r}")
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'kurtosis_tui' has no attribute {name!r}")
+    module = importlib.import_module(home)
+    return module if name == "checks" else getattr(module, name)

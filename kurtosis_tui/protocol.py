@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 
 # -- labels (public: users filter on them, `kurtosis-tui clean` relies on them)
 LABEL_RUN = "kurtosis-tui.run"  # the run id; on every network, volume, container
@@ -17,15 +18,43 @@ LABEL_ATTEMPT = "kurtosis-tui.attempt"  # which attempt at the test (watch rerun
 LABEL_ROLE = "kurtosis-tui.role"  # "controller" | "service" | "network" | "volume"
 LABEL_SERVICE = "kurtosis-tui.service"  # the service id, on service containers
 LABEL_OWNER = "kurtosis-tui.owner"  # "<host>:<pid>:<process start>" of the initializer
-LABEL_KEEP = "kurtosis-tui.keep"  # "true" when --keep-failed kept the object
 
 NAME_PREFIX = "kt-"
+
+
+def attempt_labels(
+    run_id: str, test: str, attempt: int, role: str, owner: str = "", **extra: str
+) -> dict[str, str]:
+    """The labels every Docker object of one test attempt carries (``extra`` added)."""
+    labels = {
+        LABEL_RUN: run_id,
+        LABEL_TEST: test,
+        LABEL_ATTEMPT: str(attempt),
+        LABEL_ROLE: role,
+    }
+    if owner:
+        labels[LABEL_OWNER] = owner
+    labels.update(extra)
+    return labels
+
+
+def of_attempt(
+    labels: Mapping[str, str], run_id: str, test: str, attempt: int, role: str | None = None
+) -> bool:
+    """Whether an object with ``labels`` belongs to this run's attempt at ``test``
+    (and has ``role``, when given)."""
+    return (
+        labels.get(LABEL_RUN) == run_id
+        and labels.get(LABEL_TEST) == test
+        and labels.get(LABEL_ATTEMPT) == str(attempt)
+        and (role is None or labels.get(LABEL_ROLE) == role)
+    )
 
 # -- paths inside the controller and the services
 SUITE_MOUNT = "/suite"
 VOLUME_MOUNT = "/test-volume"
 CONTROLLER_LOG = f"{VOLUME_MOUNT}/controller.log"
-SERVICES_DIR = f"{VOLUME_MOUNT}/services"
+SERVICES_SUBDIR = "services"  # a service's directory: <volume>/services/<service id>
 DOCKER_SOCKET = "/var/run/docker.sock"
 
 # -- the controller's environment, set by the initializer

@@ -11,23 +11,37 @@ import importlib
 import importlib.util
 import os
 import sys
-from pathlib import Path
+from pathlib import Path, PurePath, PurePosixPath
 from types import ModuleType
+
+
+def _skipped_folder(name: str) -> bool:
+    return name.startswith(".") or name == "__pycache__"
 
 
 def suite_files(suite: Path) -> list[Path]:
     """Every ``*.py`` under ``suite``, skipping hidden folders and ``__pycache__``, sorted."""
     found: list[Path] = []
     for root, dirs, files in os.walk(suite):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
+        dirs[:] = sorted(d for d in dirs if not _skipped_folder(d))
         found.extend(Path(root, f) for f in sorted(files) if f.endswith(".py"))
     return found
 
 
-def module_name(rel: Path) -> str | None:
-    """The dotted name under which other suite files would import ``rel``, if it has one."""
-    parts = [*rel.parent.parts, rel.stem]
-    if rel.stem == "__init__":
+def is_suite_file(rel: str | PurePath) -> bool:
+    """True for a path, relative to the suite, that ``suite_files`` would list."""
+    path = PurePosixPath(str(rel).replace(os.sep, "/"))
+    if path.suffix != ".py" or not path.parts or path.parts[0] == "..":
+        return False
+    return not any(_skipped_folder(p) for p in path.parts[:-1])
+
+
+def module_name(rel: str | PurePath) -> str | None:
+    """The dotted name under which other suite files would import ``rel`` (relative to
+    the suite, on ``sys.path``), if it has one: ``pkg/__init__.py`` is ``pkg``."""
+    path = PurePosixPath(str(rel).replace(os.sep, "/"))
+    parts = [*path.parent.parts, path.stem]
+    if path.stem == "__init__":
         parts = parts[:-1]
     if parts and all(p.isidentifier() for p in parts):
         return ".".join(parts)

@@ -19,8 +19,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from kurtosis_tui.engine.api import RunOptions
 from kurtosis_tui.engine.discovery import discover
+from kurtosis_tui.engine.interface import RunOptions
 from kurtosis_tui.setup.images import ensure_controller_image
 from kurtosis_tui.tui.app import KurtosisApp
 from kurtosis_tui.tui.components.tests_table import TestsTable

@@ -169,7 +169,7 @@ def test_exec_runs_lists_as_argv_and_strings_under_sh(tmp_path: Path) -> None:
 def test_exits_the_test_asked_for_are_expected(tmp_path: Path) -> None:
     net, backend, rec, _ = make_network(tmp_path)
     unexpected: list[tuple[str, int]] = []
-    net._runtime.on_unexpected_exit = lambda s, code: unexpected.append((s.id, code))
+    net.on_unexpected_exit = lambda s, code: unexpected.append((s.id, code))
     svc = net.add_service("a", image="img:1")
     svc.stop()
     svc.on_exit(143)  # the monitor reports the die event

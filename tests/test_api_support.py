@@ -10,7 +10,7 @@ from pathlib import Path
 from kurtosis_tui import events
 from kurtosis_tui.api.network import Network
 from kurtosis_tui.api.runtime import Runtime
-from kurtosis_tui.backend.types import ContainerSpec, ContainerState, EngineEvent, ExecOutput
+from kurtosis_tui.backend.types import ContainerEvent, ContainerSpec, ContainerState, ExecOutput
 from kurtosis_tui.errors import ImageNotFound, NotFound
 
 
@@ -111,7 +111,7 @@ class FakeEventStream:
     def __init__(self) -> None:
         self.closed = threading.Event()
 
-    def __iter__(self) -> Iterator[EngineEvent]:
+    def __iter__(self) -> Iterator[ContainerEvent]:
         self.closed.wait(30)
         return iter(())
 

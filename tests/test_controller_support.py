@@ -113,12 +113,7 @@ class Harness:
         return path
 
     def labels(self, role: str) -> dict[str, str]:
-        return {
-            protocol.LABEL_RUN: self.run_id,
-            protocol.LABEL_TEST: self.test,
-            protocol.LABEL_ATTEMPT: "1",
-            protocol.LABEL_ROLE: role,
-        }
+        return protocol.attempt_labels(self.run_id, self.test, 1, role)
 
     def start(
         self,

@@ -12,7 +12,7 @@ import pytest
 from test_api_support import make_network
 
 from kurtosis_tui import events, protocol
-from kurtosis_tui.backend.types import EngineEvent
+from kurtosis_tui.backend.types import ContainerEvent
 from kurtosis_tui.controller.config import ControllerConfig
 from kurtosis_tui.controller.log import ControllerLog, PrintCapture
 from kurtosis_tui.controller.monitor import ServiceMonitor
@@ -160,11 +160,11 @@ def test_monitor_routes_die_events_of_this_attempts_services_only(tmp_path: Path
     labels = rt.labels("service", **{protocol.LABEL_SERVICE: "db"})
     other_attempt = {**labels, protocol.LABEL_ATTEMPT: "9"}
     controller = {**labels, protocol.LABEL_ROLE: "controller"}
-    monitor.handle(EngineEvent("die", svc.container_id, other_attempt, 1))
-    monitor.handle(EngineEvent("die", svc.container_id, controller, 1))
-    monitor.handle(EngineEvent("die", "an-older-container", labels, 1))
-    monitor.handle(EngineEvent("start", svc.container_id, labels))
+    monitor.handle(ContainerEvent("die", svc.container_id, other_attempt, 1))
+    monitor.handle(ContainerEvent("die", svc.container_id, controller, 1))
+    monitor.handle(ContainerEvent("die", "an-older-container", labels, 1))
+    monitor.handle(ContainerEvent("start", svc.container_id, labels))
     assert rec.of(events.ServiceExited) == []
-    monitor.handle(EngineEvent("die", svc.container_id, labels, 137))
+    monitor.handle(ContainerEvent("die", svc.container_id, labels, 137))
     (exited,) = rec.of(events.ServiceExited)
     assert (exited.service, exited.exit_code, exited.expected) == ("db", 137, False)  # type: ignore[attr-defined]

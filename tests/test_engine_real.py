@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from test_engine_support import ROOT, Recorder, leftovers
 
-from kurtosis_tui.engine.api import RunOptions
 from kurtosis_tui.engine.discovery import discover
+from kurtosis_tui.engine.interface import RunOptions
 from kurtosis_tui.engine.session import open_session
 from kurtosis_tui.events import (
     LogLines,

@@ -19,8 +19,8 @@ from test_engine_support import (
     remove_run,
 )
 
-from kurtosis_tui.engine.api import RunOptions
 from kurtosis_tui.engine.discovery import discover
+from kurtosis_tui.engine.interface import RunOptions
 from kurtosis_tui.engine.session import LocalSession, open_session
 from kurtosis_tui.events import (
     ControllerExited,

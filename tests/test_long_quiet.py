@@ -26,8 +26,8 @@ import pytest
 
 from kurtosis_tui import events as ev
 from kurtosis_tui.backend import docker_backend
-from kurtosis_tui.engine.api import RunOptions
 from kurtosis_tui.engine.discovery import discover
+from kurtosis_tui.engine.interface import RunOptions
 from kurtosis_tui.setup.images import ensure_controller_image
 from kurtosis_tui.tui.app import KurtosisApp
 from kurtosis_tui.tui.runner import default_factory

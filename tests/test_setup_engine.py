@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from kurtosis_tui.setup import apt
-from kurtosis_tui.setup.engine import EXIT_INSTRUCT, Facts, Kind, decide, ensure_engine
+from kurtosis_tui.setup.docker_engine import EXIT_INSTRUCT, Facts, Kind, decide, ensure_engine
 
 ABSENT = Facts(version=None, docker_host="", root=True, debian_like=True, dockerd=None,
                dockerd_running=False)

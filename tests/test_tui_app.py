@@ -16,7 +16,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable
 
 from kurtosis_tui import events as ev
-from kurtosis_tui.engine.api import EventSink
+from kurtosis_tui.engine.interface import EventSink
 from kurtosis_tui.errors import SuiteError, UsageError
 from kurtosis_tui.events import Outcome
 from kurtosis_tui.tui.app import KurtosisApp

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from kurtosis_tui.engine.api import RunOptions
 from kurtosis_tui.engine.discovery import discover
+from kurtosis_tui.engine.interface import RunOptions
 from kurtosis_tui.setup.images import ensure_controller_image
 from kurtosis_tui.tui.app import KurtosisApp
 from kurtosis_tui.tui.components.log_view import LogView

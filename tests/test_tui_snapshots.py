@@ -13,7 +13,7 @@ from typing import Any
 from textual.pilot import Pilot
 
 from kurtosis_tui import events as ev
-from kurtosis_tui.engine.api import EventSink
+from kurtosis_tui.engine.interface import EventSink
 from kurtosis_tui.events import Outcome
 from kurtosis_tui.tui.app import KurtosisApp
 from kurtosis_tui.tui.fake import FakeSession, finish_story, info, setup_story

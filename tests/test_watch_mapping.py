@@ -7,13 +7,8 @@ from pathlib import Path
 import pytest
 
 from kurtosis_tui.events import TestInfo
-from kurtosis_tui.watch.mapping import (
-    affected_tests,
-    is_suite_source,
-    module_name,
-    parse_imports,
-    suite_sources,
-)
+from kurtosis_tui.suite_files import is_suite_file, module_name
+from kurtosis_tui.watch.mapping import affected_tests, parse_imports, suite_sources
 
 TEST_HEADER = "from kurtosis_tui import Test\n"
 
@@ -225,13 +220,16 @@ def test_suite_sources_follow_discovery_rules(tmp_path: Path) -> None:
     make_suite(tmp_path, {"a.py": "", "sub/b.py": "", ".hidden/c.py": "",
                           "__pycache__/d.py": "", "e.txt": "", "sub/.x/f.py": ""})
     assert suite_sources(tmp_path) == ["a.py", "sub/b.py"]
-    assert is_suite_source("sub/b.py") and not is_suite_source("../b.py")
+    assert is_suite_file("sub/b.py") and not is_suite_file("../b.py")
 
 
 def test_module_names() -> None:
     assert module_name("pkg/__init__.py") == "pkg"
     assert module_name("pkg/sub/mod.py") == "pkg.sub.mod"
     assert module_name("top.py") == "top"
+    assert module_name(Path("pkg") / "mod.py") == "pkg.mod"
+    assert module_name("my-tests.py") is None  # not importable by name: loaded as a file
+    assert module_name("__init__.py") is None
 
 
 def test_parse_imports_reads_every_form() -> None:

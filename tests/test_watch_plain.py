@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from kurtosis_tui import events as ev
-from kurtosis_tui.engine.api import RunOptions
+from kurtosis_tui.engine.interface import RunOptions
 from kurtosis_tui.errors import SuiteError
 from kurtosis_tui.events import Outcome, TestInfo, TestResult
 from kurtosis_tui.views.plain import PlainPrinter

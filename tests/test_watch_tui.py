@@ -14,8 +14,8 @@ from pathlib import Path
 
 import anyio
 
-from kurtosis_tui.engine.api import EventSink
 from kurtosis_tui.engine.discovery import discover
+from kurtosis_tui.engine.interface import EventSink
 from kurtosis_tui.events import TestInfo
 from kurtosis_tui.tui.app import KurtosisApp
 from kurtosis_tui.tui.fake import FakeSession

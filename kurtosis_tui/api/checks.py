@@ -1,9 +1,9 @@
 """Availability checks: small objects behind one protocol.
 
 A check knows how to describe itself for the UI (``describe()``) and how to
-make one bounded attempt (``poll(service)``); the waiting loop around it (see
-``kurtosis_tui.api.waiting``) polls every ``INTERVAL`` seconds until it holds,
-the service exits, or the deadline passes. ``last_error`` says why the last
+make one bounded attempt (``poll(service)``); the waiting loop around it
+(``Service.wait_ready``) polls every ``INTERVAL`` seconds until it holds, the
+service exits, or the deadline passes. ``last_error`` says why the last
 attempt did not hold, for the message a user reads when it never does.
 
 ``tcp`` and ``http`` connect from the test controller, which sits on the test
@@ -18,10 +18,9 @@ import socket
 import threading
 from collections.abc import Callable
 from http.client import HTTPConnection
-from typing import TYPE_CHECKING, Protocol, TypeVar, cast
+from typing import Protocol, TypeVar, cast
 
-if TYPE_CHECKING:
-    from kurtosis_tui.api.network import ExecResult
+from kurtosis_tui.api.types import ExecResult
 
 __all__ = ["Check", "CheckTarget", "call", "command", "http", "log", "tcp"]
 

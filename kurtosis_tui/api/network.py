@@ -9,14 +9,15 @@ it cheaply on the host.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from kurtosis_tui import events, protocol
 from kurtosis_tui.api import files as service_files
 from kurtosis_tui.api.checks import Check
 from kurtosis_tui.api.runtime import Runtime
-from kurtosis_tui.api.service import ExecResult, Service, ServiceDir
+from kurtosis_tui.api.service import Service
+from kurtosis_tui.api.types import ExecResult, ServiceDir
 from kurtosis_tui.api.validation import environment, split_command, validate_id
 from kurtosis_tui.backend.types import ContainerSpec, Mount
 from kurtosis_tui.errors import (
@@ -30,6 +31,10 @@ from kurtosis_tui.errors import (
 __all__ = ["ExecResult", "Network", "Service", "ServiceDir", "ServiceList"]
 
 
+def _no_listener(service: Service, exit_code: int) -> None:
+    """Default listener for unexpected service exits (unit tests)."""
+
+
 class ServiceList(list[Service]):
     """A list of services; calling it (``network.services()``) gives the same list."""
 
@@ -40,8 +45,14 @@ class ServiceList(list[Service]):
 class Network:
     """The test's network: add services to it, find them, remove them."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        on_unexpected_exit: Callable[[Service, int], None] | None = None,
+    ) -> None:
         self._runtime = runtime
+        #: Called (from the monitor's thread) when a service exits without the test asking.
+        self.on_unexpected_exit = on_unexpected_exit or _no_listener
         self._services: dict[str, Service] = {}
         self._lock = threading.Lock()
 
@@ -90,7 +101,7 @@ class Network:
                 raise TestStopped(f"the test is stopping; {where} was not started")
             if service_id in self._services:
                 raise InvalidServiceError(f"duplicate service id {service_id!r}: already added")
-            service = Service(rt, service_id, image, ready)
+            service = Service(rt, service_id, image, ready, self._unexpected_exit)
             self._services[service_id] = service
         try:
             service_files.write_files(service_id, Path(service.dir), files)
@@ -106,7 +117,7 @@ class Network:
         except BaseException:
             self._forget(service_id)
             raise
-        service._started(state)
+        service.record_start(state)
         if rt.stopping.is_set():  # teardown began while it was starting: do not leak it
             rt.backend.remove_container(state.id)
             raise TestStopped(f"the test is stopping; {where} was removed")
@@ -119,7 +130,7 @@ class Network:
         )
         rt.log(f"service {service_id!r} started: container {service.container}, ip {state.ip}")
         if ready is None:
-            service._mark_ready()
+            service.mark_ready()
         return service
 
     def service(self, service_id: str) -> Service:
@@ -143,7 +154,7 @@ class Network:
         service.removed = True
         self._runtime.log(f"removing service {service_id!r}")
         try:
-            self._runtime.backend.remove_container(service._ref)
+            self._runtime.backend.remove_container(service.container_ref)
         except BackendError as exc:
             service.removed = False
             raise ServiceError(f"service {service_id!r}: cannot remove: {exc}") from exc
@@ -160,6 +171,9 @@ class Network:
         with self._lock:
             self._runtime.stopping.set()
             return list(self._services.values())
+
+    def _unexpected_exit(self, service: Service, exit_code: int) -> None:
+        self.on_unexpected_exit(service, exit_code)
 
     def _forget(self, service_id: str) -> None:
         with self._lock:

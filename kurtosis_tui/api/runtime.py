@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 from kurtosis_tui import protocol
 
 if TYPE_CHECKING:
-    from kurtosis_tui.api.network import Service
     from kurtosis_tui.backend.base import Backend
     from kurtosis_tui.events import TestEvent
 
@@ -28,10 +27,6 @@ def _no_emit(event: TestEvent) -> None:
 
 def _no_log(line: str) -> None:
     """Default sink for controller log lines."""
-
-
-def _no_exit(service: Service, exit_code: int) -> None:
-    """Default listener for unexpected service exits."""
 
 
 @dataclass
@@ -53,8 +48,6 @@ class Runtime:
     service_mount: str = protocol.VOLUME_MOUNT
     emit: Callable[[TestEvent], None] = _no_emit
     log: Callable[[str], None] = _no_log
-    #: Called (from the monitor thread) when a service exits without the test asking.
-    on_unexpected_exit: Callable[[Service, int], None] = _no_exit
     #: ``time.monotonic()`` by which waits of the current phase must end.
     deadline: float = float("inf")
     #: The current phase's timeout in seconds (for messages), when there is one.
@@ -68,16 +61,9 @@ class Runtime:
 
     def labels(self, role: str, **extra: str) -> dict[str, str]:
         """The labels every Docker object of this attempt carries."""
-        labels = {
-            protocol.LABEL_RUN: self.run_id,
-            protocol.LABEL_TEST: self.test,
-            protocol.LABEL_ATTEMPT: str(self.attempt),
-            protocol.LABEL_ROLE: role,
-        }
-        if self.owner:
-            labels[protocol.LABEL_OWNER] = self.owner
-        labels.update(extra)
-        return labels
+        return protocol.attempt_labels(
+            self.run_id, self.test, self.attempt, role, self.owner, **extra
+        )
 
     def remaining(self) -> float:
         """Seconds left before the current phase's deadline."""

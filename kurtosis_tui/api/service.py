@@ -10,13 +10,12 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Callable
 
 from kurtosis_tui import events, protocol
 from kurtosis_tui.api.checks import INTERVAL, Check
 from kurtosis_tui.api.runtime import Runtime
+from kurtosis_tui.api.types import ExecResult, ServiceDir
 from kurtosis_tui.api.validation import as_cmd
 from kurtosis_tui.backend.types import ContainerState
 from kurtosis_tui.errors import (
@@ -35,38 +34,19 @@ __all__ = ["ExecResult", "Service", "ServiceDir"]
 STATE_PROBE_INTERVAL = 1.0
 
 
-@dataclass(frozen=True)
-class ExecResult:
-    """What a command run in a service gave: its exit code, stdout and stderr together."""
-
-    exit_code: int
-    output: str
-
-    @property
-    def ok(self) -> bool:
-        return self.exit_code == 0
-
-    def __iter__(self) -> Iterator[int | str]:
-        """``code, output = service.exec(...)`` works too."""
-        return iter((self.exit_code, self.output))
-
-
-class ServiceDir(str):
-    """A service's directory: a ``str`` that also joins like a ``Path`` (``dir / "a.txt"``)."""
-
-    def __truediv__(self, other: str) -> Path:
-        return Path(self) / other
-
-    @property
-    def path(self) -> Path:
-        return Path(self)
-
-
 class Service:
     """One service container of the test, addressed by its id (also its hostname)."""
 
-    def __init__(self, runtime: Runtime, service_id: str, image: str, ready: Check | None) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        service_id: str,
+        image: str,
+        ready: Check | None,
+        on_unexpected_exit: Callable[[Service, int], None],
+    ) -> None:
         self._rt = runtime
+        self._on_unexpected_exit = on_unexpected_exit
         self.id = service_id
         self.image = image
         self.ready = ready
@@ -104,7 +84,7 @@ class Service:
     @property
     def dir(self) -> ServiceDir:
         """Its directory in the test volume (the same path in every container)."""
-        return ServiceDir(self._rt.volume_root / "services" / self.id)
+        return ServiceDir(self._rt.volume_root / protocol.SERVICES_SUBDIR / self.id)
 
     @property
     def is_ready(self) -> bool:
@@ -121,7 +101,7 @@ class Service:
         """Run ``cmd`` in the service (a string runs under ``sh -c``)."""
         argv = as_cmd(cmd, f"service {self.id!r}: exec")
         try:
-            out = self._rt.backend.exec(self._ref, argv)
+            out = self._rt.backend.exec(self.container_ref, argv)
         except BackendError as exc:
             raise self._error(f"cannot exec {argv!r}", exc) from exc
         return ExecResult(exit_code=out.exit_code, output=out.output)
@@ -129,7 +109,7 @@ class Service:
     def logs(self, tail: int | None = None) -> str:
         """What the service wrote to stdout and stderr (the last ``tail`` lines if given)."""
         try:
-            return self._rt.backend.logs(self._ref, tail=tail)
+            return self._rt.backend.logs(self.container_ref, tail=tail)
         except BackendError as exc:
             raise self._error("cannot read its logs", exc) from exc
 
@@ -137,20 +117,24 @@ class Service:
 
     def stop(self, timeout: float = 10) -> None:
         """Stop it (SIGTERM, then SIGKILL after ``timeout`` s); an expected exit."""
-        self._lifecycle("stop", lambda: self._rt.backend.stop_container(self._ref, timeout))
+        backend = self._rt.backend
+        self._lifecycle("stop", lambda: backend.stop_container(self.container_ref, timeout))
 
     def kill(self) -> None:
         """SIGKILL it; an expected exit."""
-        self._lifecycle("kill", lambda: self._rt.backend.kill_container(self._ref))
+        backend = self._rt.backend
+        self._lifecycle("kill", lambda: backend.kill_container(self.container_ref))
 
     def restart(self, timeout: float = 10) -> None:
         """Stop and start it again; ``wait_ready()`` then waits for its check again."""
-        self._lifecycle("restart", lambda: self._rt.backend.restart_container(self._ref, timeout))
+        backend = self._rt.backend
+        self._lifecycle("restart", lambda: backend.restart_container(self.container_ref, timeout))
         self._after_start()
 
     def start(self) -> None:
         """Start it again after ``stop()`` or ``kill()``."""
-        self._lifecycle("start", lambda: self._rt.backend.start_container(self._ref), dies=False)
+        backend = self._rt.backend
+        self._lifecycle("start", lambda: backend.start_container(self.container_ref), dies=False)
         self._after_start()
 
     def wait_ready(self, timeout: float | None = None) -> None:
@@ -170,16 +154,37 @@ class Service:
         finally:
             self._wait_lock.release()
 
-    # ------------------------------------------------------------ internals
+    # ------------------------------------------------------------ for the network and controller
 
     @property
-    def _ref(self) -> str:
+    def container_ref(self) -> str:
+        """What Docker calls about it are addressed to: its container's id, or its
+        name until it has one."""
         return self.container_id or self.container
+
+    def record_start(self, state: ContainerState) -> None:
+        """The network started its container: remember the container and its address."""
+        self.container_id = state.id
+        self._ip = state.ip
+        self._started_at = time.monotonic()
+
+    def mark_ready(self) -> None:
+        """Its ready check held (or it has none): wake the waits, tell the initializer."""
+        with self._lock:
+            if self._is_ready.is_set():
+                return
+            self._is_ready.set()
+            seconds = round(time.monotonic() - self._started_at, 3)
+        self._rt.event(events.ServiceAvailable, service=self.id, seconds=seconds)
+        if self.ready is not None:
+            self._log(f"service {self.id!r} is ready after {seconds:.2f} s")
+
+    # ------------------------------------------------------------ internals
 
     def _error(self, what: str, exc: BackendError) -> ServiceError:
         """A readable error: "service 'db' is not running (exited with code 3): ..." when so."""
         try:
-            state = self._rt.backend.container_state(self._ref)
+            state = self._rt.backend.container_state(self.container_ref)
         except NotFound:
             return ServiceError(f"service {self.id!r} no longer exists: {what}")
         except BackendError:
@@ -217,20 +222,15 @@ class Service:
             self._waiting_announced = False
             self._timed_out_reported = False
         with contextlib.suppress(BackendError):
-            self._ip = self._rt.backend.container_state(self._ref).ip or self._ip
+            self._ip = self._rt.backend.container_state(self.container_ref).ip or self._ip
         if self.ready is None:
-            self._mark_ready()
+            self.mark_ready()
 
     def _running(self) -> bool:
         try:
-            return self._rt.backend.container_state(self._ref).running
+            return self._rt.backend.container_state(self.container_ref).running
         except NotFound:
             return False
-
-    def _started(self, state: ContainerState) -> None:
-        self.container_id = state.id
-        self._ip = state.ip
-        self._started_at = time.monotonic()
 
     def _wait(self, deadline: float, limit: float | None) -> None:
         check = self.ready
@@ -238,7 +238,7 @@ class Service:
             return
         if check is None:
             self._raise_if_exited(probe=True)
-            self._mark_ready()
+            self.mark_ready()
             return
         if not self._waiting_announced:
             self._waiting_announced = True
@@ -253,21 +253,11 @@ class Service:
                 next_probe = now + STATE_PROBE_INTERVAL
             if check.poll(self):
                 self._raise_if_exited(probe=True)
-                self._mark_ready()
+                self.mark_ready()
                 return
             if time.monotonic() >= deadline:
                 self._not_ready(deadline, limit, check.last_error)
             self._rt.stopping.wait(min(INTERVAL, max(0.0, deadline - time.monotonic())))
-
-    def _mark_ready(self) -> None:
-        with self._lock:
-            if self._is_ready.is_set():
-                return
-            self._is_ready.set()
-            seconds = round(time.monotonic() - self._started_at, 3)
-        self._rt.event(events.ServiceAvailable, service=self.id, seconds=seconds)
-        if self.ready is not None:
-            self._log(f"service {self.id!r} is ready after {seconds:.2f} s")
 
     def _raise_if_stopping(self) -> None:
         if self._rt.stopping.is_set():
@@ -280,7 +270,7 @@ class Service:
         if not probe:
             return
         try:
-            state = self._rt.backend.container_state(self._ref)
+            state = self._rt.backend.container_state(self.container_ref)
         except NotFound as exc:
             raise ServiceError(f"service {self.id!r}: its container is gone") from exc
         if not state.running:
@@ -318,7 +308,7 @@ class Service:
             self._log(f"service {self.id!r} exited with code {exit_code} (as the test asked)")
         else:
             self._log(f"service {self.id!r} exited unexpectedly with code {exit_code}")
-            self._rt.on_unexpected_exit(self, exit_code)
+            self._on_unexpected_exit(self, exit_code)
 
     def _log(self, line: str) -> None:
         self._rt.log(line)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
@@ -31,3 +32,19 @@ class Test:
 
     def run(self, network: Network) -> None:
         """The test logic; an exception or failed assert makes the test FAILED."""
+
+
+def tests_defined_in(module: ModuleType) -> list[type[Test]]:
+    """The ``Test`` subclasses a suite file defines (not those it imports), in ``vars`` order.
+
+    Discovery lists these and the controller loads one of them by name, so both
+    agree on which classes of a file are its tests.
+    """
+    return [
+        obj
+        for obj in vars(module).values()
+        if isinstance(obj, type)
+        and issubclass(obj, Test)
+        and obj is not Test
+        and obj.__module__ == module.__name__
+    ]

@@ -5,9 +5,9 @@ Its errors live in ``kurtosis_tui.errors`` (``BackendError`` and kin).
 
 from kurtosis_tui.backend.base import Backend, EventStream, Stream
 from kurtosis_tui.backend.types import (
+    ContainerEvent,
     ContainerSpec,
     ContainerState,
-    EngineEvent,
     ExecOutput,
     LabelledObject,
     Mount,
@@ -16,9 +16,9 @@ from kurtosis_tui.backend.types import (
 
 __all__ = [
     "Backend",
+    "ContainerEvent",
     "ContainerSpec",
     "ContainerState",
-    "EngineEvent",
     "EventStream",
     "ExecOutput",
     "LabelledObject",

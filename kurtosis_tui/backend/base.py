@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from typing import Protocol
 
 from kurtosis_tui.backend.types import (
+    ContainerEvent,
     ContainerSpec,
     ContainerState,
-    EngineEvent,
     ExecOutput,
     LabelledObject,
     NetworkInfo,
@@ -38,7 +38,7 @@ class Stream(Protocol):
 
 
 class EventStream(Protocol):
-    def __iter__(self) -> Iterator[EngineEvent]: ...
+    def __iter__(self) -> Iterator[ContainerEvent]: ...
 
     def close(self) -> None: ...
 

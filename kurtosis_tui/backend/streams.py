@@ -28,7 +28,7 @@ import docker.errors
 import requests.exceptions
 import urllib3.exceptions
 
-from kurtosis_tui.backend.types import EngineEvent
+from kurtosis_tui.backend.types import ContainerEvent
 from kurtosis_tui.errors import BackendError, NotFound
 
 #: Errors that mean "this connection is over": closed from another thread, or the engine left.
@@ -301,7 +301,7 @@ class EventStream(ClosableStream):
         super().__init__(raw, client, reopen)
         self._opened = time.time_ns()
 
-    def __iter__(self) -> Iterator[EngineEvent]:
+    def __iter__(self) -> Iterator[ContainerEvent]:
         last, seen = 0, set[tuple[str, str, str]]()  # the last event's time; events had then
         try:
             while True:
@@ -328,12 +328,12 @@ class EventStream(ClosableStream):
             self.close()
 
 
-def _event(raw: dict[str, Any]) -> tuple[EngineEvent, int]:
+def _event(raw: dict[str, Any]) -> tuple[ContainerEvent, int]:
     """One decoded Docker event, and its time in nanoseconds (0 when it has none)."""
     actor = raw.get("Actor") or {}
     attrs = dict(actor.get("Attributes") or {})
     code = attrs.pop("exitCode", None)
-    event = EngineEvent(
+    event = ContainerEvent(
         action=str(raw.get("Action") or raw.get("status") or ""),
         container_id=str(actor.get("ID") or raw.get("id") or ""),
         labels=attrs,

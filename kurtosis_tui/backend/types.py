@@ -73,7 +73,7 @@ class LabelledObject:
 
 
 @dataclass(frozen=True)
-class EngineEvent:
+class ContainerEvent:
     """A container lifecycle event (``action`` is Docker's: start, die, destroy, ...)."""
 
     action: str

@@ -14,8 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from kurtosis_tui.engine.api import RunOptions
 from kurtosis_tui.engine.discovery import check_suite_dir, discover
+from kurtosis_tui.engine.interface import RunOptions
 from kurtosis_tui.errors import BackendError, UsageError
 from kurtosis_tui.events import Outcome, TestInfo, TestResult
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import inspect
 import sys
 from pathlib import Path
 
-from kurtosis_tui.api.test import Test
+from kurtosis_tui.api.test import Test, tests_defined_in
 from kurtosis_tui.controller.verdict import describe_failure
 from kurtosis_tui.errors import LoadError
 from kurtosis_tui.suite_files import import_suite_file
@@ -30,12 +29,7 @@ def load_test_class(suite_dir: Path, test_file: str, name: str) -> type[Test]:
         raise
     except BaseException as exc:  # SyntaxError, ImportError, SystemExit, anything at import
         raise LoadError(f"cannot import {test_file}: {describe_failure(exc)}") from exc
-    found = [
-        obj
-        for obj in vars(module).values()
-        if inspect.isclass(obj) and issubclass(obj, Test) and obj.__name__ == name
-    ]
-    defined_here = [cls for cls in found if cls.__module__ == module.__name__]
-    if defined_here or found:
-        return (defined_here or found)[0]
+    found = [cls for cls in tests_defined_in(module) if cls.__name__ == name]
+    if found:
+        return found[0]
     raise LoadError(f"no Test subclass named {name!r} in {test_file}")

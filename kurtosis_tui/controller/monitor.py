@@ -15,7 +15,7 @@ from kurtosis_tui import protocol
 from kurtosis_tui.api.network import Network
 from kurtosis_tui.api.runtime import Runtime
 from kurtosis_tui.backend.base import Backend, EventStream
-from kurtosis_tui.backend.types import EngineEvent
+from kurtosis_tui.backend.types import ContainerEvent
 
 
 class ServiceMonitor:
@@ -49,16 +49,12 @@ class ServiceMonitor:
             if not self._rt.stopping.is_set():
                 self._rt.log(f"warning: lost the Docker event stream: {exc}")
 
-    def handle(self, event: EngineEvent) -> None:
+    def handle(self, event: ContainerEvent) -> None:
         """Route one engine event to the service it is about, if it is one of ours."""
         if event.action != "die":
             return
-        labels = event.labels
-        if (
-            labels.get(protocol.LABEL_ROLE) != "service"
-            or labels.get(protocol.LABEL_TEST) != self._rt.test
-            or labels.get(protocol.LABEL_ATTEMPT) != str(self._rt.attempt)
-        ):
+        rt, labels = self._rt, event.labels
+        if not protocol.of_attempt(labels, rt.run_id, rt.test, rt.attempt, role="service"):
             return
         service = self._network.lookup(labels.get(protocol.LABEL_SERVICE, ""))
         if service is None:

@@ -16,8 +16,9 @@ from collections.abc import Callable
 from functools import partial
 
 from kurtosis_tui import events, protocol
-from kurtosis_tui.api.network import Network, Service
+from kurtosis_tui.api.network import Network
 from kurtosis_tui.api.runtime import Runtime
+from kurtosis_tui.api.service import Service
 from kurtosis_tui.api.test import Test
 from kurtosis_tui.backend.base import Backend
 from kurtosis_tui.controller.config import ControllerConfig
@@ -75,9 +76,8 @@ class Controller:
             volume_root=config.volume_root,
             emit=log.event,
             log=log.line,
-            on_unexpected_exit=self._on_unexpected_exit,
         )
-        self.network = Network(self.runtime)
+        self.network = Network(self.runtime, on_unexpected_exit=self._on_unexpected_exit)
         self.monitor = ServiceMonitor(backend, self.runtime, self.network)
         self.phase = Phase.CONTROLLER
         self._wake = threading.Event()
@@ -192,7 +192,7 @@ class Controller:
             if service.stopped_by_test:
                 continue
             try:
-                state = self.backend.container_state(service._ref)
+                state = self.backend.container_state(service.container_ref)
             except Exception:
                 continue
             if not state.running and state.exit_code:
@@ -301,13 +301,13 @@ class Controller:
         """Copy the service's last lines into the log (``again=False``: unless it
         is still down since they were copied at its death)."""
         try:
-            state = self.backend.container_state(service._ref)
+            state = self.backend.container_state(service.container_ref)
             if not again and not state.running:
                 return
             status = state.status + (
                 f", exit code {state.exit_code}" if state.exit_code is not None else ""
             )
-            text = self.backend.logs(service._ref, tail=LOG_TAIL)
+            text = self.backend.logs(service.container_ref, tail=LOG_TAIL)
         except Exception as exc:
             self.log.line(f"--- service {service.id!r}: no logs ({exc})")
             return
@@ -324,7 +324,7 @@ class Controller:
         def remove(service: Service) -> None:
             service.removed = True
             try:
-                self.backend.remove_container(service._ref)
+                self.backend.remove_container(service.container_ref)
             except Exception as exc:
                 self.log.line(f"cannot remove service {service.id!r}: {exc}")
                 return
@@ -345,13 +345,10 @@ class Controller:
             found = self.backend.find_labelled(protocol.LABEL_RUN, self.config.run_id)
         except Exception:
             return
+        cfg = self.config
         for obj in found:
-            labels = obj.labels
-            if (
-                obj.kind == "container"
-                and labels.get(protocol.LABEL_ROLE) == "service"
-                and labels.get(protocol.LABEL_TEST) == self.config.test_name
-                and labels.get(protocol.LABEL_ATTEMPT) == str(self.config.attempt)
+            if obj.kind == "container" and protocol.of_attempt(
+                obj.labels, cfg.run_id, cfg.test_name, cfg.attempt, role="service"
             ):
                 self.log.line(f"removing leftover container {obj.name}")
                 try:

@@ -20,7 +20,8 @@ from pathlib import Path
 
 from kurtosis_tui import protocol as p
 from kurtosis_tui.backend import Backend, ContainerSpec, Mount, NetworkInfo, Stream
-from kurtosis_tui.engine.api import EventSink, RunOptions
+from kurtosis_tui.engine.cleanup import mark_kept
+from kurtosis_tui.engine.interface import EventSink, RunOptions
 from kurtosis_tui.engine.logbatch import LogBatcher
 from kurtosis_tui.engine.service_logs import ServiceLogs
 from kurtosis_tui.engine.subnets import SubnetPool
@@ -159,13 +160,7 @@ class Attempt:
     # ------------------------------------------------------------- the steps
 
     def _labels(self, role: str) -> dict[str, str]:
-        return {
-            p.LABEL_RUN: self.ctx.run_id,
-            p.LABEL_TEST: self.name,
-            p.LABEL_ATTEMPT: str(self.number),
-            p.LABEL_ROLE: role,
-            p.LABEL_OWNER: self.ctx.owner,
-        }
+        return p.attempt_labels(self.ctx.run_id, self.name, self.number, role, self.ctx.owner)
 
     def _check_cancelled(self) -> None:
         if self._cancelled.is_set():
@@ -343,9 +338,7 @@ class Attempt:
         backend, problems = self.ctx.backend, []
         try:
             for obj in backend.find_labelled(p.LABEL_RUN, self.ctx.run_id):
-                mine = obj.labels.get(p.LABEL_TEST) == self.name and obj.labels.get(
-                    p.LABEL_ATTEMPT
-                ) == str(self.number)
+                mine = p.of_attempt(obj.labels, self.ctx.run_id, self.name, self.number)
                 if mine and obj.kind == "container":
                     backend.remove_container(obj.id)
         except BackendError as exc:
@@ -370,10 +363,6 @@ class Attempt:
         return problems
 
     def _mark_kept(self) -> None:
-        try:
-            from kurtosis_tui.engine.cleanup import mark_kept
-        except ImportError:
-            return
         with contextlib.suppress(OSError):
             mark_kept(self.ctx.run_id, self.name, self.number)
 

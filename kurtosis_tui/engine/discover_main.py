@@ -20,7 +20,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from kurtosis_tui.api.test import Test
+from kurtosis_tui.api.test import tests_defined_in
 from kurtosis_tui.suite_files import import_suite_file, suite_files
 
 
@@ -73,15 +73,7 @@ def discover(suite: Path) -> list[dict[str, Any]]:
             detail = f"{type(exc).__name__}: {text}".rstrip(": ").replace("\n", " ")
             what = "import failed" if file == rel.as_posix() else f"importing {rel} failed"
             raise _Problem(f"{what}: {detail}", file, line) from exc
-        found = [
-            obj
-            for obj in vars(module).values()
-            if isinstance(obj, type)
-            and issubclass(obj, Test)
-            and obj is not Test
-            and obj.__module__ == module.__name__
-        ]
-        for cls in sorted(found, key=_line_of):
+        for cls in sorted(tests_defined_in(module), key=_line_of):
             line = _line_of(cls)
             info: dict[str, Any] = {
                 "name": cls.__name__,

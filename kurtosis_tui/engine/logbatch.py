@@ -13,14 +13,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 
-from kurtosis_tui.engine.api import EventSink
+from kurtosis_tui.engine.interface import EventSink
 from kurtosis_tui.events import LogLines
 
 FLUSH_INTERVAL = 0.05
 MAX_BATCH = 200
 
 
-class LogBuffer:
+class PendingLines:
     """The pending lines of one source (the controller or a service) of one attempt."""
 
     def __init__(self, batcher: LogBatcher, test: str, attempt: int, source: str) -> None:
@@ -59,17 +59,17 @@ class LogBatcher:
 
     def __init__(self, sink: EventSink) -> None:
         self.sink = sink
-        self._dirty: set[LogBuffer] = set()
+        self._dirty: set[PendingLines] = set()
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="kt-log-flusher", daemon=True)
         self._thread.start()
 
-    def buffer(self, test: str, attempt: int, source: str) -> LogBuffer:
-        return LogBuffer(self, test, attempt, source)
+    def buffer(self, test: str, attempt: int, source: str) -> PendingLines:
+        return PendingLines(self, test, attempt, source)
 
-    def mark_dirty(self, buffer: LogBuffer) -> None:
+    def mark_dirty(self, buffer: PendingLines) -> None:
         with self._lock:
             self._dirty.add(buffer)
         self._wake.set()

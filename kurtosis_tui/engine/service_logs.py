@@ -15,7 +15,7 @@ import threading
 from kurtosis_tui.backend import Backend, EventStream, Stream
 from kurtosis_tui.engine.logbatch import LogBatcher
 from kurtosis_tui.errors import BackendError
-from kurtosis_tui.protocol import LABEL_ATTEMPT, LABEL_RUN, LABEL_TEST
+from kurtosis_tui.protocol import LABEL_RUN, of_attempt
 
 
 class _Follower:
@@ -130,8 +130,7 @@ class ServiceLogs:
     def _watch(self, events: EventStream) -> None:
         try:
             for event in events:
-                mine = (event.labels.get(LABEL_TEST) == self._test
-                        and event.labels.get(LABEL_ATTEMPT) == str(self._attempt))
+                mine = of_attempt(event.labels, self._run_id, self._test, self._attempt)
                 if event.action != "start" or not mine:
                     continue
                 with self._lock:

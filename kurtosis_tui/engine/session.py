@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kurtosis_tui.backend import Backend
-from kurtosis_tui.engine.api import EventSink, RunOptions
 from kurtosis_tui.engine.attempt import Attempt, SessionContext
+from kurtosis_tui.engine.interface import EventSink, RunOptions
 from kurtosis_tui.engine.logbatch import LogBatcher
 from kurtosis_tui.engine.subnets import SubnetPool
 from kurtosis_tui.errors import BackendError, UsageError
@@ -51,7 +51,7 @@ class _Queued:
 
 
 class LocalSession:
-    """A ``Session`` on the local Docker engine (see ``engine.api.Session``)."""
+    """A ``Session`` on the local Docker engine (see ``engine.interface.Session``)."""
 
     def __init__(
         self,

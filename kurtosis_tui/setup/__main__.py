@@ -11,7 +11,7 @@ import sys
 
 from kurtosis_tui.errors import UsageError
 from kurtosis_tui.setup import apt
-from kurtosis_tui.setup.engine import RealHost, ensure_engine
+from kurtosis_tui.setup.docker_engine import RealHost, ensure_engine
 
 
 def _say(line: str) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from kurtosis_tui.engine.api import EventSink, RunOptions, Session
+    from kurtosis_tui.engine.interface import EventSink, RunOptions, Session
     from kurtosis_tui.events import TestInfo
 
 

@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Input
 from textual.worker import Worker
 
-from kurtosis_tui.engine.api import Session
+from kurtosis_tui.engine.interface import Session
 from kurtosis_tui.events import TestInfo
 from kurtosis_tui.tui.components.log_panel import TIMELINE, LogPanel
 from kurtosis_tui.tui.messages import TornDown

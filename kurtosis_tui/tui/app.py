@@ -22,7 +22,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Input
 from textual.worker import Worker, WorkerState
 
-from kurtosis_tui.engine.api import EventSink, Session
+from kurtosis_tui.engine.interface import EventSink, Session
 from kurtosis_tui.events import TestInfo
 from kurtosis_tui.tui.actions import RunActions
 from kurtosis_tui.tui.bridge import EventBridge

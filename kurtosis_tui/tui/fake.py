@@ -10,7 +10,7 @@ import threading
 from collections.abc import Iterable, Sequence
 
 from kurtosis_tui import events as ev
-from kurtosis_tui.engine.api import EventSink
+from kurtosis_tui.engine.interface import EventSink
 from kurtosis_tui.events import Outcome, Phase, TestInfo, TestResult
 
 IMAGE = "kurtosis-tui/busybox:local"

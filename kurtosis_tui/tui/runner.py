@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from kurtosis_tui.engine.api import EventSink, RunOptions, Session
+from kurtosis_tui.engine.interface import EventSink, RunOptions, Session
 from kurtosis_tui.errors import UsageError
 from kurtosis_tui.events import TestInfo
 from kurtosis_tui.tui.app import KurtosisApp

@@ -16,7 +16,7 @@ from kurtosis_tui import events as ev
 from kurtosis_tui.events import Outcome, TestInfo, TestResult
 
 if TYPE_CHECKING:
-    from kurtosis_tui.engine.api import Session
+    from kurtosis_tui.engine.interface import Session
     from kurtosis_tui.tui.actions import RunActions as KurtosisApp
 
 

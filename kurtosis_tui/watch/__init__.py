@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from kurtosis_tui.engine.api import RunOptions, Session
+    from kurtosis_tui.engine.interface import RunOptions, Session
     from kurtosis_tui.events import TestInfo
     from kurtosis_tui.views.plain import PlainPrinter
 

@@ -14,13 +14,12 @@ newly created helper maps to the files that import it all the same.
 from __future__ import annotations
 
 import ast
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from kurtosis_tui.events import TestInfo
-from kurtosis_tui.suite_files import suite_files
+from kurtosis_tui.suite_files import is_suite_file, module_name, suite_files
 
 #: Calls that load code by a name or path the parser cannot always see.
 _LOADER_CALLS = {"import_module", "__import__"}  # static when given a literal string
@@ -50,14 +49,6 @@ class ModuleImports:
     opaque: str = ""
 
 
-def is_suite_source(rel: str) -> bool:
-    """True for a ``*.py`` file discovery would import (no hidden folder, no ``__pycache__``)."""
-    path = PurePosixPath(rel.replace(os.sep, "/"))
-    if path.suffix != ".py" or not path.parts or path.parts[0] == "..":
-        return False
-    return not any(p.startswith(".") or p == "__pycache__" for p in path.parts[:-1])
-
-
 def relative_to_suite(path: str | Path, suite_dir: Path) -> str | None:
     """``path`` relative to the suite, with ``/``; None when it lies outside."""
     p = Path(path)
@@ -74,18 +65,9 @@ def relative_to_suite(path: str | Path, suite_dir: Path) -> str | None:
         return None
 
 
-def module_name(rel: str) -> str:
-    """The dotted name a suite file imports as, with the suite directory on ``sys.path``."""
-    parts = list(PurePosixPath(rel).with_suffix("").parts)
-    if parts and parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
-
-
 def suite_sources(suite_dir: Path) -> list[str]:
-    """Every suite file discovery imports, relative and sorted."""
-    found = (path.relative_to(suite_dir).as_posix() for path in suite_files(suite_dir))
-    return sorted(rel for rel in found if is_suite_source(rel))
+    """Every suite file discovery imports, relative with ``/``, sorted."""
+    return sorted(path.relative_to(suite_dir).as_posix() for path in suite_files(suite_dir))
 
 
 # ------------------------------------------------------------------ parsing
@@ -179,6 +161,12 @@ def _read_call(rel: str, node: ast.Call, result: ModuleImports) -> None:
 # ------------------------------------------------------------------ the graph
 
 
+def _names(rel: str) -> set[str]:
+    """The module name a suite file is imported by, as a set (empty when it has none)."""
+    name = module_name(rel)
+    return {name} if name else set()
+
+
 class ImportGraph:
     """Who imports whom among a suite's files, by module name."""
 
@@ -209,14 +197,14 @@ class ImportGraph:
     def importers(self, rel: str) -> set[str]:
         """Files that import ``rel``, directly or through other suite files (not itself)."""
         seen: set[str] = set()
-        frontier = {module_name(rel)}
+        frontier = _names(rel)
         while frontier:
             found = {
                 f for f in self.imports
                 if f not in seen and f != rel and self._imports_of(f) & frontier
             }
             seen |= found
-            frontier = {module_name(f) for f in found}
+            frontier = set().union(*(_names(f) for f in found))
         return seen
 
     def opaque_files(self) -> dict[str, str]:
@@ -244,7 +232,7 @@ def affected_tests(
         by_file.setdefault(PurePosixPath(t.file).as_posix(), []).append(t.name)
     changed = sorted({
         rel for p in changed_paths
-        if (rel := relative_to_suite(p, suite_dir)) is not None and is_suite_source(rel)
+        if (rel := relative_to_suite(p, suite_dir)) is not None and is_suite_file(rel)
     })
     files: set[str] = set()
     notes: list[str] = []

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from kurtosis_tui.engine.api import RunOptions, Session
+from kurtosis_tui.engine.interface import RunOptions, Session
 from kurtosis_tui.errors import UsageError
 from kurtosis_tui.events import Outcome, TestInfo, TestResult
 from kurtosis_tui.views.plain import PlainPrinter, count_line, result_line

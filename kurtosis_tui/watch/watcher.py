@@ -31,13 +31,8 @@ import watchfiles
 
 from kurtosis_tui.errors import SuiteError
 from kurtosis_tui.events import Event, SuiteChanged, SuiteProblem, TestInfo
-from kurtosis_tui.watch.mapping import (
-    ImportGraph,
-    affected_tests,
-    is_suite_source,
-    relative_to_suite,
-    suite_sources,
-)
+from kurtosis_tui.suite_files import is_suite_file
+from kurtosis_tui.watch.mapping import ImportGraph, affected_tests, relative_to_suite, suite_sources
 
 #: ms of quiet that ends a burst of writes, and the longest a burst is grouped.
 STEP_MS = 50
@@ -124,14 +119,14 @@ class SuiteWatcher:
         rel = relative_to_suite(path, self.suite_dir)
         if rel is None or rel == ".":
             return False
-        if is_suite_source(rel):
+        if is_suite_file(rel):
             return True
-        folder = is_suite_source(f"{rel}/x.py")
+        folder = is_suite_file(f"{rel}/x.py")
         return folder and (Path(path).is_dir() or change == watchfiles.Change.deleted)
 
     def _expand(self, rel: str) -> set[str]:
         """A changed folder stands for the suite files in it, now or as last discovered."""
-        if is_suite_source(rel):
+        if is_suite_file(rel):
             return {rel}
         folder = self.suite_dir / rel
         if folder.is_dir():
@@ -173,7 +168,7 @@ class SuiteWatcher:
     def _problem(self, changed: tuple[str, ...], problem: SuiteError) -> WatchUpdate:
         """The suite does not load: mark the tests the broken file reaches ERRORED."""
         broken = relative_to_suite(problem.file, self.suite_dir) if problem.file else None
-        if broken and is_suite_source(broken):
+        if broken and is_suite_file(broken):
             graph = ImportGraph.scan(self.suite_dir)
             errored = affected_tests([broken], self.tests, self.suite_dir, graph).rerun
         else:  # no file to blame (or not a suite file): the changed files' tests

@@ -22,8 +22,6 @@ Progress = Callable[[str], None]
 ImagePreparer = Callable[[Progress | None], str]
 
 
-
-
 @dataclass(frozen=True)
 class RunOptions:
     """How to run tests; one per session."""
