@@ -33,7 +33,7 @@ import urllib3.exceptions
 from docker.types import CancellableStream, IPAMConfig, IPAMPool
 from docker.types import Mount as SdkMount
 
-from kurtosis_tui.backend.streams import EventStream, LogStream
+from kurtosis_tui.backend.streams import EventStream, LogStream, socket_of
 from kurtosis_tui.backend.types import (
     ContainerSpec,
     ContainerState,
@@ -492,10 +492,7 @@ def _unbounded(response: Any) -> None:
     """No socket timeout for the rest of a streamed response: its headers came within
     API_TIMEOUT, and its body may be silent for as long as a test. Where the socket
     cannot be reached, the timeout stays and the stream follows again after it."""
-    sock = getattr(getattr(getattr(getattr(response.raw, "_fp", None), "fp", None), "raw", None),
-                   "_sock", None)
-    if sock is None:
-        sock = getattr(getattr(response.raw, "_connection", None), "sock", None)
+    sock = socket_of(response)
     if sock is not None:
         sock.settimeout(None)
 

@@ -18,6 +18,8 @@ with nothing seen twice.
 from __future__ import annotations
 
 import calendar
+import contextlib
+import socket
 import struct
 import threading
 import time
@@ -53,7 +55,25 @@ RETRY_INTERVAL = 1.0
 Reopen = Callable[[str | None, bool], "tuple[Any, Any] | None"]
 
 
+def socket_of(response: Any) -> socket.socket | None:
+    """The socket under a streamed requests response (or an SDK stream wrapping one)."""
+    response = getattr(response, "_response", response)  # the SDK's CancellableStream
+    raw = getattr(response, "raw", None)
+    sock = getattr(getattr(getattr(getattr(raw, "_fp", None), "fp", None), "raw", None),
+                   "_sock", None)
+    if sock is None:
+        sock = getattr(getattr(raw, "_connection", None), "sock", None)
+    return sock if isinstance(sock, socket.socket) else None
+
+
 def _close_quietly(*closeables: Any) -> None:
+    """Close each; a socket is shut down first, so that a thread blocked reading it
+    wakes up (closing its reader would wait for that thread's lock, for ever)."""
+    for obj in closeables:
+        sock = socket_of(obj)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
     for obj in closeables:
         closer = getattr(obj, "close", None)
         try:

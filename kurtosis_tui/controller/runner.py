@@ -26,7 +26,13 @@ from kurtosis_tui.controller.loader import load_test_class
 from kurtosis_tui.controller.log import ControllerLog
 from kurtosis_tui.controller.monitor import ServiceMonitor
 from kurtosis_tui.controller.verdict import Verdict, describe_failure, format_traceback
-from kurtosis_tui.errors import LoadError, ServiceError, ServiceExitedError, ServiceNotReadyError
+from kurtosis_tui.errors import (
+    LoadError,
+    ServiceError,
+    ServiceExitedError,
+    ServiceNotReadyError,
+    TestStopped,
+)
 from kurtosis_tui.events import Outcome, Phase
 
 #: Lines of each service's log copied into the controller log when a test did not pass.
@@ -165,6 +171,12 @@ class Controller:
             self._set_fatal(Verdict(Outcome.TIMED_OUT, str(exc)))
         except ServiceError as exc:
             self._set_fatal(Verdict(Outcome.ERRORED, str(exc)))
+        except TestStopped:
+            raise  # the stop decides the verdict
+        except Exception as exc:  # e.g. the engine stopped answering: never counts as ready
+            self._set_fatal(Verdict(
+                Outcome.ERRORED, f"service {service.id!r}: waiting for it to be ready failed: {exc}"
+            ))
 
     def _run(self, test: Test, timeout: float) -> Verdict:
         self._enter(Phase.RUN, f"run (timeout {timeout:g} s)")

@@ -25,7 +25,7 @@ from kurtosis_tui.engine.interface import EventSink, RunOptions
 from kurtosis_tui.engine.logbatch import LogBatcher
 from kurtosis_tui.engine.service_logs import ServiceLogs
 from kurtosis_tui.engine.subnets import SubnetPool
-from kurtosis_tui.errors import BackendError, UsageError
+from kurtosis_tui.errors import BackendError, EngineUnavailable, UsageError
 from kurtosis_tui.events import (
     ControllerExited,
     ControllerStarted,
@@ -187,16 +187,18 @@ class Attempt:
                 self._start_stopper_locked()
         self._emit(ControllerStarted, container=state.name, container_id=state.id)
         stream, follower = self._follow_controller(state.id)  # replays from the start
-
-        limit = self.info.setup_timeout + self.info.run_timeout + BACKSTOP_GRACE
-        code = backend.wait_container(state.id, timeout=limit)
-        overran = code is None
-        if code is None:
-            with contextlib.suppress(BackendError):
-                backend.kill_container(state.id)
-            code = backend.wait_container(state.id, timeout=30)
-        follower.join(timeout=10)  # the stream ends with the container; drain it
-        stream.close()  # in case it did not end: never leave a thread on a socket
+        try:
+            limit = self.info.setup_timeout + self.info.run_timeout + BACKSTOP_GRACE
+            code = backend.wait_container(state.id, timeout=limit)
+            overran = code is None
+            if code is None:
+                with contextlib.suppress(BackendError):
+                    backend.kill_container(state.id)
+                code = backend.wait_container(state.id, timeout=30)
+            follower.join(timeout=10)  # the stream ends with the container; drain it
+        finally:
+            # In case it did not end (or the engine went): never leave a thread on a socket.
+            stream.close()
         if self._stopper is not None:
             self._stopper.join(timeout=CANCEL_GRACE + 10)
         exit_code = -1 if code is None else code
@@ -252,6 +254,8 @@ class Attempt:
                 "and was killed"
             )
         outcome = Outcome.from_exit_code(code)
+        if outcome is Outcome.CANCELLED:  # not by us: `docker stop`, or the engine stopping
+            return Outcome.ERRORED, self._stopped_from_outside()
         if outcome is not None:
             return outcome, reported.message if reported else ""
         hint = _EXIT_HINTS.get(code, "not an exit code of ours: it crashed")
@@ -261,6 +265,15 @@ class Attempt:
         last = "\n".join(list(self._tail)[-CRASH_LINES:])
         message = f"the controller exited with code {code} ({hint})"
         return Outcome.ERRORED, f"{message}\nlast lines:\n{last}" if last else message
+
+    def _stopped_from_outside(self) -> str:
+        """Why a controller we did not cancel was stopped, as far as the engine says."""
+        message = "the controller was stopped by something other than kurtosis-tui"
+        try:
+            self.ctx.backend.ping()
+        except EngineUnavailable as exc:
+            return f"{message}: {exc}"
+        return f"{message} (docker stop, or its Docker engine restarting)"
 
     # ------------------------------------------------------------- streaming
 
@@ -335,31 +348,41 @@ class Attempt:
         if keep:
             self._mark_kept()
             return []
+        try:
+            return self._remove_objects()
+        except EngineUnavailable as exc:  # one message, not one per object
+            return [f"{exc}; the reaper removes this test's objects once the engine answers"]
+
+    def _remove_objects(self) -> list[str]:
+        """Remove this attempt's containers, volume and network; what could not be removed.
+        Raises EngineUnavailable: once the engine is gone, the rest would fail the same."""
         backend, problems = self.ctx.backend, []
         try:
             for obj in backend.find_labelled(p.LABEL_RUN, self.ctx.run_id):
                 mine = p.of_attempt(obj.labels, self.ctx.run_id, self.name, self.number)
                 if mine and obj.kind == "container":
                     backend.remove_container(obj.id)
+        except EngineUnavailable:
+            raise
         except BackendError as exc:
             problems.append(str(exc))
-        if self._controller is not None:
+        removals = [
+            (self._controller, backend.remove_container),
+            (self._volume, backend.remove_volume),
+            (self._network.name if self._network else None, backend.remove_network),
+        ]
+        for name, remove in removals:
+            if name is None:
+                continue
             try:
-                backend.remove_container(self._controller)
-            except BackendError as exc:
-                problems.append(str(exc))
-        if self._volume is not None:
-            try:
-                backend.remove_volume(self._volume)
-            except BackendError as exc:
-                problems.append(str(exc))
-        if self._network is not None:
-            try:
-                backend.remove_network(self._network.name)
+                remove(name)
+            except EngineUnavailable:
+                raise
             except BackendError as exc:
                 problems.append(str(exc))
             else:
-                self.ctx.pool.release(self._network.subnet)
+                if self._network is not None and name == self._network.name:
+                    self.ctx.pool.release(self._network.subnet)
         return problems
 
     def _mark_kept(self) -> None:
