@@ -11,8 +11,11 @@ with a real ``dockerd`` stopped and started again (tests/test_chaos.py).
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +28,7 @@ from kurtosis_tui.engine.interface import RunOptions
 from kurtosis_tui.engine.session import open_session
 from kurtosis_tui.errors import EngineUnavailable
 from kurtosis_tui.setup.images import ensure_controller_image
+from kurtosis_tui.tui.app import KurtosisApp
 
 pytestmark = pytest.mark.docker
 
@@ -99,3 +103,47 @@ def test_an_engine_gone_mid_run_errors_the_test_and_every_path_out_survives(
     while leftovers(run_id):
         assert time.monotonic() < deadline, f"left behind: {leftovers(run_id)}"
         time.sleep(0.2)
+
+
+def test_q_quits_the_tui_when_the_engine_is_gone(
+    images: object, backend: DockerBackend, tmp_path: Path
+) -> None:
+    """The quit path's TornDown arrives although every teardown call fails."""
+    engine = GoneEngine(DockerBackend())
+    options = RunOptions(suite_dir=STANDIN_SUITE, prepare_image=ensure_controller_image,
+                         stream_service_logs=True)
+    tests = discover(STANDIN_SUITE, ["Slow"])
+
+    def factory(sink: Any) -> Any:
+        return open_session(options, sink, engine,  # type: ignore[arg-type]
+                            controller_command=STANDIN_COMMAND)
+
+    app = KurtosisApp(tests=tests, session_factory=factory, save_dir=tmp_path, blink=False)
+
+    async def scenario() -> tuple[str, float]:
+        async with app.run_test(size=(120, 34)) as pilot:
+            await _until("the controller", lambda: (a := app.model.attempt("Slow")) is not None
+                         and a.controller_state == "running", 60)
+            engine.leave()
+            run_id = app.session.run_id if app.session else ""
+            pressed = time.monotonic()
+            await pilot.press("q")
+            await _until("the app to exit", lambda: not app.is_running, 60)
+            return run_id, time.monotonic() - pressed
+
+    run_id, took = asyncio.run(scenario())
+    print(f"q with the engine gone: the app exited after {took:.2f} s")
+    att = app.model.attempt("Slow")
+    assert att is not None and att.state == "finished"
+    deadline = time.monotonic() + 30  # the reaper, handed the run, removes it
+    while leftovers(run_id):
+        assert time.monotonic() < deadline, f"left behind: {leftovers(run_id)}"
+        time.sleep(0.2)
+
+
+async def _until(what: str, predicate: Callable[[], bool], timeout: float) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        assert loop.time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.05)

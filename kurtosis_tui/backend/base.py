@@ -53,6 +53,11 @@ class Backend(Protocol):
         controller mounts to reach the engine that started it."""
         ...
 
+    @property
+    def address(self) -> str:
+        """The engine's address as the user named it (e.g. DOCKER_HOST): for messages."""
+        ...
+
     def ping(self) -> str:
         """The engine's version; raises EngineUnavailable."""
         ...

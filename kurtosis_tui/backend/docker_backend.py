@@ -129,6 +129,10 @@ class DockerBackend:
             return host[len("unix://"):]
         return DOCKER_SOCKET
 
+    @property
+    def address(self) -> str:
+        return engine_address()
+
     # ---------------------------------------------------------------- clients
 
     def _client(self) -> docker.DockerClient:

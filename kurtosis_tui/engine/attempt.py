@@ -268,12 +268,16 @@ class Attempt:
 
     def _stopped_from_outside(self) -> str:
         """Why a controller we did not cancel was stopped, as far as the engine says."""
-        message = "the controller was stopped by something other than kurtosis-tui"
+        backend = self.ctx.backend
+        message = (
+            "the controller was stopped by something other than kurtosis-tui: `docker stop`, "
+            f"or the Docker engine at {backend.address} stopping or restarting"
+        )
         try:
-            self.ctx.backend.ping()
-        except EngineUnavailable as exc:
-            return f"{message}: {exc}"
-        return f"{message} (docker stop, or its Docker engine restarting)"
+            backend.ping()
+        except EngineUnavailable:
+            return f"{message} (it does not answer now)"
+        return message
 
     # ------------------------------------------------------------- streaming
 
