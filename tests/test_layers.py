@@ -19,7 +19,7 @@ LAYERS: list[set[str]] = [
     {"api", ""},  # the package's own __init__ re-exports the suite API
     {"controller"},
     {"engine"},
-    {"setup"},
+    {"setup", "cluster"},  # cluster: engines in containers, built like the images
     {"views", "watch"},
     {"tui"},
     {"commands"},

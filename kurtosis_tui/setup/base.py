@@ -39,22 +39,47 @@ def ensure_local_base(
     doc = dockerio.inspect(cli, LOCAL_BASE)
     if doc:
         return str(doc["Id"])
+    return debian_image(
+        cli, LOCAL_BASE, BASE_PACKAGES, progress, install,
+        changes=["ENV LANG=C.UTF-8", 'CMD ["bash"]'],
+        missing_tool=(
+            "no base image for the controller: python:3.11-slim is neither present nor "
+            "pullable, and mmdebstrap (which builds one offline) is not installed. Install "
+            "it (`sudo apt-get install mmdebstrap`) or `docker pull python:3.11-slim`, "
+            "then run `kurtosis-tui setup`."
+        ),
+    )
+
+
+def debian_image(
+    cli: docker.DockerClient,
+    ref: str,
+    packages: Sequence[str],
+    progress: Progress,
+    install: ToolInstaller | None = None,
+    *,
+    changes: Sequence[str] = (),
+    missing_tool: str = "",
+) -> str:
+    """Make ``ref``, a Debian bookworm root with ``packages``, with mmdebstrap; its id.
+
+    No registry needed: only Debian's package mirror (KURTOSIS_TUI_DEBIAN_MIRROR).
+    ``changes`` are Dockerfile instructions (ENV, LABEL, CMD...) applied at import.
+    """
     tool = shutil.which("mmdebstrap")
     if tool is None and install is not None and install(["mmdebstrap"]):
         tool = shutil.which("mmdebstrap")
     if tool is None:
-        raise UsageError(
-            "no base image for the controller: python:3.11-slim is neither present nor "
-            "pullable, and mmdebstrap (which builds one offline) is not installed. Install "
-            "it (`sudo apt-get install mmdebstrap`) or `docker pull python:3.11-slim`, "
-            "then run `kurtosis-tui images`."
-        )
+        raise UsageError(missing_tool or (
+            f"cannot make {ref}: mmdebstrap, which builds it offline from Debian's "
+            "packages, is not installed (`sudo apt-get install mmdebstrap`)."
+        ))
     mirror = os.environ.get("KURTOSIS_TUI_DEBIAN_MIRROR", DEFAULT_MIRROR)
-    progress(f"making {LOCAL_BASE} with mmdebstrap from {mirror} (once, ~30 s) ...")
-    with tempfile.TemporaryDirectory(prefix="kt-base-") as tmp:
-        tarball = Path(tmp) / "base.tar"
+    progress(f"making {ref} with mmdebstrap from {mirror} (once, ~30-60 s) ...")
+    with tempfile.TemporaryDirectory(prefix="kt-debian-") as tmp:
+        tarball = Path(tmp) / "root.tar"
         cmd = [
-            tool, "--variant=minbase", "--include=" + ",".join(BASE_PACKAGES),
+            tool, "--variant=minbase", "--include=" + ",".join(packages),
             "bookworm", str(tarball), mirror,
         ]
         # stdin closed: without a tty, mmdebstrap would read sources.list from stdin.
@@ -64,26 +89,25 @@ def ensure_local_base(
         if proc.returncode != 0 or not tarball.is_file():
             tail = "\n".join(proc.stderr.strip().splitlines()[-8:])
             raise UsageError(
-                f"mmdebstrap could not make the base image (exit {proc.returncode}):\n{tail}\n"
+                f"mmdebstrap could not make {ref} (exit {proc.returncode}):\n{tail}\n"
                 "It needs root (or unprivileged user namespaces) and the Debian mirror; set "
                 "KURTOSIS_TUI_DEBIAN_MIRROR to use another mirror."
             )
-        progress(f"importing {LOCAL_BASE} ...")
-        repo, _, version = LOCAL_BASE.rpartition(":")
+        progress(f"importing {ref} ...")
+        repo, _, version = ref.rpartition(":")
         try:
             cli.api.import_image(
                 src=str(tarball), repository=repo, tag=version,
                 changes=[
-                    "ENV LANG=C.UTF-8",
                     "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                    'CMD ["bash"]',
+                    *changes,
                 ],
             )
         except Exception as exc:  # the SDK raises several unrelated types here
-            raise UsageError(f"cannot import {LOCAL_BASE}: {exc}") from exc
-    doc = dockerio.inspect(cli, LOCAL_BASE)
+            raise UsageError(f"cannot import {ref}: {exc}") from exc
+    doc = dockerio.inspect(cli, ref)
     if not doc:
-        raise UsageError(f"importing {LOCAL_BASE} produced no image")
+        raise UsageError(f"importing {ref} produced no image")
     return str(doc["Id"])
 
 

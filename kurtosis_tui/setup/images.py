@@ -97,7 +97,7 @@ def _id_of(doc: Mapping[str, Any] | None) -> str | None:
 
 
 @contextmanager
-def _build_lock() -> Iterator[None]:
+def build_lock() -> Iterator[None]:
     """One builder at a time on this host (two runs starting together build once)."""
     with open(cache_dir() / "images.lock", "a") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
@@ -196,7 +196,7 @@ def _ensure_controller(
     status, _ = controller_status(cli)
     if status.state == "ok":
         return status.ref
-    with _build_lock():
+    with build_lock():
         base_ref, base_id = _controller_base(cli, progress, install)
         package = read_package()
         digest = controller_digest(base_ref, base_id, package)
@@ -348,7 +348,7 @@ def _ensure_example(
     status, old = example_status(cli, ref)
     if status.state == "ok":
         return
-    with _build_lock():
+    with build_lock():
         status, old = example_status(cli, ref)  # another process may have built it meanwhile
         if status.state == "ok":
             return
