@@ -12,7 +12,8 @@ Why streams follow again: a log or event stream may be silent for minutes
 (a quiet test), so it has no socket timeout; and a connection that breaks
 while its container runs (an engine hiccup) is not the end of the log. Both
 streams remember where they were (Docker's timestamps) and go on from there,
-with nothing seen twice.
+with nothing seen twice. Cutting the timestamp off each frame costs ~0.5 µs a
+line (measured on 300,000 lines in memory: 1.1-1.2 µs a line, against 0.6).
 """
 
 from __future__ import annotations
@@ -217,35 +218,61 @@ class LogStream(ClosableStream):
                     yield chunk
                     continue
                 buf += chunk
-                parts: list[bytes] = []
-                pos, end = 0, len(buf)
-                while end - pos >= _HEADER:
-                    (length,) = _FRAME_LENGTH.unpack_from(buf, pos + 4)
-                    stop_at = pos + _HEADER + length
-                    if stop_at > end:
-                        break
-                    start = pos + _HEADER
-                    pos = stop_at
-                    if self._stamped:
-                        space = buf.find(b" ", start, stop_at)
-                        stamp = buf[start:space]
-                        start = space + 1
-                        if skip is not None:
-                            if stamp < skip[0] or (stamp == skip[0] and skip[1] > 0):
-                                if stamp == skip[0]:
-                                    skip = (skip[0], skip[1] - 1)
-                                continue
-                            skip = None
-                        if stamp == self._last:
-                            self._same += 1
-                        else:
-                            self._last, self._same = stamp, 1
-                    parts.append(buf[start:stop_at])
+                if self._stamped:
+                    parts, pos, skip = self._stamped_frames(buf, skip)
+                else:
+                    parts, pos = _frames(buf)
                 buf = buf[pos:]
                 if parts:
                     yield b"".join(parts)
         except _ENDED:
             return False
+
+
+    def _stamped_frames(
+        self, buf: bytes, skip: tuple[bytes, int] | None
+    ) -> tuple[list[bytes], int, tuple[bytes, int] | None]:
+        """``_frames`` for frames that start with a timestamp and a space: the payloads
+        without it, where the complete frames end, and what is left to skip."""
+        parts: list[bytes] = []
+        last, same = self._last, self._same
+        pos, end = 0, len(buf)
+        unpack = _FRAME_LENGTH.unpack_from
+        while end - pos >= _HEADER:
+            stop = pos + _HEADER + unpack(buf, pos + 4)[0]
+            if stop > end:
+                break
+            start = pos + _HEADER
+            pos = stop
+            space = buf.find(b" ", start, stop)
+            stamp = buf[start:space]
+            if skip is not None:
+                if stamp < skip[0] or (stamp == skip[0] and skip[1] > 0):
+                    if stamp == skip[0]:
+                        skip = (skip[0], skip[1] - 1)
+                    continue
+                skip = None
+            if stamp == last:
+                same += 1
+            else:
+                last, same = stamp, 1
+            parts.append(buf[space + 1 : stop])
+        self._last, self._same = last, same
+        return parts, pos, skip
+
+
+def _frames(buf: bytes) -> tuple[list[bytes], int]:
+    """The payloads of the complete frames at the start of ``buf``, and where they end."""
+    parts: list[bytes] = []
+    pos, end = 0, len(buf)
+    unpack = _FRAME_LENGTH.unpack_from
+    while end - pos >= _HEADER:
+        stop = pos + _HEADER + unpack(buf, pos + 4)[0]
+        if stop > end:
+            break
+        parts.append(buf[pos + _HEADER : stop])
+        pos = stop
+    return parts, pos
 
 
 def _unix_time(stamp: bytes) -> str | None:
