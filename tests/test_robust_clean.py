@@ -19,7 +19,7 @@ from test_robust_support import (
 
 from kurtosis_tui.backend.docker_backend import DockerBackend
 from kurtosis_tui.commands.clean import describe
-from kurtosis_tui.engine import cleanup
+from kurtosis_tui.engine import cleanup, owner
 
 pytest_plugins = ("test_robust_support",)  # its fixtures
 
@@ -55,7 +55,7 @@ def test_clean_removes_dead_and_kept_runs_only(
     make_objects(docker_backend, dead, owner=dead_owner_token(), containers=2)
     make_objects(docker_backend, kept, owner=dead_owner_token(), containers=1)
     cleanup.mark_kept(kept, "T", 1)
-    make_objects(docker_backend, live, owner=cleanup.owner_token(), containers=1)
+    make_objects(docker_backend, live, owner=owner.owner_token(), containers=1)
     make_objects(docker_backend, foreign, owner=None, containers=1)  # another tool's
 
     # The kept run survives the automatic sweep; clean is what removes it.

@@ -23,7 +23,7 @@ from test_robust_support import (
 )
 
 from kurtosis_tui.backend.docker_backend import DockerBackend
-from kurtosis_tui.engine import cleanup, reaper
+from kurtosis_tui.engine import cleanup, owner, reaper
 
 pytest_plugins = ("test_robust_support",)  # its fixtures
 pytestmark = pytest.mark.docker
@@ -70,7 +70,7 @@ class Tool:
         self.proc.wait()
 
     def reaper_alive(self) -> bool:
-        return cleanup.owner_alive(cleanup.owner_token(self.reaper_pid))
+        return owner.owner_alive(owner.owner_token(self.reaper_pid))
 
 
 @pytest.fixture

@@ -282,7 +282,8 @@ def open_session(
     except BackendError as exc:
         raise UsageError(str(exc)) from exc
     options = _with_controller_image(options, backend, progress)
-    from kurtosis_tui.engine.cleanup import owner_token, sweep_dead_runs
+    from kurtosis_tui.engine.cleanup import sweep_dead_runs
+    from kurtosis_tui.engine.owner import owner_token
     from kurtosis_tui.engine.reaper import start_reaper
 
     run_id = secrets.token_hex(3)
