@@ -64,7 +64,8 @@ def child(rate: int, seconds: float, out: Path) -> None:
     from kurtosis_tui import events as ev
     from kurtosis_tui.engine.interface import EventSink
     from kurtosis_tui.tui.app import KurtosisApp
-    from kurtosis_tui.tui.fake import FakeSession, info
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from support.fake import FakeSession, info  # test support, not shipped
 
     figures: dict[str, float] = {}
 

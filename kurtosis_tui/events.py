@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, ClassVar
@@ -51,6 +52,20 @@ _OUTCOME_EXIT_CODES = {
     Outcome.TIMED_OUT: 3,
     Outcome.CANCELLED: 4,
 }
+
+#: What the views say when a run ends with no test having run (it exits 1).
+NO_TEST_RAN = "no tests ran"
+
+
+def run_exit_code(outcomes: Iterable[Outcome | None]) -> int:
+    """The run's exit code from each test's latest outcome (None: it did not finish).
+
+    0 only when at least one test ran and every one PASSED; a run in which no
+    test ran (a suite whose tests were all deleted in watch mode) exits 1.
+    Every view (plain, plain watch, the TUI) exits with this.
+    """
+    seen = [o is Outcome.PASSED for o in outcomes]
+    return 0 if seen and all(seen) else 1
 
 
 class Phase(str, Enum):

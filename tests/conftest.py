@@ -18,6 +18,9 @@ from kurtosis_tui.backend.docker_backend import DockerBackend
 from kurtosis_tui.backend.types import LabelledObject
 from kurtosis_tui.errors import EngineUnavailable, UsageError
 
+# The shared helpers under tests/support/ report failed asserts as test modules do.
+pytest.register_assert_rewrite("support")
+
 #: Seconds that removal may take to show after a test (Docker removes asynchronously).
 LEFTOVER_DEADLINE = 15.0
 

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_api_support import make_network
+from support.api import make_network
 
 from kurtosis_tui import ExecResult, checks, events, protocol
 from kurtosis_tui.backend.types import ExecOutput

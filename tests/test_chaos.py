@@ -37,7 +37,7 @@ from pathlib import Path
 
 import docker
 import pytest
-from test_engine_support import Recorder
+from support.engine import Recorder
 
 from kurtosis_tui import events as ev
 from kurtosis_tui.backend.docker_backend import DockerBackend

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from test_controller_support import Harness, busybox_image
+from support.controller import Harness, busybox_image
 
 from kurtosis_tui import events
 from kurtosis_tui.events import Outcome, Phase
 
 pytestmark = pytest.mark.docker
-pytest_plugins = ("test_controller_support",)  # the harness fixtures
+pytest_plugins = ("support.controller",)  # the harness fixtures
 
 HELLO = """
 from kurtosis_tui import Network, Test, checks

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_api_support import FakeBackend
+from support.api import FakeBackend
 
 from kurtosis_tui import events, protocol
 from kurtosis_tui.controller.config import ControllerConfig

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-from test_api_support import make_network
+from support.api import make_network
 
 from kurtosis_tui import events, protocol
 from kurtosis_tui.backend.types import ContainerEvent

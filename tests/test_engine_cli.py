@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from test_engine_support import ROOT, leftovers, remove_run, run_cli, run_id_of
+from support.engine import ROOT, leftovers, remove_run, run_cli, run_id_of
 
 from kurtosis_tui.backend.docker_backend import DockerBackend
 from kurtosis_tui.errors import NotFound

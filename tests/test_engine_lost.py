@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_engine_support import STANDIN_COMMAND, STANDIN_SUITE, Recorder, leftovers
+from support.engine import STANDIN_COMMAND, STANDIN_SUITE, Recorder, leftovers
 
 from kurtosis_tui import events as ev
 from kurtosis_tui.backend.docker_backend import DockerBackend

@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from test_engine_support import ROOT, Recorder, leftovers
+from support.engine import ROOT, Recorder, leftovers
 
 from kurtosis_tui.engine.discovery import discover
 from kurtosis_tui.engine.interface import RunOptions

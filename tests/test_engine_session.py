@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from test_engine_support import (
+from support.engine import (
     STANDIN_COMMAND,
     STANDIN_SUITE,
     Recorder,

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_robust_support import (
+from support.robust import (
     OTHER_LABEL,
     dead_owner_token,
     labelled,
@@ -21,7 +21,7 @@ from kurtosis_tui.backend.docker_backend import DockerBackend
 from kurtosis_tui.commands.clean import describe
 from kurtosis_tui.engine import cleanup, owner
 
-pytest_plugins = ("test_robust_support",)  # its fixtures
+pytest_plugins = ("support.robust",)  # its fixtures
 
 
 def _clean(env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -59,7 +59,7 @@ def test_clean_removes_dead_and_kept_runs_only(
     make_objects(docker_backend, foreign, owner=None, containers=1)  # another tool's
 
     # The kept run survives the automatic sweep; clean is what removes it.
-    cleanup.sweep_dead_runs(docker_backend)
+    cleanup.sweep(docker_backend)
     assert len(labelled(docker_backend, kept)) == 3
 
     done = _clean()
@@ -133,7 +133,7 @@ def test_keep_failed_survives_later_runs_until_clean(
     kinds = sorted(o.kind for o in labelled(docker_backend, run_id))
     assert kinds == ["container", "container", "network", "volume"]  # controller, web
 
-    assert run_id not in cleanup.sweep_dead_runs(docker_backend)  # as the next run does
+    assert run_id not in cleanup.sweep(docker_backend).cleaned  # as the next run does
     assert len(labelled(docker_backend, run_id)) == 4
 
     done = _clean()

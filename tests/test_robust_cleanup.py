@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_robust_support import (
+from support.robust import (
     OTHER_LABEL,
     dead_owner_token,
     labelled,
@@ -24,7 +24,7 @@ from kurtosis_tui.backend.docker_backend import DockerBackend
 from kurtosis_tui.engine import cleanup, owner
 from kurtosis_tui.errors import BackendError, NotFound
 
-pytest_plugins = ("test_robust_support",)  # its fixtures
+pytest_plugins = ("support.robust",)  # its fixtures
 
 # ------------------------------------------------------------------ owners
 
@@ -206,7 +206,7 @@ def test_sweep_removes_only_dead_runs(kept_home: object) -> None:
         + _run("kept", dead, test="B")
     )
     cleanup.mark_kept("kept", "A", 1)
-    swept = cleanup.sweep_dead_runs(fake)  # type: ignore[arg-type]
+    swept = cleanup.sweep(fake).cleaned  # type: ignore[arg-type]
     assert sorted(swept) == ["dead", "kept"]
     left = {(o.labels[protocol.LABEL_RUN], o.labels[protocol.LABEL_TEST]) for o in fake.objects}
     assert left == {("live", "T"), ("remote", "T"), ("ownerless", "T"), ("kept", "A")}
@@ -235,7 +235,7 @@ def test_sweep_on_docker_spares_live_and_unlabelled(
     make_objects(docker_backend, dead_run, owner=dead_owner_token(), containers=2)
     make_objects(docker_backend, live_run, owner=owner.owner_token(), containers=1)
 
-    swept = cleanup.sweep_dead_runs(docker_backend)
+    swept = cleanup.sweep(docker_backend).cleaned
 
     assert dead_run in swept and live_run not in swept
     assert not labelled(docker_backend, dead_run)

@@ -20,11 +20,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_robust_support import labelled
+from support.robust import labelled
 
 from kurtosis_tui.backend.docker_backend import DockerBackend
 
-pytest_plugins = ("test_robust_support",)  # its fixtures
+pytest_plugins = ("support.robust",)  # its fixtures
 
 BUSYBOX = "kurtosis-tui/busybox:local"
 OK_TEST = """from kurtosis_tui import Test

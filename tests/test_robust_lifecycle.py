@@ -18,14 +18,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from test_robust_support import labelled, wait_until
+from support.robust import labelled, wait_until
 
 from kurtosis_tui import protocol
 from kurtosis_tui.backend import LabelledObject
 from kurtosis_tui.backend.docker_backend import DockerBackend
 from kurtosis_tui.errors import BackendError
 
-pytest_plugins = ("test_robust_support",)  # its fixtures
+pytest_plugins = ("support.robust",)  # its fixtures
 pytestmark = pytest.mark.docker
 
 REPO = Path(__file__).resolve().parent.parent

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_robust_support import (
+from support.robust import (
     labelled,
     make_objects,
     new_run_id,
@@ -25,7 +25,7 @@ from test_robust_support import (
 from kurtosis_tui.backend.docker_backend import DockerBackend
 from kurtosis_tui.engine import cleanup, owner, reaper
 
-pytest_plugins = ("test_robust_support",)  # its fixtures
+pytest_plugins = ("support.robust",)  # its fixtures
 pytestmark = pytest.mark.docker
 
 # A stand-in for the tool: starts a reaper, prints its pid, obeys "stop"/"keep" on stdin.

@@ -9,11 +9,11 @@ import textwrap
 import time
 
 import pytest
-from test_robust_support import labelled, make_objects, new_run_id
+from support.robust import labelled, make_objects, new_run_id
 
 from kurtosis_tui.backend.docker_backend import DockerBackend
 
-pytest_plugins = ("test_robust_support",)  # its fixtures
+pytest_plugins = ("support.robust",)  # its fixtures
 
 # A stand-in for the run command. argv: mode grace [run_id]
 #   quick: the graceful stop ends at once; hang: it never ends; callback: on_first given

@@ -15,12 +15,12 @@ import time
 from pathlib import Path
 
 import pytest
-from test_robust_support import labelled
+from support.robust import labelled
 
 from kurtosis_tui import protocol
 from kurtosis_tui.backend.docker_backend import DockerBackend
 
-pytest_plugins = ("test_robust_support",)  # its fixtures
+pytest_plugins = ("support.robust",)  # its fixtures
 
 QUICKSTART = Path(__file__).resolve().parent.parent / "examples" / "quickstart"
 RUNS = 20

@@ -21,13 +21,13 @@ import time
 from pathlib import Path
 
 import pytest
+from support.robust import labelled, wait_until
 from test_robust_lifecycle import SUITE, trigger
-from test_robust_support import labelled, wait_until
 
 from kurtosis_tui import protocol
 from kurtosis_tui.backend.docker_backend import DockerBackend
 
-pytest_plugins = ("test_robust_support",)  # its fixtures
+pytest_plugins = ("support.robust",)  # its fixtures
 
 _APP = textwrap.dedent(
     """

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.fake import FakeSession, finish_story, info, setup_story
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
@@ -21,7 +22,6 @@ from kurtosis_tui.errors import SuiteError, UsageError
 from kurtosis_tui.events import Outcome
 from kurtosis_tui.tui.app import KurtosisApp
 from kurtosis_tui.tui.components.log_view import LogView
-from kurtosis_tui.tui.fake import FakeSession, finish_story, info, setup_story
 from kurtosis_tui.watch.watcher import WatchUpdate
 
 T0 = 1_700_000_000.0
@@ -393,6 +393,23 @@ async def test_watch_reruns_changed_tests_and_shows_problems(harness: Harness) -
         await pilot.press("w")
         await until(lambda: harness.watcher.stopped)
         assert "WATCH" not in screen_text(harness.app).splitlines()[0]
+
+
+@sync
+async def test_watch_removing_every_test_says_none_ran_and_exits_1(harness: Harness) -> None:
+    async with harness.app.run_test(size=(100, 30)) as pilot:
+        session = await harness.start(pilot)
+        for name in TESTS:
+            await harness.emit(pilot, *setup_story(name, T0), *finish_story(name, T0,
+                                                                            Outcome.PASSED))
+        await pilot.press("w")
+        await harness.watcher.updates.put(WatchUpdate(
+            changed=("hellohttp.py", "redis.py"), tests=(), rerun=(), removed=TESTS))
+        await until(lambda: "no tests ran" in screen_text(harness.app).splitlines()[0])
+        await until(lambda: session.cancelled[-1:] == [list(TESTS)])
+        await pilot.press("q")
+        await until(lambda: not harness.app.is_running)
+    assert harness.app.return_code == 1  # as plain output's: no test ran
 
 
 @sync

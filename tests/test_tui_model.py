@@ -5,11 +5,11 @@ from __future__ import annotations
 import threading
 
 import pytest
+from support.fake import finish_story, info, setup_story
 
 from kurtosis_tui import events as ev
 from kurtosis_tui.events import Outcome, TestResult
 from kurtosis_tui.tui.bridge import EventBridge
-from kurtosis_tui.tui.fake import finish_story, info, setup_story
 from kurtosis_tui.tui.model import LogBuffer, RunModel
 
 T0 = 1_700_000_000.0
@@ -172,3 +172,11 @@ def test_bridge_caps_a_flood_and_counts_what_it_skipped() -> None:
     model.add_log_lines("A", 1, "web", lines, skipped)
     buf = model.attempt("A").log("web")  # type: ignore[union-attr]
     assert buf.total == 50_000 and buf.lines[0] == "web 40000"
+
+
+def test_a_suite_whose_tests_were_all_deleted_exits_1() -> None:
+    model = model_with(*setup_story("A", T0), *finish_story("A", T0, Outcome.PASSED), tests=("A",))
+    assert model.exit_code() == 0
+    model.apply(ev.SuiteChanged(tests=(), changed_files=("test_a.py",)))
+    assert model.tests == {}
+    assert model.exit_code() == 1  # as plain output's: no test ran

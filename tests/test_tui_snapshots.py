@@ -10,13 +10,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from support.fake import FakeSession, finish_story, info, setup_story
 from textual.pilot import Pilot
 
 from kurtosis_tui import events as ev
 from kurtosis_tui.engine.interface import EventSink
 from kurtosis_tui.events import Outcome
 from kurtosis_tui.tui.app import KurtosisApp
-from kurtosis_tui.tui.fake import FakeSession, finish_story, info, setup_story
 
 T0 = 1_700_000_000.0
 REDIS = ("primary", "replica")

@@ -17,6 +17,7 @@ from kurtosis_tui.events import (
     ServiceExited,
     TestInfo,
     TestResult,
+    run_exit_code,
 )
 from kurtosis_tui.events import TestFinished as Finished  # aliased: pytest collects Test*
 from kurtosis_tui.events import TestStarted as Started
@@ -83,6 +84,13 @@ def test_count_line_counts_every_outcome_present_in_a_fixed_order() -> None:
     assert count_line(results) == "3 passed, 1 failed, 1 timed out, 1 cancelled"
     assert count_line([FAILED]) == "1 failed"
     assert count_line([]) == "no tests ran"
+
+
+def test_the_exit_code_is_0_only_when_tests_ran_and_every_one_passed() -> None:
+    assert run_exit_code([Outcome.PASSED, Outcome.PASSED]) == 0
+    assert run_exit_code([Outcome.PASSED, Outcome.CANCELLED]) == 1
+    assert run_exit_code([Outcome.PASSED, None]) == 1  # one never finished
+    assert run_exit_code([]) == 1  # no test ran: the line above says so
 
 
 def test_junit_has_a_testcase_per_test_with_failures_errors_and_logs(tmp_path: Path) -> None:

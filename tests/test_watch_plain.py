@@ -157,3 +157,11 @@ def test_ctrl_c_closes_the_session_and_prints_the_state(harness: Harness) -> Non
 def test_request_stop_ends_the_loop_with_the_outcome(harness: Harness) -> None:
     harness.loop.request_stop()
     assert harness.loop.run() == 0 and harness.session.closed
+
+
+def test_a_suite_whose_tests_were_all_deleted_exits_1_and_says_so(harness: Harness) -> None:
+    harness.apply(WatchUpdate(changed=("test_a.py", "test_b.py"), tests=(), rerun=(),
+                              removed=("A", "B")))
+    harness.loop.request_stop()
+    assert harness.loop.run() == 1  # as the TUI's and a plain run's: no test ran
+    assert harness.out.getvalue().splitlines()[-2:] == ["watch stopped", "no tests ran"]

@@ -13,12 +13,12 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 
 import anyio
+from support.fake import FakeSession
 
 from kurtosis_tui.engine.discovery import discover
 from kurtosis_tui.engine.interface import EventSink
 from kurtosis_tui.events import TestInfo
 from kurtosis_tui.tui.app import KurtosisApp
-from kurtosis_tui.tui.fake import FakeSession
 from kurtosis_tui.watch.watcher import SuiteWatcher, WatchUpdate
 
 DEADLINE = 20.0

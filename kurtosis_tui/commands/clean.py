@@ -17,18 +17,9 @@ import sys
 from collections import Counter
 
 from kurtosis_tui.backend import Backend
-from kurtosis_tui.engine.cleanup import (
-    Removed,
-    RunObjects,
-    forget_kept,
-    kept_runs,
-    labelled_runs,
-    remove_objects,
-)
+from kurtosis_tui.engine.cleanup import KIND_ORDER, RunObjects, Sweep, sweep
 from kurtosis_tui.engine.owner import boot_id, parse_owner, pid_namespace
 from kurtosis_tui.errors import BackendError, UsageError
-
-_KINDS = ("container", "volume", "network")
 
 
 def _plural(count: int, kind: str) -> str:
@@ -37,7 +28,7 @@ def _plural(count: int, kind: str) -> str:
 
 def describe(counts: Counter[str]) -> str:
     """``3 containers, 1 volume, 1 network`` (kinds with none are left out)."""
-    return ", ".join(_plural(counts[k], k) for k in _KINDS if counts[k])
+    return ", ".join(_plural(counts[k], k) for k in KIND_ORDER if counts[k])
 
 
 def _owner_note(run: RunObjects) -> str:
@@ -56,34 +47,22 @@ def _owner_note(run: RunObjects) -> str:
     return f"run {run.run_id} is still running (pid {owner.pid})"
 
 
-def clean(backend: Backend | None = None) -> tuple[Removed, list[RunObjects], list[str]]:
-    """Remove dead runs' objects; what was removed, the live runs spared, the runs cleaned."""
+def clean(backend: Backend | None = None) -> Sweep:
+    """The engine's sweep, kept runs included: what it removed, spared and cleaned."""
     if backend is None:
         from kurtosis_tui.backend.docker_backend import DockerBackend
 
         backend = DockerBackend()
     try:
         backend.ping()
-        runs = labelled_runs(backend)
+        return sweep(backend, include_kept=True)
     except BackendError as exc:
         raise UsageError(str(exc)) from exc
-    removed = Removed()
-    spared: list[RunObjects] = []
-    cleaned: list[str] = []
-    for run in runs:
-        if run.alive is not False:  # live, on another host, or not made by kurtosis-tui
-            spared.append(run)
-            continue
-        removed.add(remove_objects(backend, run.objects))
-        cleaned.append(run.run_id)
-    live = {run.run_id for run in spared}
-    for run_id in kept_runs() - live:
-        forget_kept(run_id)
-    return removed, spared, cleaned
 
 
 def main(args: argparse.Namespace) -> int:
-    removed, spared, cleaned = clean()
+    done = clean()
+    removed, spared, cleaned = done.removed, done.spared, done.cleaned
     if removed.counts:
         runs = _plural(len(cleaned), "run")
         print(f"removed {describe(removed.counts)} left by {runs}")

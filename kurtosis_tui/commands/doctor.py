@@ -24,31 +24,33 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class Check:
+class Finding:
+    """What one doctor check found (not the suite API's availability ``Check``)."""
+
     state: str  # ok | missing | stale | fail | info
     name: str
     detail: str
     blocking: bool = False  # a run cannot work while this is not ok
 
 
-def _socket_check() -> Check:
+def _socket_check() -> Finding:
     host = os.environ.get("DOCKER_HOST", "")
     if host and not host.startswith("unix://"):
-        return Check("info", "socket", f"DOCKER_HOST={host} (not a local socket)")
+        return Finding("info", "socket", f"DOCKER_HOST={host} (not a local socket)")
     path = host[len("unix://"):] if host else "/var/run/docker.sock"
     try:
         info = os.stat(path)
     except OSError:
-        return Check("missing", "socket", f"{path} does not exist: start the engine "
+        return Finding("missing", "socket", f"{path} does not exist: start the engine "
                      "(`make setup` does where it can)", blocking=True)
     if not stat.S_ISSOCK(info.st_mode):
-        return Check("fail", "socket", f"{path} is not a socket", blocking=True)
+        return Finding("fail", "socket", f"{path} is not a socket", blocking=True)
     owner = _name(pwd.getpwuid, info.st_uid)
     group = _name(grp.getgrgid, info.st_gid)
     if not os.access(path, os.R_OK | os.W_OK):
-        return Check("fail", "socket", f"{path} ({owner}:{group}) is not usable by you: "
+        return Finding("fail", "socket", f"{path} ({owner}:{group}) is not usable by you: "
                      "`sudo usermod -aG docker $USER`, then log in again", blocking=True)
-    return Check("ok", "socket", f"{path} ({owner}:{group}, usable by you)")
+    return Finding("ok", "socket", f"{path} ({owner}:{group}, usable by you)")
 
 
 def _name(lookup: Callable[[int], Any], ident: int) -> str:
@@ -58,22 +60,22 @@ def _name(lookup: Callable[[int], Any], ident: int) -> str:
         return str(ident)
 
 
-def _engine_check() -> tuple[Check, docker.DockerClient | None]:
+def _engine_check() -> tuple[Finding, docker.DockerClient | None]:
     from kurtosis_tui.setup import dockerio
 
     try:
         cli = dockerio.client(timeout=5)
         version = cli.version()
     except UsageError as exc:
-        return Check("fail", "engine", str(exc), blocking=True), None
+        return Finding("fail", "engine", str(exc), blocking=True), None
     except Exception as exc:  # any SDK or transport error: the engine does not answer
-        return Check("fail", "engine", f"no answer ({exc}); run `make setup`",
+        return Finding("fail", "engine", f"no answer ({exc}); run `make setup`",
                      blocking=True), None
     detail = f"Docker {version.get('Version')} (API {version.get('ApiVersion')})"
-    return Check("ok", "engine", detail), cli
+    return Finding("ok", "engine", detail), cli
 
 
-def _image_checks(cli: docker.DockerClient) -> list[Check]:
+def _image_checks(cli: docker.DockerClient) -> list[Finding]:
     from kurtosis_tui.setup.base import LOCAL_BASE
     from kurtosis_tui.setup.dockerio import inspect
     from kurtosis_tui.setup.images import CONTROLLER_REPO, image_statuses
@@ -85,29 +87,29 @@ def _image_checks(cli: docker.DockerClient) -> list[Check]:
         detail = f"{status.ref}: {status.detail}"
         if status.state != "ok":
             detail += f"; run {fix}" + (" (a run also builds it)" if is_controller else "")
-        checks.append(Check(status.state, "image", detail))
+        checks.append(Finding(status.state, "image", detail))
     base = inspect(cli, LOCAL_BASE)
-    checks.append(Check("info", "image", f"{LOCAL_BASE}: {'present' if base else 'absent'} "
+    checks.append(Finding("info", "image", f"{LOCAL_BASE}: {'present' if base else 'absent'} "
                         "(made offline by mmdebstrap when no registry has the official images)"))
     return checks
 
 
-def _tool_checks() -> list[Check]:
+def _tool_checks() -> list[Finding]:
     from kurtosis_tui.setup.base import static_busybox
 
     mmdebstrap = shutil.which("mmdebstrap")
     busybox = static_busybox()
     return [
-        Check("ok" if mmdebstrap else "info", "mmdebstrap",
+        Finding("ok" if mmdebstrap else "info", "mmdebstrap",
               mmdebstrap or "not installed; needed only where no registry answers: "
               "`sudo apt-get install mmdebstrap`"),
-        Check("ok" if busybox else "info", "busybox",
+        Finding("ok" if busybox else "info", "busybox",
               f"static {busybox}" if busybox else "no static busybox; needed for the busybox "
               "example image without a registry: `sudo apt-get install busybox-static`"),
     ]
 
 
-def run_checks() -> list[Check]:
+def run_checks() -> list[Finding]:
     checks = [_socket_check()]
     engine, cli = _engine_check()
     checks.append(engine)

@@ -17,7 +17,7 @@ from typing import Any
 from kurtosis_tui.engine.discovery import check_suite_dir, discover
 from kurtosis_tui.engine.interface import RunOptions
 from kurtosis_tui.errors import BackendError, UsageError
-from kurtosis_tui.events import Outcome, TestInfo, TestResult
+from kurtosis_tui.events import TestInfo, TestResult, run_exit_code
 
 
 def parse_params(pairs: Sequence[str]) -> dict[str, str]:
@@ -29,11 +29,6 @@ def parse_params(pairs: Sequence[str]) -> dict[str, str]:
             raise UsageError(f"--param {pair!r} is not KEY=VALUE")
         params[key.strip()] = value
     return params
-
-
-def exit_code(results: Sequence[TestResult]) -> int:
-    """0 when every test passed, 1 otherwise."""
-    return 0 if results and all(r.outcome is Outcome.PASSED for r in results) else 1
 
 
 def ordered(results: dict[str, TestResult], tests: Sequence[TestInfo]) -> list[TestResult]:
@@ -127,7 +122,7 @@ def _run_plain(options: RunOptions, tests: list[TestInfo], backend: Any, junit: 
             if watch_plain is not None:
                 return int(watch_plain(options=options, session=session, tests=tests,
                                        printer=printer, selected=tuple(selected)))
-            return exit_code(results)
+            return run_exit_code(r.outcome for r in results)
         except KeyboardInterrupt:
             session.close()
             printer.print_summary(ordered(session.results(), tests))

@@ -34,7 +34,8 @@ from kurtosis_tui.protocol import LABEL_ATTEMPT, LABEL_OWNER, LABEL_RUN, LABEL_T
 
 #: Containers removed at once (each removal is one API call that may wait on a stop).
 REMOVE_WORKERS = 8
-_KIND_ORDER = ("container", "volume", "network")
+#: The kinds of object a run creates, in the order they are removed (and counted).
+KIND_ORDER = ("container", "volume", "network")
 _WHOLE_RUN = "*"
 
 
@@ -115,7 +116,7 @@ def remove_objects(backend: Backend, objects: Iterable[LabelledObject]) -> Remov
         "volume": backend.remove_volume,
         "network": backend.remove_network,
     }
-    for kind in _KIND_ORDER:
+    for kind in KIND_ORDER:
         batch = by_kind.get(kind, [])
         if not batch:
             continue
@@ -181,20 +182,38 @@ def labelled_runs(backend: Backend) -> list[RunObjects]:
     return runs
 
 
-def sweep_dead_runs(backend: Backend, *, exclude: str | None = None) -> list[str]:
-    """Remove the objects of runs whose owner is dead (kept test attempts stay).
+@dataclass
+class Sweep:
+    """What a sweep did: removed objects, runs it left alone, runs it cleaned."""
+
+    removed: Removed = field(default_factory=Removed)
+    spared: list[RunObjects] = field(default_factory=list)  # live, remote or ownerless
+    cleaned: list[str] = field(default_factory=list)  # run ids that had something removed
+
+
+def sweep(backend: Backend, *, include_kept: bool = False, exclude: str | None = None) -> Sweep:
+    """Remove the objects of runs whose owner is dead: the one sweep, for every caller.
 
     Runs with no owner label anywhere are left alone: every object kurtosis-tui
-    makes names its owner, so those are another tool's. Returns the run ids
-    that had something removed. ``exclude`` is the caller's own run.
+    makes names its owner, so those are another tool's. Kept test attempts stay
+    unless ``include_kept`` (``kurtosis-tui clean``, which then forgets the kept
+    records of every run not alive). ``exclude`` is the caller's own run (the
+    start-up sweep's).
     """
-    swept: list[str] = []
+    done = Sweep()
     for run in labelled_runs(backend):
-        if run.run_id == exclude or run.alive is not False:
+        if run.run_id == exclude:
             continue
-        entries = _kept_entries(run.run_id)
+        if run.alive is not False:
+            done.spared.append(run)
+            continue
+        entries = set() if include_kept else _kept_entries(run.run_id)
         doomed = [o for o in run.objects if not is_kept(o, entries)]
         if doomed:
-            remove_objects(backend, doomed)
-            swept.append(run.run_id)
-    return swept
+            done.removed.add(remove_objects(backend, doomed))
+            done.cleaned.append(run.run_id)
+    if include_kept:
+        live = {run.run_id for run in done.spared}
+        for run_id in kept_runs() - live:
+            forget_kept(run_id)
+    return done

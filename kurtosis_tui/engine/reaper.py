@@ -27,7 +27,7 @@ Why a host process, not a reaper container:
   wait out (Ryuk waits ~10 s); a kill -9 is cleaned up in about a second;
 - it talks to the same engine the tool did (DOCKER_HOST is inherited), so a
   remote engine is covered as long as this host lives. If the whole host dies,
-  the next run's ``sweep_dead_runs`` or ``kurtosis-tui clean`` removes the rest.
+  the next run's ``sweep`` or ``kurtosis-tui clean`` removes the rest.
 
 Cheap: ``start_reaper`` is one fork/exec (a few ms); the reaper imports the
 Docker SDK in its own process, off the run's critical path, and idles in a

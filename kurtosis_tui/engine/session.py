@@ -282,13 +282,13 @@ def open_session(
     except BackendError as exc:
         raise UsageError(str(exc)) from exc
     options = _with_controller_image(options, backend, progress)
-    from kurtosis_tui.engine.cleanup import sweep_dead_runs
+    from kurtosis_tui.engine.cleanup import sweep
     from kurtosis_tui.engine.owner import owner_token
     from kurtosis_tui.engine.reaper import start_reaper
 
     run_id = secrets.token_hex(3)
     with contextlib.suppress(BackendError):
-        sweep_dead_runs(backend, exclude=run_id)
+        sweep(backend, exclude=run_id)
     probe = SubnetPool(backend)  # no free subnet at all is an environment error (exit 2)
     probe.release(probe.acquire())
     reaper = start_reaper(run_id)

@@ -159,18 +159,6 @@ class InterruptGuard:
         os._exit(EXIT_CODES.get(signal.Signals(signum), 130))
 
 
-def install_interrupt_handlers(
-    on_first: Callable[[], None] | None = None,
-    run_id: str | None = None,
-    backend: Backend | None = None,
-) -> InterruptGuard:
-    """Install an ``InterruptGuard`` now; call ``.restore()`` when the run is over."""
-    guard = InterruptGuard(on_first).install()
-    if run_id is not None and backend is not None:
-        guard.attach(run_id, backend)
-    return guard
-
-
 def quit_app(app: Any) -> Callable[[], None]:
     """An ``on_first`` for a Textual app: run its ``quit`` action (which closes the session).
 

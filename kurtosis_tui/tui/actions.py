@@ -1,8 +1,10 @@
-"""What the keys (and the same commands in the palette) do.
+"""What the keys (and the same commands in the palette) do, and the views they refresh.
 
-Session calls go through ``_session_call``: a thread worker, because the engine
-may wait on Docker. Quitting cancels and tears down in a worker too, with
-"tearing down…" in the header until ``session.close()`` returns.
+``KurtosisApp`` adds the layout and the engine's side; everything here works on
+the state it declares, so nothing is left for the app to fill in. Session calls
+go through ``session_call``: a thread worker, because the engine may wait on
+Docker. Quitting cancels and tears down in a worker too, with "tearing down…"
+in the header until ``session.close()`` returns.
 """
 
 from __future__ import annotations
@@ -22,16 +24,20 @@ from textual.worker import Worker
 from kurtosis_tui.engine.interface import Session
 from kurtosis_tui.events import TestInfo
 from kurtosis_tui.tui.components.log_panel import TIMELINE, LogPanel
-from kurtosis_tui.tui.messages import TornDown
+from kurtosis_tui.tui.components.services_table import ServicesTable
+from kurtosis_tui.tui.components.status_bar import StatusBar
+from kurtosis_tui.tui.components.test_detail import TestDetail
+from kurtosis_tui.tui.components.tests_table import TestsTable
+from kurtosis_tui.tui.messages import TornDown, WatchPlanned
 from kurtosis_tui.tui.model import CONTROLLER, RunModel
 from kurtosis_tui.tui.watching import WatcherFactory, watch_loop
 
 if TYPE_CHECKING:
-    from kurtosis_tui.tui.model import Attempt
+    from kurtosis_tui.tui.model import AttemptView
 
 
 class RunActions(App[int]):
-    """The app's actions; ``KurtosisApp`` provides the state and the views."""
+    """The app's actions and view refreshes; ``KurtosisApp`` sets the state up."""
 
     model: RunModel
     session: Session | None
@@ -44,18 +50,51 @@ class RunActions(App[int]):
     watcher_factory: WatcherFactory | None
     session_lock: threading.Lock
     opener: Worker[None] | None
+    progress: str
+    _filter: str
+    _shown_log: tuple[str, int, str] | None
     _watch_stop: asyncio.Event | None
 
+    # ------------------------------------------------------------ views
+
     def refresh_views(self, *, live_only: bool = False) -> None:
-        raise NotImplementedError
+        now = self.clock()
+        self.query_one(StatusBar).show(self.model, now, watching=self.watching,
+                                       closing=self.closing, progress=self.progress)
+        self.query_one(TestsTable).update_from(self.model, now, self._filter)
+        att = self.model.attempt(self.selected) if self.selected else None
+        self.query_one(ServicesTable).update_from(att, now)
+        panel = self.query_one(LogPanel)
+        if self.source == TIMELINE:
+            panel.timeline.show(att)
+        if live_only:
+            return
+        row = self.model.tests.get(self.selected) if self.selected else None
+        self.query_one(TestDetail).show(row)
+        self._refresh_sources()
 
     def _refresh_sources(self) -> None:
-        raise NotImplementedError
+        att = self.model.attempt(self.selected) if self.selected else None
+        sources = att.sources() if att else [CONTROLLER]
+        if self.source not in sources and self.source != TIMELINE:
+            self.source = CONTROLLER
+        panel = self.query_one(LogPanel)
+        panel.show_sources(sources, self.source)
+        key = (self.selected, att.number, self.source) if att and self.selected else None
+        if key != self._shown_log:
+            self._shown_log = key
+            buffer = att.log(self.source) if att and self.source != TIMELINE else None
+            panel.log_view.show(buffer)
+        if self.source == TIMELINE:
+            panel.timeline.show(att)
 
     def _exit_with_outcome(self) -> None:
-        raise NotImplementedError
+        code = self.model.exit_code()
+        self.exit(code, return_code=code)
 
-    def _selected_attempt(self) -> Attempt | None:
+    # ------------------------------------------------------------ actions
+
+    def _selected_attempt(self) -> AttemptView | None:
         return self.model.attempt(self.selected) if self.selected else None
 
     def session_call(self, what: str, call: Callable[[Session], None]) -> None:
@@ -165,8 +204,22 @@ class RunActions(App[int]):
         stop = asyncio.Event()
         self._watch_stop = stop
         self.watching = True
-        self.run_worker(watch_loop(self, self.watcher_factory(), stop), group="watch",
+        self.run_worker(watch_loop(self.post_message, self.watcher_factory(), stop), group="watch",
                         name="watch", exclusive=True, exit_on_error=False)
+
+    def on_watch_planned(self, message: WatchPlanned) -> None:
+        """Apply the watcher's plan: show what changed, cancel, mark, reschedule."""
+        plan = message.plan
+        for event in plan.events:
+            self.model.apply(event)
+        for result in plan.errored:
+            self.model.add_errored(result)
+        cancel, rerun = list(plan.cancel), list(plan.rerun)
+        if cancel:
+            self.session_call("cancel changed", lambda s: s.cancel(cancel))
+        if rerun:
+            self.session_call("rerun changed", lambda s: s.schedule(rerun))
+        self.refresh_views()
 
     def stop_watching(self) -> None:
         if self._watch_stop is not None:

@@ -26,13 +26,13 @@ from kurtosis_tui.engine.interface import EventSink, Session
 from kurtosis_tui.events import TestInfo
 from kurtosis_tui.tui.actions import RunActions
 from kurtosis_tui.tui.bridge import EventBridge
-from kurtosis_tui.tui.components.log_panel import TIMELINE, LogPanel
+from kurtosis_tui.tui.components.log_panel import LogPanel
 from kurtosis_tui.tui.components.log_view import LogView
 from kurtosis_tui.tui.components.services_table import ServicesTable
 from kurtosis_tui.tui.components.status_bar import StatusBar
 from kurtosis_tui.tui.components.test_detail import TestDetail
 from kurtosis_tui.tui.components.tests_table import TestsTable
-from kurtosis_tui.tui.messages import EngineEvent, Progress, SessionReady, TornDown
+from kurtosis_tui.tui.messages import Progress, RunEvent, SessionReady, TornDown
 from kurtosis_tui.tui.model import CONTROLLER, RunModel
 from kurtosis_tui.tui.watching import WatcherFactory
 
@@ -148,7 +148,7 @@ class KurtosisApp(RunActions):
         for box in self.query(Input):
             box.cursor_blink = self.blink
         self.query_one(TestsTable).focus()
-        self.bridge.attach(lambda event: self.post_message(EngineEvent(event)),
+        self.bridge.attach(lambda event: self.post_message(RunEvent(event)),
                            lambda text: self.post_message(Progress(text)))
         self.set_interval(FLUSH_SECONDS, self.flush_logs, name="flush-logs")
         self.set_interval(TICK_SECONDS, self._tick, name="tick")
@@ -197,7 +197,7 @@ class KurtosisApp(RunActions):
         session.schedule(self.tests)
         self.post_message(SessionReady())
 
-    def on_engine_event(self, message: EngineEvent) -> None:
+    def on_run_event(self, message: RunEvent) -> None:
         self.model.apply(message.event)
         if self._live():
             self.refresh_views()
@@ -242,39 +242,6 @@ class KurtosisApp(RunActions):
             self.exit(2, return_code=2)
         else:
             self.notify(f"{worker.name or worker.group}: {error}", severity="error")
-
-    # ------------------------------------------------------------ views
-
-    def refresh_views(self, *, live_only: bool = False) -> None:
-        now = self.clock()
-        self.query_one(StatusBar).show(self.model, now, watching=self.watching,
-                                       closing=self.closing, progress=self.progress)
-        self.query_one(TestsTable).update_from(self.model, now, self._filter)
-        att = self.model.attempt(self.selected) if self.selected else None
-        self.query_one(ServicesTable).update_from(att, now)
-        panel = self.query_one(LogPanel)
-        if self.source == TIMELINE:
-            panel.timeline.show(att)
-        if live_only:
-            return
-        row = self.model.tests.get(self.selected) if self.selected else None
-        self.query_one(TestDetail).show(row)
-        self._refresh_sources()
-
-    def _refresh_sources(self) -> None:
-        att = self.model.attempt(self.selected) if self.selected else None
-        sources = att.sources() if att else [CONTROLLER]
-        if self.source not in sources and self.source != TIMELINE:
-            self.source = CONTROLLER
-        panel = self.query_one(LogPanel)
-        panel.show_sources(sources, self.source)
-        key = (self.selected, att.number, self.source) if att and self.selected else None
-        if key != self._shown_log:
-            self._shown_log = key
-            buffer = att.log(self.source) if att and self.source != TIMELINE else None
-            panel.log_view.show(buffer)
-        if self.source == TIMELINE:
-            panel.timeline.show(att)
 
     @on(DataTable.RowHighlighted, "#tests")
     def _test_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -321,10 +288,6 @@ class KurtosisApp(RunActions):
     def on_torn_down(self, _: TornDown) -> None:
         self.flush_logs()
         self._exit_with_outcome()
-
-    def _exit_with_outcome(self) -> None:
-        code = self.model.exit_code()
-        self.exit(code, return_code=code)
 
     def on_session_ready(self, _: SessionReady) -> None:
         self.progress = ""

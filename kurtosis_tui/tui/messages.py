@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
 from kurtosis_tui.events import Event
 
+if TYPE_CHECKING:
+    from kurtosis_tui.watch.plan import WatchPlan  # watchfiles loads only when watching
 
-class EngineEvent(Message):
-    """An engine event, delivered on the UI thread."""
+
+class RunEvent(Message):
+    """An event of the run's stream, delivered on the UI thread (Docker's own events
+    are ``backend.ContainerEvent``)."""
 
     def __init__(self, event: Event) -> None:
         super().__init__()
@@ -27,15 +33,13 @@ class Progress(Message):
         self.text = text
 
 
+class WatchPlanned(Message):
+    """The watcher's plan for a burst of saves (see ``kurtosis_tui.watch.plan``)."""
+
+    def __init__(self, plan: WatchPlan) -> None:
+        super().__init__()
+        self.plan = plan
+
+
 class TornDown(Message):
     """``session.close()`` returned: everything the run created is gone."""
-
-
-class TestSelected(Message):
-    """The user moved to another test in the tests panel."""
-
-    __test__ = False
-
-    def __init__(self, name: str | None) -> None:
-        super().__init__()
-        self.name = name

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from kurtosis_tui import events as ev
-from kurtosis_tui.events import Outcome, Phase, TestInfo, TestResult
+from kurtosis_tui.events import Outcome, Phase, TestInfo, TestResult, run_exit_code
 
 #: Lines kept per log source (k9s keeps 5,000; toolong pages a file instead).
 LOG_CAP = 10_000
@@ -101,8 +101,11 @@ class ServiceState:
 
 
 @dataclass
-class Attempt:
-    """One attempt at one test: its Docker objects, services, phases and logs."""
+class AttemptView:
+    """What the TUI shows of one attempt at a test: objects, services, phases, logs.
+
+    Not the engine's ``Attempt`` (which runs one); this is folded from its events.
+    """
 
     number: int
     state: str = "queued"  # queued, running, finished
@@ -165,14 +168,14 @@ class TestRow:
     __test__ = False
 
     info: TestInfo
-    attempts: dict[int, Attempt] = field(default_factory=dict)
+    attempts: dict[int, AttemptView] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
         return self.info.name
 
     @property
-    def latest(self) -> Attempt | None:
+    def latest(self) -> AttemptView | None:
         return self.attempts[max(self.attempts)] if self.attempts else None
 
     def status(self) -> str:
@@ -206,7 +209,7 @@ class RunModel:
 
     # ------------------------------------------------------------- queries
 
-    def attempt(self, test: str, number: int | None = None) -> Attempt | None:
+    def attempt(self, test: str, number: int | None = None) -> AttemptView | None:
         row = self.tests.get(test)
         if row is None:
             return None
@@ -240,13 +243,8 @@ class RunModel:
 
     def exit_code(self) -> int:
         """The contract's exit code: 0 only when every test's last attempt PASSED."""
-        if not self.tests:
-            return 0
-        ok = all(
-            r.latest is not None and r.latest.outcome is Outcome.PASSED
-            for r in self.tests.values()
-        )
-        return 0 if ok else 1
+        return run_exit_code(r.latest.outcome if r.latest is not None else None
+                             for r in self.tests.values())
 
     def results(self) -> list[TestResult]:
         return [
@@ -264,6 +262,13 @@ class RunModel:
         buf = att.log(source)
         buf.dropped += skipped
         buf.extend(lines)
+
+    def add_errored(self, result: TestResult) -> None:
+        """A test that cannot run now (watch mode: its file does not import) shows
+        ``result`` as a new attempt, so the last real one stays in its history."""
+        row = self.tests.get(result.name)
+        latest = row.latest.number if row is not None and row.latest is not None else 0
+        self.apply(ev.TestFinished(result.name, latest + 1, result=result))
 
     def apply(self, event: ev.Event) -> None:
         """Fold one event into the state."""
@@ -297,11 +302,11 @@ class RunModel:
             row = self.tests[name] = TestRow(info or TestInfo(name=name, file="", line=0))
         return row
 
-    def _attempt(self, event: ev.TestEvent) -> Attempt:
+    def _attempt(self, event: ev.TestEvent) -> AttemptView:
         row = self._row(event.test)
         att = row.attempts.get(event.attempt)
         if att is None:
-            att = row.attempts[event.attempt] = Attempt(event.attempt, queued_at=event.at)
+            att = row.attempts[event.attempt] = AttemptView(event.attempt, queued_at=event.at)
         return att
 
     def _apply_test_event(self, e: ev.TestEvent) -> None:
@@ -334,7 +339,7 @@ class RunModel:
         else:
             self._apply_service_event(att, e)
 
-    def _phase(self, att: Attempt, phase: Phase, at: float) -> None:
+    def _phase(self, att: AttemptView, phase: Phase, at: float) -> None:
         if att.state == "queued" and phase not in (Phase.QUEUED, Phase.DONE):
             att.state = "running"
             att.started_at = att.started_at or at
@@ -347,7 +352,7 @@ class RunModel:
         if phase not in (Phase.QUEUED, Phase.DONE):
             att._open_span(phase.value, at)
 
-    def _finish(self, att: Attempt, e: ev.TestFinished) -> None:
+    def _finish(self, att: AttemptView, e: ev.TestFinished) -> None:
         att.state = "finished"
         att.finished_at = e.at
         att.phase = Phase.DONE
@@ -367,7 +372,7 @@ class RunModel:
             if svc.status == "waiting" and svc.waited_until is None:
                 svc.waited_until = e.at  # the clock stops with the test
 
-    def _apply_service_event(self, att: Attempt, e: ev.TestEvent) -> None:
+    def _apply_service_event(self, att: AttemptView, e: ev.TestEvent) -> None:
         name = getattr(e, "service", "")
         if not name:
             return
@@ -399,7 +404,7 @@ class RunModel:
             svc.state = "removed"
 
     @staticmethod
-    def _end_service_span(att: Attempt, name: str, at: float) -> None:
+    def _end_service_span(att: AttemptView, name: str, at: float) -> None:
         span = att.service_span(name)
         if span is not None and span.end is None:
             span.end, span.failed = at, True

@@ -1,8 +1,8 @@
-"""Watch mode in the TUI: a worker that turns saved files into reruns.
+"""Watch mode in the TUI: a worker that turns saved files into plans for the app.
 
-The watch engineer's ``SuiteWatcher`` decides what a change means; here its
-updates become model events (the header's problem line, new or removed tests)
-and session calls (cancel removed tests, schedule the affected ones).
+The suite watcher decides what a change means and ``WatchPlan`` what the run
+does about it (the same plan the plain loop applies); the worker posts each plan
+to the app (``WatchPlanned``), whose handler applies it on the UI thread.
 """
 
 from __future__ import annotations
@@ -10,14 +10,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
-from kurtosis_tui import events as ev
-from kurtosis_tui.events import Outcome, TestInfo, TestResult
+from textual.message import Message
 
-if TYPE_CHECKING:
-    from kurtosis_tui.engine.interface import Session
-    from kurtosis_tui.tui.actions import RunActions as KurtosisApp
+from kurtosis_tui.events import TestInfo
+from kurtosis_tui.tui.messages import WatchPlanned
+from kurtosis_tui.watch.plan import WatchPlan
 
 
 class Watcher(Protocol):
@@ -45,33 +44,8 @@ def suite_watcher_factory(
     return make
 
 
-async def watch_loop(app: KurtosisApp, watcher: Watcher, stop: asyncio.Event,
+async def watch_loop(post: Callable[[Message], object], watcher: Watcher, stop: asyncio.Event,
                      ready: Callable[[], None] | None = None) -> None:
-    """Apply every update until ``stop`` is set (the ``w`` key, or quitting)."""
+    """Post a plan for every update until ``stop`` is set (the ``w`` key, or quitting)."""
     async for update in watcher.aupdates(stop_event=stop, on_ready=ready):
-        for event in update.events():
-            app.model.apply(event)
-        for name in update.errored:
-            reason = update.problem.reason if update.problem is not None else "suite error"
-            app.model.apply(_errored(app, name, reason))
-        if update.removed:
-            app.session_call("cancel removed", _cancel(list(update.removed)))
-        if update.rerun:
-            app.session_call("rerun changed", _schedule(list(update.rerun)))
-        app.refresh_views()
-
-
-def _errored(app: KurtosisApp, name: str, reason: str) -> ev.TestFinished:
-    """A test that cannot run while its file does not import shows ERRORED, with why."""
-    row = app.model.tests.get(name)
-    latest = row.latest.number if row is not None and row.latest is not None else 0
-    result = TestResult(name, Outcome.ERRORED, 0.0, reason)
-    return ev.TestFinished(name, latest + 1, result=result)
-
-
-def _cancel(names: list[str]) -> Callable[[Session], None]:
-    return lambda session: session.cancel(names)
-
-
-def _schedule(infos: list[TestInfo]) -> Callable[[Session], None]:
-    return lambda session: session.schedule(infos)
+        post(WatchPlanned(WatchPlan.of(update)))

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from typing import TextIO
 
 from kurtosis_tui.events import (
+    NO_TEST_RAN,
     Event,
     Outcome,
     RunStarted,
@@ -54,7 +55,7 @@ def count_line(results: Iterable[TestResult]) -> str:
     for result in results:
         counts[result.outcome] = counts.get(result.outcome, 0) + 1
     parts = [f"{counts[o]} {word}" for o, word in COUNT_WORDS.items() if counts.get(o)]
-    return ", ".join(parts) if parts else "no tests ran"
+    return ", ".join(parts) if parts else NO_TEST_RAN
 
 
 def result_line(result: TestResult) -> str:

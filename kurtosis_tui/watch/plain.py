@@ -18,8 +18,9 @@ from typing import Any
 
 from kurtosis_tui.engine.interface import RunOptions, Session
 from kurtosis_tui.errors import UsageError
-from kurtosis_tui.events import Outcome, TestInfo, TestResult
+from kurtosis_tui.events import TestInfo, TestResult, run_exit_code
 from kurtosis_tui.views.plain import PlainPrinter, count_line, result_line
+from kurtosis_tui.watch.plan import WatchPlan
 from kurtosis_tui.watch.watcher import SuiteWatcher, WatchUpdate
 
 #: Seconds to wait for the watcher to be armed, and to stop once asked.
@@ -87,7 +88,7 @@ class PlainWatch:
         results = self.print_state()
         if interrupted:
             return EXIT_INTERRUPTED
-        return 0 if results and all(r.outcome is Outcome.PASSED for r in results) else 1
+        return run_exit_code(r.outcome for r in results)
 
     def _watch(self, ready: threading.Event) -> None:
         try:
@@ -111,40 +112,32 @@ class PlainWatch:
     # ------------------------------------------------------------ an update
 
     def apply(self, update: WatchUpdate) -> None:
-        """Tell the user what changed, then cancel, mark and schedule accordingly."""
-        self.tests = update.tests
-        for event in update.events():
+        """Tell the user what changed, then cancel, mark and schedule as the plan says."""
+        plan = WatchPlan.of(update)
+        self.tests = plan.tests
+        for event in plan.events:
             self.printer(event)
-        if update.removed:
-            self.printer.write(f"removed: {', '.join(update.removed)} (no longer in the suite)")
-            self.session.cancel(update.removed)
-            for name in update.removed:
-                self.errored.pop(name, None)
-            self.batch = [n for n in self.batch if n not in update.removed]
-        if update.problem is not None:
-            self._mark_errored(update)
-        if update.rerun:
-            for info in update.rerun:
+        if plan.removed:
+            self.printer.write(plan.removed_line())
+        if plan.cancel:
+            self.session.cancel(plan.cancel)
+        gone = set(plan.cancel)
+        for name in gone:
+            self.errored.pop(name, None)
+        self.batch = [n for n in self.batch if n not in gone]
+        if plan.errored:
+            self.errored.update((r.name, r) for r in plan.errored)
+            results = list(plan.errored)
+            self.printer.write("\n".join([*map(result_line, results), count_line(results)]))
+        if plan.rerun:
+            for info in plan.rerun:
                 self.errored.pop(info.name, None)
                 if info.name not in self.batch:
                     self.batch.append(info.name)
-            self.session.schedule(update.rerun)
+            self.session.schedule(plan.rerun)
             self._wait_for_idle()
-        if not update.rerun and not self.batch:
+        if not plan.rerun and not self.batch:
             self._say_watching()  # nothing to wait for: say so at once
-
-    def _mark_errored(self, update: WatchUpdate) -> None:
-        """Tests that cannot run now: cancel any stale attempt and show them ERRORED."""
-        problem = update.problem
-        if not update.errored or problem is None:
-            return
-        self.session.cancel(update.errored)
-        results = [TestResult(name, Outcome.ERRORED, 0.0, str(problem))
-                   for name in update.errored]
-        for result in results:
-            self.errored[result.name] = result
-        self.batch = [n for n in self.batch if n not in self.errored]
-        self.printer.write("\n".join([*map(result_line, results), count_line(results)]))
 
     def _wait_for_idle(self) -> None:
         """One helper thread at a time tells the loop when the session drains."""

@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from kurtosis_tui.tui.components.styles import status_style
-from kurtosis_tui.tui.model import Attempt
+from kurtosis_tui.tui.model import AttemptView
 
 _TONE_STATUS = {"good": "PASSED", "bad": "FAILED", "wait": "CANCELLED"}
 Row = tuple[str, str, str, str, str, str]  # id, image, ip, state, availability, tone
@@ -33,7 +33,7 @@ class ServicesTable(DataTable[Text]):
         """Rebuild the rows at the next update (the theme changed)."""
         self._shown = []
 
-    def update_from(self, att: Attempt | None, now: float) -> None:
+    def update_from(self, att: AttemptView | None, now: float) -> None:
         rows: list[Row] = []
         for svc in (att.services.values() if att else ()):
             rows.append((svc.id, svc.image, svc.ip or "—", svc.state, svc.availability(now),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from kurtosis_tui.events import NO_TEST_RAN
 from kurtosis_tui.tui.components.styles import seconds, status_style
 from kurtosis_tui.tui.model import RunModel
 
@@ -29,6 +30,8 @@ class StatusBar(Static):
             if counts.get(key):
                 line.append("  ")
                 line.append(f"{counts[key]} {_WORDS[key]}", style=status_style(self.app, key))
+        if not model.tests and model.started_at is not None:
+            line.append(f"  {NO_TEST_RAN}", style=status_style(self.app, "FAILED"))  # exits 1
         if counts.get("not run"):
             line.append(f"  {counts['not run']} not run", style="dim")
         line.append(f"  elapsed {seconds(model.elapsed(now))}", style="dim")

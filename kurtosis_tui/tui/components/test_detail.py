@@ -7,7 +7,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from kurtosis_tui.tui.components.styles import status_style
-from kurtosis_tui.tui.model import Attempt, TestRow
+from kurtosis_tui.tui.model import AttemptView, TestRow
 
 
 class TestDetail(Static):
@@ -32,7 +32,7 @@ class TestDetail(Static):
         self.border_subtitle = doc  # the test's docstring, as the contract promises
         self.update(self._table(row, att))
 
-    def _table(self, row: TestRow, att: Attempt | None) -> Table:
+    def _table(self, row: TestRow, att: AttemptView | None) -> Table:
         grid = Table.grid(padding=(0, 1))
         grid.add_column(style="bold", no_wrap=True, min_width=10)
         grid.add_column(overflow="ellipsis", no_wrap=True, ratio=1)

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from kurtosis_tui.tui.components.styles import seconds, theme_color
-from kurtosis_tui.tui.model import Attempt, Span
+from kurtosis_tui.tui.model import AttemptView, Span
 
 LABEL = 14
 FIGURE = 8
@@ -24,9 +24,9 @@ class Timeline(Widget):
     def __init__(self, clock: Callable[[], float], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._clock = clock
-        self._attempt: Attempt | None = None
+        self._attempt: AttemptView | None = None
 
-    def show(self, att: Attempt | None) -> None:
+    def show(self, att: AttemptView | None) -> None:
         self._attempt = att
         self.refresh(layout=True)
 

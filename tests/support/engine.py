@@ -14,7 +14,7 @@ from pathlib import Path
 from kurtosis_tui import events as ev
 from kurtosis_tui.events import Event
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the checkout (this file is tests/support/engine.py)
 STANDIN_SUITE = ROOT / "tests" / "engine_standin_suite"
 STANDIN_COMMAND = ["python3", "/suite/standin_controller.py"]
 
