@@ -131,9 +131,9 @@ def _wait_for(predicate: Any, seconds: float, what: str) -> None:
 def test_a_log_silent_longer_than_the_socket_timeout_keeps_streaming(
     backend: DockerBackend, images: Images, run_id: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(db, "API_TIMEOUT", 2)  # every client's timeout; the log has none
+    container = _run(backend, images, run_id, "echo before; sleep 8; echo after")
+    monkeypatch.setattr(db, "API_TIMEOUT", 4)  # every new client's timeout; the log has none
     quiet = DockerBackend()
-    container = _run(quiet, images, run_id, "echo before; sleep 5; echo after")
     try:
         lines: list[str] = []
         stream = quiet.follow_logs(container)
