@@ -8,32 +8,37 @@ streams (logs, events) have no socket timeout and follow again after a break
 (see ``streams``); another thread can end them.
 
 Every error of the SDK and its transport (requests, urllib3, sockets) becomes a
-``BackendError`` here, at the seam (``_seam``): a stalled or restarting engine is
+``BackendError`` here, at the seam (``docker_errors.seam``): a stalled or restarting engine is
 an ``EngineUnavailable`` that names the engine's address, never a raw
 ``ReadTimeout`` that skips the callers' error paths.
 """
 
 from __future__ import annotations
 
-import functools
 import io
 import ipaddress
 import os
 import tarfile
 import threading
-from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any
 
 import docker
 import docker.constants
 import docker.errors
 import docker.utils
 import requests.exceptions
-import urllib3.exceptions
 from docker.types import CancellableStream, IPAMConfig, IPAMPool
 from docker.types import Mount as SdkMount
 
-from kurtosis_tui.backend.streams import EventStream, LogStream, socket_of
+from kurtosis_tui.backend.docker_errors import (
+    TRANSPORT,
+    engine_address,
+    engine_hint,
+    explain,
+    lost_engine,
+    seam,
+)
+from kurtosis_tui.backend.streams import EventStream, LogStream, unbounded
 from kurtosis_tui.backend.types import (
     ContainerSpec,
     ContainerState,
@@ -41,13 +46,7 @@ from kurtosis_tui.backend.types import (
     LabelledObject,
     NetworkInfo,
 )
-from kurtosis_tui.errors import (
-    BackendError,
-    EngineUnavailable,
-    ImageNotFound,
-    KurtosisTuiError,
-    NotFound,
-)
+from kurtosis_tui.errors import BackendError, EngineUnavailable, ImageNotFound, NotFound
 from kurtosis_tui.protocol import DOCKER_SOCKET
 
 #: Seconds an ordinary API call may take before we call the engine unresponsive.
@@ -56,59 +55,6 @@ API_TIMEOUT = 120
 MINIMUM_API_VERSION = docker.constants.MINIMUM_DOCKER_API_VERSION
 #: Seconds to wait for the engine's first answer.
 PING_TIMEOUT = 3
-
-
-#: Errors of the SDK's transport: the engine did not answer, or stopped answering.
-_TRANSPORT = (
-    requests.exceptions.RequestException,
-    urllib3.exceptions.HTTPError,
-    docker.errors.DockerException,
-    OSError,
-)
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def engine_address() -> str:
-    """The engine's address as the user named it (DOCKER_HOST), or the default socket."""
-    return os.environ.get("DOCKER_HOST") or f"unix://{DOCKER_SOCKET}"
-
-
-def lost_engine(what: str, exc: BaseException) -> str:
-    """The message for a call the engine did not answer: what, where, and the cause."""
-    cause = str(exc) or type(exc).__name__
-    return f"{what}: the Docker engine at {engine_address()} did not answer ({cause})"
-
-
-def _seam(method: F) -> F:
-    """Whatever the SDK raises, the caller sees a BackendError (EngineUnavailable when
-    the engine did not answer). A method's own, more precise handling runs first."""
-    what = method.__name__.replace("_", " ")
-
-    @functools.wraps(method)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(*args, **kwargs)
-        except KurtosisTuiError:
-            raise
-        except docker.errors.NotFound as exc:
-            raise NotFound(f"{what}: {_explain(exc)}") from exc
-        except docker.errors.APIError as exc:
-            raise BackendError(f"{what}: {_explain(exc)}") from exc
-        except _TRANSPORT as exc:
-            raise EngineUnavailable(lost_engine(what, exc)) from exc
-
-    return cast(F, wrapper)
-
-
-def engine_hint() -> str:
-    """What to tell a user whose Docker engine does not answer."""
-    where = engine_address()
-    return (
-        f"no Docker engine answers at {where}. Start one (`make setup` does, where it can; "
-        "or `sudo systemctl start docker`), or point DOCKER_HOST at one, then run "
-        "`kurtosis-tui doctor`."
-    )
 
 
 class DockerBackend:
@@ -121,7 +67,7 @@ class DockerBackend:
         self._version_lock = threading.Lock()
 
     @property
-    @_seam
+    @seam
     def engine_socket(self) -> str:
         """DOCKER_HOST's socket when it names one, else the default socket."""
         host = os.environ.get("DOCKER_HOST", "")
@@ -159,7 +105,7 @@ class DockerBackend:
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
             raise EngineUnavailable(engine_hint()) from exc
 
-    @_seam
+    @seam
     def ping(self) -> str:
         probing = self._api_version is None
         client = self._client()
@@ -172,7 +118,7 @@ class DockerBackend:
 
     # --------------------------------------------------------------- networks
 
-    @_seam
+    @seam
     def used_subnets(self) -> list[ipaddress.IPv4Network]:
         subnets: list[ipaddress.IPv4Network] = []
         for net in self._client().api.networks():
@@ -185,7 +131,7 @@ class DockerBackend:
                     subnets.append(subnet)
         return subnets
 
-    @_seam
+    @seam
     def create_network(
         self, name: str, *, labels: dict[str, str], subnet: ipaddress.IPv4Network
     ) -> NetworkInfo:
@@ -196,39 +142,39 @@ class DockerBackend:
                 name, driver="bridge", ipam=ipam, labels=labels, check_duplicate=True
             )
         except docker.errors.APIError as exc:
-            raise BackendError(f"cannot create network {name} ({subnet}): {_explain(exc)}") from exc
+            raise BackendError(f"cannot create network {name} ({subnet}): {explain(exc)}") from exc
         return NetworkInfo(name=name, id=net.id or "", subnet=subnet, gateway=gateway)
 
-    @_seam
+    @seam
     def remove_network(self, name: str) -> None:
         try:
             self._client().api.remove_network(name)
         except docker.errors.NotFound:
             return
         except docker.errors.APIError as exc:
-            raise BackendError(f"cannot remove network {name}: {_explain(exc)}") from exc
+            raise BackendError(f"cannot remove network {name}: {explain(exc)}") from exc
 
     # ---------------------------------------------------------------- volumes
 
-    @_seam
+    @seam
     def create_volume(self, name: str, *, labels: dict[str, str]) -> None:
         try:
             self._client().volumes.create(name=name, labels=labels)
         except docker.errors.APIError as exc:
-            raise BackendError(f"cannot create volume {name}: {_explain(exc)}") from exc
+            raise BackendError(f"cannot create volume {name}: {explain(exc)}") from exc
 
-    @_seam
+    @seam
     def remove_volume(self, name: str) -> None:
         try:
             self._client().api.remove_volume(name, force=True)
         except docker.errors.NotFound:
             return
         except docker.errors.APIError as exc:
-            raise BackendError(f"cannot remove volume {name}: {_explain(exc)}") from exc
+            raise BackendError(f"cannot remove volume {name}: {explain(exc)}") from exc
 
     # ----------------------------------------------------------------- images
 
-    @_seam
+    @seam
     def image_exists(self, image: str) -> bool:
         try:
             self._client().api.inspect_image(image)
@@ -236,9 +182,9 @@ class DockerBackend:
         except docker.errors.ImageNotFound:
             return False
         except docker.errors.APIError as exc:
-            raise BackendError(f"cannot inspect image {image}: {_explain(exc)}") from exc
+            raise BackendError(f"cannot inspect image {image}: {explain(exc)}") from exc
 
-    @_seam
+    @seam
     def ensure_image(self, image: str) -> None:
         if self.image_exists(image):
             return
@@ -249,7 +195,7 @@ class DockerBackend:
 
     # ------------------------------------------------------------- containers
 
-    @_seam
+    @seam
     def run_container(self, spec: ContainerSpec) -> ContainerState:
         client = self._client()
         kwargs: dict[str, Any] = {
@@ -278,19 +224,19 @@ class DockerBackend:
             container = client.containers.create(spec.image, **kwargs)
         except docker.errors.ImageNotFound as exc:
             if self.image_exists(spec.image):
-                raise BackendError(f"cannot create container {spec.name}: {_explain(exc)}") from exc
+                raise BackendError(f"cannot create container {spec.name}: {explain(exc)}") from exc
             self.ensure_image(spec.image)  # raises ImageNotFound when it cannot be had
             container = client.containers.create(spec.image, **kwargs)
         except docker.errors.APIError as exc:
-            raise BackendError(f"cannot create container {spec.name}: {_explain(exc)}") from exc
+            raise BackendError(f"cannot create container {spec.name}: {explain(exc)}") from exc
         try:
             container.start()
         except docker.errors.APIError as exc:
             self.remove_container(container.id or spec.name)
-            raise BackendError(f"cannot start container {spec.name}: {_explain(exc)}") from exc
+            raise BackendError(f"cannot start container {spec.name}: {explain(exc)}") from exc
         return self.container_state(container.id or spec.name)
 
-    @_seam
+    @seam
     def container_state(self, container: str) -> ContainerState:
         try:
             data = self._client().api.inspect_container(container)
@@ -309,7 +255,7 @@ class DockerBackend:
             oom_killed=bool(state.get("OOMKilled")),
         )
 
-    @_seam
+    @seam
     def wait_container(self, container: str, timeout: float) -> int | None:
         # A client of its own: the wait blocks its socket for up to `timeout`.
         client = self._new_client(timeout + 5)
@@ -327,7 +273,7 @@ class DockerBackend:
         finally:
             client.close()
 
-    @_seam
+    @seam
     def exec(self, container: str, cmd: list[str]) -> ExecOutput:
         api = self._client().api
         try:
@@ -335,23 +281,23 @@ class DockerBackend:
             output = api.exec_start(exec_id, demux=False)
             code = api.exec_inspect(exec_id).get("ExitCode")
         except docker.errors.APIError as exc:
-            raise BackendError(f"cannot exec {cmd!r} in {container}: {_explain(exc)}") from exc
+            raise BackendError(f"cannot exec {cmd!r} in {container}: {explain(exc)}") from exc
         text = output.decode("utf-8", "replace") if isinstance(output, bytes) else str(output)
         return ExecOutput(exit_code=int(code if code is not None else -1), output=text)
 
-    @_seam
+    @seam
     def start_container(self, container: str) -> None:
         self._lifecycle("start", container)
 
-    @_seam
+    @seam
     def stop_container(self, container: str, timeout: float = 10) -> None:
         self._lifecycle("stop", container, timeout=int(timeout))
 
-    @_seam
+    @seam
     def restart_container(self, container: str, timeout: float = 10) -> None:
         self._lifecycle("restart", container, timeout=int(timeout))
 
-    @_seam
+    @seam
     def kill_container(self, container: str) -> None:
         self._lifecycle("kill", container)
 
@@ -361,9 +307,9 @@ class DockerBackend:
         except docker.errors.NotFound as exc:
             raise NotFound(f"container {container} does not exist") from exc
         except docker.errors.APIError as exc:
-            raise BackendError(f"cannot {action} container {container}: {_explain(exc)}") from exc
+            raise BackendError(f"cannot {action} container {container}: {explain(exc)}") from exc
 
-    @_seam
+    @seam
     def remove_container(self, container: str) -> None:
         try:
             self._client().api.remove_container(container, force=True, v=False)
@@ -372,9 +318,9 @@ class DockerBackend:
         except docker.errors.APIError as exc:
             if exc.status_code == 409 and "already in progress" in str(exc):
                 return
-            raise BackendError(f"cannot remove container {container}: {_explain(exc)}") from exc
+            raise BackendError(f"cannot remove container {container}: {explain(exc)}") from exc
 
-    @_seam
+    @seam
     def logs(self, container: str, tail: int | None = None) -> str:
         try:
             raw = self._client().api.logs(container, tail=tail if tail is not None else "all")
@@ -382,7 +328,7 @@ class DockerBackend:
             raise NotFound(f"container {container} does not exist") from exc
         return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
 
-    @_seam
+    @seam
     def follow_logs(self, container: str) -> LogStream:
         client = self._new_client(API_TIMEOUT)
         try:
@@ -405,7 +351,7 @@ class DockerBackend:
 
         return LogStream(response, client, multiplexed=not tty, timestamps=not tty, reopen=reopen)
 
-    @_seam
+    @seam
     def _open_log(
         self, client: docker.DockerClient, container: str, *, since: str | None, stamped: bool
     ) -> Any:
@@ -424,16 +370,16 @@ class DockerBackend:
                 api._url("/containers/{0}/logs", container), params=params, stream=True
             )
             api._raise_for_status(response)
-            _unbounded(response)
+            unbounded(response)
         except docker.errors.NotFound as exc:
             raise NotFound(f"container {container} does not exist") from exc
         except docker.errors.APIError as exc:  # e.g. 409: dead or being removed
-            raise BackendError(f"cannot follow the log of {container}: {_explain(exc)}") from exc
-        except _TRANSPORT as exc:
+            raise BackendError(f"cannot follow the log of {container}: {explain(exc)}") from exc
+        except TRANSPORT as exc:
             raise EngineUnavailable(lost_engine(f"following the log of {container}", exc)) from exc
         return response
 
-    @_seam
+    @seam
     def read_file(self, container: str, path: str) -> bytes | None:
         try:
             chunks, _stat = self._client().api.get_archive(container, path)
@@ -441,7 +387,7 @@ class DockerBackend:
         except docker.errors.NotFound:
             return None
         except docker.errors.APIError as exc:
-            raise BackendError(f"cannot read {path} from {container}: {_explain(exc)}") from exc
+            raise BackendError(f"cannot read {path} from {container}: {explain(exc)}") from exc
         with tarfile.open(fileobj=io.BytesIO(data)) as tar:
             member = next((m for m in tar.getmembers() if m.isfile()), None)
             if member is None:
@@ -451,7 +397,7 @@ class DockerBackend:
 
     # --------------------------------------------------------- labels, events
 
-    @_seam
+    @seam
     def find_labelled(self, label: str, value: str | None = None) -> list[LabelledObject]:
         api = self._client().api
         selector = f"{label}={value}" if value is not None else label
@@ -466,7 +412,7 @@ class DockerBackend:
             found.append(LabelledObject("volume", v["Name"], v["Name"], v.get("Labels") or {}))
         return found
 
-    @_seam
+    @seam
     def events(self, label: str, value: str) -> EventStream:
         filters = {"type": "container", "label": [f"{label}={value}"]}
 
@@ -479,29 +425,14 @@ class DockerBackend:
             try:
                 response = api._get(api._url("/events"), params=params, stream=True)
                 api._raise_for_status(response)
-                _unbounded(response)
+                unbounded(response)
             except docker.errors.APIError as exc:
                 client.close()
-                raise BackendError(f"cannot follow the engine's events: {_explain(exc)}") from exc
-            except _TRANSPORT as exc:
+                raise BackendError(f"cannot follow the engine's events: {explain(exc)}") from exc
+            except TRANSPORT as exc:
                 client.close()
                 raise EngineUnavailable(lost_engine("following the engine's events", exc)) from exc
             return CancellableStream(api._stream_helper(response, decode=True), response), client
 
         raw, client = connect(None)
         return EventStream(raw, client, reopen=connect)
-
-
-def _unbounded(response: Any) -> None:
-    """No socket timeout for the rest of a streamed response: its headers came within
-    API_TIMEOUT, and its body may be silent for as long as a test. Where the socket
-    cannot be reached, the timeout stays and the stream follows again after it."""
-    sock = socket_of(response)
-    if sock is not None:
-        sock.settimeout(None)
-
-
-def _explain(exc: docker.errors.APIError) -> str:
-    """The engine's own words, without the SDK's HTTP wrapping."""
-    explanation = getattr(exc, "explanation", None)
-    return str(explanation or exc)

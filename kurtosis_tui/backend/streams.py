@@ -27,22 +27,13 @@ import time
 from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
-import docker.errors
-import requests.exceptions
-import urllib3.exceptions
-
+from kurtosis_tui.backend.docker_errors import TRANSPORT
 from kurtosis_tui.backend.types import ContainerEvent
 from kurtosis_tui.errors import BackendError, NotFound
 
-#: Errors that mean "this connection is over": closed from another thread, or the engine left.
-_ENDED = (
-    requests.exceptions.RequestException,
-    urllib3.exceptions.HTTPError,
-    docker.errors.DockerException,
-    OSError,
-    AttributeError,
-    ValueError,
-)
+#: Errors that mean "this connection is over": the engine's transport failed, or the
+#: stream was closed from another thread (its reader is gone: AttributeError, ValueError).
+_ENDED = (*TRANSPORT, AttributeError, ValueError)
 _FRAME_LENGTH = struct.Struct(">L")
 _HEADER = 8
 _READ_SIZE = 1 << 16
@@ -65,6 +56,15 @@ def socket_of(response: Any) -> socket.socket | None:
     if sock is None:
         sock = getattr(getattr(raw, "_connection", None), "sock", None)
     return sock if isinstance(sock, socket.socket) else None
+
+
+def unbounded(response: Any) -> None:
+    """No socket timeout for the rest of a streamed response: its headers came within
+    API_TIMEOUT, and its body may be silent for as long as a test. Where the socket
+    cannot be reached, the timeout stays and the stream follows again after it."""
+    sock = socket_of(response)
+    if sock is not None:
+        sock.settimeout(None)
 
 
 def _close_quietly(*closeables: Any) -> None:
