@@ -119,6 +119,8 @@ def test_a_test_silent_for_150_s_shows_its_failure_live_in_the_tui_and_plain_out
     assert att is not None and att.outcome is ev.Outcome.FAILED, att
     reported = [e for _, e in seen if isinstance(e, ev.OutcomeReported)]
     assert reported and FAILURE in reported[0].message  # the live stream carried it
+    reported_at = next(at for at, e in seen if isinstance(e, ev.OutcomeReported))
+    tui_started = next(at for at, e in seen if isinstance(e, ev.TestStarted))
     assert FAILURE in att.message
     assert any(AWAKE in line for line in att.log("controller").lines)
     leftover_check(run_id)
@@ -130,3 +132,5 @@ def test_a_test_silent_for_150_s_shows_its_failure_live_in_the_tui_and_plain_out
     assert finished and FAILURE in finished[0][1], text
     started = next(at for at, line in plain if "QuietThenFails" in line)
     assert finished[0][0] - started > SILENCE  # it did stay silent that long
+    print(f"plain: FAILED with its message {finished[0][0] - started:.1f} s after the start; "
+          f"TUI: OutcomeReported {reported_at - tui_started:.1f} s after TestStarted")

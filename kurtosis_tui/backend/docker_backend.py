@@ -138,12 +138,15 @@ class DockerBackend:
         gateway = str(next(subnet.hosts()))
         ipam = IPAMConfig(pool_configs=[IPAMPool(subnet=str(subnet), gateway=gateway)])
         try:
-            net = self._client().networks.create(
+            # The low-level call: the SDK's networks.create inspects the network after
+            # creating it, one more round trip, which fails if a cleaner removed it meanwhile.
+            created = self._client().api.create_network(
                 name, driver="bridge", ipam=ipam, labels=labels, check_duplicate=True
             )
         except docker.errors.APIError as exc:
             raise BackendError(f"cannot create network {name} ({subnet}): {explain(exc)}") from exc
-        return NetworkInfo(name=name, id=net.id or "", subnet=subnet, gateway=gateway)
+        return NetworkInfo(name=name, id=str(created.get("Id") or ""), subnet=subnet,
+                           gateway=gateway)
 
     @seam
     def remove_network(self, name: str) -> None:
