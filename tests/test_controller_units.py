@@ -6,6 +6,7 @@ import importlib.util
 import io
 import json
 import re
+import threading
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from support.api import make_network
 
 from kurtosis_tui import events, protocol
 from kurtosis_tui.backend.types import ContainerEvent
-from kurtosis_tui.controller.config import ControllerConfig
+from kurtosis_tui.controller.config import ControllerConfig, await_settings
 from kurtosis_tui.controller.log import ControllerLog, PrintCapture
 from kurtosis_tui.controller.monitor import ServiceMonitor
 from kurtosis_tui.controller.verdict import describe_failure, format_traceback
@@ -168,3 +169,23 @@ def test_monitor_routes_die_events_of_this_attempts_services_only(tmp_path: Path
     monitor.handle(ContainerEvent("die", svc.container_id, labels, 137))
     (exited,) = rec.of(events.ServiceExited)
     assert (exited.service, exited.exit_code, exited.expected) == ("db", 137, False)  # type: ignore[attr-defined]
+
+
+def test_a_controller_prepared_ahead_waits_for_its_whole_settings_file(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    got: list[dict[str, str]] = []
+    waiter = threading.Thread(target=lambda: got.append(await_settings(path)), daemon=True)
+    waiter.start()
+    path.write_text('{"KT_TEST_NAME": "Web", "KT_ATTEMPT": 2')  # no newline: not complete
+    waiter.join(0.1)
+    assert waiter.is_alive() and not got
+    path.write_text('{"KT_TEST_NAME": "Web", "KT_ATTEMPT": 2}\n')
+    waiter.join(5)
+    assert got == [{"KT_TEST_NAME": "Web", "KT_ATTEMPT": "2"}]
+
+
+def test_a_settings_file_that_is_not_an_object_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text("[1, 2]\n")
+    with pytest.raises(ConfigError, match="JSON object"):
+        await_settings(path)

@@ -83,7 +83,11 @@ class Controller:
             emit=log.event,
             log=log.line,
         )
-        self.network = Network(self.runtime, on_unexpected_exit=self._on_unexpected_exit)
+        self.network = Network(
+            self.runtime,
+            on_unexpected_exit=self._on_unexpected_exit,
+            on_start_over=self._on_start_over,
+        )
         self.monitor = ServiceMonitor(backend, self.runtime, self.network)
         self.phase = Phase.CONTROLLER
         self._wake = threading.Event()
@@ -183,7 +187,11 @@ class Controller:
         deadline = self.runtime.deadline = time.monotonic() + timeout
         self.runtime.phase_timeout = timeout
         worker = _Worker("run", lambda: test.run(self.network), self._wake)
-        stop = self._wait_for(worker.done.is_set, deadline, fatal=False)
+        # Services added in run() start in the background: their starts count too. In
+        # this phase only a failed start sets the fatal verdict.
+        stop = self._wait_for(
+            lambda: worker.done.is_set() and not self.network.starting(), deadline
+        )
         if stop is not None:
             return self._stopped(stop, f"run() did not finish within {timeout:g} s")
         if worker.error is not None:
@@ -281,6 +289,15 @@ class Controller:
             self._fatal = verdict
         self._wake.set()
 
+    def _on_start_over(self, service: Service, error: ServiceError | None) -> None:
+        """A service's container started, or could not: that ends the test ERRORED."""
+        if error is not None:
+            if self.phase in (Phase.SETUP, Phase.RUN):
+                self._set_fatal(Verdict(Outcome.ERRORED, str(error)))
+            else:
+                self.log.line(str(error))
+        self._wake.set()
+
     def _on_unexpected_exit(self, service: Service, code: int) -> None:
         # its last lines, now: in the live log, and before teardown can remove it
         self._copy_tail(service)
@@ -335,6 +352,8 @@ class Controller:
 
         def remove(service: Service) -> None:
             service.removed = True
+            if not service.wait_started(REMOVE_TIMEOUT):  # its start failed: nothing to remove
+                return
             try:
                 self.backend.remove_container(service.container_ref)
             except Exception as exc:
@@ -344,12 +363,17 @@ class Controller:
 
         workers = [_Worker(f"rm-{s.id}", partial(remove, s), self._wake) for s in services]
         deadline = time.monotonic() + REMOVE_TIMEOUT
+        late = False
         for worker, service in zip(workers, services, strict=True):
             if not worker.done.wait(max(0.0, deadline - time.monotonic())):
                 self.log.line(f"removing service {service.id!r} did not finish in time")
+                late = True
         if services:
             self.log.line(f"removed {len(services)} service(s)")
-        self._remove_stragglers()
+        # No service can start after begin_teardown and each start was waited for above:
+        # only a start or removal still hanging can leave a container behind.
+        if late:
+            self._remove_stragglers()
 
     def _remove_stragglers(self) -> None:
         """Containers of ours that a stuck user thread started after teardown began."""

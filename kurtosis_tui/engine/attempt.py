@@ -12,21 +12,20 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import json
 import threading
 import time
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Callable
+from functools import partial
 
 from kurtosis_tui import protocol as p
-from kurtosis_tui.backend import Backend, ContainerSpec, Mount, NetworkInfo, Stream
+from kurtosis_tui.backend import NetworkInfo, Stream
 from kurtosis_tui.engine.cleanup import mark_kept
-from kurtosis_tui.engine.interface import EventSink, RunOptions
-from kurtosis_tui.engine.logbatch import LogBatcher
+from kurtosis_tui.engine.context import SessionContext, controller_spec, test_settings
+from kurtosis_tui.engine.prepared import Prepared, Spares, write_settings
 from kurtosis_tui.engine.service_logs import ServiceLogs
-from kurtosis_tui.engine.subnets import SubnetPool
 from kurtosis_tui.errors import BackendError, EngineUnavailable, UsageError
 from kurtosis_tui.events import (
+    KEPT_NOTE,
     ControllerExited,
     ControllerStarted,
     Event,
@@ -69,26 +68,15 @@ class _Cancelled(Exception):
     pass
 
 
-@dataclass(frozen=True)
-class SessionContext:
-    """What every attempt of one session shares."""
-
-    backend: Backend
-    options: RunOptions
-    sink: EventSink
-    batcher: LogBatcher
-    pool: SubnetPool
-    run_id: str
-    owner: str
-    suite_dir: Path  # resolved, absolute: the bind mount's source
-    controller_command: tuple[str, ...] | None = None  # replaces the image's entrypoint
-
-
 class Attempt:
     """Attempt ``number`` at ``info``; ``run()`` blocks until it is torn down."""
 
-    def __init__(self, ctx: SessionContext, info: TestInfo, number: int) -> None:
+    def __init__(
+        self, ctx: SessionContext, info: TestInfo, number: int, spares: Spares | None = None
+    ) -> None:
         self.ctx, self.info, self.number = ctx, info, number
+        self._spares = spares
+        self._prepared: Prepared | None = None  # a network, volume and controller made ahead
         self.name = info.name
         self._base = p.object_name(ctx.run_id, info.name, number)  # the controller's too
         self._cancelled = threading.Event()
@@ -106,6 +94,8 @@ class Attempt:
         self._network: NetworkInfo | None = None
         self._volume: str | None = None
         self._cancelled_at = float("inf")
+        self._log_reader: threading.Thread | None = None
+        self._log_read: bytes | None = None  # the log file, read once the controller exited
 
     # ----------------------------------------------------------------- public
 
@@ -167,8 +157,37 @@ class Attempt:
             raise _Cancelled
 
     def _provision_and_wait(self) -> tuple[Outcome, str]:
-        ctx, backend = self.ctx, self.ctx.backend
+        backend = self.ctx.backend
         self._check_cancelled()
+        if self._service_logs is not None:
+            self._service_logs.watch()
+        self._prepared = self._spares.take() if self._spares is not None else None
+        container, name = self._take_prepared() if self._prepared else self._provision()
+        self._emit(ControllerStarted, container=name, container_id=container,
+                   ahead=self._prepared is not None)
+        stream, follower = self._follow_controller(container)  # replays from the start
+        try:
+            limit = self.info.setup_timeout + self.info.run_timeout + BACKSTOP_GRACE
+            code = backend.wait_container(container, timeout=limit)
+            overran = code is None
+            if code is None:
+                with contextlib.suppress(BackendError):
+                    backend.kill_container(container)
+                code = backend.wait_container(container, timeout=30)
+            self._read_log_meanwhile(container)  # its log is complete: read it while we drain
+            follower.join(timeout=10)  # the stream ends with the container; drain it
+        finally:
+            # In case it did not end (or the engine went): never leave a thread on a socket.
+            stream.close()
+        if self._stopper is not None:
+            self._stopper.join(timeout=CANCEL_GRACE + 10)
+        exit_code = -1 if code is None else code
+        self._emit(ControllerExited, exit_code=exit_code)
+        return self._verdict(exit_code, overran, container)
+
+    def _provision(self) -> tuple[str, str]:
+        """Network, volume and controller, one after another; the controller's id and name."""
+        ctx, backend = self.ctx, self.ctx.backend
         self._emit(PhaseChanged, phase=Phase.NETWORK)
         net = ctx.pool.create_network(self._base, self._labels("network"))
         self._network = net
@@ -180,63 +199,37 @@ class Attempt:
         self._emit(VolumeCreated, name=self._base)
         self._check_cancelled()
         self._emit(PhaseChanged, phase=Phase.CONTROLLER)
-        state = backend.run_container(self._controller_spec(net))
+        settings = test_settings(ctx, self.info, self.number, net, self._base)
+        spec = controller_spec(ctx, f"{self._base}-controller", self._labels("controller"), net,
+                               self._base, settings)
+        state = backend.run_container(spec)
+        self._own_controller(state.id)
+        return state.id, state.name
+
+    def _take_prepared(self) -> tuple[str, str]:
+        """The set made ahead: the phases pass at once, and writing the settings into
+        the waiting controller starts it on this test."""
+        prepared = self._prepared
+        assert prepared is not None
+        net = self._network = prepared.network
+        self._volume = prepared.volume
+        self._own_controller(prepared.controller)  # this attempt removes the set from now
+        self._emit(PhaseChanged, phase=Phase.NETWORK)
+        self._emit(NetworkCreated, name=net.name, subnet=str(net.subnet), gateway=net.gateway,
+                   ahead=True)
+        self._emit(PhaseChanged, phase=Phase.VOLUME)
+        self._emit(VolumeCreated, name=prepared.volume, ahead=True)
+        self._emit(PhaseChanged, phase=Phase.CONTROLLER)
+        self._check_cancelled()
+        settings = test_settings(self.ctx, self.info, self.number, net, prepared.volume)
+        write_settings(self.ctx, prepared, settings)
+        return prepared.controller, prepared.controller_name
+
+    def _own_controller(self, container: str) -> None:
         with self._lock:
-            self._controller = state.id
+            self._controller = container
             if self._cancelled.is_set():
                 self._start_stopper_locked()
-        self._emit(ControllerStarted, container=state.name, container_id=state.id)
-        stream, follower = self._follow_controller(state.id)  # replays from the start
-        try:
-            limit = self.info.setup_timeout + self.info.run_timeout + BACKSTOP_GRACE
-            code = backend.wait_container(state.id, timeout=limit)
-            overran = code is None
-            if code is None:
-                with contextlib.suppress(BackendError):
-                    backend.kill_container(state.id)
-                code = backend.wait_container(state.id, timeout=30)
-            follower.join(timeout=10)  # the stream ends with the container; drain it
-        finally:
-            # In case it did not end (or the engine went): never leave a thread on a socket.
-            stream.close()
-        if self._stopper is not None:
-            self._stopper.join(timeout=CANCEL_GRACE + 10)
-        exit_code = -1 if code is None else code
-        self._emit(ControllerExited, exit_code=exit_code)
-        return self._verdict(exit_code, overran, state.id)
-
-    def _controller_spec(self, net: NetworkInfo) -> ContainerSpec:
-        opts = self.ctx.options
-        env = {
-            p.ENV_RUN_ID: self.ctx.run_id,
-            p.ENV_TEST_NAME: self.name,
-            p.ENV_TEST_FILE: self.info.file,
-            p.ENV_ATTEMPT: str(self.number),
-            p.ENV_NETWORK: net.name,
-            p.ENV_SUBNET: str(net.subnet),
-            p.ENV_GATEWAY: net.gateway,
-            p.ENV_VOLUME: self._base,
-            p.ENV_SETUP_TIMEOUT: repr(float(self.info.setup_timeout)),
-            p.ENV_RUN_TIMEOUT: repr(float(self.info.run_timeout)),
-            p.ENV_PARAMS: json.dumps(dict(opts.params)),
-            p.ENV_OWNER: self.ctx.owner,
-            p.ENV_KEEP_SERVICES: "1" if opts.keep_failed else "0",
-            "PYTHONUNBUFFERED": "1",
-        }
-        return ContainerSpec(
-            name=f"{self._base}-controller",
-            image=opts.controller_image,
-            entrypoint=list(self.ctx.controller_command) if self.ctx.controller_command else None,
-            labels=self._labels("controller"),
-            env=env,
-            network=net.name,
-            hostname="controller",
-            mounts=(
-                Mount(str(self.ctx.suite_dir), p.SUITE_MOUNT, kind="bind", read_only=True),
-                Mount(self._base, p.VOLUME_MOUNT, kind="volume"),
-                Mount(self.ctx.backend.engine_socket, p.DOCKER_SOCKET, kind="bind"),
-            ),
-        )
 
     def _verdict(self, code: int, overran: bool, container: str) -> tuple[Outcome, str]:
         reported = self._reported
@@ -336,12 +329,26 @@ class Attempt:
 
     # -------------------------------------------------------------- teardown
 
+    def _read_log_meanwhile(self, container: str) -> None:
+        def read() -> None:
+            with contextlib.suppress(BackendError):
+                self._log_read = self.ctx.backend.read_file(container, p.CONTROLLER_LOG)
+
+        self._log_reader = threading.Thread(target=read, daemon=True, name=f"kt-log-{self._base}")
+        self._log_reader.start()
+
     def _controller_log(self) -> str:
-        if self._controller is not None:
+        if self._log_reader is not None:
+            self._log_reader.join(timeout=30)
+            data = self._log_read
+        elif self._controller is not None:
+            data = None
             with contextlib.suppress(BackendError):
                 data = self.ctx.backend.read_file(self._controller, p.CONTROLLER_LOG)
-                if data is not None:
-                    return data.decode("utf-8", "replace")
+        else:
+            data = None
+        if data is not None:
+            return data.decode("utf-8", "replace")
         return "\n".join(self._tail)
 
     def _teardown(self, keep: bool) -> list[str]:
@@ -352,42 +359,38 @@ class Attempt:
         if keep:
             self._mark_kept()
             return []
-        try:
-            return self._remove_objects()
-        except EngineUnavailable as exc:  # one message, not one per object
-            return [f"{exc}; the reaper removes this test's objects once the engine answers"]
+        # The controller and whatever of this attempt it left go at once; then the volume
+        # and the network, which need every container gone, at once.
+        errors = _side_by_side([self._remove_controller, self._remove_strays])
+        later: list[Callable[[], None]] = []
+        if self._volume is not None:
+            later.append(partial(self.ctx.backend.remove_volume, self._volume))
+        if self._network is not None:
+            later.append(self._remove_network)
+        if not any(isinstance(e, EngineUnavailable) for e in errors):
+            errors += _side_by_side(later)
+        gone = next((e for e in errors if isinstance(e, EngineUnavailable)), None)
+        if gone is not None:  # one message, not one per object
+            return [f"{gone}; the reaper removes this test's objects once the engine answers"]
+        return [str(e) for e in errors]
 
-    def _remove_objects(self) -> list[str]:
-        """Remove this attempt's containers, volume and network; what could not be removed.
-        Raises EngineUnavailable: once the engine is gone, the rest would fail the same."""
-        backend, problems = self.ctx.backend, []
-        try:
-            for obj in backend.find_labelled(p.LABEL_RUN, self.ctx.run_id):
-                mine = p.of_attempt(obj.labels, self.ctx.run_id, self.name, self.number)
-                if mine and obj.kind == "container":
-                    backend.remove_container(obj.id)
-        except EngineUnavailable:
-            raise
-        except BackendError as exc:
-            problems.append(str(exc))
-        removals = [
-            (self._controller, backend.remove_container),
-            (self._volume, backend.remove_volume),
-            (self._network.name if self._network else None, backend.remove_network),
-        ]
-        for name, remove in removals:
-            if name is None:
-                continue
-            try:
-                remove(name)
-            except EngineUnavailable:
-                raise
-            except BackendError as exc:
-                problems.append(str(exc))
-            else:
-                if self._network is not None and name == self._network.name:
-                    self.ctx.pool.release(self._network.subnet)
-        return problems
+    def _remove_controller(self) -> None:
+        if self._controller is not None:
+            self.ctx.backend.remove_container(self._controller)
+
+    def _remove_strays(self) -> None:
+        """Containers of this attempt that its controller did not remove (it crashed,
+        was killed, or a start outlived its teardown)."""
+        backend = self.ctx.backend
+        for obj in backend.find_labelled(p.LABEL_RUN, self.ctx.run_id):
+            mine = p.of_attempt(obj.labels, self.ctx.run_id, self.name, self.number)
+            if mine and obj.kind == "container" and obj.id != self._controller:
+                backend.remove_container(obj.id)
+
+    def _remove_network(self) -> None:
+        assert self._network is not None
+        self.ctx.backend.remove_network(self._network.name)
+        self.ctx.pool.release(self._network.subnet)
 
     def _mark_kept(self) -> None:
         with contextlib.suppress(OSError):
@@ -395,7 +398,7 @@ class Attempt:
 
     def _kept_hint(self) -> str:
         net = self._network.name if self._network else "?"
-        lines = [f"kept for inspection: network {net}, volume {self._volume}"]
+        lines = [f"{KEPT_NOTE} network {net}, volume {self._volume}"]
         for service, container in sorted(self._service_containers.items()):
             lines.append(f"  {service}: docker exec -it {container} sh")
         lines.append("  remove them with: kurtosis-tui clean")
@@ -406,3 +409,23 @@ class Attempt:
     def _emit(self, cls: type[TestEvent], **fields: object) -> None:
         event: Event = cls(test=self.name, attempt=self.number, **fields)  # type: ignore[arg-type]
         self.ctx.sink(event)
+
+
+def _side_by_side(calls: list[Callable[[], None]]) -> list[BackendError]:
+    """Run the calls at once (the first in this thread); the BackendErrors they raised."""
+    problems: list[BackendError] = []
+
+    def run(call: Callable[[], None]) -> None:
+        try:
+            call()
+        except BackendError as exc:
+            problems.append(exc)
+
+    threads = [threading.Thread(target=run, args=(c,), daemon=True) for c in calls[1:]]
+    for thread in threads:
+        thread.start()
+    if calls:
+        run(calls[0])
+    for thread in threads:
+        thread.join()
+    return problems

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from typing import TextIO
 
 from kurtosis_tui.events import (
+    KEPT_NOTE,
     NO_TEST_RAN,
     Event,
     Outcome,
@@ -60,6 +61,37 @@ def count_line(results: Iterable[TestResult]) -> str:
 
 def result_line(result: TestResult) -> str:
     return f"{result.name}: {result.outcome.value} ({result.duration:.1f} s)"
+
+
+def headline(outcome: Outcome, message: str) -> str:
+    """A message's first line, unless it only repeats the outcome (``cancelled``)."""
+    first = message.splitlines()[0] if message else ""
+    return "" if first.lower() == outcome.value.lower() else first
+
+
+def kept_note(message: str) -> list[str]:
+    """The lines of a message that say how to reach what ``--keep-failed`` kept."""
+    lines = message.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith(KEPT_NOTE)), None)
+    return lines[start:] if start else []
+
+
+def brief_summary(results: Sequence[TestResult]) -> str:
+    """What a full-screen view leaves on the terminal when it closes: a line per test,
+    under each one that did not pass its one-line message (and how to reach what
+    ``--keep-failed`` kept), then the counts."""
+    lines: list[str] = []
+    for result in results:
+        lines.append(result_line(result))
+        if result.outcome is Outcome.PASSED:
+            continue
+        first = headline(result.outcome, result.message)
+        if first:
+            lines.append(f"  {first}")
+        if result.kept:
+            lines.extend(f"  {line}" for line in kept_note(result.message))
+    lines.append(count_line(results))
+    return "\n".join(lines)
 
 
 def _silence(stream: TextIO) -> None:
