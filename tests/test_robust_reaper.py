@@ -24,6 +24,7 @@ from support.robust import (
 
 from kurtosis_tui.backend.docker_backend import DockerBackend
 from kurtosis_tui.engine import cleanup, owner, reaper
+from kurtosis_tui.errors import BackendError
 
 pytest_plugins = ("support.robust",)  # its fixtures
 pytestmark = pytest.mark.docker
@@ -107,7 +108,10 @@ def test_objects_created_just_after_the_kill_are_reaped_too(
     make_objects(docker_backend, run_id, test="A", containers=1)
     tool.kill9()
     wait_until(lambda: not labelled(docker_backend, run_id), timeout=30)
-    make_objects(docker_backend, run_id, test="B", containers=1)  # the straggler
+    # The straggler: the reaper may remove its network before its container starts
+    # (that is the reaper at work, and the controller would see the same error).
+    with contextlib.suppress(BackendError):
+        make_objects(docker_backend, run_id, test="B", containers=1)
     wait_until(lambda: not labelled(docker_backend, run_id), timeout=30)
 
 
