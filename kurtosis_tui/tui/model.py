@@ -41,6 +41,8 @@ class ServiceState:
     check: str = ""
     waiting_since: float | None = None
     waited_until: float | None = None
+    wait_limit: float = 0.0  # seconds the wait may take (0: unknown)
+    last_error: str = ""  # why the check's last attempt failed
     available_after: float = 0.0
     exit_code: int | None = None
     exit_expected: bool = False  # the test (or teardown) stopped it
@@ -58,7 +60,9 @@ class ServiceState:
         if self.status == "waiting":
             since = self.waiting_since if self.waiting_since is not None else now
             until = self.waited_until if self.waited_until is not None else now
-            return f"waiting ({self.check}, {max(0.0, until - since):.1f} s)"
+            limit = f" of {self.wait_limit:.0f}" if self.wait_limit else ""
+            last = f": {self.last_error}" if self.last_error else ""
+            return f"waiting ({self.check}, {max(0.0, until - since):.1f}{limit} s{last})"
         if self.status == "available":
             if not self.check:  # nothing was awaited: no availability to time
                 return "running (no check)"
@@ -375,8 +379,10 @@ class RunModel:
         elif isinstance(e, ev.ServiceStarted):
             svc.container, svc.ip, svc.state = e.container, e.ip, "running"
         elif isinstance(e, ev.ServiceWaiting):
-            svc.status, svc.check, svc.waiting_since = "waiting", e.check, e.at
-            svc.waited_until = None
+            if svc.status != "waiting" or svc.waiting_since is None:  # not a progress report
+                svc.waiting_since = e.at - e.waited
+            svc.status, svc.check, svc.waited_until = "waiting", e.check, None
+            svc.wait_limit, svc.last_error = e.limit, e.last_error
         elif isinstance(e, ev.ServiceAvailable):
             svc.status, svc.available_after = "available", e.seconds
             span = att.service_span(name)

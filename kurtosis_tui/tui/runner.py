@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from kurtosis_tui.engine.discovery import Selection
 from kurtosis_tui.engine.interface import EventSink, RunOptions, Session
 from kurtosis_tui.errors import UsageError
 from kurtosis_tui.events import TestInfo, TestResult
@@ -35,7 +36,7 @@ def run(
     watch: bool,
     junit_xml: Path | None,
     session_factory: Callable[[EventSink], Session] | None = None,
-    selected: Sequence[str] = (),
+    selected: Selection | Sequence[str] = (),
 ) -> int:
     from kurtosis_tui.engine.signals import InterruptGuard, quit_app
 

@@ -24,6 +24,7 @@ from kurtosis_tui.events import (
     ServiceAvailable,
     ServiceExited,
     ServiceTimedOut,
+    ServiceWaiting,
     SuiteChanged,
     SuiteProblem,
     TestFinished,
@@ -140,6 +141,11 @@ class PlainPrinter:
         if isinstance(event, TestStarted):
             again = f" (attempt {event.attempt})" if event.attempt > 1 else ""
             return f"[{event.test}] started{again}"
+        if isinstance(event, ServiceWaiting):
+            limit = f" of {event.limit:.0f}" if event.limit else ""
+            last = f"; last attempt: {event.last_error}" if event.last_error else ""
+            return (f"[{event.test}] waiting for service {event.service}: {event.check} "
+                    f"({event.waited:.0f}{limit} s{last})")
         if isinstance(event, ServiceAvailable):
             return f"[{event.test}] service {event.service} available ({event.seconds:.1f} s)"
         if isinstance(event, ServiceExited) and not event.expected:
@@ -163,10 +169,13 @@ class PlainPrinter:
         return None
 
     def print_summary(self, results: Sequence[TestResult]) -> None:
-        """Logs of the tests that did not pass, a line per test, then the counts."""
+        """Logs of the tests that did not pass, a line per test, then the counts.
+
+        A CANCELLED test's log is not printed: the user stopped it (Ctrl-C); its line
+        says so, and a log cut off mid-step would bury the failures above it."""
         chunks: list[str] = []
         for result in results:
-            if result.outcome is Outcome.PASSED:
+            if result.outcome in (Outcome.PASSED, Outcome.CANCELLED):
                 continue
             chunks.append(banner(f"{result.name}: {result.outcome.value}: controller log"))
             chunks.append(result.controller_log.rstrip("\n") or "(the controller wrote no log)")
