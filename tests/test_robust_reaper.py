@@ -183,11 +183,11 @@ def test_kill9_from_a_shadowing_suite_leaves_nothing_within_30s(
             tool.kill9()
 
 
-def test_hand_over_means_the_reaper_removes_what_the_run_could_not(
+def test_release_means_the_reaper_removes_what_the_run_could_not(
     docker_backend: DockerBackend, tool: Tool
 ) -> None:
     make_objects(docker_backend, tool.run_id, containers=1)
-    tool.say("hand_over")
+    tool.say("release")
     wait_until(lambda: not labelled(docker_backend, tool.run_id), timeout=30)
     wait_until(lambda: not tool.reaper_alive(), timeout=30)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, cast
 
 import docker.errors
@@ -32,9 +32,11 @@ TRANSPORT = (
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def engine_address() -> str:
-    """The engine's address as the user named it (DOCKER_HOST), or the default socket."""
-    return os.environ.get("DOCKER_HOST") or f"unix://{DOCKER_SOCKET}"
+def engine_address(environment: Mapping[str, str] | None = None) -> str:
+    """The engine's address as the user named it (DOCKER_HOST in ``environment``, this
+    process's by default), or the default socket."""
+    env = os.environ if environment is None else environment
+    return env.get("DOCKER_HOST") or f"unix://{DOCKER_SOCKET}"
 
 
 def lost_engine(what: str, exc: BaseException) -> str:

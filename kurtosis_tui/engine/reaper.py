@@ -4,7 +4,7 @@ An exit hook cannot survive ``kill -9``, so something outside the tool must
 notice it died. testcontainers uses Ryuk, a container holding a TCP connection
 from the test process. We use a small process on the host instead:
 
-    python -c "...main(...)" <run id>     (see ``child``: the cwd is off sys.path)
+    python -c "...main(...)" <run id> <backend>   (see ``child``: the cwd is off sys.path)
 
 started in a session of its own (Ctrl-C in the terminal and the terminal's
 hang-up do not reach it) with a pipe on its stdin. The tool holds the pipe's
@@ -17,8 +17,8 @@ nothing reappears (the controller may be creating a service at that moment).
 An engine that does not answer (stopped, restarting, paused) is waited for: the
 reaper asks again every POLL seconds for up to ENGINE_WAIT seconds, and sweeps
 once it answers. A run that could not clean up after itself because the engine
-had gone hands its objects to the reaper the same way (``hand_over``), so they
-go as soon as the engine is back, with no action from the user.
+had gone hands its objects to the reaper the same way (``release``), so they go
+as soon as the engine is back, with no action from the user.
 
 Why a host process, not a reaper container:
 - no image is needed, so it works before the controller image exists and
@@ -32,8 +32,7 @@ Why a host process, not a reaper container:
 Cheap: ``start_reaper`` is one fork/exec (a few ms); the reaper imports the
 Docker SDK in its own process, off the run's critical path, and idles in a
 blocking read. A normal exit writes ``stop`` (the run cleaned up itself);
-``--keep-failed`` with failures writes ``keep`` (leave everything); a run
-whose own clean-up failed closes the pipe without a word (``hand_over``).
+``--keep-failed`` with failures writes ``keep`` (leave everything).
 """
 
 from __future__ import annotations
@@ -43,15 +42,17 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from typing import IO
 
 from kurtosis_tui.engine.child import python_main
 
 #: After the tool dies, sweep again until nothing of the run is seen for this long.
 QUIET_PERIOD = 3.0
-#: Sweep for at most this many seconds once the engine answers (kill -9 must leave
-#: nothing within 30 s).
+#: Give up after this many seconds (kill -9 must leave nothing within 30 s).
 DEADLINE = 25.0
+#: On a swarm, a node that left holds its part of the run until it is back: wait that long.
+SWARM_DEADLINE = 900.0
 #: Seconds between sweeps while objects keep appearing, or the engine does not answer.
 POLL = 0.5
 #: Seconds the reaper waits for an engine that does not answer before it gives up
@@ -82,13 +83,12 @@ class Reaper:
         """``--keep-failed`` kept objects: the reaper exits and leaves them."""
         self._say(_KEEP)
 
-    def hand_over(self) -> None:
-        """The run could not remove everything (the engine was gone): the reaper does,
-        as soon as the engine answers (kept test attempts stay)."""
-        self._say(None)
+    def release(self) -> None:
+        """The run could not remove everything (a swarm node is down): the reaper sweeps
+        on, after this process is gone, until nothing is left or its deadline passes."""
+        self._say("")
 
-    def _say(self, word: str | None) -> None:
-        """Tell the reaper ``word`` and close the pipe (no word: EOF, the reaper sweeps)."""
+    def _say(self, word: str) -> None:
         if self._done:
             return
         self._done = True
@@ -96,7 +96,7 @@ class Reaper:
         if stdin is None:
             return
         with contextlib.suppress(OSError):  # the reaper died already: nothing to tell
-            if word is not None:
+            if word:
                 stdin.write(f"{word}\n".encode())
                 stdin.flush()
         with contextlib.suppress(OSError):
@@ -106,10 +106,13 @@ class Reaper:
             self._process.wait(timeout=0)
 
 
-def start_reaper(run_id: str) -> Reaper:
-    """Start the reaper process for ``run_id`` and return at once."""
+def start_reaper(run_id: str, backend_kind: str = "docker",
+                 env: Mapping[str, str] | None = None) -> Reaper:
+    """Start the reaper process for ``run_id`` and return at once; ``env``: its
+    environment (DOCKER_HOST names the engine to clean), else this process's."""
     process = subprocess.Popen(
-        python_main("kurtosis_tui.engine.reaper", run_id),
+        python_main("kurtosis_tui.engine.reaper", run_id, backend_kind),
+        env=dict(env) if env is not None else None,
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -131,24 +134,27 @@ def _await_word(stream: IO[bytes]) -> str | None:
     return None
 
 
-def reap(run_id: str, *, engine_wait: float = ENGINE_WAIT) -> int:
+def reap(run_id: str, backend_kind: str = "docker", *, engine_wait: float = ENGINE_WAIT) -> int:
     """Remove the run's objects until none appear for QUIET_PERIOD; how many were removed.
 
-    Sweeps for at most DEADLINE seconds of an answering engine; while the engine
-    does not answer, that clock stops and the reaper asks again every POLL
-    seconds, for up to ``engine_wait`` seconds in all.
+    Sweeps for at most DEADLINE seconds (SWARM_DEADLINE on a swarm) of an answering
+    engine; while the engine does not answer, that clock stops and the reaper asks
+    again every POLL seconds, for up to ``engine_wait`` seconds in all.
     """
-    from kurtosis_tui.backend.docker_backend import DockerBackend
+    from kurtosis_tui.backend.base import Backend
+    from kurtosis_tui.backend.select import make_backend
     from kurtosis_tui.engine.cleanup import remove_run
     from kurtosis_tui.errors import BackendError
 
-    backend = DockerBackend()
+    window = SWARM_DEADLINE if backend_kind == "swarm" else DEADLINE
     total = 0
     started = time.monotonic()
-    window_end: float | None = None  # DEADLINE after the engine (last) started answering
+    window_end: float | None = None  # `window` after the engine (last) started answering
     quiet_since = started
+    backend: Backend | None = None
     while True:
         try:
+            backend = backend or make_backend(backend_kind)
             removed = remove_run(backend, run_id)
         except BackendError:  # the engine is gone, restarting or stalled: ask again
             removed = None
@@ -159,27 +165,27 @@ def reap(run_id: str, *, engine_wait: float = ENGINE_WAIT) -> int:
             if now - started >= engine_wait:
                 break
         else:
-            window_end = window_end or now + DEADLINE
+            window_end = window_end or now + window
             total += sum(removed.counts.values())
             if sum(removed.counts.values()) or removed.errors:
                 quiet_since = now
-            elif now - quiet_since >= QUIET_PERIOD or now >= window_end:
+            elif now - quiet_since >= QUIET_PERIOD:
                 break
-            if now >= window_end or now - started >= engine_wait + DEADLINE:
+            if now >= window_end or now - started >= engine_wait + window:
                 break
         time.sleep(POLL)  # a poll interval between sweeps, bounded as said above
     return total
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: python -m kurtosis_tui.engine.reaper RUN_ID", file=sys.stderr)
+    if len(argv) not in (1, 2):
+        print("usage: python -m kurtosis_tui.engine.reaper RUN_ID [BACKEND]", file=sys.stderr)
         return 2
     for sig in (signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, signal.SIG_IGN)
     if _await_word(sys.stdin.buffer) is not None:
         return 0
-    reap(argv[0])
+    reap(argv[0], argv[1] if len(argv) > 1 else "docker")
     return 0
 
 
