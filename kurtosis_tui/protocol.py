@@ -69,6 +69,7 @@ ENV_VOLUME = "KT_VOLUME"
 ENV_SETUP_TIMEOUT = "KT_SETUP_TIMEOUT"
 ENV_RUN_TIMEOUT = "KT_RUN_TIMEOUT"
 ENV_PARAMS = "KT_PARAMS"  # JSON object of str -> str
+ENV_SECRETS = "KT_SECRETS"  # JSON object of str -> str: params whose values are masked
 ENV_OWNER = "KT_OWNER"
 ENV_KEEP_SERVICES = "KT_KEEP_SERVICES"  # "1": leave services up on failure (--keep-failed)
 
@@ -78,6 +79,7 @@ EVENT_MARKER = "@@kt-event "
 SERVICE_ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 
 _SLUG = re.compile(r"[^a-z0-9]+")
+_PLAIN = re.compile(r"[a-z0-9]+")
 
 
 def slug(text: str, limit: int = 24) -> str:
@@ -86,16 +88,30 @@ def slug(text: str, limit: int = 24) -> str:
 
 
 def test_slug(test: str, limit: int = 24) -> str:
-    """``slug(test)``, with a short hash of the exact name when the slug had to be cut:
-    two long test names that share their first ``limit`` characters stay apart."""
-    full = slug(test, limit=10_000)
-    if len(full) <= limit:
-        return full
-    digest = hashlib.sha1(test.encode()).hexdigest()[:6]
-    return f"{full[: limit - 7].rstrip('-')}-{digest}"
+    """A Docker-name-safe form of ``test`` that no other test name shares.
+
+    A name that is already a slug (lowercase letters and digits) is its own slug;
+    any other (upper case, ``_``, cut at ``limit``) is ``slug(test)`` plus ``_`` and a
+    hash of the exact name: ``TestHTTP`` and ``TestHttp`` stay two tests, and a
+    hashed slug (it holds ``_``) never equals a plain one (it has none).
+    """
+    if _PLAIN.fullmatch(test) and len(test) <= limit:
+        return test
+    digest = hashlib.sha1(test.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{slug(test, limit=limit - 9).rstrip('-') or 'x'}_{digest}"
 
 
 def object_name(run_id: str, test: str, attempt: int, *parts: str) -> str:
-    """The name of a Docker object of one test attempt: ``kt-<run>-<test>-<attempt>[-parts]``."""
+    """The name of a Docker object of one test attempt: ``kt-<run>-<test>-<attempt>[-parts]``.
+
+    Injective: the test slug is injective (``test_slug``), the attempt is digits,
+    and a part is a service id (a letter first). The controller's own container
+    is ``controller_name()``, whose ``_`` no service id can hold.
+    """
     pieces = [NAME_PREFIX + run_id, test_slug(test), str(attempt), *parts]
     return "-".join(pieces)
+
+
+def controller_name(run_id: str, test: str, attempt: int) -> str:
+    """The controller container's name: never a service's (every service id is the user's)."""
+    return object_name(run_id, test, attempt) + "_controller"

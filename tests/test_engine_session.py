@@ -203,7 +203,8 @@ def test_keep_failed_leaves_a_failed_test_up_and_says_how_to_reach_it(recorder: 
         assert "kurtosis-tui clean" in fails.message
         left = leftovers(s.run_id)
         assert sorted(left) == sorted([f"network {fails.network}", f"volume {fails.volume}",
-                                       f"container {fails.network}-controller"])
+                                       f"container {fails.network}_controller",
+                                       f"volume {fails.network}_kept"])
     finally:
         remove_run(s.run_id)
     assert leftovers(s.run_id) == []

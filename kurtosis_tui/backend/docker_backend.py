@@ -286,7 +286,7 @@ class DockerBackend:
 
     def remove_container(self, container: str) -> None:
         try:
-            self._client().api.remove_container(container, force=True, v=False)
+            self._client().api.remove_container(container, force=True, v=True)
         except docker.errors.NotFound:
             return
         except docker.errors.APIError as exc:

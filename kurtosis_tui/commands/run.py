@@ -20,15 +20,25 @@ from kurtosis_tui.errors import BackendError, UsageError
 from kurtosis_tui.events import TestInfo, TestResult, run_exit_code
 
 
-def parse_params(pairs: Sequence[str]) -> dict[str, str]:
+def parse_params(pairs: Sequence[str], flag: str = "--param") -> dict[str, str]:
     """``["KEY=VALUE", ...]`` as a dict; UsageError naming a malformed pair."""
     params: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise UsageError(f"--param {pair!r} is not KEY=VALUE")
+            shown = f"{key}=***" if flag == "--secret" and sep else pair
+            raise UsageError(f"{flag} {shown!r} is not KEY=VALUE")
         params[key.strip()] = value
     return params
+
+
+def parse_secrets(pairs: Sequence[str], params: dict[str, str]) -> dict[str, str]:
+    """``--secret`` pairs; a key given as both --param and --secret is a UsageError."""
+    secrets = parse_params(pairs, "--secret")
+    both = sorted(set(secrets) & set(params))
+    if both:
+        raise UsageError(f"{', '.join(both)}: given both as --param and as --secret")
+    return secrets
 
 
 def ordered(results: dict[str, TestResult], tests: Sequence[TestInfo]) -> list[TestResult]:
@@ -38,6 +48,7 @@ def ordered(results: dict[str, TestResult], tests: Sequence[TestInfo]) -> list[T
 
 def main(args: argparse.Namespace) -> int:
     params = parse_params(args.params)
+    secrets = parse_secrets(getattr(args, "secrets", []), params)
     if args.parallelism < 1:
         raise UsageError(f"-j/--parallelism must be 1 or more (got {args.parallelism})")
     suite = check_suite_dir(Path(args.suite_dir))
@@ -57,6 +68,7 @@ def main(args: argparse.Namespace) -> int:
         raise UsageError(f"no tests in {args.suite_dir}: no subclass of kurtosis_tui.Test "
                          "is defined in its *.py files")
     options = RunOptions(suite_dir=suite, parallelism=args.parallelism, params=params,
+                         secrets=secrets,
                          keep_failed=args.keep_failed, stream_service_logs=run_tui is not None,
                          prepare_image=_prepare_image)
     junit = Path(args.junit_xml) if args.junit_xml else None

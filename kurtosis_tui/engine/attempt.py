@@ -4,24 +4,26 @@ The steps, as in Kurtosis's initializer: a network on a subnet of its own, a
 volume, and a test-controller container with the volume, the suite (read-only)
 and the Docker socket mounted. The controller does the test; we follow its
 stdout (log lines, and events behind ``protocol.EVENT_MARKER``), wait for it
-with a hard backstop, turn its exit code into the outcome, read its log from
-the volume, and tear everything down before reporting ``TestFinished``.
+with a hard backstop, turn its exit code and reported outcome into ours, and
+tear everything down before reporting ``TestFinished``. The log, outcome and
+message the user sees come from that stream only, never from the volume that
+every service can write (see ``log_copy``).
 """
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import json
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from kurtosis_tui import protocol as p
 from kurtosis_tui.backend import Backend, ContainerSpec, Mount, NetworkInfo, Stream
 from kurtosis_tui.engine.cleanup import mark_kept
 from kurtosis_tui.engine.interface import EventSink, RunOptions
+from kurtosis_tui.engine.log_copy import LogCopy
 from kurtosis_tui.engine.logbatch import LogBatcher
 from kurtosis_tui.engine.service_logs import ServiceLogs
 from kurtosis_tui.engine.subnets import SubnetPool
@@ -44,14 +46,13 @@ from kurtosis_tui.events import (
     VolumeCreated,
     from_wire,
 )
+from kurtosis_tui.redact import Redactor
 
 #: Seconds past setup_timeout + run_timeout before the controller is killed (its
 #: own timeouts should have ended it; this is the backstop for a hung controller).
 BACKSTOP_GRACE = 8.0
 #: Seconds a cancelled controller gets to tear its services down before it is killed.
 CANCEL_GRACE = 3
-#: Controller lines kept in memory (for the result when the log file is missing).
-TAIL_LINES = 5000
 #: Lines of the controller's output quoted in the message of a crashed controller.
 CRASH_LINES = 15
 
@@ -82,6 +83,7 @@ class SessionContext:
     owner: str
     suite_dir: Path  # resolved, absolute: the bind mount's source
     controller_command: tuple[str, ...] | None = None  # replaces the image's entrypoint
+    redactor: Redactor = field(default_factory=Redactor)  # masks --secret values
 
 
 class Attempt:
@@ -95,7 +97,7 @@ class Attempt:
         self._lock = threading.Lock()
         self._controller: str | None = None  # container id, once started
         self._stopper: threading.Thread | None = None
-        self._tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
+        self._log = LogCopy()  # the controller's log, as it streamed
         self._reported: OutcomeReported | None = None
         self._service_containers: dict[str, str] = {}  # service id -> container name
         self._service_logs = (
@@ -132,7 +134,7 @@ class Attempt:
             outcome, message = Outcome.ERRORED, str(exc)
         except Exception as exc:  # our own bug: still tear down and say what happened
             outcome, message = Outcome.ERRORED, f"internal error in the initializer: {exc!r}"
-        log = self._controller_log()
+        log = self._log.text()
         keep = (
             self.ctx.options.keep_failed
             and outcome in (Outcome.FAILED, Outcome.ERRORED, Outcome.TIMED_OUT)
@@ -153,6 +155,7 @@ class Attempt:
             volume=self._volume or "",
             kept=keep,
         )
+        result = self.ctx.redactor.value(result)
         self._emit(PhaseChanged, phase=Phase.DONE)
         self._emit(TestFinished, result=result)
         return result
@@ -217,12 +220,13 @@ class Attempt:
             p.ENV_SETUP_TIMEOUT: repr(float(self.info.setup_timeout)),
             p.ENV_RUN_TIMEOUT: repr(float(self.info.run_timeout)),
             p.ENV_PARAMS: json.dumps(dict(opts.params)),
+            p.ENV_SECRETS: json.dumps(dict(opts.secrets)),
             p.ENV_OWNER: self.ctx.owner,
             p.ENV_KEEP_SERVICES: "1" if opts.keep_failed else "0",
             "PYTHONUNBUFFERED": "1",
         }
         return ContainerSpec(
-            name=f"{self._base}-controller",
+            name=p.controller_name(self.ctx.run_id, self.name, self.number),
             image=opts.controller_image,
             entrypoint=list(self.ctx.controller_command) if self.ctx.controller_command else None,
             labels=self._labels("controller"),
@@ -252,13 +256,16 @@ class Attempt:
                 "and was killed"
             )
         outcome = Outcome.from_exit_code(code)
-        if outcome is not None:
-            return outcome, reported.message if reported else ""
+        if outcome is not None and reported is not None:
+            return outcome, reported.message
+        # No verdict came: whatever the code, it crashed (Python's own 1 included).
         hint = _EXIT_HINTS.get(code, "not an exit code of ours: it crashed")
+        if outcome is not None:
+            hint = "before it reported an outcome: it crashed"
         with contextlib.suppress(BackendError):
             if self.ctx.backend.container_state(container).oom_killed:
                 hint = "killed: out of memory"
-        last = "\n".join(list(self._tail)[-CRASH_LINES:])
+        last = "\n".join(self._log.last(CRASH_LINES))
         message = f"the controller exited with code {code} ({hint})"
         return Outcome.ERRORED, f"{message}\nlast lines:\n{last}" if last else message
 
@@ -288,7 +295,7 @@ class Attempt:
                         self._on_controller_event(event)
                         self.ctx.sink(event)
                         continue
-                self._tail.append(line)
+                self._log.add(line)
                 buffer.add(line)
         finally:
             stream.close()
@@ -319,22 +326,13 @@ class Attempt:
 
     # -------------------------------------------------------------- teardown
 
-    def _controller_log(self) -> str:
-        if self._controller is not None:
-            with contextlib.suppress(BackendError):
-                data = self.ctx.backend.read_file(self._controller, p.CONTROLLER_LOG)
-                if data is not None:
-                    return data.decode("utf-8", "replace")
-        return "\n".join(self._tail)
-
     def _teardown(self, keep: bool) -> list[str]:
         """Remove this attempt's objects (all but kept ones); what could not be removed."""
         self._emit(PhaseChanged, phase=Phase.TEARDOWN)
         if self._service_logs is not None:
             self._service_logs.close()
         if keep:
-            self._mark_kept()
-            return []
+            return self._mark_kept()
         backend, problems = self.ctx.backend, []
         try:
             for obj in backend.find_labelled(p.LABEL_RUN, self.ctx.run_id):
@@ -362,9 +360,13 @@ class Attempt:
                 self.ctx.pool.release(self._network.subnet)
         return problems
 
-    def _mark_kept(self) -> None:
-        with contextlib.suppress(OSError):
-            mark_kept(self.ctx.run_id, self.name, self.number)
+    def _mark_kept(self) -> list[str]:
+        """The kept record, a Docker object of the attempt; what went wrong, if anything."""
+        try:
+            mark_kept(self.ctx.backend, self.ctx.run_id, self.name, self.number, self.ctx.owner)
+        except BackendError as exc:
+            return [f"cannot record that the objects are kept ({exc}): a sweep may remove them"]
+        return []
 
     def _kept_hint(self) -> str:
         net = self._network.name if self._network else "?"

@@ -114,16 +114,8 @@ def run_ids(docker_backend: DockerBackend) -> Iterator[list[str]]:
     leftovers = {r: labelled(docker_backend, r) for r in ids}
     for run_id in ids:
         cleanup.remove_run(docker_backend, run_id, include_kept=True)
-        cleanup.forget_kept(run_id)
     left = {r: [o.name for o in objs] for r, objs in leftovers.items() if objs}
     assert not left, f"the test left labelled objects behind: {left}"
-
-
-@pytest.fixture
-def kept_home(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> object:
-    """Kept records in a private cache dir (the reaper subprocess inherits it)."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    return tmp_path
 
 
 #: The label of another tool's objects: nothing of ours may touch them.
