@@ -81,6 +81,9 @@ class Redactor:
 #: Characters of one log line that are kept; the rest is cut, and the cut says so.
 #: A line without a newline (32 MiB of it) is read in linear time and held to this.
 LINE_LIMIT = 1 << 20
+#: What a reader of a stream keeps of one line: room for the controller's time stamp
+#: and source prefix on top of a line it held to ``LINE_LIMIT``.
+STREAM_LINE_LIMIT = LINE_LIMIT + 1024
 
 
 def cut_note(dropped: int) -> str:
@@ -96,7 +99,7 @@ def cap_line(line: str, limit: int = LINE_LIMIT) -> str:
 class PartialLine:
     """The unfinished end of a stream's last line: linear to build, held to ``LINE_LIMIT``."""
 
-    def __init__(self, limit: int = LINE_LIMIT) -> None:
+    def __init__(self, limit: int = STREAM_LINE_LIMIT) -> None:
         self._limit = limit
         self._parts: list[str] = []
         self._size = 0

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TextIO
 
 from kurtosis_tui import events, protocol
-from kurtosis_tui.redact import PartialLine, Redactor, cap_line
+from kurtosis_tui.redact import LINE_LIMIT, PartialLine, Redactor, cap_line
 
 #: Characters of an outcome's message sent to the initializer (the log has it all).
 MESSAGE_LIMIT = 16 * 1024
@@ -62,7 +62,7 @@ class ControllerLog:
         stamp = timestamp()
         text = self._redact.text(text)
         lines = [
-            cap_line(f"{stamp} {prefix}{part}".rstrip()) + "\n"
+            f"{stamp} {prefix}{cap_line(part)}".rstrip() + "\n"
             for part in text.splitlines() or [""]
         ]
         with self._lock:
@@ -109,7 +109,7 @@ class PrintCapture(io.TextIOBase):
     def __init__(self, log: ControllerLog, prefix: str = "| ") -> None:
         self._log = log
         self._prefix = prefix
-        self._pending = PartialLine()
+        self._pending = PartialLine(LINE_LIMIT)
         self._lock = threading.Lock()
 
     def writable(self) -> bool:
