@@ -15,6 +15,7 @@ from support.robust import (
     labelled,
     make_objects,
     new_run_id,
+    shield_from_older_sweeps,
 )
 
 from kurtosis_tui.backend.docker_backend import DockerBackend
@@ -55,6 +56,7 @@ def test_clean_removes_dead_and_kept_runs_only(
     make_objects(docker_backend, dead, owner=dead_owner_token(), containers=2)
     make_objects(docker_backend, kept, owner=dead_owner_token(), containers=1)
     cleanup.mark_kept(docker_backend, kept, "T", 1)
+    shield = shield_from_older_sweeps(kept)
     make_objects(docker_backend, live, owner=cleanup.owner_token(), containers=1)
     make_objects(docker_backend, foreign, owner=None, containers=1)  # another tool's
 
@@ -74,6 +76,7 @@ def test_clean_removes_dead_and_kept_runs_only(
     assert f"left alone: run {live} is still running (pid {os.getpid()})" in done.stdout
     assert not labelled(docker_backend, dead)
     assert not labelled(docker_backend, kept)
+    shield.unlink()
     assert len(labelled(docker_backend, live)) == 3
     assert len(labelled(docker_backend, foreign)) == 3
     assert f"left alone: run {foreign} has no owner label" in done.stdout
@@ -128,6 +131,7 @@ def test_keep_failed_survives_later_runs_until_clean(
     assert match, kept.stdout
     run_id = match.group(1)
     run_ids.append(run_id)
+    shield = shield_from_older_sweeps(run_id)
     assert "kurtosis-tui clean" in kept.stdout  # the user is told how to remove them
     kinds = sorted(o.kind for o in labelled(docker_backend, run_id))
     # controller, web, the test volume and the kept record
@@ -140,3 +144,4 @@ def test_keep_failed_survives_later_runs_until_clean(
     assert done.returncode == 0, done.stderr
     assert "removed " in done.stdout
     assert not labelled(docker_backend, run_id)
+    shield.unlink()

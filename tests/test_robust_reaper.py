@@ -15,6 +15,7 @@ from support.robust import (
     labelled,
     make_objects,
     new_run_id,
+    shield_from_older_sweeps,
     wait_until,
 )
 
@@ -134,9 +135,11 @@ def test_kill9_spares_kept_test_attempts(docker_backend: DockerBackend, tool: To
     kept = make_objects(docker_backend, run_id, test="A", containers=1)
     make_objects(docker_backend, run_id, test="B", containers=2)
     cleanup.mark_kept(docker_backend, run_id, "A", 1)
+    shield = shield_from_older_sweeps(run_id)
     kept.append(protocol.object_name(run_id, "A", 1) + "_kept")
     tool.kill9()
     wait_until(lambda: len(labelled(docker_backend, run_id)) == 4, timeout=30)
     wait_until(lambda: not tool.reaper_alive(), timeout=30)
     assert sorted(o.name for o in labelled(docker_backend, run_id)) == sorted(kept)
     cleanup.remove_run(docker_backend, run_id, include_kept=True)
+    shield.unlink()
