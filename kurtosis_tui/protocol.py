@@ -78,35 +78,30 @@ EVENT_MARKER = "@@kt-event "
 
 SERVICE_ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 
-_SLUG = re.compile(r"[^a-z0-9]+")
-_PLAIN = re.compile(r"[a-z0-9]+")
-
-
-def slug(text: str, limit: int = 24) -> str:
-    """A Docker-name-safe lowercase form of ``text``."""
-    return _SLUG.sub("-", text.lower()).strip("-")[:limit] or "x"
+_NAME = re.compile(r"[A-Za-z0-9_]+")  # what a Docker name may hold that a class name may
+_NOT_NAME = re.compile(r"[^A-Za-z0-9_]+")
 
 
 def test_slug(test: str, limit: int = 24) -> str:
     """A Docker-name-safe form of ``test`` that no other test name shares.
 
-    A name that is already a slug (lowercase letters and digits) is its own slug;
-    any other (upper case, ``_``, cut at ``limit``) is ``slug(test)`` plus ``_`` and a
-    hash of the exact name: ``TestHTTP`` and ``TestHttp`` stay two tests, and a
-    hashed slug (it holds ``_``) never equals a plain one (it has none).
+    A class name of ASCII letters, digits and ``_`` that fits in ``limit`` is its own
+    slug, case kept: ``TestHTTP`` and ``TestHttp`` stay two tests. Any other (non-ASCII
+    letters, longer) is cut, and ends with ``.`` and a hash of the exact name: the
+    ``.`` no class name holds keeps it apart from every name of the first kind.
     """
-    if _PLAIN.fullmatch(test) and len(test) <= limit:
+    if _NAME.fullmatch(test) and len(test) <= limit:
         return test
     digest = hashlib.sha1(test.encode("utf-8", "surrogatepass")).hexdigest()[:8]
-    return f"{slug(test, limit=limit - 9).rstrip('-') or 'x'}_{digest}"
+    return f"{_NOT_NAME.sub('_', test)[: limit - 9] or 'x'}.{digest}"
 
 
 def object_name(run_id: str, test: str, attempt: int, *parts: str) -> str:
     """The name of a Docker object of one test attempt: ``kt-<run>-<test>-<attempt>[-parts]``.
 
-    Injective: the test slug is injective (``test_slug``), the attempt is digits,
-    and a part is a service id (a letter first). The controller's own container
-    is ``controller_name()``, whose ``_`` no service id can hold.
+    Injective: the test slug is (``test_slug``) and holds no ``-``, the attempt is
+    digits, and a part is a service id. The controller's own container is
+    ``controller_name()``, whose ``_`` after the attempt no service id can hold.
     """
     pieces = [NAME_PREFIX + run_id, test_slug(test), str(attempt), *parts]
     return "-".join(pieces)

@@ -116,7 +116,7 @@ def test_keep_failed_leaves_the_failed_test_up_until_clean(images: object) -> No
         left = leftovers(run_id)
         assert f"network {object_name(run_id, 'DyingService', 1)}" in left
         assert f"volume {object_name(run_id, 'DyingService', 1)}" in left
-        assert not [o for o in left if "passes" in o]  # the passing test is gone
+        assert not [o for o in left if "-Passes-" in o]  # the passing test is gone
         clean = run_cli("clean")
         assert clean.returncode == 0, clean.stdout + clean.stderr
         assert leftovers(run_id) == []

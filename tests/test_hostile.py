@@ -59,10 +59,13 @@ def test_a_service_called_controller_and_tests_differing_by_case(
 
 
 def test_object_names_are_injective() -> None:
-    names = ["TestHTTP", "TestHttp", "testhttp", "Test_Http", "test_http", "A" * 40, "A" * 41]
+    names = ["TestHTTP", "TestHttp", "testhttp", "Test_Http", "test_http", "A" * 40, "A" * 41,
+             "Ünïcode", "_nicode", "Ü" * 30]
     slugs = {protocol.test_slug(n) for n in names}
     assert len(slugs) == len(names)
-    assert protocol.test_slug("testhttp") == "testhttp"  # a slug already: itself
+    assert protocol.test_slug("TestHTTP") == "TestHTTP"  # readable: the class name itself
+    assert all("-" not in slug for slug in slugs)
+    assert len({protocol.object_name("r", n, 1, "web") for n in names}) == len(names)
     assert protocol.controller_name("r", "T", 1) not in {
         protocol.object_name("r", "T", 1, "controller")}
 

@@ -54,9 +54,10 @@ def test_clean_removes_dead_and_kept_runs_only(
     dead, kept, live, foreign = new_run_id(), new_run_id(), new_run_id(), new_run_id()
     run_ids += [dead, kept, live, foreign]
     make_objects(docker_backend, dead, owner=dead_owner_token(), containers=2)
-    make_objects(docker_backend, kept, owner=dead_owner_token(), containers=1)
+    # the record first, as a run does (its owner alive): a sweep never sees them unkept
     cleanup.mark_kept(docker_backend, kept, "T", 1)
     shield = shield_from_older_sweeps(kept)
+    make_objects(docker_backend, kept, owner=dead_owner_token(), containers=1)
     make_objects(docker_backend, live, owner=cleanup.owner_token(), containers=1)
     make_objects(docker_backend, foreign, owner=None, containers=1)  # another tool's
 

@@ -39,6 +39,7 @@ class Unencodable(Test):
         network.add_service(
             "odd", image=BUSYBOX,
             command=["sh", "-c", r"printf 'bytes \351\377 from odd\n'; exec sleep 3600"],
+            ready=checks.log("from odd"),
         )
 
     def run(self, network: Network) -> None:
