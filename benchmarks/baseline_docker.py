@@ -6,6 +6,11 @@ that waits until each service accepts a connection and exits 0, then teardown
 of everything. No engine, no events, no TUI: what any tool has to pay. Run as
 a subprocess (``python benchmarks/baseline_docker.py``) so that, like the
 measured command, it pays for interpreter start-up and imports too.
+
+Two flavours: by default the services start, and everything is removed, one
+after another (what a first script does); with ``--side-by-side`` the three
+services start at once and the four containers are removed at once, then the
+volume and the network together (a thread per call: what a careful script does).
 """
 
 from __future__ import annotations
@@ -14,6 +19,10 @@ import ipaddress
 import json
 import sys
 import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import Any, TypeVar
 
 import docker
 from common import BUSYBOX_IMAGES, PYTHON_IMAGES, bench_run_id, pick_image
@@ -42,6 +51,19 @@ print("all services answer")
 """
 
 
+T = TypeVar("T")
+
+
+def each(calls: Iterable[Callable[[], T]], side_by_side: bool) -> list[T]:
+    """Every call's result, in order: one after another, or all at once in threads."""
+    todo = list(calls)
+    if not side_by_side:
+        return [call() for call in todo]
+    with ThreadPoolExecutor(max_workers=max(1, len(todo))) as pool:
+        futures = [pool.submit(call) for call in todo]
+        return [f.result() for f in futures]
+
+
 def free_subnet(client: docker.DockerClient) -> ipaddress.IPv4Network:
     """A /24 in 10.213.0.0/16 that no existing network uses."""
     used: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
@@ -57,7 +79,8 @@ def free_subnet(client: docker.DockerClient) -> ipaddress.IPv4Network:
     raise RuntimeError("no free subnet in 10.213.0.0/16")
 
 
-def run_once(busybox: str, python_image: str) -> tuple[int, dict[str, float]]:
+def run_once(busybox: str, python_image: str,
+             side_by_side: bool = False) -> tuple[int, dict[str, float]]:
     """One test's worth of Docker work: the controller's exit code, seconds per step."""
     steps: dict[str, float] = {}
     mark = time.perf_counter()
@@ -81,16 +104,25 @@ def run_once(busybox: str, python_image: str) -> tuple[int, dict[str, float]]:
     volume = client.volumes.create(name=name, labels=labels)
     mount = Mount(target=protocol.VOLUME_MOUNT, source=name, type="volume")
     step("volume create")
-    containers = []
+    containers: list[Any] = []
+    how = "at once" if side_by_side else "one after another"
+
+    def service_starter(service: str) -> Callable[[], Any]:
+        return lambda: client.containers.run(
+            busybox, ["httpd", "-f", "-p", str(PORT)], name=f"{name}-{service}",
+            hostname=service, network=name, labels=labels, mounts=[mount],
+            networking_config={name: EndpointConfig(client.api.api_version,
+                                                    aliases=[service])},
+            init=True, detach=True)
+
     try:
-        for service in SERVICES:
-            containers.append(client.containers.run(
-                busybox, ["httpd", "-f", "-p", str(PORT)], name=f"{name}-{service}",
-                hostname=service, network=name, labels=labels, mounts=[mount],
-                networking_config={name: EndpointConfig(client.api.api_version,
-                                                        aliases=[service])},
-                init=True, detach=True))
-        step("services start (3, one after another)")
+        try:
+            containers += each([service_starter(s) for s in SERVICES], side_by_side)
+        finally:  # a failed start: the ones that did start are still removed below
+            if len(containers) < len(SERVICES):
+                containers[:] = client.containers.list(all=True, filters={
+                    "label": f"{protocol.LABEL_RUN}={run_id}"})
+        step(f"services start (3, {how})")
         controller = client.containers.run(
             python_image, ["python3", "-c", WAIT_SCRIPT, str(PORT), *SERVICES], entrypoint=[],
             name=f"{name}-controller", network=name, labels=labels, mounts=[mount],
@@ -101,17 +133,18 @@ def run_once(busybox: str, python_image: str) -> tuple[int, dict[str, float]]:
         controller.logs()
         step("controller boot, waits, exit")
     finally:
-        for container in containers:
-            container.remove(force=True)
-        volume.remove(force=True)
-        network.remove()
+        each([partial(c.remove, force=True) for c in containers], side_by_side)
+        each([partial(volume.remove, force=True), network.remove], side_by_side)
         client.close()
-        step("teardown (4 force-removes, volume, network)")
+        step(f"teardown (4 force-removes, volume, network; {how})")
     return code, steps
 
 
 def main(argv: list[str]) -> int:
-    """``baseline_docker.py [BUSYBOX_IMAGE PYTHON_IMAGE]`` (the harness passes both)."""
+    """``baseline_docker.py [--side-by-side] [BUSYBOX_IMAGE PYTHON_IMAGE]`` (the harness
+    passes both images)."""
+    side_by_side = "--side-by-side" in argv
+    argv = [a for a in argv if a != "--side-by-side"]
     busybox: str | None
     python_image: str | None
     if len(argv) == 2:
@@ -122,7 +155,7 @@ def main(argv: list[str]) -> int:
         print(f"missing images: one of {BUSYBOX_IMAGES} and one of {PYTHON_IMAGES}",
               file=sys.stderr)
         return 2
-    code, steps = run_once(busybox, python_image)
+    code, steps = run_once(busybox, python_image, side_by_side)
     print(json.dumps({"steps": steps}))
     return code
 

@@ -33,10 +33,11 @@ class Bench:
 
 
 BENCHES = (
-    Bench("bench_per_test.py", (1, 7), 420),
+    Bench("bench_per_test.py", (1, 7, 8), 600),
     Bench("bench_phases.py", (2,), 240),
     Bench("bench_parallel.py", (3,), 600),
     Bench("bench_teardown.py", (4,), 240),
+    Bench("bench_twenty.py", (9, 10), 300),
     Bench("bench_watch_latency.py", (5,), 300),
     Bench("bench_tui_flood.py", (6,), 300, (), "UI side, scripted events"),
     Bench("bench_tui_flood.py", (6,), 300, ("--docker",), "real run, from a container"),
@@ -51,10 +52,13 @@ TITLES = {
     5: "watch mode: save to rerun latency",
     6: "TUI log flood",
     7: "per-test cost vs testcontainers-python",
+    8: "per-test cost vs a hand-written script starting the services side by side",
+    9: "a test of 20 services: its duration on the summary line",
+    10: "teardown of 20 services",
 }
 
 #: Every test name and run-id prefix the benchmarks use (for the final leak check).
-BENCH_TESTS = ["BenchThreeServices", "BenchStubbornTeardown",
+BENCH_TESTS = ["BenchThreeServices", "BenchStubbornTeardown", "BenchTwentyServices",
                *[f"BenchParallel{i}" for i in range(1, 9)]]
 BENCH_RUN_PREFIXES = ("base", "tc")
 

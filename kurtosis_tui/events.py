@@ -95,6 +95,10 @@ class TestInfo:
     run_timeout: float = 180.0
 
 
+#: How a kept attempt's message introduces the note on reaching its objects.
+KEPT_NOTE = "kept for inspection:"
+
+
 @dataclass(frozen=True)
 class TestResult:
     """How one attempt at a test ended, with what a user needs to see why."""
@@ -202,12 +206,14 @@ class NetworkCreated(TestEvent):
     name: str = ""
     subnet: str = ""
     gateway: str = ""
+    ahead: bool = False  # made before its test was chosen (engine.prepared)
 
 
 @dataclass(frozen=True)
 class VolumeCreated(TestEvent):
     kind: ClassVar[str] = "volume_created"
     name: str = ""
+    ahead: bool = False  # made before its test was chosen (engine.prepared)
 
 
 @dataclass(frozen=True)
@@ -215,6 +221,7 @@ class ControllerStarted(TestEvent):
     kind: ClassVar[str] = "controller_started"
     container: str = ""  # name
     container_id: str = ""
+    ahead: bool = False  # made before its test was chosen (engine.prepared)
 
 
 @dataclass(frozen=True)
@@ -261,11 +268,17 @@ class ServiceStarted(TestEvent):
 
 @dataclass(frozen=True)
 class ServiceWaiting(TestEvent):
-    """The service's availability check is being polled; ``check`` describes it."""
+    """The service's availability check is being polled; ``check`` describes it.
+
+    Sent when the wait begins and again every few seconds while it goes on, with
+    how long it has waited, its limit and why the last attempt failed."""
 
     kind: ClassVar[str] = "service_waiting"
     service: str = ""
     check: str = ""
+    waited: float = 0.0
+    limit: float = 0.0  # seconds the wait may take in all (0: unknown)
+    last_error: str = ""
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,12 @@ ENV_RUN_TIMEOUT = "KT_RUN_TIMEOUT"
 ENV_PARAMS = "KT_PARAMS"  # JSON object of str -> str
 ENV_SECRETS = "KT_SECRETS"  # JSON object of str -> str: params whose values are masked
 ENV_OWNER = "KT_OWNER"
+ENV_SUITE_HOST_DIR = "KT_SUITE_HOST_DIR"  # the suite's path on the user's machine
 ENV_KEEP_SERVICES = "KT_KEEP_SERVICES"  # "1": leave services up on failure (--keep-failed)
+#: Set on a controller started before its test was chosen (prepared ahead): it waits for
+#: this file, a JSON object of the settings above, that the initializer writes into it.
+ENV_SETTINGS_FILE = "KT_SETTINGS_FILE"
+SETTINGS_FILE = "/tmp/kt-settings.json"
 
 # -- the controller's stdout: log lines, and events behind this marker
 EVENT_MARKER = "@@kt-event "

@@ -41,6 +41,10 @@ class Redactor:
         # longest first: a secret that contains another is masked whole
         self._values = sorted({s for s in secrets if s}, key=len, reverse=True)
 
+    def with_values(self, secrets: Iterable[str]) -> Redactor:
+        """A redactor that masks these values too."""
+        return Redactor([*self._values, *secrets])
+
     def __bool__(self) -> bool:
         return bool(self._values)
 

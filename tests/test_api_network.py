@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 import time
 from pathlib import Path
 
 import pytest
-from support.api import make_network
+from support.api import FakeBackend, eventually, make_network
 
 from kurtosis_tui import ExecResult, checks, events, protocol
-from kurtosis_tui.backend.types import ExecOutput
+from kurtosis_tui.backend.types import ContainerSpec, ContainerState, ExecOutput
 from kurtosis_tui.errors import (
     InvalidServiceError,
     ServiceError,
@@ -108,11 +109,37 @@ def test_container_spec_labels_network_and_mount(tmp_path: Path) -> None:
     assert spec.init is True
 
 
-def test_starting_emits_starting_then_started_with_the_ip(tmp_path: Path) -> None:
+def test_add_service_returns_while_its_container_starts(tmp_path: Path) -> None:
+    gate = threading.Event()
+    backend = FakeBackend()
+    run = backend.run_container
+
+    def slow_run(spec: ContainerSpec) -> ContainerState:
+        assert gate.wait(5)
+        return run(spec)
+
+    backend.run_container = slow_run  # type: ignore[method-assign]
+    net, _, rec, _ = make_network(tmp_path, backend)
+    a = net.add_service("a", image="img:1")
+    b = net.add_service("b", image="img:1")  # returned although a has not started
+    assert a.is_starting and b.is_starting and net.starting()
+    assert [type(e) for e in rec.events] == [events.ServiceStarting] * 2
+    exec_result: list[ExecResult] = []
+    waiter = threading.Thread(target=lambda: exec_result.append(a.exec(["true"])))
+    waiter.start()  # waits for a's own container, then runs
+    gate.set()
+    waiter.join(5)
+    assert exec_result == [ExecResult(0, "true")]
+    assert a.wait_started(5) and b.wait_started(5) and not net.starting()
+
+
+def test_starting_emits_starting_then_started_then_polls_the_check(tmp_path: Path) -> None:
     net, _, rec, _ = make_network(tmp_path)
-    svc = net.add_service("web", image="img:1", ready=checks.tcp(80))
+    svc = net.add_service("web", image="img:1", ready=checks.call(lambda s: False))
+    assert svc.ip.startswith("10.0.0.")  # waits for its container
+    eventually(lambda: rec.of(events.ServiceWaiting))  # polled as soon as it runs
     kinds = [type(e) for e in rec.events]
-    assert kinds == [events.ServiceStarting, events.ServiceStarted]
+    assert kinds == [events.ServiceStarting, events.ServiceStarted, events.ServiceWaiting]
     started = rec.events[1]
     assert isinstance(started, events.ServiceStarted)
     assert (started.service, started.ip, started.test, started.attempt) == (
@@ -121,16 +148,21 @@ def test_starting_emits_starting_then_started_with_the_ip(tmp_path: Path) -> Non
         "MyTest",
         2,
     )
-    assert svc.ip.startswith("10.0.0.")
+    net.begin_teardown()  # ends the poll
 
 
 def test_missing_image_names_it_and_frees_the_id(tmp_path: Path) -> None:
     net, backend, _, _ = make_network(tmp_path)
+    over: list[tuple[str, str]] = []
+    net.on_start_over = lambda s, error: over.append((s.id, str(error)))
+    svc = net.add_service("web", image="nope:latest")
+    assert not svc.wait_started(5)
+    assert over and over[0][0] == "web" and "'nope:latest'" in over[0][1]
     with pytest.raises(ServiceError, match="'nope:latest'"):
-        net.add_service("web", image="nope:latest")
+        svc.exec("true")  # every use of it says why it never ran
     assert net.services == []
     backend.images.add("nope:latest")
-    net.add_service("web", image="nope:latest")
+    assert net.add_service("web", image="nope:latest").wait_started(5)
 
 
 def test_lookup_services_and_remove(tmp_path: Path) -> None:
@@ -199,7 +231,8 @@ def test_wait_ready_emits_waiting_then_available(tmp_path: Path) -> None:
     (waiting,) = rec.of(events.ServiceWaiting)
     assert waiting.check == "call <lambda>"  # type: ignore[attr-defined]
     (available,) = rec.of(events.ServiceAvailable)
-    assert 0.2 < available.seconds < 2  # type: ignore[attr-defined]
+    # two failed polls (the early one's and the wait's) and one interval between them
+    assert 0.1 < available.seconds < 2  # type: ignore[attr-defined]
     svc.wait_ready()  # already ready: returns at once, no second event
     assert len(rec.of(events.ServiceAvailable)) == 1
 
@@ -207,7 +240,7 @@ def test_wait_ready_emits_waiting_then_available(tmp_path: Path) -> None:
 def test_wait_ready_fails_at_once_when_the_container_exited(tmp_path: Path) -> None:
     net, backend, _, rt = make_network(tmp_path)
     svc = net.add_service("a", image="img:1", ready=checks.call(lambda s: False))
-    backend.exit(svc.container_id, 3)
+    backend.exit(svc.container_ref, 3)
     rt.deadline = time.monotonic() + 30
     started = time.monotonic()
     with pytest.raises(ServiceExitedError, match=r"'a' exited with code 3 while waiting for call"):
@@ -266,3 +299,29 @@ def test_restart_makes_the_check_count_again(tmp_path: Path) -> None:
     assert not svc.is_ready
     svc.wait_ready()
     assert len(rec.of(events.ServiceAvailable)) == 2
+
+
+def test_the_check_is_polled_from_the_moment_the_container_runs(tmp_path: Path) -> None:
+    net, _, rec, _ = make_network(tmp_path)
+    svc = net.add_service("a", image="img:1", ready=checks.call(lambda s: True))
+    eventually(lambda: svc.is_ready)  # nobody waited: the early poll found it
+    assert not svc.is_awaited
+    assert [type(e) for e in rec.events] == [
+        events.ServiceStarting,
+        events.ServiceStarted,
+        events.ServiceWaiting,
+        events.ServiceAvailable,
+    ]
+
+
+def test_the_early_poll_hands_over_to_a_lifecycle_call_without_a_verdict(tmp_path: Path) -> None:
+    net, _, rec, rt = make_network(tmp_path)
+    polls: list[str] = []
+    svc = net.add_service("a", image="img:1", ready=checks.call(lambda s: polls.append(s.id)))
+    eventually(lambda: polls)  # the early poll is running (and never holds)
+    svc.stop()  # the test stops it: not an exit to report, the early poll just ends
+    svc.start()
+    rt.deadline = time.monotonic() + 0.3
+    with pytest.raises(ServiceNotReadyError):  # the wait now polls, with its own deadline
+        svc.wait_ready()
+    assert not rec.of(events.ServiceExited)

@@ -100,6 +100,21 @@ class MissingImage(Test):
     def setup(self, network: Network) -> None:
         network.add_service("web", image="kurtosis-tui/no-such-image:nope")
 
+class MissingImageInRun(Test):
+    def run(self, network: Network) -> None:
+        network.add_service("late", image="kurtosis-tui/no-such-image:nope")
+
+class SideBySide(Test):
+    setup_timeout = 60
+
+    def setup(self, network: Network) -> None:
+        for name in ("a", "b", "c"):
+            network.add_service(name, image=BUSYBOX, command=["httpd", "-f", "-p", "8080"],
+                                ready=checks.tcp(8080))
+
+    def run(self, network: Network) -> None:
+        assert [s.exec(["true"]).exit_code for s in network.services] == [0, 0, 0]
+
 class SetupRaises(Test):
     def setup(self, network: Network) -> None:
         raise RuntimeError("no config for you")
@@ -145,6 +160,8 @@ def test_service_exiting_while_awaited_is_errored_at_once(harness: Harness) -> N
     assert run.outcome is Outcome.ERRORED, run.describe()
     assert run.seconds < 10, run.describe()  # not the 60 s setup timeout
     assert "'db' exited with code 3 while waiting for tcp :5432" in run.message
+    assert run.message.endswith("its last output: booting db")  # why, in one line
+    assert run.log.count("--- last 50 log lines of service 'db'") == 1
     assert "db | booting db" in run.log
     (exited,) = run.of(events.ServiceExited)
     assert (exited.exit_code, exited.expected) == (3, False)  # type: ignore[attr-defined]
@@ -167,6 +184,26 @@ def test_missing_image_is_errored_naming_it(harness: Harness) -> None:
     assert run.outcome is Outcome.ERRORED, run.describe()
     assert "kurtosis-tui/no-such-image:nope" in run.message
     assert run.services_in(events.ServiceStarted) == []
+
+
+def test_a_service_that_cannot_start_in_run_is_errored_naming_it(harness: Harness) -> None:
+    _write(harness)
+    run = harness.run("MissingImageInRun")  # run() returns before the start fails
+    assert run.outcome is Outcome.ERRORED, run.describe()
+    assert "'late'" in run.message and "kurtosis-tui/no-such-image:nope" in run.message
+
+
+def test_services_start_side_by_side(harness: Harness) -> None:
+    _write(harness)
+    run = harness.run("SideBySide")
+    assert run.outcome is Outcome.PASSED, run.describe()
+    kinds = [type(e).__name__ for e in run.events]
+    # add_service returns while its container starts: all three are starting at once
+    assert kinds.index("ServiceStarted") > max(
+        i for i, kind in enumerate(kinds) if kind == "ServiceStarting"
+    )
+    assert sorted(run.services_in(events.ServiceAvailable)) == ["a", "b", "c"]
+    assert sorted(run.services_in(events.ServiceRemoved)) == ["a", "b", "c"]
 
 
 def test_exception_in_setup_is_errored_with_its_traceback(harness: Harness) -> None:

@@ -6,6 +6,7 @@ import importlib.util
 import io
 import json
 import re
+import threading
 from pathlib import Path
 
 import pytest
@@ -13,10 +14,10 @@ from support.api import make_network
 
 from kurtosis_tui import events, protocol
 from kurtosis_tui.backend.types import ContainerEvent
-from kurtosis_tui.controller.config import ControllerConfig
+from kurtosis_tui.controller.config import ControllerConfig, await_settings
 from kurtosis_tui.controller.log import ControllerLog, PrintCapture
 from kurtosis_tui.controller.monitor import ServiceMonitor
-from kurtosis_tui.controller.verdict import describe_failure, format_traceback
+from kurtosis_tui.controller.verdict import describe_failure, format_traceback, on_host
 from kurtosis_tui.errors import ConfigError
 
 ENV = {
@@ -153,6 +154,18 @@ def test_tracebacks_hide_the_controllers_frames() -> None:
     assert "test_controller_units.py" in text and text.endswith("ValueError: x")
 
 
+def test_tracebacks_name_the_suite_files_on_the_users_machine() -> None:
+    assert on_host("/suite/nested/web.py", "/home/me/suite") == "/home/me/suite/nested/web.py"
+    assert on_host("/usr/lib/python3/x.py", "/home/me/suite") == "/usr/lib/python3/x.py"
+    code = compile("def boom():\n    raise ValueError('x')\n", "/suite/web.py", "exec")
+    scope: dict[str, object] = {}
+    exec(code, scope)
+    with pytest.raises(ValueError) as caught:
+        scope["boom"]()  # type: ignore[operator]
+    text = format_traceback(caught.value, "/home/me/suite")
+    assert 'File "/home/me/suite/web.py", line 2' in text and '"/suite/web.py"' not in text
+
+
 def test_monitor_routes_die_events_of_this_attempts_services_only(tmp_path: Path) -> None:
     net, _, rec, rt = make_network(tmp_path)
     svc = net.add_service("db", image="img:1")
@@ -168,3 +181,23 @@ def test_monitor_routes_die_events_of_this_attempts_services_only(tmp_path: Path
     monitor.handle(ContainerEvent("die", svc.container_id, labels, 137))
     (exited,) = rec.of(events.ServiceExited)
     assert (exited.service, exited.exit_code, exited.expected) == ("db", 137, False)  # type: ignore[attr-defined]
+
+
+def test_a_controller_prepared_ahead_waits_for_its_whole_settings_file(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    got: list[dict[str, str]] = []
+    waiter = threading.Thread(target=lambda: got.append(await_settings(path)), daemon=True)
+    waiter.start()
+    path.write_text('{"KT_TEST_NAME": "Web", "KT_ATTEMPT": 2')  # no newline: not complete
+    waiter.join(0.1)
+    assert waiter.is_alive() and not got
+    path.write_text('{"KT_TEST_NAME": "Web", "KT_ATTEMPT": 2}\n')
+    waiter.join(5)
+    assert got == [{"KT_TEST_NAME": "Web", "KT_ATTEMPT": "2"}]
+
+
+def test_a_settings_file_that_is_not_an_object_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text("[1, 2]\n")
+    with pytest.raises(ConfigError, match="JSON object"):
+        await_settings(path)

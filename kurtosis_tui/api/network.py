@@ -35,6 +35,10 @@ def _no_listener(service: Service, exit_code: int) -> None:
     """Default listener for unexpected service exits (unit tests)."""
 
 
+def _no_start_listener(service: Service, error: ServiceError | None) -> None:
+    """Default listener for the end of a service's start (unit tests)."""
+
+
 class ServiceList(list[Service]):
     """A list of services; calling it (``network.services()``) gives the same list."""
 
@@ -49,10 +53,14 @@ class Network:
         self,
         runtime: Runtime,
         on_unexpected_exit: Callable[[Service, int], None] | None = None,
+        on_start_over: Callable[[Service, ServiceError | None], None] | None = None,
     ) -> None:
         self._runtime = runtime
         #: Called (from the monitor's thread) when a service exits without the test asking.
         self.on_unexpected_exit = on_unexpected_exit or _no_listener
+        #: Called (from the service's start thread) when its start is over: the error
+        #: (ServiceError, naming the service) when it failed, else None.
+        self.on_start_over = on_start_over or _no_start_listener
         self._services: dict[str, Service] = {}
         self._lock = threading.Lock()
 
@@ -80,10 +88,13 @@ class Network:
         files: Mapping[str, str | bytes] | None = None,
         ready: Check | None = None,
     ) -> Service:
-        """Write the service's files, start its container, and return once it is started.
+        """Write the service's files and return while its container starts in a thread.
 
-        Its ``ready`` check is awaited before ``run()``; a string command is
-        split like a shell would (no shell runs it).
+        Consecutive calls start their containers side by side; the ``Service``
+        waits for its own container whenever something needs it. A failed start
+        goes to ``on_start_over`` (the controller ends the test ERRORED). Its
+        ``ready`` check is polled from the moment it runs and awaited before
+        ``run()``; a string command is split like a shell would (no shell runs it).
         """
         rt = self._runtime
         validate_id(service_id)
@@ -105,33 +116,51 @@ class Network:
             self._services[service_id] = service
         try:
             service_files.write_files(service_id, Path(service.dir), files)
-            rt.event(events.ServiceStarting, service=service_id, image=image)
-            rt.log(f"starting service {service_id!r} from image {image}")
-            state = rt.backend.run_container(self._spec(service, cmd, entry, env_vars))
-        except ImageNotFound as exc:
-            self._forget(service_id)
-            raise ServiceError(f"{where}: {exc}") from exc
-        except BackendError as exc:
-            self._forget(service_id)
-            raise ServiceError(f"{where} could not start: {exc}") from exc
         except BaseException:
             self._forget(service_id)
             raise
-        service.record_start(state)
-        if rt.stopping.is_set():  # teardown began while it was starting: do not leak it
-            rt.backend.remove_container(state.id)
-            raise TestStopped(f"the test is stopping; {where} was removed")
+        rt.event(events.ServiceStarting, service=service_id, image=image)
+        rt.log(f"starting service {service_id!r} from image {image}")
+        service.starting()
+        spec = self._spec(service, cmd, entry, env_vars)
+        threading.Thread(
+            target=self._start, args=(service, spec), name=f"kt-start-{service_id}", daemon=True
+        ).start()
+        return service
+
+    def starting(self) -> bool:
+        """Whether a service's container is still being started."""
+        return any(s.is_starting for s in self.services)
+
+    def _start(self, service: Service, spec: ContainerSpec) -> None:
+        """Start the service's container, tell the listener, then poll its check."""
+        rt, where = self._runtime, f"service {service.id!r}"
+        try:
+            state = rt.backend.run_container(spec)
+        except Exception as exc:
+            if isinstance(exc, ImageNotFound):
+                error = ServiceError(f"{where}: {exc}")
+            else:
+                detail = str(exc) if isinstance(exc, BackendError) else repr(exc)
+                error = ServiceError(f"{where} could not start: {detail}")
+            self._forget(service.id)
+            service.record_start_failure(error)
+            self.on_start_over(service, error)
+            return
         rt.event(
             events.ServiceStarted,
-            service=service_id,
+            service=service.id,
             container=service.container,
             container_id=state.id,
             ip=state.ip,
         )
-        rt.log(f"service {service_id!r} started: container {service.container}, ip {state.ip}")
-        if ready is None:
+        rt.log(f"service {service.id!r} started: container {service.container}, ip {state.ip}")
+        service.record_start(state)  # after its event: teardown, woken by it, comes after
+        self.on_start_over(service, None)
+        if service.ready is None:
             service.mark_ready()
-        return service
+        else:
+            service.watch_ready()
 
     def service(self, service_id: str) -> Service:
         """The service with this id; an error naming it (and the known ones) if none."""

@@ -113,6 +113,10 @@ class Backend(Protocol):
         """A file from a (possibly stopped) container's filesystem or mounts."""
         ...
 
+    def write_file(self, container: str, path: str, data: bytes) -> None:
+        """Write a file (its folder must exist) into a container's filesystem."""
+        ...
+
     # labels and events
     def find_labelled(self, label: str, value: str | None = None) -> list[LabelledObject]:
         """Containers, networks and volumes carrying ``label`` (with ``value``)."""

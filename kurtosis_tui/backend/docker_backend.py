@@ -179,7 +179,22 @@ class DockerBackend:
     # ------------------------------------------------------------- containers
 
     def run_container(self, spec: ContainerSpec) -> ContainerState:
-        client = self._client()
+        """Create, start and inspect: three requests (the SDK's high-level ``create``
+        inspects once more, which costs a round trip per service under load)."""
+        api = self._client().api
+        host = api.create_host_config(
+            init=spec.init,
+            network_mode=spec.network or None,
+            mounts=[
+                SdkMount(m.target, m.source, type=m.kind, read_only=m.read_only)
+                for m in spec.mounts
+            ],
+            port_bindings={c: ("127.0.0.1", h) for c, h in spec.ports.items()} or None,
+        )
+        networking = None
+        if spec.network and spec.aliases:
+            endpoint = api.create_endpoint_config(aliases=list(spec.aliases))
+            networking = api.create_networking_config({spec.network: endpoint})
         kwargs: dict[str, Any] = {
             "name": spec.name,
             "command": spec.command,
@@ -187,36 +202,27 @@ class DockerBackend:
             "environment": spec.env,
             "labels": spec.labels,
             "detach": True,
-            "init": spec.init,
             "hostname": spec.hostname,
             "working_dir": spec.working_dir,
-            "mounts": [
-                SdkMount(m.target, m.source, type=m.kind, read_only=m.read_only)
-                for m in spec.mounts
-            ],
+            "ports": list(spec.ports) or None,
+            "host_config": host,
+            "networking_config": networking,
         }
-        if spec.ports:
-            kwargs["ports"] = {f"{c}/tcp": ("127.0.0.1", h) for c, h in spec.ports.items()}
-        if spec.network:
-            kwargs["network"] = spec.network
-            if spec.aliases:
-                endpoint = client.api.create_endpoint_config(aliases=list(spec.aliases))
-                kwargs["networking_config"] = {spec.network: endpoint}
         try:
-            container = client.containers.create(spec.image, **kwargs)
+            container = str(api.create_container(spec.image, **kwargs)["Id"])
         except docker.errors.ImageNotFound as exc:
             if self.image_exists(spec.image):
                 raise BackendError(f"cannot create container {spec.name}: {_explain(exc)}") from exc
             self.ensure_image(spec.image)  # raises ImageNotFound when it cannot be had
-            container = client.containers.create(spec.image, **kwargs)
+            container = str(api.create_container(spec.image, **kwargs)["Id"])
         except docker.errors.APIError as exc:
             raise BackendError(f"cannot create container {spec.name}: {_explain(exc)}") from exc
         try:
-            container.start()
+            api.start(container)
         except docker.errors.APIError as exc:
-            self.remove_container(container.id or spec.name)
+            self.remove_container(container)
             raise BackendError(f"cannot start container {spec.name}: {_explain(exc)}") from exc
-        return self.container_state(container.id or spec.name)
+        return self.container_state(container)
 
     def container_state(self, container: str) -> ContainerState:
         try:
@@ -341,6 +347,20 @@ class DockerBackend:
             return extracted.read() if extracted else None
 
     # --------------------------------------------------------- labels, events
+
+    def write_file(self, container: str, path: str, data: bytes) -> None:
+        folder, _, name = path.rpartition("/")
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as tar:
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(data), 0o644
+            tar.addfile(info, io.BytesIO(data))
+        try:
+            self._client().api.put_archive(container, folder or "/", buffer.getvalue())
+        except docker.errors.NotFound as exc:
+            raise NotFound(f"container {container} does not exist") from exc
+        except docker.errors.APIError as exc:
+            raise BackendError(f"cannot write {path} into {container}: {_explain(exc)}") from exc
 
     def find_labelled(self, label: str, value: str | None = None) -> list[LabelledObject]:
         api = self._client().api

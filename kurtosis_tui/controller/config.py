@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ class ControllerConfig:
     owner: str = ""
     keep_services: bool = False
     suite_dir: Path = Path(protocol.SUITE_MOUNT)
+    suite_host_dir: str = ""  # the suite on the user's machine: tracebacks name it
     volume_root: Path = Path(protocol.VOLUME_MOUNT)
 
     @classmethod
@@ -49,6 +51,7 @@ class ControllerConfig:
             secrets=_params(env, protocol.ENV_SECRETS),
             owner=env.get(protocol.ENV_OWNER, ""),
             keep_services=env.get(protocol.ENV_KEEP_SERVICES, "") in ("1", "true", "yes"),
+            suite_host_dir=env.get(protocol.ENV_SUITE_HOST_DIR, ""),
         )
 
 
@@ -59,6 +62,26 @@ def secret_values(env: Mapping[str, str] | None = None) -> list[str]:
         return list(_params(os.environ if env is None else env, protocol.ENV_SECRETS).values())
     except ConfigError:
         return []
+
+
+def await_settings(path: Path, interval: float = 0.005) -> dict[str, str]:
+    """The settings the initializer writes into ``path`` once the test is chosen, for a
+    controller prepared ahead (started, imports done, before any test needed it). The
+    file is complete when it ends with a newline; nothing else can wake this process."""
+    while True:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            text = ""
+        if text.endswith("\n"):
+            try:
+                data = json.loads(text)
+            except ValueError as exc:
+                raise ConfigError(f"{path} is not JSON: {exc}") from None
+            if not isinstance(data, dict):
+                raise ConfigError(f"{path} must hold a JSON object")
+            return {str(k): str(v) for k, v in data.items()}
+        time.sleep(interval)
 
 
 def _required(env: Mapping[str, str], name: str) -> str:

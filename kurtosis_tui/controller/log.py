@@ -19,6 +19,7 @@ import io
 import os
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
@@ -56,6 +57,10 @@ class ControllerLog:
                 self._file = open_log_file(path)
             except OSError as exc:
                 self.problem = f"cannot write {path}: {exc}"
+
+    def mask(self, secrets: Iterable[str]) -> None:
+        """Mask these values from now on (with those given at the start)."""
+        self._redact = self._redact.with_values(secrets)
 
     def line(self, text: str, prefix: str = "") -> None:
         """Log ``text`` (each of its lines) with a timestamp."""

@@ -51,25 +51,32 @@ def main() -> NoReturn:
 
 
 def _run(log: object) -> int:
-    from kurtosis_tui.controller.config import ControllerConfig
+    from kurtosis_tui.backend.docker_backend import DockerBackend
+    from kurtosis_tui.controller.config import ControllerConfig, await_settings
     from kurtosis_tui.controller.log import ControllerLog
     from kurtosis_tui.controller.runner import Controller
-    from kurtosis_tui.errors import ConfigError
+    from kurtosis_tui.errors import BackendError, ConfigError
 
     assert isinstance(log, ControllerLog)
+    backend = DockerBackend()
+    env: dict[str, str] = dict(os.environ)
     try:
-        config = ControllerConfig.from_env()
+        settings_file = env.get(protocol.ENV_SETTINGS_FILE)
+        if settings_file:  # prepared ahead: the imports are done, the engine answered
+            with contextlib.suppress(BackendError):
+                backend.ping()
+            env.update(await_settings(Path(settings_file)))
+        config = ControllerConfig.from_env(env)
+        log.mask(config.secrets.values())  # a controller prepared ahead learns them only now
     except ConfigError as exc:
         log.line(f"controller error: {exc}")
-        test = os.environ.get(protocol.ENV_TEST_NAME, "")
+        test = env.get(protocol.ENV_TEST_NAME, "")
         log.event(
             events.OutcomeReported(test=test, outcome=Outcome.ERRORED.value, message=str(exc))
         )
         return Outcome.ERRORED.exit_code
 
-    from kurtosis_tui.backend.docker_backend import DockerBackend
-
-    controller = Controller(config, DockerBackend(), log)
+    controller = Controller(config, backend, log)
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         controller.cancel()

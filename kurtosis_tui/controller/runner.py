@@ -77,7 +77,11 @@ class Controller:
             emit=log.event,
             log=log.line,
         )
-        self.network = Network(self.runtime, on_unexpected_exit=self._on_unexpected_exit)
+        self.network = Network(
+            self.runtime,
+            on_unexpected_exit=self._on_unexpected_exit,
+            on_start_over=self._on_start_over,
+        )
         self.monitor = ServiceMonitor(backend, self.runtime, self.network)
         self.phase = Phase.CONTROLLER
         self._wake = threading.Event()
@@ -85,6 +89,7 @@ class Controller:
         self._fatal: Verdict | None = None
         self._crashes: list[tuple[str, int]] = []  # unexpected exits during run
         self._tail_copied: set[str] = set()  # services whose last lines the log has
+        self._tail_lock = threading.Lock()
 
     # ------------------------------------------------------------ entry points
 
@@ -103,7 +108,8 @@ class Controller:
             verdict = self._phases()
         except LoadError as exc:
             cause = exc.__cause__
-            detail = f"\n{format_traceback(cause)}" if cause is not None else ""
+            host = self.config.suite_host_dir
+            detail = f"\n{format_traceback(cause, host)}" if cause is not None else ""
             self.log.line(f"cannot load the test: {exc}{detail}")
             verdict = Verdict(Outcome.ERRORED, str(exc))
         except Exception as exc:
@@ -172,7 +178,11 @@ class Controller:
         deadline = self.runtime.deadline = time.monotonic() + timeout
         self.runtime.phase_timeout = timeout
         worker = _Worker("run", lambda: test.run(self.network), self._wake)
-        stop = self._wait_for(worker.done.is_set, deadline, fatal=False)
+        # Services added in run() start in the background: their starts count too. In
+        # this phase only a failed start sets the fatal verdict.
+        stop = self._wait_for(
+            lambda: worker.done.is_set() and not self.network.starting(), deadline
+        )
         if stop is not None:
             return self._stopped(stop, f"run() did not finish within {timeout:g} s")
         if worker.error is not None:
@@ -259,7 +269,7 @@ class Controller:
         if isinstance(error, ServiceNotReadyError):
             outcome = Outcome.TIMED_OUT
         message = describe_failure(error)
-        detail = format_traceback(error)
+        detail = format_traceback(error, self.config.suite_host_dir)
         self.log.line(
             f"{phase}() {'failed' if outcome is Outcome.FAILED else 'raised'}: {message}\n{detail}"
         )
@@ -270,13 +280,21 @@ class Controller:
             self._fatal = verdict
         self._wake.set()
 
+    def _on_start_over(self, service: Service, error: ServiceError | None) -> None:
+        """A service's container started, or could not: that ends the test ERRORED."""
+        if error is not None:
+            if self.phase in (Phase.SETUP, Phase.RUN):
+                self._set_fatal(Verdict(Outcome.ERRORED, str(error)))
+            else:
+                self.log.line(str(error))
+        self._wake.set()
+
     def _on_unexpected_exit(self, service: Service, code: int) -> None:
         # its last lines, now: in the live log, and before teardown can remove it
         self._copy_tail(service)
-        self._tail_copied.add(service.id)
         if self.phase is Phase.SETUP:
             if service.ready is not None:  # awaited (or about to be): it can never be ready
-                error = ServiceExitedError(service.id, code, service.ready.describe())
+                error = service.exited_error(code)
                 self._set_fatal(Verdict(Outcome.ERRORED, str(error)))
             elif code != 0:
                 message = f"service {service.id!r} exited with code {code} during setup"
@@ -300,7 +318,13 @@ class Controller:
 
     def _copy_tail(self, service: Service, again: bool = True) -> None:
         """Copy the service's last lines into the log (``again=False``: unless it
-        is still down since they were copied at its death)."""
+        is still down since they were copied at its death). One copier at a time: the
+        monitor's copy at a death and teardown's must not both write the block."""
+        with self._tail_lock:
+            self._copy_tail_locked(service, again)
+            self._tail_copied.add(service.id)
+
+    def _copy_tail_locked(self, service: Service, again: bool) -> None:
         try:
             state = self.backend.container_state(service.container_ref)
             if not again and not state.running:
@@ -324,6 +348,8 @@ class Controller:
 
         def remove(service: Service) -> None:
             service.removed = True
+            if not service.wait_started(REMOVE_TIMEOUT):  # its start failed: nothing to remove
+                return
             try:
                 self.backend.remove_container(service.container_ref)
             except Exception as exc:
@@ -333,12 +359,17 @@ class Controller:
 
         workers = [_Worker(f"rm-{s.id}", partial(remove, s), self._wake) for s in services]
         deadline = time.monotonic() + REMOVE_TIMEOUT
+        late = False
         for worker, service in zip(workers, services, strict=True):
             if not worker.done.wait(max(0.0, deadline - time.monotonic())):
                 self.log.line(f"removing service {service.id!r} did not finish in time")
+                late = True
         if services:
             self.log.line(f"removed {len(services)} service(s)")
-        self._remove_stragglers()
+        # No service can start after begin_teardown and each start was waited for above:
+        # only a start or removal still hanging can leave a container behind.
+        if late:
+            self._remove_stragglers()
 
     def _remove_stragglers(self) -> None:
         """Containers of ours that a stuck user thread started after teardown began."""

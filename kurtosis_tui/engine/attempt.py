@@ -13,22 +13,21 @@ every service can write (see ``log_copy``).
 from __future__ import annotations
 
 import contextlib
-import json
 import threading
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Callable
+from functools import partial
 
 from kurtosis_tui import protocol as p
-from kurtosis_tui.backend import Backend, ContainerSpec, Mount, NetworkInfo, Stream
+from kurtosis_tui.backend import NetworkInfo, Stream
 from kurtosis_tui.engine.cleanup import mark_kept
-from kurtosis_tui.engine.interface import EventSink, RunOptions
+from kurtosis_tui.engine.context import SessionContext, controller_spec, test_settings
 from kurtosis_tui.engine.log_copy import LogCopy
-from kurtosis_tui.engine.logbatch import LogBatcher
+from kurtosis_tui.engine.prepared import Prepared, Spares, write_settings
 from kurtosis_tui.engine.service_logs import ServiceLogs
-from kurtosis_tui.engine.subnets import SubnetPool
 from kurtosis_tui.errors import BackendError, UsageError
 from kurtosis_tui.events import (
+    KEPT_NOTE,
     ControllerExited,
     ControllerStarted,
     Event,
@@ -46,7 +45,6 @@ from kurtosis_tui.events import (
     VolumeCreated,
     from_wire,
 )
-from kurtosis_tui.redact import Redactor
 
 #: Seconds past setup_timeout + run_timeout before the controller is killed (its
 #: own timeouts should have ended it; this is the backstop for a hung controller).
@@ -70,27 +68,15 @@ class _Cancelled(Exception):
     pass
 
 
-@dataclass(frozen=True)
-class SessionContext:
-    """What every attempt of one session shares."""
-
-    backend: Backend
-    options: RunOptions
-    sink: EventSink
-    batcher: LogBatcher
-    pool: SubnetPool
-    run_id: str
-    owner: str
-    suite_dir: Path  # resolved, absolute: the bind mount's source
-    controller_command: tuple[str, ...] | None = None  # replaces the image's entrypoint
-    redactor: Redactor = field(default_factory=Redactor)  # masks --secret values
-
-
 class Attempt:
     """Attempt ``number`` at ``info``; ``run()`` blocks until it is torn down."""
 
-    def __init__(self, ctx: SessionContext, info: TestInfo, number: int) -> None:
+    def __init__(
+        self, ctx: SessionContext, info: TestInfo, number: int, spares: Spares | None = None
+    ) -> None:
         self.ctx, self.info, self.number = ctx, info, number
+        self._spares = spares
+        self._prepared: Prepared | None = None  # a network, volume and controller made ahead
         self.name = info.name
         self._base = p.object_name(ctx.run_id, info.name, number)  # the controller's too
         self._cancelled = threading.Event()
@@ -170,8 +156,34 @@ class Attempt:
             raise _Cancelled
 
     def _provision_and_wait(self) -> tuple[Outcome, str]:
-        ctx, backend = self.ctx, self.ctx.backend
+        backend = self.ctx.backend
         self._check_cancelled()
+        if self._service_logs is not None:
+            self._service_logs.watch()
+        self._prepared = self._spares.take() if self._spares is not None else None
+        container, name = self._take_prepared() if self._prepared else self._provision()
+        self._emit(ControllerStarted, container=name, container_id=container,
+                   ahead=self._prepared is not None)
+        stream, follower = self._follow_controller(container)  # replays from the start
+
+        limit = self.info.setup_timeout + self.info.run_timeout + BACKSTOP_GRACE
+        code = backend.wait_container(container, timeout=limit)
+        overran = code is None
+        if code is None:
+            with contextlib.suppress(BackendError):
+                backend.kill_container(container)
+            code = backend.wait_container(container, timeout=30)
+        follower.join(timeout=10)  # the stream ends with the container; drain it
+        stream.close()  # in case it did not end: never leave a thread on a socket
+        if self._stopper is not None:
+            self._stopper.join(timeout=CANCEL_GRACE + 10)
+        exit_code = -1 if code is None else code
+        self._emit(ControllerExited, exit_code=exit_code)
+        return self._verdict(exit_code, overran, container)
+
+    def _provision(self) -> tuple[str, str]:
+        """Network, volume and controller, one after another; the controller's id and name."""
+        ctx, backend = self.ctx, self.ctx.backend
         self._emit(PhaseChanged, phase=Phase.NETWORK)
         net = ctx.pool.create_network(self._base, self._labels("network"))
         self._network = net
@@ -183,62 +195,37 @@ class Attempt:
         self._emit(VolumeCreated, name=self._base)
         self._check_cancelled()
         self._emit(PhaseChanged, phase=Phase.CONTROLLER)
-        state = backend.run_container(self._controller_spec(net))
+        settings = test_settings(ctx, self.info, self.number, net, self._base)
+        name = p.controller_name(ctx.run_id, self.name, self.number)
+        spec = controller_spec(ctx, name, self._labels("controller"), net, self._base, settings)
+        state = backend.run_container(spec)
+        self._own_controller(state.id)
+        return state.id, state.name
+
+    def _take_prepared(self) -> tuple[str, str]:
+        """The set made ahead: the phases pass at once, and writing the settings into
+        the waiting controller starts it on this test."""
+        prepared = self._prepared
+        assert prepared is not None
+        net = self._network = prepared.network
+        self._volume = prepared.volume
+        self._own_controller(prepared.controller)  # this attempt removes the set from now
+        self._emit(PhaseChanged, phase=Phase.NETWORK)
+        self._emit(NetworkCreated, name=net.name, subnet=str(net.subnet), gateway=net.gateway,
+                   ahead=True)
+        self._emit(PhaseChanged, phase=Phase.VOLUME)
+        self._emit(VolumeCreated, name=prepared.volume, ahead=True)
+        self._emit(PhaseChanged, phase=Phase.CONTROLLER)
+        self._check_cancelled()
+        settings = test_settings(self.ctx, self.info, self.number, net, prepared.volume)
+        write_settings(self.ctx, prepared, settings)
+        return prepared.controller, prepared.controller_name
+
+    def _own_controller(self, container: str) -> None:
         with self._lock:
-            self._controller = state.id
+            self._controller = container
             if self._cancelled.is_set():
                 self._start_stopper_locked()
-        self._emit(ControllerStarted, container=state.name, container_id=state.id)
-        stream, follower = self._follow_controller(state.id)  # replays from the start
-
-        limit = self.info.setup_timeout + self.info.run_timeout + BACKSTOP_GRACE
-        code = backend.wait_container(state.id, timeout=limit)
-        overran = code is None
-        if code is None:
-            with contextlib.suppress(BackendError):
-                backend.kill_container(state.id)
-            code = backend.wait_container(state.id, timeout=30)
-        follower.join(timeout=10)  # the stream ends with the container; drain it
-        stream.close()  # in case it did not end: never leave a thread on a socket
-        if self._stopper is not None:
-            self._stopper.join(timeout=CANCEL_GRACE + 10)
-        exit_code = -1 if code is None else code
-        self._emit(ControllerExited, exit_code=exit_code)
-        return self._verdict(exit_code, overran, state.id)
-
-    def _controller_spec(self, net: NetworkInfo) -> ContainerSpec:
-        opts = self.ctx.options
-        env = {
-            p.ENV_RUN_ID: self.ctx.run_id,
-            p.ENV_TEST_NAME: self.name,
-            p.ENV_TEST_FILE: self.info.file,
-            p.ENV_ATTEMPT: str(self.number),
-            p.ENV_NETWORK: net.name,
-            p.ENV_SUBNET: str(net.subnet),
-            p.ENV_GATEWAY: net.gateway,
-            p.ENV_VOLUME: self._base,
-            p.ENV_SETUP_TIMEOUT: repr(float(self.info.setup_timeout)),
-            p.ENV_RUN_TIMEOUT: repr(float(self.info.run_timeout)),
-            p.ENV_PARAMS: json.dumps(dict(opts.params)),
-            p.ENV_SECRETS: json.dumps(dict(opts.secrets)),
-            p.ENV_OWNER: self.ctx.owner,
-            p.ENV_KEEP_SERVICES: "1" if opts.keep_failed else "0",
-            "PYTHONUNBUFFERED": "1",
-        }
-        return ContainerSpec(
-            name=p.controller_name(self.ctx.run_id, self.name, self.number),
-            image=opts.controller_image,
-            entrypoint=list(self.ctx.controller_command) if self.ctx.controller_command else None,
-            labels=self._labels("controller"),
-            env=env,
-            network=net.name,
-            hostname="controller",
-            mounts=(
-                Mount(str(self.ctx.suite_dir), p.SUITE_MOUNT, kind="bind", read_only=True),
-                Mount(self._base, p.VOLUME_MOUNT, kind="volume"),
-                Mount(self.ctx.backend.engine_socket, p.DOCKER_SOCKET, kind="bind"),
-            ),
-        )
 
     def _verdict(self, code: int, overran: bool, container: str) -> tuple[Outcome, str]:
         reported = self._reported
@@ -333,32 +320,33 @@ class Attempt:
             self._service_logs.close()
         if keep:
             return self._mark_kept()
-        backend, problems = self.ctx.backend, []
-        try:
-            for obj in backend.find_labelled(p.LABEL_RUN, self.ctx.run_id):
-                mine = p.of_attempt(obj.labels, self.ctx.run_id, self.name, self.number)
-                if mine and obj.kind == "container":
-                    backend.remove_container(obj.id)
-        except BackendError as exc:
-            problems.append(str(exc))
-        if self._controller is not None:
-            try:
-                backend.remove_container(self._controller)
-            except BackendError as exc:
-                problems.append(str(exc))
+        # The controller and whatever of this attempt it left go at once; then the volume
+        # and the network, which need every container gone, at once.
+        problems = _side_by_side([self._remove_controller, self._remove_strays])
+        later: list[Callable[[], None]] = []
         if self._volume is not None:
-            try:
-                backend.remove_volume(self._volume)
-            except BackendError as exc:
-                problems.append(str(exc))
+            later.append(partial(self.ctx.backend.remove_volume, self._volume))
         if self._network is not None:
-            try:
-                backend.remove_network(self._network.name)
-            except BackendError as exc:
-                problems.append(str(exc))
-            else:
-                self.ctx.pool.release(self._network.subnet)
-        return problems
+            later.append(self._remove_network)
+        return problems + _side_by_side(later)
+
+    def _remove_controller(self) -> None:
+        if self._controller is not None:
+            self.ctx.backend.remove_container(self._controller)
+
+    def _remove_strays(self) -> None:
+        """Containers of this attempt that its controller did not remove (it crashed,
+        was killed, or a start outlived its teardown)."""
+        backend = self.ctx.backend
+        for obj in backend.find_labelled(p.LABEL_RUN, self.ctx.run_id):
+            mine = p.of_attempt(obj.labels, self.ctx.run_id, self.name, self.number)
+            if mine and obj.kind == "container" and obj.id != self._controller:
+                backend.remove_container(obj.id)
+
+    def _remove_network(self) -> None:
+        assert self._network is not None
+        self.ctx.backend.remove_network(self._network.name)
+        self.ctx.pool.release(self._network.subnet)
 
     def _mark_kept(self) -> list[str]:
         """The kept record, a Docker object of the attempt; what went wrong, if anything."""
@@ -370,7 +358,7 @@ class Attempt:
 
     def _kept_hint(self) -> str:
         net = self._network.name if self._network else "?"
-        lines = [f"kept for inspection: network {net}, volume {self._volume}"]
+        lines = [f"{KEPT_NOTE} network {net}, volume {self._volume}"]
         for service, container in sorted(self._service_containers.items()):
             lines.append(f"  {service}: docker exec -it {container} sh")
         lines.append("  remove them with: kurtosis-tui clean")
@@ -381,3 +369,23 @@ class Attempt:
     def _emit(self, cls: type[TestEvent], **fields: object) -> None:
         event: Event = cls(test=self.name, attempt=self.number, **fields)  # type: ignore[arg-type]
         self.ctx.sink(event)
+
+
+def _side_by_side(calls: list[Callable[[], None]]) -> list[str]:
+    """Run the calls at once (the first in this thread); the BackendErrors they raised."""
+    problems: list[str] = []
+
+    def run(call: Callable[[], None]) -> None:
+        try:
+            call()
+        except BackendError as exc:
+            problems.append(str(exc))
+
+    threads = [threading.Thread(target=run, args=(c,), daemon=True) for c in calls[1:]]
+    for thread in threads:
+        thread.start()
+    if calls:
+        run(calls[0])
+    for thread in threads:
+        thread.join()
+    return problems

@@ -1,10 +1,13 @@
 """Live logs of one attempt's services, for views that show them (the TUI).
 
 Each service's log is followed in a thread of its own (a Docker log stream
-blocks until its container stops). A stream ends when the test stops or
-restarts the service; one engine event stream per attempt notices the
-container starting again and follows it anew, skipping the lines already
-delivered (Docker replays a container's log from its first line).
+blocks until its container stops). One engine event stream per attempt,
+opened before its controller starts (``watch``), follows each service
+container the moment it starts, before the controller's own word of it: a
+quick test may remove its services a fraction of a second later, and a removed
+container's log is gone. A stream ends when the test stops or restarts the
+service; the start event of the container running again follows it anew,
+skipping the lines already delivered (Docker replays a log from its first line).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import threading
 from kurtosis_tui.backend import Backend, EventStream, Stream
 from kurtosis_tui.engine.logbatch import LogBatcher
 from kurtosis_tui.errors import BackendError
-from kurtosis_tui.protocol import LABEL_RUN, of_attempt
+from kurtosis_tui.protocol import LABEL_RUN, LABEL_SERVICE, of_attempt
 
 
 class _Follower:
@@ -106,14 +109,22 @@ class ServiceLogs:
         self._watcher: threading.Thread | None = None
         self._closed = False
 
-    def follow(self, service: str, container_id: str) -> None:
-        """Start following a service the controller just started."""
+    def watch(self) -> None:
+        """Open the event stream now, before any service of the attempt starts."""
         with self._lock:
-            if self._closed or container_id in self._followers:
+            if not self._closed and self._watcher is None:
+                self._start_watcher_locked()
+
+    def follow(self, service: str, container_id: str) -> None:
+        """Follow a service container that started (no-op when already followed)."""
+        with self._lock:
+            if self._closed:
                 return
-            follower = _Follower(self._backend, self._batcher, self._test, self._attempt,
-                                 service, container_id)
-            self._followers[container_id] = follower
+            follower = self._followers.get(container_id)
+            if follower is None:
+                follower = _Follower(self._backend, self._batcher, self._test, self._attempt,
+                                     service, container_id)
+                self._followers[container_id] = follower
             if self._watcher is None:
                 self._start_watcher_locked()
         follower.start()
@@ -130,13 +141,11 @@ class ServiceLogs:
     def _watch(self, events: EventStream) -> None:
         try:
             for event in events:
-                mine = of_attempt(event.labels, self._run_id, self._test, self._attempt)
-                if event.action != "start" or not mine:
-                    continue
-                with self._lock:
-                    follower = self._followers.get(event.container_id)
-                if follower is not None:
-                    follower.start()
+                service = event.labels.get(LABEL_SERVICE, "")
+                mine = of_attempt(event.labels, self._run_id, self._test, self._attempt,
+                                  role="service")
+                if event.action == "start" and mine and service:
+                    self.follow(service, event.container_id)
         finally:
             events.close()
 

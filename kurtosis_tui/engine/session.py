@@ -17,13 +17,16 @@ import secrets
 import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kurtosis_tui.backend import Backend
-from kurtosis_tui.engine.attempt import Attempt, SessionContext
+from kurtosis_tui.engine.attempt import Attempt
+from kurtosis_tui.engine.context import SessionContext
 from kurtosis_tui.engine.interface import EventSink, RunOptions
 from kurtosis_tui.engine.logbatch import LogBatcher
+from kurtosis_tui.engine.prepared import Spares
 from kurtosis_tui.engine.subnets import SubnetPool
 from kurtosis_tui.errors import BackendError, UsageError
 from kurtosis_tui.events import (
@@ -87,6 +90,7 @@ class LocalSession:
             controller_command=tuple(controller_command) if controller_command else None,
             redactor=redactor,
         )
+        self._spares = Spares(self._ctx)
         self._cond = threading.Condition(threading.RLock())
         self._queue: list[_Queued] = []
         self._running: dict[str, Attempt] = {}
@@ -166,6 +170,7 @@ class LocalSession:
         for thread in threads:
             thread.join(timeout=5)
         self._batcher.close()
+        self._spares.close()  # what was prepared ahead and never used
         # Attempts tear down after themselves; this sweep catches what a failed removal
         # left (kept attempts stay: cleanup knows them) before the reaper is let go.
         from kurtosis_tui.engine.cleanup import remove_run
@@ -184,13 +189,15 @@ class LocalSession:
         self._sink(event)
 
     def _pump(self) -> None:
-        """Start queued attempts while there is room (caller holds the lock)."""
-        while len(self._running) < max(1, self.options.parallelism):
+        """Start queued attempts while there is room, then prepare ahead for the tests
+        still waiting (and, in watch mode, for the next rerun) (caller holds the lock)."""
+        slots = max(1, self.options.parallelism)
+        while len(self._running) < slots:
             queued = next((q for q in self._queue if q.info.name not in self._running), None)
             if queued is None:
-                return
+                break
             self._queue.remove(queued)
-            attempt = Attempt(self._ctx, queued.info, queued.number)
+            attempt = Attempt(self._ctx, queued.info, queued.number, self._spares)
             self._running[queued.info.name] = attempt
             thread = threading.Thread(
                 target=self._run_attempt,
@@ -200,6 +207,7 @@ class LocalSession:
             )
             self._threads = [t for t in self._threads if t.is_alive()] + [thread]
             thread.start()
+        self._spares.keep(min(slots, len(self._queue)) + (1 if self._watching else 0))
 
     def _run_attempt(self, attempt: Attempt) -> None:
         try:
@@ -283,16 +291,32 @@ def open_session(
         backend.ping()
     except BackendError as exc:
         raise UsageError(str(exc)) from exc
-    options = _with_controller_image(options, backend, progress)
     from kurtosis_tui.engine.cleanup import owner_token, sweep
     from kurtosis_tui.engine.reaper import start_reaper
 
     run_id = secrets.token_hex(3)
-    with contextlib.suppress(BackendError):
-        sweep(backend, exclude=run_id)
-    probe = SubnetPool(backend)  # no free subnet at all is an environment error (exit 2)
-    probe.release(probe.acquire())
-    reaper = start_reaper(run_id)
+    engine: Backend = backend
+
+    def sweep_dead() -> None:
+        with contextlib.suppress(BackendError):
+            sweep(engine, exclude=run_id)
+
+    def probe() -> None:  # no free subnet at all is an environment error (exit 2)
+        pool = SubnetPool(engine)
+        pool.release(pool.acquire())
+
+    # Three waits on the engine, side by side; the reaper starts meanwhile.
+    with ThreadPoolExecutor(3) as pool:
+        image = pool.submit(_with_controller_image, options, backend, progress)
+        checks = [pool.submit(probe), pool.submit(sweep_dead)]
+        reaper = start_reaper(run_id)
+        try:
+            options = image.result()
+            for check in checks:
+                check.result()
+        except BaseException:
+            reaper.stop()
+            raise
     return LocalSession(
         options,
         sink,

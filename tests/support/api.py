@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -128,6 +129,15 @@ class Recorder:
 
     def of(self, cls: type[events.TestEvent]) -> list[events.TestEvent]:
         return [e for e in self.events if isinstance(e, cls)]
+
+
+def eventually(holds: Callable[[], object], timeout: float = 5.0) -> None:
+    """Poll ``holds()`` until it is true, failing after ``timeout`` s (services start in
+    threads of their own)."""
+    deadline = time.monotonic() + timeout
+    while not holds():
+        assert time.monotonic() < deadline, "the condition never held"
+        time.sleep(0.01)
 
 
 def make_network(

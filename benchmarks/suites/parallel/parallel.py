@@ -7,8 +7,11 @@ from kurtosis_tui import Network, Test, checks
 DEFAULT_IMAGE = "kurtosis-tui/busybox:local"
 
 
-class _Sleeper(Test):
-    """One busybox web server, awaited on TCP; run() takes two seconds."""
+class _Sleeper:
+    """One busybox web server, awaited on TCP; run() takes two seconds. A mixin, not a
+    Test: every Test subclass a suite file defines is a test."""
+
+    params: dict[str, str]
 
     setup_timeout = 60
     run_timeout = 60
@@ -22,33 +25,33 @@ class _Sleeper(Test):
         time.sleep(2)  # the test's own work, not synchronisation
 
 
-class BenchParallel1(_Sleeper):
+class BenchParallel1(_Sleeper, Test):
     """Parallel scaling, test 1 of 8."""
 
 
-class BenchParallel2(_Sleeper):
+class BenchParallel2(_Sleeper, Test):
     """Parallel scaling, test 2 of 8."""
 
 
-class BenchParallel3(_Sleeper):
+class BenchParallel3(_Sleeper, Test):
     """Parallel scaling, test 3 of 8."""
 
 
-class BenchParallel4(_Sleeper):
+class BenchParallel4(_Sleeper, Test):
     """Parallel scaling, test 4 of 8."""
 
 
-class BenchParallel5(_Sleeper):
+class BenchParallel5(_Sleeper, Test):
     """Parallel scaling, test 5 of 8."""
 
 
-class BenchParallel6(_Sleeper):
+class BenchParallel6(_Sleeper, Test):
     """Parallel scaling, test 6 of 8."""
 
 
-class BenchParallel7(_Sleeper):
+class BenchParallel7(_Sleeper, Test):
     """Parallel scaling, test 7 of 8."""
 
 
-class BenchParallel8(_Sleeper):
+class BenchParallel8(_Sleeper, Test):
     """Parallel scaling, test 8 of 8."""

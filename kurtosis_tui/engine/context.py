@@ -1,0 +1,97 @@
+"""What every attempt of one session shares, and how its controller container looks.
+
+The controller's settings come in two parts: the session's (run, owner, image,
+mounts) in the container's environment, and the test's (name, file, attempt,
+network, volume, timeouts, params) either there too or, for a controller
+started before its test was chosen (``engine.prepared``), in a file written
+into it once the test is known.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kurtosis_tui import protocol as p
+from kurtosis_tui.backend import Backend, ContainerSpec, Mount, NetworkInfo
+from kurtosis_tui.engine.interface import EventSink, RunOptions
+from kurtosis_tui.engine.logbatch import LogBatcher
+from kurtosis_tui.engine.subnets import SubnetPool
+from kurtosis_tui.events import TestInfo
+from kurtosis_tui.redact import Redactor
+
+
+@dataclass(frozen=True)
+class SessionContext:
+    """What every attempt of one session shares."""
+
+    backend: Backend
+    options: RunOptions
+    sink: EventSink
+    batcher: LogBatcher
+    pool: SubnetPool
+    run_id: str
+    owner: str
+    suite_dir: Path  # resolved, absolute: the bind mount's source
+    controller_command: tuple[str, ...] | None = None  # replaces the image's entrypoint
+    redactor: Redactor = field(default_factory=Redactor)  # masks --secret values
+
+    @property
+    def prepares_ahead(self) -> bool:
+        """Whether networks, volumes and controllers may be made before a test is chosen:
+        not with --keep-failed (kept objects are known by their test's labels) nor with
+        a stand-in controller (it reads no settings file)."""
+        return not self.options.keep_failed and self.controller_command is None
+
+
+def test_settings(
+    ctx: SessionContext, info: TestInfo, number: int, net: NetworkInfo, volume: str
+) -> dict[str, str]:
+    """The controller's settings that depend on the test attempt."""
+    return {
+        p.ENV_TEST_NAME: info.name,
+        p.ENV_TEST_FILE: info.file,
+        p.ENV_ATTEMPT: str(number),
+        p.ENV_NETWORK: net.name,
+        p.ENV_SUBNET: str(net.subnet),
+        p.ENV_GATEWAY: net.gateway,
+        p.ENV_VOLUME: volume,
+        p.ENV_SETUP_TIMEOUT: repr(float(info.setup_timeout)),
+        p.ENV_RUN_TIMEOUT: repr(float(info.run_timeout)),
+        p.ENV_PARAMS: json.dumps(dict(ctx.options.params)),
+        p.ENV_SECRETS: json.dumps(dict(ctx.options.secrets)),
+        p.ENV_KEEP_SERVICES: "1" if ctx.options.keep_failed else "0",
+    }
+
+
+def controller_spec(
+    ctx: SessionContext,
+    name: str,
+    labels: dict[str, str],
+    net: NetworkInfo,
+    volume: str,
+    settings: dict[str, str] | None,
+) -> ContainerSpec:
+    """The controller container; ``settings`` None: it waits for its settings file."""
+    env = {
+        p.ENV_RUN_ID: ctx.run_id,
+        p.ENV_OWNER: ctx.owner,
+        p.ENV_SUITE_HOST_DIR: str(ctx.suite_dir),
+        "PYTHONUNBUFFERED": "1",
+        **(settings if settings is not None else {p.ENV_SETTINGS_FILE: p.SETTINGS_FILE}),
+    }
+    return ContainerSpec(
+        name=name,
+        image=ctx.options.controller_image,
+        entrypoint=list(ctx.controller_command) if ctx.controller_command else None,
+        labels=labels,
+        env=env,
+        network=net.name,
+        hostname="controller",
+        mounts=(
+            Mount(str(ctx.suite_dir), p.SUITE_MOUNT, kind="bind", read_only=True),
+            Mount(volume, p.VOLUME_MOUNT, kind="volume"),
+            Mount(ctx.backend.engine_socket, p.DOCKER_SOCKET, kind="bind"),
+        ),
+    )

@@ -1,0 +1,139 @@
+"""Networks, volumes and controllers made before a test is chosen.
+
+In watch mode, and while tests wait in the queue for a slot, the session keeps
+spare sets of a network, a volume and a started controller (its imports done,
+waiting for its settings file, see ``controller.config.await_settings``). An
+attempt that takes one skips their creation: its controller starts on the test
+the moment its settings are written into it. Every set carries the run label,
+so the reaper and the session's last sweep find it; an unused set is removed
+when the session closes, and none is made after that.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import threading
+from dataclasses import dataclass
+
+from kurtosis_tui import protocol as p
+from kurtosis_tui.backend import NetworkInfo
+from kurtosis_tui.engine.context import SessionContext, controller_spec
+from kurtosis_tui.errors import BackendError, UsageError
+
+#: Seconds ``close`` waits for sets still being made (they then remove themselves).
+CLOSE_WAIT = 30.0
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One spare set: its network, its volume and its waiting controller."""
+
+    network: NetworkInfo
+    volume: str
+    controller: str  # container id
+    controller_name: str
+
+
+def write_settings(ctx: SessionContext, prepared: Prepared, settings: dict[str, str]) -> None:
+    """Hand the waiting controller its test: it starts on it at once."""
+    data = (json.dumps(settings) + "\n").encode()
+    ctx.backend.write_file(prepared.controller, p.SETTINGS_FILE, data)
+
+
+class Spares:
+    """The session's spare sets; thread-safe."""
+
+    def __init__(self, ctx: SessionContext) -> None:
+        self._ctx = ctx
+        self._lock = threading.Lock()
+        self._ready: list[Prepared] = []
+        self._making = 0
+        self._threads: list[threading.Thread] = []
+        self._closed = False
+        self._numbers = itertools.count(1)
+
+    def take(self) -> Prepared | None:
+        """A ready set for an attempt (None: none is ready, it provisions its own; one
+        still being made is meant for a test that is still waiting)."""
+        with self._lock:
+            return self._ready.pop(0) if self._ready else None
+
+    def keep(self, wanted: int) -> None:
+        """Start making sets until ``wanted`` are ready or being made."""
+        if not self._ctx.prepares_ahead:
+            return
+        with self._lock:
+            if self._closed:
+                return
+            for _ in range(wanted - len(self._ready) - self._making):
+                self._making += 1
+                number = next(self._numbers)
+                thread = threading.Thread(
+                    target=self._make, args=(number,), daemon=True, name=f"kt-ahead-{number}"
+                )
+                self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+                thread.start()
+
+    def close(self) -> None:
+        """Make no more; remove every unused set (those being made remove themselves)."""
+        with self._lock:
+            self._closed = True
+            unused, self._ready = self._ready, []
+            threads = list(self._threads)
+        for prepared in unused:
+            self.remove(prepared)
+        for thread in threads:
+            thread.join(CLOSE_WAIT)
+
+    def remove(self, prepared: Prepared) -> None:
+        """Remove one set: its controller, then its volume and network."""
+        backend = self._ctx.backend
+        with contextlib.suppress(BackendError):
+            backend.remove_container(prepared.controller)
+        with contextlib.suppress(BackendError):
+            backend.remove_volume(prepared.volume)
+        with contextlib.suppress(BackendError):
+            backend.remove_network(prepared.network.name)
+            self._ctx.pool.release(prepared.network.subnet)
+
+    def _make(self, number: int) -> None:
+        prepared = None
+        try:
+            prepared = self._create(number)
+        except (BackendError, UsageError):
+            pass  # an attempt then provisions its own, and says what fails
+        finally:
+            with self._lock:
+                self._making -= 1
+                if prepared is not None and not self._closed:
+                    self._ready.append(prepared)
+                    prepared = None
+            if prepared is not None:  # the session closed meanwhile
+                self.remove(prepared)
+
+    def _create(self, number: int) -> Prepared:
+        ctx, backend = self._ctx, self._ctx.backend
+        base = f"{p.NAME_PREFIX}{ctx.run_id}--ahead-{number}"  # no test's name has "--"
+
+        def labels(role: str) -> dict[str, str]:
+            return p.attempt_labels(ctx.run_id, "", 0, role, ctx.owner)
+
+        net = ctx.pool.create_network(base, labels("network"))
+        try:
+            backend.create_volume(base, labels=labels("volume"))
+            try:
+                spec = controller_spec(ctx, f"{base}_controller", labels("controller"), net,
+                                       base, settings=None)
+                state = backend.run_container(spec)
+            except BaseException:
+                with contextlib.suppress(BackendError):
+                    backend.remove_volume(base)
+                raise
+        except BaseException:
+            with contextlib.suppress(BackendError):
+                backend.remove_network(net.name)
+            ctx.pool.release(net.subnet)
+            raise
+        return Prepared(net, base, state.id, state.name)
