@@ -14,6 +14,7 @@ from pathlib import Path
 import docker
 import pytest
 from support.engine import ROOT, Recorder, leftovers, remove_run, run_cli, run_id_of
+from support.robust import shield_from_older_sweeps
 
 from kurtosis_tui import protocol
 from kurtosis_tui.backend import ContainerSpec
@@ -147,6 +148,29 @@ def test_a_service_cannot_change_the_log_or_plant_links(images: object, tmp_path
     assert failure is not None
     assert (failure.get("message") or "").startswith("AssertionError: vandal-test-ends-here")
     assert "forged by vandal" not in (failure.text or "")
+
+
+@pytest.mark.docker
+def test_a_kept_attempt_s_controller_log_is_the_true_one(images: object, tmp_path: Path) -> None:
+    """--keep-failed: the volume's controller.log, which the vandal rewrote, is rewritten
+    from the controller's own output at teardown."""
+    report = tmp_path / "junit.xml"
+    proc = run_cli("run", SUITE, "--no-tui", "-t", "Vandal", "--keep-failed",
+                   "--junit-xml", str(report))
+    run_id = run_id_of(proc.stdout)
+    shield = shield_from_older_sweeps(run_id)
+    try:
+        assert proc.returncode == 1, proc.stdout + proc.stderr
+        controller = protocol.controller_name(run_id, "Vandal", 1)
+        data = DockerBackend().read_file(controller, protocol.CONTROLLER_LOG)
+        assert data is not None
+        text = data.decode()
+        assert "forged by vandal" not in text
+        assert "--- setup" in text and "outcome: FAILED: AssertionError: vandal-test-ends" in text
+    finally:
+        remove_run(run_id)
+        shield.unlink()
+    assert leftovers(run_id) == []
 
 
 # -------------------------------------------------------------------- secrets

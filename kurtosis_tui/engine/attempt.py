@@ -7,7 +7,8 @@ stdout (log lines, and events behind ``protocol.EVENT_MARKER``), wait for it
 with a hard backstop, turn its exit code and reported outcome into ours, and
 tear everything down before reporting ``TestFinished``. The log, outcome and
 message the user sees come from that stream only, never from the volume that
-every service can write (see ``log_copy``).
+every service can write (see ``log_copy``); a kept attempt's ``controller.log``
+is rewritten from it at teardown.
 """
 
 from __future__ import annotations
@@ -126,7 +127,7 @@ class Attempt:
             and outcome in (Outcome.FAILED, Outcome.ERRORED, Outcome.TIMED_OUT)
             and self._network is not None
         )
-        problems = self._teardown(keep)
+        problems = self._teardown(keep, log)
         if keep:
             message = f"{message}\n{self._kept_hint()}".strip()
         if problems:
@@ -313,13 +314,13 @@ class Attempt:
 
     # -------------------------------------------------------------- teardown
 
-    def _teardown(self, keep: bool) -> list[str]:
+    def _teardown(self, keep: bool, log: str = "") -> list[str]:
         """Remove this attempt's objects (all but kept ones); what could not be removed."""
         self._emit(PhaseChanged, phase=Phase.TEARDOWN)
         if self._service_logs is not None:
             self._service_logs.close()
         if keep:
-            return self._mark_kept()
+            return self._mark_kept() + self._restore_log(log)
         # The controller and whatever of this attempt it left go at once; then the volume
         # and the network, which need every container gone, at once.
         problems = _side_by_side([self._remove_controller, self._remove_strays])
@@ -347,6 +348,18 @@ class Attempt:
         assert self._network is not None
         self.ctx.backend.remove_network(self._network.name)
         self.ctx.pool.release(self._network.subnet)
+
+    def _restore_log(self, log: str) -> list[str]:
+        """A kept attempt's ``controller.log`` rewritten from the stream's copy: what a
+        service did to the file is undone (the copy is masked like everything shown)."""
+        if self._controller is None:
+            return []
+        data = (self.ctx.redactor.text(log) + "\n").encode("utf-8")
+        try:
+            self.ctx.backend.write_file(self._controller, p.CONTROLLER_LOG, data)
+        except BackendError as exc:
+            return [f"cannot rewrite {p.CONTROLLER_LOG} from the controller's output: {exc}"]
+        return []
 
     def _mark_kept(self) -> list[str]:
         """The kept record, a Docker object of the attempt; what went wrong, if anything."""
