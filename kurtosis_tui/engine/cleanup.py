@@ -109,7 +109,17 @@ def owner_alive(token: str) -> bool:
     return start == "?" or now == "?" or now == start
 
 
+# ------------------------------------------------------------ the user's cache
+
+
+def user_cache_dir() -> Path:
+    """The engine's small state files (XDG_CACHE_HOME is honoured)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "kurtosis-tui"
+
+
 # -------------------------------------------------------------- kept records
+
 
 #: The role label of a kept record (a marker volume of the attempt it keeps).
 ROLE_KEPT = "kept"
