@@ -80,6 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
     lst.add_argument("suite_dir", metavar="SUITE_DIR")
     lst.add_argument("--json", action="store_true", help="one JSON document")
 
+    setup = sub.add_parser("setup", help="a Docker engine that answers and the images runs "
+                           "need (what `make setup` does)")
+    setup.add_argument("--dev", action="store_true",
+                       help="also the tools the project's own tests need (make setup)")
     sub.add_parser("clean", help="remove every Docker object that earlier runs left")
     sub.add_parser("doctor", help="check the Docker engine, the socket and the images")
     images = sub.add_parser("images", help="build the controller and example images")
