@@ -24,7 +24,8 @@ from kurtosis_tui.engine.interface import RunOptions
 from kurtosis_tui.engine.session import open_session
 from kurtosis_tui.events import ControllerStarted, LogLines, Outcome
 from kurtosis_tui.redact import LINE_LIMIT
-from kurtosis_tui.setup.images import BUSYBOX_IMAGE, ensure_controller_image
+from kurtosis_tui.setup.example_images import BUSYBOX_IMAGE
+from kurtosis_tui.setup.images import ensure_controller_image
 
 SUITE = "tests/hostile_suite"
 VOLUME_IMAGE = "kurtosis-tui/volume-image:local"
