@@ -345,7 +345,7 @@ class DockerBackend:
     @seam
     def remove_container(self, container: str) -> None:
         try:
-            self._client().api.remove_container(container, force=True, v=False)
+            self._client().api.remove_container(container, force=True, v=True)
         except docker.errors.NotFound:
             return
         except docker.errors.APIError as exc:

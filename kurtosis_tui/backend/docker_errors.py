@@ -70,7 +70,7 @@ def engine_hint() -> str:
     """What to tell a user whose Docker engine does not answer."""
     where = engine_address()
     return (
-        f"no Docker engine answers at {where}. Start one (`make setup` does, where it can; "
+        f"no Docker engine answers at {where}. Start one (`kurtosis-tui setup` does, where it can; "
         "or `sudo systemctl start docker`), or point DOCKER_HOST at one, then run "
         "`kurtosis-tui doctor`."
     )
