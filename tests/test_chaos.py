@@ -48,7 +48,8 @@ from kurtosis_tui.engine.session import open_session
 from kurtosis_tui.protocol import LABEL_RUN
 from kurtosis_tui.setup import dockerio
 from kurtosis_tui.setup.base import LOCAL_BASE
-from kurtosis_tui.setup.images import BUSYBOX_IMAGE, ensure_controller_image
+from kurtosis_tui.setup.example_images import BUSYBOX_IMAGE
+from kurtosis_tui.setup.images import ensure_controller_image
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(900)]
 
