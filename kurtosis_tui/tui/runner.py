@@ -45,6 +45,7 @@ def run(
         session_factory=session_factory or default_factory(options, watch=watch),
         watch=watch,
         watcher_factory=suite_watcher_factory(options.suite_dir, tests, selected),
+        suite_dir=options.suite_dir.resolve(),
     )
     # Every signal is the guard's (the app traps none): SIGTERM/SIGINT run the quit
     # action, SIGHUP (the terminal closed) closes the session without the UI; a second

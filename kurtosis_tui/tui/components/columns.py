@@ -22,6 +22,7 @@ from typing import Any, Generic, TypeVar
 from rich.cells import cell_len
 from rich.text import Text
 
+from kurtosis_tui.events import ResourceUsage
 from kurtosis_tui.tui.components.styles import seconds, status_style
 from kurtosis_tui.tui.model import ServiceState, TestRow
 
@@ -130,11 +131,39 @@ def _service_image(app: Any, svc: ServiceState, now: float) -> Text:
     return Text(svc.image)
 
 
+def _usage(app: Any, svc: ServiceState) -> ResourceUsage | None:
+    """The sampler's last reading (``app.usage``, by container) while the service runs."""
+    if svc.state != "running":
+        return None
+    usage: dict[str, ResourceUsage] = getattr(app, "usage", {})
+    return usage.get(svc.container)
+
+
+def _service_cpu(app: Any, svc: ServiceState, now: float) -> Text:
+    u = _usage(app, svc)
+    return Text(f"{u.cpu_percent:.1f}%" if u else "—", justify="right",
+                style="" if u else "dim")
+
+
+def _service_memory(app: Any, svc: ServiceState, now: float) -> Text:
+    u = _usage(app, svc)
+    return Text(mebibytes(u.memory) if u else "—", justify="right", style="" if u else "dim")
+
+
+def mebibytes(size: int) -> str:
+    """``12.3M`` / ``1.20G``, as `docker stats` abbreviates (binary units)."""
+    mib = size / 2**20
+    return f"{mib / 1024:.2f}G" if mib >= 1024 else f"{mib:.1f}M"
+
+
 SERVICES_COLUMNS: list[Column[ServiceState]] = [
     Column("id", "Service", _service_id, priority=CORE),
     Column("availability", "Availability", _service_availability, priority=CORE),
     Column("ip", "IP", _service_ip, priority=70),
     Column("state", "State", _service_state, priority=60),
+    # CPU and memory hide first: a narrow panel keeps what tells what happened.
+    Column("cpu", "CPU", _service_cpu, priority=30),
+    Column("memory", "Mem", _service_memory, priority=32),
     Column("image", "Image", _service_image, priority=40),
 ]
 
