@@ -1,0 +1,72 @@
+"""The engine's side of issue 15 on real Docker: a shell's command line, CPU and memory."""
+
+from __future__ import annotations
+
+import secrets
+import statistics
+import subprocess
+import time
+
+import pytest
+
+from kurtosis_tui import protocol
+from kurtosis_tui.backend import ContainerSpec
+from kurtosis_tui.backend.docker_backend import DockerBackend
+from kurtosis_tui.engine.inspect import StatsSampler, shell_command
+from kurtosis_tui.errors import UsageError
+
+BUSYBOX = "kurtosis-tui/busybox:local"
+
+
+def _start(backend: DockerBackend, run_id: str, name: str, script: str) -> str:
+    state = backend.run_container(ContainerSpec(
+        name=f"kt-{run_id}-{name}", image=BUSYBOX, command=["sh", "-c", script],
+        hostname=name, labels={protocol.LABEL_RUN: run_id}))
+    return state.id
+
+
+def _remove_run(backend: DockerBackend, run_id: str) -> None:
+    for obj in backend.find_labelled(protocol.LABEL_RUN, run_id):
+        backend.remove_container(obj.id)
+
+
+def test_shell_command_runs_sh_in_the_service_and_says_when_it_cannot() -> None:
+    backend, run_id = DockerBackend(), f"insp{secrets.token_hex(3)}"
+    try:
+        cid = _start(backend, run_id, "web", "exec sleep 600")
+        argv = shell_command(backend, cid, "web")
+        assert argv[-2:] == [cid, "sh"] and argv[1:3] == ["exec", "-it"]
+        # the same command line without a terminal: the shell answers in the service
+        out = subprocess.run([a for a in argv if a != "-it"] + ["-c", "hostname"],
+                             capture_output=True, text=True, timeout=30, check=True)
+        assert out.stdout.strip() == "web"
+        backend.kill_container(cid)
+        with pytest.raises(UsageError, match="service 'web' is not running"):
+            shell_command(backend, cid, "web")
+    finally:
+        _remove_run(backend, run_id)
+
+
+def test_the_sampler_reads_cpu_and_memory_of_twenty_services_in_one_thread() -> None:
+    backend, run_id = DockerBackend(), f"insp{secrets.token_hex(3)}"
+    try:
+        ids = [_start(backend, run_id, "busy", "while :; do :; done")]
+        ids += [_start(backend, run_id, f"idle{i}", "exec sleep 600") for i in range(19)]
+        sampler = StatsSampler(backend.stats, period=1.0)
+        deadline = time.monotonic() + 60
+        usage = sampler.usage(ids)
+        rounds: list[float] = []
+        while time.monotonic() < deadline and len(usage) < len(ids):
+            time.sleep(0.2)  # a view polls; the sampler's thread does the reading
+            usage = sampler.usage(ids)
+            if sampler.round_seconds and sampler.round_seconds not in rounds:
+                rounds.append(sampler.round_seconds)
+        sampler.close()
+        assert len(usage) == 20
+        assert usage[ids[0]].cpu_percent > 20  # a busy loop
+        assert all(u.memory > 0 for u in usage.values())
+        assert max(u.cpu_percent for k, u in usage.items() if k != ids[0]) < 5
+        print(f"a round over 20 containers: median {statistics.median(rounds):.3f} s")
+        assert statistics.median(rounds) < 2.0  # a round fits the 2 s period
+    finally:
+        _remove_run(backend, run_id)
