@@ -151,3 +151,15 @@ def test_the_summary_a_closing_tui_leaves_on_the_terminal() -> None:
         "Gone: CANCELLED (0.0 s)",
         "1 passed, 2 failed, 1 cancelled",
     ]
+
+
+def test_a_cancelled_tests_log_is_not_dumped_but_its_line_is_there() -> None:
+    out = io.StringIO()
+    printer = PlainPrinter(out)
+    printer.print_summary([
+        TestResult("Stopped", Outcome.CANCELLED, 1.0, "cancelled", controller_log="half a log\n"),
+        TestResult("Broken", Outcome.FAILED, 2.0, "boom", controller_log="the log of Broken\n"),
+    ])
+    text = out.getvalue()
+    assert "half a log" not in text and "the log of Broken" in text
+    assert "Stopped: CANCELLED (1.0 s)" in text and text.rstrip().endswith("1 failed, 1 cancelled")

@@ -41,6 +41,9 @@ STATE_PROBE_INTERVAL = 1.0
 #: Seconds between two progress reports of a wait that goes on (plain output prints
 #: each: a CI log never goes quiet for long while a check is awaited).
 PROGRESS_INTERVAL = 5.0
+#: How much of an exited service's output its error message carries.
+EXIT_TAIL_LINES = 3
+EXIT_TAIL_CHARS = 300
 
 
 class Service:
@@ -356,9 +359,8 @@ class Service:
             raise TestStopped(f"the test is stopping; gave up on service {self.id!r}")
 
     def _raise_if_exited(self, probe: bool) -> None:
-        check = self.ready.describe() if self.ready else ""
         if self._unexpected_exit is not None:
-            raise ServiceExitedError(self.id, self._unexpected_exit, check)
+            raise self.exited_error(self._unexpected_exit)
         if not probe:
             return
         try:
@@ -366,7 +368,19 @@ class Service:
         except NotFound as exc:
             raise ServiceError(f"service {self.id!r}: its container is gone") from exc
         if not state.running:
-            raise ServiceExitedError(self.id, state.exit_code, check)
+            raise self.exited_error(state.exit_code)
+
+    def exited_error(self, exit_code: int | None) -> ServiceExitedError:
+        """The error of a service that exited while awaited, with its last output: the
+        one-line message then says why without opening the log."""
+        check = self.ready.describe() if self.ready else ""
+        try:
+            tail = self._rt.backend.logs(self.container_ref, tail=EXIT_TAIL_LINES)
+        except BackendError:
+            tail = ""
+        lines = [line.strip() for line in tail.splitlines() if line.strip()]
+        last = " / ".join(lines)[-EXIT_TAIL_CHARS:]
+        return ServiceExitedError(self.id, exit_code, check, last)
 
     def _not_ready(self, deadline: float, limit: float | None, last: str) -> None:
         self.report_timed_out()

@@ -169,10 +169,13 @@ class PlainPrinter:
         return None
 
     def print_summary(self, results: Sequence[TestResult]) -> None:
-        """Logs of the tests that did not pass, a line per test, then the counts."""
+        """Logs of the tests that did not pass, a line per test, then the counts.
+
+        A CANCELLED test's log is not printed: the user stopped it (Ctrl-C); its line
+        says so, and a log cut off mid-step would bury the failures above it."""
         chunks: list[str] = []
         for result in results:
-            if result.outcome is Outcome.PASSED:
+            if result.outcome in (Outcome.PASSED, Outcome.CANCELLED):
                 continue
             chunks.append(banner(f"{result.name}: {result.outcome.value}: controller log"))
             chunks.append(result.controller_log.rstrip("\n") or "(the controller wrote no log)")
