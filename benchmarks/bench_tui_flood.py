@@ -287,10 +287,16 @@ def docker_run(rate: int, seconds: float, regex: str | None = None,
     if regex is None:
         term.write(b"]")  # the web service's log
     else:  # the all tab (before the timeline, the last), filtered with &
-        shown = b"log: all"
-        term.write(b"[[3&" + regex.encode() + b"\r")
+        shown = b"lines match &"  # the log's caption once the filter is applied
+        # Keys one at a time: Textual moves the focus after the keys already read.
+        for key in (b"[", b"[", b"3", b"&", regex.encode() + b"\r"):
+            term.write(key)
+            time.sleep(0.3)  # pacing the typist, not synchronising
     term.write(b"2")  # focus the services panel
     if term.wait_for(shown, 0, 30) is None:
+        with term.lock:
+            tail = b"".join(data for _, data in term.chunks)[-3000:]
+        print(tail.decode("utf-8", "replace"), file=sys.stderr)
         raise SystemExit("the app did not show the flooding log")
     if term.wait_for(b" seq=", 0, 30) is None:
         raise SystemExit("the flood did not start")

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import ContentSwitcher, Input, Static
@@ -46,6 +47,9 @@ class LogPanel(Vertical):
     """Switches between the chosen log and the timeline; shows follow/wrap/search state."""
 
     ALLOW_MAXIMIZE = True  # ``m`` in the log maximizes the panel: its sources and search too
+    # Here, not a message from the log view: the box has focus before the next key is read.
+    BINDINGS = [Binding("ampersand", "filter_lines", "Filter lines",
+                        tooltip="Show only the lines that match a regex (as & in less)")]
 
     DEFAULT_CSS = """
     LogPanel { height: 1fr; border: round $panel-lighten-2; }
@@ -142,8 +146,7 @@ class LogPanel(Vertical):
 
     # ------------------------------------------------------------ ``&``
 
-    @on(LogView.FilterRequested)
-    def open_filter(self) -> None:
+    def action_filter_lines(self) -> None:
         box = self.query_one("#line-filter", Input)
         pattern = self.log_view.line_filter
         box.value = pattern.pattern if pattern is not None else ""

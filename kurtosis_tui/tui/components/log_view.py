@@ -57,8 +57,6 @@ class LogView(ScrollView, can_focus=True):
     """
     BINDINGS = [
         Binding("slash", "search", "Search", tooltip="Search this log"),
-        Binding("ampersand", "filter_lines", "Filter lines",
-                tooltip="Show only the lines that match a regex (as & in less)"),
         Binding("n", "next_match", "Next", show=False),
         Binding("N", "prev_match", "Prev", show=False),
         Binding("end,G", "follow_end", "End", show=False),
@@ -73,9 +71,6 @@ class LogView(ScrollView, can_focus=True):
 
     class SearchRequested(Message):
         """The user pressed ``/`` in the log."""
-
-    class FilterRequested(Message):
-        """The user pressed ``&`` in the log."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -228,9 +223,6 @@ class LogView(ScrollView, can_focus=True):
         """``&``: show only the lines that match ``pattern`` (None: every line again)."""
         self.line_filter = pattern
         self.show(self.base)
-
-    def action_filter_lines(self) -> None:
-        self.post_message(self.FilterRequested())
 
     def action_follow_end(self) -> None:
         self.follow = True
