@@ -103,6 +103,10 @@ class InspectActions(RunActions):
             except KurtosisTuiError as exc:
                 self.call_from_thread(self.notify, str(exc), severity="error")
                 return
+            except Exception as exc:  # a thread of ours: say it, never die mute
+                self.call_from_thread(self.notify, f"no shell in {svc.id}: {exc}",
+                                      severity="error")
+                return
             self.call_from_thread(self._run_on_terminal, argv)
 
         threading.Thread(target=ask, name="kt-shell", daemon=True).start()
@@ -126,7 +130,7 @@ class InspectActions(RunActions):
     def poll_usage(self) -> None:
         """Every 2 s: the sampler's latest readings for the running services."""
         session = self.session
-        if session is None or self.closing:
+        if session is None or self.closing or not self.is_running:
             return
         containers = [
             svc.container for row in self.model.tests.values()
