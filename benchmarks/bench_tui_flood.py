@@ -68,8 +68,12 @@ GOALS = {"repaint_median_ms": 200.0, "peak_rss_mb": 300.0, "log_lag_s": 1.0}
 FILTER = r"page=(1[0-9]|4) |END"  # ~11 lines in 97, and the last line
 
 
-def child(rate: int, seconds: float, out: Path, regex: str | None = None) -> None:
-    """Run the app in this (pseudo-)terminal with a flooding scripted session."""
+def child(rate: int, seconds: float, out: Path, record: Path | None = None,
+          regex: str | None = None) -> None:
+    """Run the app in this (pseudo-)terminal with a flooding scripted session.
+
+    ``record``: the history's recorder sees every event too (``record/history.db``),
+    as it does in a real run. ``regex``: the all tab, filtered with ``&``."""
     from kurtosis_tui import events as ev
     from kurtosis_tui.engine.interface import EventSink
     from kurtosis_tui.tui.app import KurtosisApp
@@ -106,12 +110,20 @@ def child(rate: int, seconds: float, out: Path, regex: str | None = None) -> Non
         figures["cpu_end"] = time.process_time()
         figures["lines"] = total
 
+    tests = [info("Flood"), info("Idle")]
+    recorder = None
+    if record is not None:
+        from kurtosis_tui.history.recorder import Recorder, Tee
+
+        recorder = Recorder(record, path=record / "history.db", keep=100)
+        recorder(ev.RunStarted("flood1", tuple(tests)))
+
     def factory(sink: EventSink) -> FakeSession:
-        session = FakeSession(sink)
+        session = FakeSession(Tee(sink, recorder) if recorder is not None else sink)
         threading.Thread(target=flood, args=(session,), daemon=True).start()
         return session
 
-    app = KurtosisApp(tests=[info("Flood"), info("Idle")], session_factory=factory)
+    app = KurtosisApp(tests=tests, session_factory=factory)
 
     def show_flood() -> None:
         from kurtosis_tui.tui.components.log_panel import LogPanel
@@ -123,6 +135,8 @@ def child(rate: int, seconds: float, out: Path, regex: str | None = None) -> Non
 
     app.call_later(lambda: app.set_timer(0.5, show_flood))
     app.run()
+    if recorder is not None:
+        recorder.close(app.return_code)
     figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out.write_text(json.dumps(figures))
 
@@ -178,13 +192,14 @@ class Terminal:
         os.write(self.fd, data)
 
 
-def parent(rate: int, seconds: float, regex: str | None = None) -> dict[str, float]:
+def parent(rate: int, seconds: float, record: Path | None = None,
+           regex: str | None = None) -> dict[str, float]:
     out = Path(tempfile.mkdtemp()) / "figures.json"
     pid, fd = pty.fork()
     if pid == 0:  # the app's process
         os.environ.update(TERM="xterm-256color", COLUMNS=str(COLS), LINES=str(ROWS))
         try:
-            child(rate, seconds, out, regex)
+            child(rate, seconds, out, record, regex)
         finally:
             os._exit(0)
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
@@ -349,6 +364,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--docker", action="store_true",
                         help="a real run: the CLI, the engine and a flooding container")
+    parser.add_argument("--record", type=Path, metavar="DIR",
+                        help="UI side: the history records the run too, into DIR/history.db")
     parser.add_argument("--filter", nargs="?", const=FILTER, default=None, metavar="REGEX",
                         help="show the all tab filtered with & (default: %(const)s)")
     parser.add_argument("--idle", type=int, default=0, help="idle services of the real run")
@@ -357,8 +374,10 @@ def main() -> int:
         result = docker_run(args.rate, args.seconds, args.filter, args.idle)
         source = f"a container, streamed by the engine, {args.idle or int(args.seconds)} idle"
     else:
-        result = parent(args.rate, args.seconds, args.filter)
+        result = parent(args.rate, args.seconds, args.record, args.filter)
         source = "a scripted session (UI side only)"
+        if args.record:
+            source += ", the history recording"
     if args.filter:
         source += f"; the all tab filtered with & {args.filter!r}"
     print(f"flood from {source}: {result['lines']:,.0f} lines at "

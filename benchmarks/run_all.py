@@ -44,6 +44,8 @@ BENCHES = (
     Bench("bench_tui_flood.py", (6,), 300, ("--filter",), "UI side, the all tab filtered"),
     Bench("bench_tui_flood.py", (6,), 300, ("--docker", "--filter", "--idle", "20"),
           "real run, 20 idle services sampled, the all tab filtered"),
+    Bench("bench_history.py", (11, 12), 900),
+    Bench("bench_faults.py", (13, 13), 300),
 )
 
 #: What each figure is, for the ones whose script crashed or hung.
@@ -58,11 +60,14 @@ TITLES = {
     8: "per-test cost vs a hand-written script starting the services side by side",
     9: "a test of 20 services: its duration on the summary line",
     10: "teardown of 20 services",
+    11: "history: recording cost on the examples",
+    12: "history: 50,000 lines/s flood recorded",
+    13: "fault calls (first on a service; later ones)",
 }
 
 #: Every test name and run-id prefix the benchmarks use (for the final leak check).
 BENCH_TESTS = ["BenchThreeServices", "BenchStubbornTeardown", "BenchTwentyServices",
-               *[f"BenchParallel{i}" for i in range(1, 9)]]
+               *[f"BenchParallel{i}" for i in range(1, 9)], "BenchFaults"]
 BENCH_RUN_PREFIXES = ("base", "tc")
 
 

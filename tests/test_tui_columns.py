@@ -34,14 +34,15 @@ def test_another_feature_registers_a_column_that_hides_before_the_core_ones() ->
         c.register("services", c.Column("extra", "Extra", _cell, priority=20),
                    after="availability")
         keys = [col.key for col in c.SERVICES_COLUMNS]
-        assert keys == ["id", "availability", "extra", "ip", "state", "cpu", "memory", "image"]
+        assert keys == ["id", "availability", "extra", "ip", "state", "cpu", "memory", "image",
+                        "faults"]
         with pytest.raises(ValueError):
             c.register("services", c.Column("extra", "Extra", _cell))
         widths = {"id": 7, "availability": 28, "extra": 6, "ip": 11, "state": 8, "cpu": 6,
-                  "memory": 7, "image": 26}
-        shown = c.fit(c.SERVICES_COLUMNS, widths, room=62, padding=2)  # extra, cpu, mem go
+                  "memory": 7, "image": 26, "faults": 6}
+        shown = c.fit(c.SERVICES_COLUMNS, widths, room=62, padding=2)  # the optional ones go
         assert [col.key for col in shown] == ["id", "availability", "ip", "state"]
-        shown = c.fit(c.SERVICES_COLUMNS, widths, room=120, padding=2)
+        shown = c.fit(c.SERVICES_COLUMNS, widths, room=130, padding=2)
         assert [col.key for col in shown] == keys
     finally:
         c.SERVICES_COLUMNS[:] = before
@@ -49,7 +50,7 @@ def test_another_feature_registers_a_column_that_hides_before_the_core_ones() ->
 
 def test_cpu_and_memory_hide_before_the_image_and_the_state() -> None:
     widths = {"id": 7, "availability": 28, "ip": 11, "state": 8, "cpu": 6, "memory": 7,
-              "image": 26}
+              "image": 26, "faults": 6}
     shown = c.fit(c.SERVICES_COLUMNS, widths, room=95, padding=2)
     assert [col.key for col in shown] == ["id", "availability", "ip", "state", "image"]
 

@@ -32,6 +32,7 @@ from kurtosis_tui.tui.components.status_bar import ProblemBar, StatusBar
 from kurtosis_tui.tui.components.test_detail import TestDetail
 from kurtosis_tui.tui.components.tests_table import TestsTable
 from kurtosis_tui.tui.guard import QuitGuard
+from kurtosis_tui.tui.history_screen import HistoryActions
 from kurtosis_tui.tui.inspecting import USAGE_SECONDS, InspectActions, Launcher, run_suspended
 from kurtosis_tui.tui.log_feeds import ALL
 from kurtosis_tui.tui.messages import Progress, RunEvent, SessionReady, TornDown
@@ -51,7 +52,7 @@ class Panel(Vertical):
     ALLOW_MAXIMIZE = True
 
 
-class KurtosisApp(InspectActions):
+class KurtosisApp(HistoryActions, InspectActions):
     """``kurtosis-tui run`` on a terminal."""
 
     TITLE = "kurtosis-tui"
@@ -92,6 +93,7 @@ class KurtosisApp(InspectActions):
         Binding("m", "toggle_maximize", "Maximize", show=False),
         Binding("left_curly_bracket", "step_attempt(-1)", "Prev attempt", show=False),
         Binding("right_curly_bracket", "step_attempt(1)", "Next attempt", show=False),
+        Binding("h", "history", "History", show=False),
         Binding("left_square_bracket", "cycle_source(-1)", "Prev log", show=False),
         Binding("right_square_bracket", "cycle_source(1)", "Next log", show=False),
         Binding("1", "focus_panel('tests')", "Tests", show=False),
