@@ -171,9 +171,9 @@ SERVICES_COLUMNS: list[Column[ServiceState]] = [
     Column("availability", "Availability", _service_availability, priority=CORE),
     Column("ip", "IP", _service_ip, priority=70),
     Column("state", "State", _service_state, priority=60),
-    # CPU and memory hide first: a narrow panel keeps what tells what happened.
-    Column("cpu", "CPU", _service_cpu, priority=30),
-    Column("memory", "Mem", _service_memory, priority=32),
+    # CPU and memory hide first (before faults): a narrow panel keeps what tells what happened.
+    Column("cpu", "CPU", _service_cpu, priority=25),
+    Column("memory", "Mem", _service_memory, priority=27),
     Column("image", "Image", _service_image, priority=40),
     # the faults in force on it (contract section 5): the first to hide when narrow
     Column("faults", "Faults", _service_faults, priority=30),
