@@ -73,3 +73,32 @@ def test_the_sampler_reads_cpu_and_memory_of_twenty_services_in_one_thread() -> 
         assert statistics.median(rounds) < 2.0  # a round fits the 2 s period
     finally:
         _remove_run(backend, run_id)
+
+
+def test_cpu_percent_is_from_two_readings_and_a_failing_read_does_not_stop_the_sampler() -> None:
+    from kurtosis_tui.backend.types import StatsSample
+    from kurtosis_tui.engine.inspect import cpu_percent
+
+    a = StatsSample(cpu_total=1_000, system_total=10_000, online_cpus=2, memory=5, memory_limit=9)
+    b = StatsSample(cpu_total=2_000, system_total=20_000, online_cpus=2, memory=6, memory_limit=9)
+    assert cpu_percent(a, b) == 20.0  # 1/10 of the host's time, on 2 CPUs: 20 % of one
+    readings = {"ok": iter([a, b, b, b, b, b, b, b])}
+    calls: list[str] = []
+
+    def read(container: str) -> StatsSample | None:
+        calls.append(container)
+        if container == "broken":
+            raise ValueError("an empty body: it stopped while answering")
+        return next(readings["ok"])
+
+    sampler = StatsSampler(read, period=0.05)
+    try:
+        deadline = time.monotonic() + 10
+        usage = sampler.usage(["ok", "broken"])
+        while "ok" not in usage and time.monotonic() < deadline:
+            time.sleep(0.02)  # polling as a view does
+            usage = sampler.usage(["ok", "broken"])
+        assert usage["ok"].cpu_percent == 20.0 and usage["ok"].memory == 6
+        assert "broken" not in usage and calls.count("broken") >= 2  # still asked each round
+    finally:
+        sampler.close()

@@ -283,6 +283,8 @@ class DockerBackend:
             return None
         except docker.errors.APIError as exc:
             raise BackendError(f"cannot read the stats of {container}: {_explain(exc)}") from exc
+        except (requests.exceptions.RequestException, ValueError):
+            return None  # it stopped while answering: an empty body, no JSON
         return stats_sample(raw)
 
     def terminal_exec_argv(self, container: str, cmd: list[str]) -> list[str]:

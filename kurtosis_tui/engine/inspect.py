@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from kurtosis_tui.backend import Backend
 from kurtosis_tui.backend.types import StatsSample
-from kurtosis_tui.errors import BackendError, UsageError
+from kurtosis_tui.errors import UsageError
 from kurtosis_tui.events import ResourceUsage
 
 PERIOD = 2.0  # s between two readings of a container
@@ -39,11 +39,10 @@ def shell_command(backend: Backend, container: str, service: str) -> list[str]:
     if state.status != "running":
         raise UsageError(f"service {service!r} is not running ({state.status}): no shell")
     for shell in SHELLS:
-        try:
-            if backend.exec(container, [shell, "-c", "exit 0"]).exit_code == 0:
-                return backend.terminal_exec_argv(container, [shell])
-        except BackendError:
-            continue  # "executable file not found": try the next one
+        # A missing shell is a non-zero exit (126/127); a BackendError means this backend
+        # cannot exec here at all (a swarm's job) and says why: it goes up as it is.
+        if backend.exec(container, [shell, "-c", "exit 0"]).exit_code == 0:
+            return backend.terminal_exec_argv(container, [shell])
     raise UsageError(f"the image of service {service!r} has neither sh nor bash: no shell")
 
 
@@ -119,7 +118,7 @@ class StatsSampler:
             return
         try:
             sample = self._read(container)
-        except BackendError:
+        except Exception:  # whatever a read does, the sampler goes on
             sample = None
         with self._lock:
             before = self._samples.get(container)
