@@ -102,3 +102,19 @@ def test_cpu_percent_is_from_two_readings_and_a_failing_read_does_not_stop_the_s
         assert "broken" not in usage and calls.count("broken") >= 2  # still asked each round
     finally:
         sampler.close()
+
+
+def test_on_a_swarm_x_says_why_there_is_no_shell_and_no_cpu_is_read(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from kurtosis_tui.backend.swarm_backend import SwarmBackend
+    from kurtosis_tui.backend.types import ContainerState
+    from kurtosis_tui.errors import BackendError
+
+    swarm = SwarmBackend()  # no request until a call
+    monkeypatch.setattr(swarm, "container_state", lambda c: ContainerState(
+        id="j1", name=c, status="running", exit_code=None, ip="10.0.0.5"))
+    with pytest.raises(BackendError, match="cannot exec in the job kt-x-web"):
+        shell_command(swarm, "kt-x-web", "web")
+    with pytest.raises(BackendError, match="no shell in the job kt-x-web from here"):
+        swarm.terminal_exec_argv("kt-x-web", ["sh"])
+    assert swarm.stats("kt-x-web") is None

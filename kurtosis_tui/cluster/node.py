@@ -257,8 +257,11 @@ def _create(
             {network: api.create_endpoint_config(aliases=list(aliases) or None)})
     created = api.create_container(
         image,
-        # tini reaps what dockerd orphans and passes SIGTERM on for a clean stop.
-        command=["tini", "--", "dockerd", f"--host=tcp://0.0.0.0:{ENGINE_PORT}",
+        # tini reaps what dockerd orphans and passes SIGTERM on for a clean stop. A stopped
+        # node can be started again (its engine back, as after a reboot): dockerd refuses
+        # to start over the pid file its last run left, so that goes first.
+        command=["tini", "--", "sh", "-c", 'rm -f /var/run/docker.pid; exec dockerd "$@"',
+                 "dockerd", f"--host=tcp://0.0.0.0:{ENGINE_PORT}",
                  "--host=unix:///var/run/docker.sock", "--tls=false"],
         name=container_name(name), hostname=name, labels=dict(labels),
         ports=[ENGINE_PORT], host_config=host_config, networking_config=networking,
