@@ -51,7 +51,7 @@ def engine_hint() -> str:
     """What to tell a user whose Docker engine does not answer."""
     where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
     return (
-        f"no Docker engine answers at {where}. Start one (`make setup` does, where it can; "
+        f"no Docker engine answers at {where}. Start one (`kurtosis-tui setup` does, where it can; "
         "or `sudo systemctl start docker`), or point DOCKER_HOST at one, then run "
         "`kurtosis-tui doctor`."
     )
@@ -339,7 +339,7 @@ class DockerBackend:
 
     def remove_container(self, container: str) -> None:
         try:
-            self._client().api.remove_container(container, force=True, v=False)
+            self._client().api.remove_container(container, force=True, v=True)
         except docker.errors.NotFound:
             return
         except docker.errors.APIError as exc:

@@ -240,7 +240,7 @@ def _await_ready(manager: Node, names: list[str]) -> None:
 def _run_images(say: Progress) -> list[str]:
     """The images runs need: the controller's, the fault helpers', the examples' (built on
     the host first when missing or stale)."""
-    from kurtosis_tui.setup.images import ensure_images
+    from kurtosis_tui.setup.imageset import ensure_images
 
     return ensure_images(examples=True, progress=say)
 

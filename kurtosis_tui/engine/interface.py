@@ -29,6 +29,8 @@ class RunOptions:
     suite_dir: Path
     parallelism: int = 4
     params: dict[str, str] = field(default_factory=dict)
+    #: ``--secret`` pairs: params whose values every view shows as ``***``.
+    secrets: dict[str, str] = field(default_factory=dict)
     keep_failed: bool = False
     stream_service_logs: bool = False  # the TUI wants live service logs; plain output does not
     #: The controller image's ref; with ``prepare_image``, what it returned.

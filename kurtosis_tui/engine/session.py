@@ -34,6 +34,7 @@ from kurtosis_tui.engine.subnets import SubnetPool
 from kurtosis_tui.errors import BackendError, UsageError
 from kurtosis_tui.events import (
     Event,
+    LogLines,
     NodesSeen,
     Outcome,
     ResourceUsage,
@@ -44,6 +45,7 @@ from kurtosis_tui.events import (
     TestQueued,
     TestResult,
 )
+from kurtosis_tui.redact import Redactor
 
 if TYPE_CHECKING:
     from kurtosis_tui.engine.reaper import Reaper
@@ -78,7 +80,8 @@ class LocalSession:
     ) -> None:
         self.run_id = run_id
         self.options = options
-        sink = _guarded(sink)
+        redactor = Redactor(options.secrets.values())
+        sink = _guarded(_redacting(sink, redactor))
         self._sink = sink
         self._watching = watching
         self._reaper = reaper
@@ -95,6 +98,7 @@ class LocalSession:
             owner=owner,
             suite_dir=options.suite_dir.resolve(),
             controller_command=tuple(controller_command) if controller_command else None,
+            redactor=redactor,
             fault_support=fault_support,
         )
         self._spares = Spares(self._ctx)
@@ -259,8 +263,8 @@ class LocalSession:
         try:
             result = attempt.run()
         except BaseException as exc:  # a bug of ours: the test still needs an ending
-            result = TestResult(attempt.name, Outcome.ERRORED, 0.0,
-                                f"internal error in the initializer: {exc!r}")
+            result = self._ctx.redactor.value(TestResult(
+                attempt.name, Outcome.ERRORED, 0.0, f"internal error in the initializer: {exc!r}"))
             self._emit(TestFinished(test=attempt.name, attempt=attempt.number, result=result))
         finally:
             with self._cond:
@@ -277,6 +281,20 @@ class LocalSession:
             self._busy = False
             self._emit(RunFinished(results=tuple(self._results.values())))
         self._cond.notify_all()
+
+
+def _redacting(sink: EventSink, redactor: Redactor) -> EventSink:
+    """The sink, behind the one mask every view's event passes: the controller's lines and
+    events (the test's code may write to its stdout past the controller's own masking),
+    the services' logs and the results."""
+
+    def redacting(event: Event) -> None:
+        if isinstance(event, LogLines) and not redactor:
+            sink(event)  # decoded with "replace" from bytes: encodable already
+        else:
+            sink(redactor.value(event))
+
+    return redacting
 
 
 def _guarded(sink: EventSink) -> EventSink:
