@@ -14,8 +14,9 @@ from kurtosis_tui.backend import ContainerSpec
 from kurtosis_tui.backend.docker_backend import DockerBackend
 from kurtosis_tui.engine.inspect import StatsSampler, shell_command
 from kurtosis_tui.errors import UsageError
+from kurtosis_tui.setup.example_images import BUSYBOX_IMAGE
 
-BUSYBOX = "kurtosis-tui/busybox:local"
+BUSYBOX = BUSYBOX_IMAGE
 
 
 def _start(backend: DockerBackend, run_id: str, name: str, script: str) -> str:
