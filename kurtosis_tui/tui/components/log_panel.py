@@ -47,7 +47,7 @@ class LogPanel(Vertical):
     """Switches between the chosen log and the timeline; shows follow/wrap/search state."""
 
     ALLOW_MAXIMIZE = True  # ``m`` in the log maximizes the panel: its sources and search too
-    # Here, not a message from the log view: the box has focus before the next key is read.
+    # Here, not a message from the log view: one hop fewer before the box takes the focus.
     BINDINGS = [Binding("ampersand", "filter_lines", "Filter lines",
                         tooltip="Show only the lines that match a regex (as & in less)")]
 
