@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import ipaddress
 import os
+import shutil
 import tarfile
 import threading
 from typing import Any
@@ -25,6 +26,7 @@ from docker.types import IPAMConfig, IPAMPool
 from docker.types import Mount as SdkMount
 
 from kurtosis_tui.backend import base
+from kurtosis_tui.backend.docker_stats import stats_sample
 from kurtosis_tui.backend.streams import EventStream, LogStream
 from kurtosis_tui.backend.types import (
     ContainerSpec,
@@ -32,6 +34,7 @@ from kurtosis_tui.backend.types import (
     ExecOutput,
     LabelledObject,
     NetworkInfo,
+    StatsSample,
 )
 from kurtosis_tui.errors import BackendError, EngineUnavailable, ImageNotFound, NotFound
 from kurtosis_tui.protocol import DOCKER_SOCKET
@@ -289,6 +292,25 @@ class DockerBackend:
         text = output.decode("utf-8", "replace") if isinstance(output, bytes) else str(output)
         return ExecOutput(exit_code=int(code if code is not None else -1), output=text)
 
+    def stats(self, container: str) -> StatsSample | None:
+        # one_shot (API 1.41+) answers at once; without it the engine waits a second
+        # to fill "precpu_stats". We take two readings ourselves instead.
+        try:
+            raw = self._client().api.stats(container, stream=False, one_shot=True)
+        except docker.errors.NotFound:
+            return None
+        except docker.errors.APIError as exc:
+            raise BackendError(f"cannot read the stats of {container}: {_explain(exc)}") from exc
+        except (requests.exceptions.RequestException, ValueError):
+            return None  # it stopped while answering: an empty body, no JSON
+        return stats_sample(raw)
+
+    def terminal_exec_argv(self, container: str, cmd: list[str]) -> list[str]:
+        docker_cli = shutil.which("docker")
+        if docker_cli is None:
+            raise BackendError("a shell in a service needs the docker command on PATH")
+        return [docker_cli, "exec", "-it", container, *cmd]  # DOCKER_HOST passes through
+
     def start_container(self, container: str) -> None:
         self._lifecycle("start", container)
 
@@ -413,3 +435,4 @@ def _explain(exc: docker.errors.APIError) -> str:
     """The engine's own words, without the SDK's HTTP wrapping."""
     explanation = getattr(exc, "explanation", None)
     return str(explanation or exc)
+
