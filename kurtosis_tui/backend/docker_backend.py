@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import ipaddress
 import os
+import shutil
 import tarfile
 import threading
 from typing import Any
@@ -39,6 +40,7 @@ from kurtosis_tui.backend.docker_errors import (
     lost_engine,
     seam,
 )
+from kurtosis_tui.backend.docker_stats import stats_sample
 from kurtosis_tui.backend.streams import EventStream, LogStream, unbounded
 from kurtosis_tui.backend.types import (
     ContainerSpec,
@@ -46,6 +48,7 @@ from kurtosis_tui.backend.types import (
     ExecOutput,
     LabelledObject,
     NetworkInfo,
+    StatsSample,
 )
 from kurtosis_tui.errors import BackendError, EngineUnavailable, ImageNotFound, NotFound
 from kurtosis_tui.protocol import DOCKER_SOCKET
@@ -311,6 +314,26 @@ class DockerBackend:
             raise BackendError(f"cannot exec {cmd!r} in {container}: {explain(exc)}") from exc
         text = output.decode("utf-8", "replace") if isinstance(output, bytes) else str(output)
         return ExecOutput(exit_code=int(code if code is not None else -1), output=text)
+
+    @seam
+    def stats(self, container: str) -> StatsSample | None:
+        # one_shot (API 1.41+) answers at once; without it the engine waits a second
+        # to fill "precpu_stats". We take two readings ourselves instead.
+        try:
+            raw = self._client().api.stats(container, stream=False, one_shot=True)
+        except docker.errors.NotFound:
+            return None
+        except docker.errors.APIError as exc:
+            raise BackendError(f"cannot read the stats of {container}: {explain(exc)}") from exc
+        except (requests.exceptions.RequestException, ValueError):
+            return None  # it stopped while answering: an empty body, no JSON
+        return stats_sample(raw)
+
+    def terminal_exec_argv(self, container: str, cmd: list[str]) -> list[str]:
+        docker_cli = shutil.which("docker")
+        if docker_cli is None:
+            raise BackendError("a shell in a service needs the docker command on PATH")
+        return [docker_cli, "exec", "-it", container, *cmd]  # DOCKER_HOST passes through
 
     @seam
     def start_container(self, container: str) -> None:

@@ -26,6 +26,7 @@ from kurtosis_tui import protocol as p
 from kurtosis_tui.backend import Backend
 from kurtosis_tui.engine.attempt import Attempt
 from kurtosis_tui.engine.context import SessionContext
+from kurtosis_tui.engine.inspect import StatsSampler, shell_command
 from kurtosis_tui.engine.interface import EventSink, RunOptions
 from kurtosis_tui.engine.logbatch import LogBatcher
 from kurtosis_tui.engine.prepared import Spares
@@ -36,6 +37,7 @@ from kurtosis_tui.events import (
     LogLines,
     NodesSeen,
     Outcome,
+    ResourceUsage,
     RunFinished,
     RunStarted,
     TestFinished,
@@ -110,6 +112,7 @@ class LocalSession:
         self._busy = False  # something was scheduled since the last RunFinished
         self._closed = False
         self._kept = False
+        self._sampler = StatsSampler(backend.stats)
 
     # ------------------------------------------------------------ the Session
 
@@ -168,6 +171,12 @@ class LocalSession:
         with self._cond:
             return dict(self._results)
 
+    def shell_command(self, container: str, service: str) -> list[str]:
+        return shell_command(self._ctx.backend, container, service)
+
+    def resource_usage(self, containers: Iterable[str]) -> dict[str, ResourceUsage]:
+        return self._sampler.usage(containers)
+
     def close(self) -> None:
         """Cancel, wait for the teardowns, sweep what is left. Never raises: whatever the
         run could not remove (the engine was gone) is handed over to the reaper."""
@@ -186,6 +195,7 @@ class LocalSession:
                 thread.join(timeout=5)
             self._batcher.close()
             self._spares.close()  # what was prepared ahead and never used
+            self._sampler.close()
             clean = self._sweep() and idle
         finally:
             self._release_reaper(clean)
