@@ -194,18 +194,26 @@ class Controller:
         return Verdict(Outcome.PASSED)
 
     def _dead_services(self) -> list[tuple[str, int]]:
-        """Services that crashed and whose die event has not reached us yet."""
-        dead = []
-        for service in self.network.services:
-            if service.stopped_by_test:
-                continue
+        """Services that crashed and whose die event has not reached us yet (all looked
+        at side by side: one round trip, not one per service)."""
+
+        codes: dict[str, int | None] = {}
+
+        def look(service: Service) -> None:
             try:
                 state = self.backend.container_state(service.container_ref)
             except Exception:
-                continue
-            if not state.running and state.exit_code:
-                dead.append((service.id, state.exit_code))
-        return dead
+                return
+            if not state.running:
+                codes[service.id] = state.exit_code
+
+        services = [s for s in self.network.services if not s.stopped_by_test]
+        looks = [threading.Thread(target=look, args=(s,), daemon=True) for s in services]
+        for thread in looks:
+            thread.start()
+        for thread in looks:
+            thread.join()
+        return [(s.id, code) for s in services if (code := codes.get(s.id))]
 
     def _teardown(self, verdict: Verdict) -> None:
         self._enter(Phase.TEARDOWN, "teardown")
