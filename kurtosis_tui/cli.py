@@ -35,9 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     run = sub.add_parser("run", help="run a suite's tests (the TUI on a terminal)")
-    run.add_argument("suite_dir", metavar="SUITE_DIR")
+    run.add_argument("suite_dir", metavar="SUITE_DIR",
+                     help="the suite's directory, or one .py file of it (its tests only)")
     run.add_argument("-t", "--test", dest="tests", action="append", default=[],
-                     metavar="NAME", help="run only this test (repeatable)")
+                     metavar="NAME", help="run only this test, or those a glob pattern "
+                     "matches (repeatable)")
     run.add_argument("-j", "--parallelism", type=int, default=4, metavar="N",
                      help="tests at once (default 4)")
     run.add_argument("--watch", action="store_true",

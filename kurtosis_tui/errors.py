@@ -73,10 +73,13 @@ class ServiceError(KurtosisTuiError):
 class ServiceExitedError(ServiceError):
     """A service's container exited while something waited for it to be ready."""
 
-    def __init__(self, service_id: str, exit_code: int | None, check: str = "") -> None:
+    def __init__(
+        self, service_id: str, exit_code: int | None, check: str = "", last_output: str = ""
+    ) -> None:
         code = "an unknown code" if exit_code is None else f"code {exit_code}"
         waiting = f" while waiting for {check}" if check else ""
-        super().__init__(f"service {service_id!r} exited with {code}{waiting}")
+        said = f"; its last output: {last_output}" if last_output else ""
+        super().__init__(f"service {service_id!r} exited with {code}{waiting}{said}")
         self.service_id = service_id
         self.exit_code = exit_code
 

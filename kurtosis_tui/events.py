@@ -95,6 +95,10 @@ class TestInfo:
     run_timeout: float = 180.0
 
 
+#: How a kept attempt's message introduces the note on reaching its objects.
+KEPT_NOTE = "kept for inspection:"
+
+
 @dataclass(frozen=True)
 class TestResult:
     """How one attempt at a test ended, with what a user needs to see why."""
@@ -264,11 +268,17 @@ class ServiceStarted(TestEvent):
 
 @dataclass(frozen=True)
 class ServiceWaiting(TestEvent):
-    """The service's availability check is being polled; ``check`` describes it."""
+    """The service's availability check is being polled; ``check`` describes it.
+
+    Sent when the wait begins and again every few seconds while it goes on, with
+    how long it has waited, its limit and why the last attempt failed."""
 
     kind: ClassVar[str] = "service_waiting"
     service: str = ""
     check: str = ""
+    waited: float = 0.0
+    limit: float = 0.0  # seconds the wait may take in all (0: unknown)
+    last_error: str = ""
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,7 @@ ENV_SETUP_TIMEOUT = "KT_SETUP_TIMEOUT"
 ENV_RUN_TIMEOUT = "KT_RUN_TIMEOUT"
 ENV_PARAMS = "KT_PARAMS"  # JSON object of str -> str
 ENV_OWNER = "KT_OWNER"
+ENV_SUITE_HOST_DIR = "KT_SUITE_HOST_DIR"  # the suite's path on the user's machine
 ENV_KEEP_SERVICES = "KT_KEEP_SERVICES"  # "1": leave services up on failure (--keep-failed)
 #: Set on a controller started before its test was chosen (prepared ahead): it waits for
 #: this file, a JSON object of the settings above, that the initializer writes into it.

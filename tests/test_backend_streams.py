@@ -1,13 +1,19 @@
-"""The log reader's framing: Docker's multiplexed frames inside HTTP chunks, cut anywhere."""
+"""The log reader's framing: Docker's multiplexed frames inside HTTP chunks, cut anywhere;
+and closing a stream whose reader waits on a quiet socket (real Docker)."""
 
 from __future__ import annotations
 
 import io
 import struct
+import threading
+import time
 from typing import Any
 
 import pytest
 
+from kurtosis_tui import protocol
+from kurtosis_tui.backend import ContainerSpec
+from kurtosis_tui.backend.docker_backend import DockerBackend
 from kurtosis_tui.backend.streams import LogStream
 
 
@@ -81,3 +87,36 @@ def test_lines_iterate_one_by_one_too() -> None:
     pieces: Any = _cut(_chunked(_frame("x\ny\n")), 4)
     stream = LogStream(_Response(pieces, chunked=True), _Client(), multiplexed=True)  # type: ignore[arg-type]
     assert list(stream) == ["x", "y"]
+
+
+@pytest.mark.docker
+def test_closing_a_quiet_log_stream_wakes_its_reader(backend: DockerBackend, images: object,
+                                                      run_id: str) -> None:
+    """A kept service that writes nothing: close() from another thread must not wait for
+    a line (it used to wait for good, and --keep-failed hung the TUI's teardown)."""
+    state = backend.run_container(ContainerSpec(
+        name=f"kt-{run_id}-quiet", image="kurtosis-tui/busybox:local",
+        command=["sh", "-c", "echo ready; exec sleep 600"], labels={protocol.LABEL_RUN: run_id}))
+    try:
+        stream = backend.follow_logs(state.id)
+        got: list[str] = []
+        first = threading.Event()
+
+        def read() -> None:
+            for batch in stream.batches():
+                got.extend(batch)
+                first.set()  # from here the reader waits on a socket that stays quiet
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        assert first.wait(30)
+        started = time.monotonic()
+        closer = threading.Thread(target=stream.close, daemon=True)  # a hang fails, not hangs
+        closer.start()
+        closer.join(timeout=5)
+        took = time.monotonic() - started
+        reader.join(timeout=5)
+        assert not closer.is_alive() and took < 1.0
+        assert not reader.is_alive() and got == ["ready"]
+    finally:
+        backend.remove_container(state.id)

@@ -160,6 +160,8 @@ def test_service_exiting_while_awaited_is_errored_at_once(harness: Harness) -> N
     assert run.outcome is Outcome.ERRORED, run.describe()
     assert run.seconds < 10, run.describe()  # not the 60 s setup timeout
     assert "'db' exited with code 3 while waiting for tcp :5432" in run.message
+    assert run.message.endswith("its last output: booting db")  # why, in one line
+    assert run.log.count("--- last 50 log lines of service 'db'") == 1
     assert "db | booting db" in run.log
     (exited,) = run.of(events.ServiceExited)
     assert (exited.exit_code, exited.expected) == (3, False)  # type: ignore[attr-defined]

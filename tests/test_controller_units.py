@@ -17,7 +17,7 @@ from kurtosis_tui.backend.types import ContainerEvent
 from kurtosis_tui.controller.config import ControllerConfig, await_settings
 from kurtosis_tui.controller.log import ControllerLog, PrintCapture
 from kurtosis_tui.controller.monitor import ServiceMonitor
-from kurtosis_tui.controller.verdict import describe_failure, format_traceback
+from kurtosis_tui.controller.verdict import describe_failure, format_traceback, on_host
 from kurtosis_tui.errors import ConfigError
 
 ENV = {
@@ -152,6 +152,18 @@ def test_failures_with_text_keep_it() -> None:
 def test_tracebacks_hide_the_controllers_frames() -> None:
     text = format_traceback(_raise(ValueError("x")))
     assert "test_controller_units.py" in text and text.endswith("ValueError: x")
+
+
+def test_tracebacks_name_the_suite_files_on_the_users_machine() -> None:
+    assert on_host("/suite/nested/web.py", "/home/me/suite") == "/home/me/suite/nested/web.py"
+    assert on_host("/usr/lib/python3/x.py", "/home/me/suite") == "/usr/lib/python3/x.py"
+    code = compile("def boom():\n    raise ValueError('x')\n", "/suite/web.py", "exec")
+    scope: dict[str, object] = {}
+    exec(code, scope)
+    with pytest.raises(ValueError) as caught:
+        scope["boom"]()  # type: ignore[operator]
+    text = format_traceback(caught.value, "/home/me/suite")
+    assert 'File "/home/me/suite/web.py", line 2' in text and '"/suite/web.py"' not in text
 
 
 def test_monitor_routes_die_events_of_this_attempts_services_only(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kurtosis_tui.engine.discovery import discover
+from kurtosis_tui.engine.discovery import Selection, discover, suite_target
 from kurtosis_tui.errors import SuiteError, UsageError
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -76,6 +76,27 @@ def test_names_select_tests_and_unknown_names_are_a_usage_error(suite: Path) -> 
         discover(suite, ["Web", "Nope"])
     assert not isinstance(info.value, SuiteError)
     assert "Nope" in str(info.value) and "Db, Derived, Web" in str(info.value)
+
+
+def test_glob_patterns_select_case_sensitively_and_a_near_miss_gets_a_hint(suite: Path) -> None:
+    assert [t.name for t in discover(suite, ["*e*"])] == ["Web", "Derived"]
+    assert [t.name for t in discover(suite, ["D?"])] == ["Db"]
+    with pytest.raises(UsageError) as info:
+        discover(suite, ["web"])  # names are case-sensitive: a hint, not a match
+    assert "no test 'web'" in str(info.value) and "did you mean 'Web'?" in str(info.value)
+    with pytest.raises(UsageError) as info:
+        discover(suite, ["*Nothing*"])
+    assert "no test '*Nothing*'" in str(info.value)
+
+
+def test_a_file_of_the_suite_stands_for_the_tests_defined_in_it(suite: Path) -> None:
+    folder, file = suite_target(suite / "test_web.py")
+    assert (folder, file) == (suite.resolve(), "test_web.py")
+    assert [t.name for t in discover(folder, Selection(file=file))] == ["Web", "Db"]
+    assert [t.name for t in discover(folder, Selection(("D*",), file))] == ["Db"]
+    assert suite_target(suite) == (suite.resolve(), None)
+    with pytest.raises(UsageError, match=r"neither a suite directory nor a \.py file"):
+        suite_target(write(suite, "notes.txt", "hello\n"))
 
 
 def test_syntax_error_names_file_and_line(suite: Path) -> None:

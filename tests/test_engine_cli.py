@@ -42,6 +42,22 @@ def test_quickstart_passes_exit_0_and_leaves_nothing(images: object) -> None:
 
 
 @pytest.mark.docker
+def test_a_file_and_a_pattern_select_tests(images: object) -> None:
+    proc = run_cli("run", "examples/quickstart/hello_http.py", "-t", "*Http*", "--no-tui")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert {k: v[0] for k, v in outcomes(proc.stdout).items()} == {"HelloHttp": "PASSED"}
+    assert proc.stdout.splitlines()[-1] == "1 passed"
+    assert leftovers(run_id_of(proc.stdout)) == []
+
+
+def test_a_name_in_the_wrong_case_gets_a_hint_and_exit_2() -> None:
+    proc = run_cli("run", "examples/quickstart", "-t", "tcpecho", "--no-tui")
+    assert proc.returncode == 2
+    assert "no test 'tcpecho'" in proc.stderr and "did you mean 'TcpEcho'?" in proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+
+
+@pytest.mark.docker
 def test_redis_example_passes(images: object) -> None:
     proc = run_cli("run", "examples/redis-replication", "--no-tui")
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -186,7 +202,7 @@ def _suite(tmp_path: Path, files: dict[str, str]) -> str:
         (["list", "no/such/dir"], "suite directory no/such/dir does not exist"),
         (["run", CONTRACT, "--no-tui", "--param", "novalue"], "--param 'novalue' is not KEY=VALUE"),
         (["run", CONTRACT, "--no-tui", "-j", "0"], "-j/--parallelism must be 1 or more"),
-        (["run", CONTRACT, "--no-tui", "-t", "Nope"], "no test named Nope"),
+        (["run", CONTRACT, "--no-tui", "-t", "Nope"], "no test 'Nope'"),
         (["run", CONTRACT, "--no-tui", "-j", "x"], "invalid int value"),
     ],
 )
@@ -258,4 +274,31 @@ def test_long_test_names_that_share_a_prefix_get_distinct_objects(
     proc = run_cli("run", suite, "--no-tui", "-j", "2")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.splitlines()[-1] == "2 passed"
+    assert leftovers(run_id_of(proc.stdout)) == []
+
+
+NEVER_READY = '''
+from kurtosis_tui import Network, Test, checks
+
+
+class SlowWait(Test):
+    setup_timeout = 25
+
+    def setup(self, network: Network) -> None:
+        network.add_service("web", image="kurtosis-tui/busybox:local",
+                            command=["sleep", "600"], ready=checks.tcp(8080))
+'''
+
+
+@pytest.mark.docker
+def test_a_long_wait_is_never_silent_in_plain_output(images: object, tmp_path: Path) -> None:
+    (tmp_path / "slow.py").write_text(NEVER_READY)
+    proc = run_cli("run", str(tmp_path), "--no-tui")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    done = next(i for i, line in enumerate(lines) if line.startswith("[SlowWait] TIMED_OUT"))
+    waits = [line for line in lines[:done] if line.startswith("[SlowWait] waiting for service web")]
+    assert all("tcp :8080" in w and "of 25 s" in w for w in waits), waits
+    progress = [w for w in waits if "last attempt: [Errno 111] Connection refused" in w]
+    assert len(progress) >= 2, proc.stdout
     assert leftovers(run_id_of(proc.stdout)) == []

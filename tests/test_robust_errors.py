@@ -135,7 +135,7 @@ def test_duplicate_test_names_both_places(tmp_path: Path) -> None:
 
 def test_unknown_test_name(tmp_path: Path) -> None:
     root = suite(tmp_path, {"t.py": OK_TEST})
-    usage_error(kt("run", str(root), "-t", "Nope", "--no-tui"), "no test named Nope", "Ok")
+    usage_error(kt("run", str(root), "-t", "Nope", "--no-tui"), "no test 'Nope'", "Ok")
 
 
 @pytest.mark.parametrize("pair", ["novalue", "=x"])

@@ -118,3 +118,47 @@ def test_second_signal_removes_the_run_before_exiting(
     assert proc.returncode == 130
     assert took < 4.0
     assert not labelled(docker_backend, run_id)  # no reaper here: the quit removed them
+
+
+_HANGUP = textwrap.dedent(
+    """
+    import sys, threading
+    from kurtosis_tui.engine.signals import InterruptGuard
+    quit_key = sys.argv[1] == "after-q"
+    def closer():
+        print("closer", flush=True)
+    guard = InterruptGuard(lambda: print("on_first", flush=True), hangup=True, grace=30)
+    with guard:
+        guard.attach_closer(closer)
+        if quit_key:
+            guard.begin_stop(code=1)  # the UI's quit key: its teardown is under way
+        print("ready", flush=True)
+        threading.Event().wait(60)
+    """
+)
+
+
+@pytest.mark.parametrize("when", ["running", "after-q"])
+def test_a_hang_up_closes_without_the_ui_and_exits(when: str) -> None:
+    """The terminal closed: the UI is not asked (it cannot draw any more); the closer runs
+    in the guard's own thread, then the process exits 129, at once, not at the watchdog."""
+    proc = subprocess.Popen([sys.executable, "-c", _HANGUP, when], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGHUP)
+    code = proc.wait(timeout=20)
+    took = time.monotonic() - sent
+    assert proc.stdout.read().split() == ["closer"]
+    assert code == 129 and took < 5.0
+
+
+def test_under_nohup_a_hang_up_is_left_ignored() -> None:
+    tool = ("import signal, threading\n"
+            "from kurtosis_tui.engine.signals import InterruptGuard\n"
+            "signal.signal(signal.SIGHUP, signal.SIG_IGN)\n"
+            "with InterruptGuard(lambda: None, hangup=True):\n"
+            "    print(signal.getsignal(signal.SIGHUP) is signal.SIG_IGN, flush=True)\n")
+    out = subprocess.run([sys.executable, "-c", tool], capture_output=True, text=True,
+                         timeout=60).stdout
+    assert out.strip() == "True"

@@ -18,6 +18,7 @@ from textual.widgets import DataTable
 
 from kurtosis_tui import events as ev
 from kurtosis_tui.engine.interface import EventSink
+from kurtosis_tui.engine.signals import InterruptGuard, quit_app
 from kurtosis_tui.errors import SuiteError, UsageError
 from kurtosis_tui.events import Outcome
 from kurtosis_tui.tui.app import KurtosisApp
@@ -278,7 +279,7 @@ async def test_search_highlights_and_jumps(harness: Harness) -> None:
         await pilot.press("3", "slash", *"error", "enter")
         view = harness.app.query_one(LogView)
         assert view.search_text == "error"
-        assert "“error”: 4 lines" in screen_text(harness.app)
+        assert "“error”: 1/4" in screen_text(harness.app)  # the match shown, of how many
         assert "line 7 ERROR boom" in log_text(harness.app)
         row = log_text(harness.app).index("line 7 ERROR boom")
         strip = view.render_line(row)
@@ -286,6 +287,7 @@ async def test_search_highlights_and_jumps(harness: Harness) -> None:
         assert styles["ERROR"] != styles["line 7 "]  # the match is highlighted
         await pilot.press("n")
         assert "line 107 ERROR boom" in log_text(harness.app)
+        assert "“error”: 2/4" in screen_text(harness.app)
 
 
 @sync
@@ -344,6 +346,7 @@ async def test_rerun_keys_call_the_session(harness: Harness) -> None:
         await harness.app.workers.wait_for_complete()
         await pilot.press("R")
         await harness.app.workers.wait_for_complete()
+        await harness.emit(pilot, ev.TestQueued("RedisReplication", 2, at=T0 + 9))
         await pilot.press("c")
         await harness.app.workers.wait_for_complete()
         assert session.scheduled[1:] == [["HelloHttp"], ["RedisReplication"], list(TESTS)]
@@ -389,7 +392,10 @@ async def test_watch_reruns_changed_tests_and_shows_problems(harness: Harness) -
             changed=("hellohttp.py",), tests=tests, rerun=(), errored=("HelloHttp",),
             problem=SuiteError("invalid syntax", file="hellohttp.py", line=4)))
         await until(lambda: "ERRORED" in screen_text(harness.app))
-        assert "hellohttp.py:4: invalid syntax" in screen_text(harness.app).splitlines()[0]
+        await pilot.pause()
+        lines = screen_text(harness.app).splitlines()
+        assert "⚠ suite problem" in lines[0]
+        assert "hellohttp.py:4: invalid syntax" in lines[1]  # in full, below the header
         await pilot.press("w")
         await until(lambda: harness.watcher.stopped)
         assert "WATCH" not in screen_text(harness.app).splitlines()[0]
@@ -500,8 +506,15 @@ async def test_sigterm_tears_down_like_q(harness: Harness) -> None:
     async with harness.app.run_test(size=(100, 30)) as pilot:
         session = await harness.start(pilot)
         await harness.emit(pilot, *setup_story("HelloHttp", T0))
-        assert signal.SIGTERM in harness.app._trapped  # else the signal would end pytest
-        os.kill(os.getpid(), signal.SIGTERM)
-        await until(lambda: not harness.app.is_running)
+        # The runner's guard: every signal is its (the app traps none), so SIGTERM
+        # reaches the quit action however busy the app's loop is.
+        guard = InterruptGuard(quit_app(harness.app), hangup=True, grace=60).install()
+        try:
+            assert signal.getsignal(signal.SIGTERM) == guard._handle  # else it ends pytest
+            assert signal.getsignal(signal.SIGHUP) == guard._handle
+            os.kill(os.getpid(), signal.SIGTERM)
+            await until(lambda: not harness.app.is_running)
+        finally:
+            guard.stand_down()
     assert session.closed.is_set()
     assert harness.app.return_code == 1

@@ -10,7 +10,8 @@ from support.fake import finish_story, info, setup_story
 from kurtosis_tui import events as ev
 from kurtosis_tui.events import Outcome, TestResult
 from kurtosis_tui.tui.bridge import EventBridge
-from kurtosis_tui.tui.model import LogBuffer, RunModel
+from kurtosis_tui.tui.log_buffer import LogBuffer
+from kurtosis_tui.tui.model import RunModel
 
 T0 = 1_700_000_000.0
 
@@ -43,6 +44,7 @@ def test_starting_then_available_then_exited_in_the_contract_words() -> None:
     model = model_with(ev.ServiceStarting("T", at=T0, service="web", image="img"), tests=("T",))
     svc = model.attempt("T").services["web"]  # type: ignore[union-attr]
     assert svc.availability(T0 + 1) == "starting"
+    model.apply(ev.ServiceWaiting("T", at=T0 + 0.5, service="web", check="tcp :80"))
     model.apply(ev.ServiceAvailable("T", at=T0 + 1.4, service="web", seconds=1.4))
     assert svc.availability(T0 + 9) == "available (1.4 s)"
     model.apply(ev.ServiceExited("T", at=T0 + 2, service="web", exit_code=3))
@@ -172,6 +174,14 @@ def test_bridge_caps_a_flood_and_counts_what_it_skipped() -> None:
     model.add_log_lines("A", 1, "web", lines, skipped)
     buf = model.attempt("A").log("web")  # type: ignore[union-attr]
     assert buf.total == 50_000 and buf.lines[0] == "web 40000"
+
+
+def test_a_service_without_a_check_is_not_called_available_in_no_time() -> None:
+    model = model_with(ev.ServiceStarting("T", at=T0, service="job", image="img"),
+                       ev.ServiceAvailable("T", at=T0 + 0.2, service="job", seconds=0.0),
+                       tests=("T",))
+    svc = model.attempt("T").services["job"]  # type: ignore[union-attr]
+    assert svc.availability(T0 + 9) == "running (no check)"
 
 
 def test_a_suite_whose_tests_were_all_deleted_exits_1() -> None:

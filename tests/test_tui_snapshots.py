@@ -59,7 +59,9 @@ def test_services_waiting_during_setup(snap_compare: Snap, tmp_path: Path) -> No
 def test_failed_test_with_its_log(snap_compare: Snap, tmp_path: Path) -> None:
     app, play = scripted(tmp_path, [
         *setup_story("HelloHttp", T0),
-        *finish_story("HelloHttp", T0, Outcome.FAILED, message="body was 'bye'"),
+        *finish_story("HelloHttp", T0, Outcome.FAILED, message=(
+            "AssertionError: expected the body to be 'hello\\n' but the server answered "
+            "'bye\\n' (hellohttp.py:21)")),
         *setup_story("RedisReplication", T0, services=REDIS),
         *finish_story("RedisReplication", T0, Outcome.PASSED, services=REDIS),
     ], now=T0 + 6)

@@ -22,7 +22,7 @@ from kurtosis_tui.events import (
 from kurtosis_tui.events import TestFinished as Finished  # aliased: pytest collects Test*
 from kurtosis_tui.events import TestStarted as Started
 from kurtosis_tui.views.junit import render, write_junit
-from kurtosis_tui.views.plain import PlainPrinter, count_line
+from kurtosis_tui.views.plain import PlainPrinter, brief_summary, count_line
 
 PASSED = TestResult("Web", Outcome.PASSED, 2.34, controller_log="all good\n")
 FAILED = TestResult("Db", Outcome.FAILED, 1.0, message="AssertionError: 1 != 2\nmore",
@@ -133,3 +133,33 @@ def test_the_reason_is_printed_only_when_the_log_does_not_say_it_already() -> No
     assert "Said: why" not in out.getvalue()
     assert "Crashed: why" in out.getvalue()
     assert "the controller exited with code 137" in out.getvalue()
+
+
+def test_the_summary_a_closing_tui_leaves_on_the_terminal() -> None:
+    kept = TestResult("Kept", Outcome.FAILED, 3.0, kept=True, message=(
+        "AssertionError: x (t.py:4)\nkept for inspection: network kt-1, volume kt-1\n"
+        "  web: docker exec -it kt-1-web sh\n  remove them with: kurtosis-tui clean"))
+    assert brief_summary([PASSED, FAILED, kept, CANCELLED]).splitlines() == [
+        "Web: PASSED (2.3 s)",
+        "Db: FAILED (1.0 s)",
+        "  AssertionError: 1 != 2",
+        "Kept: FAILED (3.0 s)",
+        "  AssertionError: x (t.py:4)",
+        "  kept for inspection: network kt-1, volume kt-1",
+        "    web: docker exec -it kt-1-web sh",
+        "    remove them with: kurtosis-tui clean",
+        "Gone: CANCELLED (0.0 s)",
+        "1 passed, 2 failed, 1 cancelled",
+    ]
+
+
+def test_a_cancelled_tests_log_is_not_dumped_but_its_line_is_there() -> None:
+    out = io.StringIO()
+    printer = PlainPrinter(out)
+    printer.print_summary([
+        TestResult("Stopped", Outcome.CANCELLED, 1.0, "cancelled", controller_log="half a log\n"),
+        TestResult("Broken", Outcome.FAILED, 2.0, "boom", controller_log="the log of Broken\n"),
+    ])
+    text = out.getvalue()
+    assert "half a log" not in text and "the log of Broken" in text
+    assert "Stopped: CANCELLED (1.0 s)" in text and text.rstrip().endswith("1 failed, 1 cancelled")

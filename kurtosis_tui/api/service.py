@@ -38,6 +38,12 @@ __all__ = ["ExecResult", "Service", "ServiceDir"]
 #: Seconds between two looks at a container's state while waiting on its check
 #: (the monitor reports exits at once; this is the fallback when events lag).
 STATE_PROBE_INTERVAL = 1.0
+#: Seconds between two progress reports of a wait that goes on (plain output prints
+#: each: a CI log never goes quiet for long while a check is awaited).
+PROGRESS_INTERVAL = 5.0
+#: How much of an exited service's output its error message carries.
+EXIT_TAIL_LINES = 3
+EXIT_TAIL_CHARS = 300
 
 
 class Service:
@@ -69,6 +75,7 @@ class Service:
         self._stopped_by_test = False
         self._unexpected_exit: int | None = None
         self._waiting_announced = False
+        self._waiting_since = time.monotonic()
         self._timed_out_reported = False
         self._awaited = False  # someone (the test, the controller) waits on its check
         self._early: threading.Event | None = None  # set: the early poll hands over
@@ -311,11 +318,14 @@ class Service:
             self._raise_if_exited(probe=True)
             self.mark_ready()
             return
+        total = limit if limit is not None else max(0.0, deadline - time.monotonic())
         if not self._waiting_announced:
             self._waiting_announced = True
-            self._rt.event(events.ServiceWaiting, service=self.id, check=check.describe())
+            self._waiting_since = time.monotonic()
+            self._report_waiting(check.describe(), total, "")
             self._log(f"waiting for service {self.id!r}: {check.describe()}")
         next_probe = 0.0
+        next_report = time.monotonic() + PROGRESS_INTERVAL
         while True:
             if handover is not None and handover.is_set():
                 return
@@ -332,18 +342,25 @@ class Service:
                 return
             if time.monotonic() >= deadline:
                 self._not_ready(deadline, limit, check.last_error)
+            if time.monotonic() >= next_report:
+                next_report = time.monotonic() + PROGRESS_INTERVAL
+                self._report_waiting(check.describe(), total, check.last_error)
             pause = min(INTERVAL, max(0.0, deadline - time.monotonic()))
             if (handover or self._rt.stopping).wait(pause) and handover is not None:
                 return
+
+    def _report_waiting(self, check: str, limit: float, last_error: str) -> None:
+        waited = time.monotonic() - self._waiting_since
+        self._rt.event(events.ServiceWaiting, service=self.id, check=check, waited=waited,
+                       limit=limit, last_error=last_error)
 
     def _raise_if_stopping(self) -> None:
         if self._rt.stopping.is_set():
             raise TestStopped(f"the test is stopping; gave up on service {self.id!r}")
 
     def _raise_if_exited(self, probe: bool) -> None:
-        check = self.ready.describe() if self.ready else ""
         if self._unexpected_exit is not None:
-            raise ServiceExitedError(self.id, self._unexpected_exit, check)
+            raise self.exited_error(self._unexpected_exit)
         if not probe:
             return
         try:
@@ -351,7 +368,19 @@ class Service:
         except NotFound as exc:
             raise ServiceError(f"service {self.id!r}: its container is gone") from exc
         if not state.running:
-            raise ServiceExitedError(self.id, state.exit_code, check)
+            raise self.exited_error(state.exit_code)
+
+    def exited_error(self, exit_code: int | None) -> ServiceExitedError:
+        """The error of a service that exited while awaited, with its last output: the
+        one-line message then says why without opening the log."""
+        check = self.ready.describe() if self.ready else ""
+        try:
+            tail = self._rt.backend.logs(self.container_ref, tail=EXIT_TAIL_LINES)
+        except BackendError:
+            tail = ""
+        lines = [line.strip() for line in tail.splitlines() if line.strip()]
+        last = " / ".join(lines)[-EXIT_TAIL_CHARS:]
+        return ServiceExitedError(self.id, exit_code, check, last)
 
     def _not_ready(self, deadline: float, limit: float | None, last: str) -> None:
         self.report_timed_out()

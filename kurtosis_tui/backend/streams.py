@@ -11,6 +11,8 @@ the frames in one pass each, and hands the lines over a read at a time
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import struct
 import threading
 from collections.abc import Iterator
@@ -40,6 +42,13 @@ class ClosableStream:
         if self._closed.is_set():
             return
         self._closed.set()
+        # Shut the socket down first: a reader blocked on a quiet stream (a kept service
+        # that writes nothing) holds the buffered reader's lock, so closing the response
+        # alone would wait for a line that never comes. The shutdown wakes it with EOF.
+        sock = _socket_of(self._raw)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
         for closer in (getattr(self._raw, "close", None), self._client.close):
             try:
                 if closer:
@@ -110,6 +119,14 @@ class LogStream(ClosableStream):
             return
         finally:
             self.close()
+
+
+def _socket_of(raw: Any) -> socket.socket | None:
+    """The socket under a streamed ``requests`` response (None for other streams: the
+    SDK's own cancellable streams shut theirs down in ``close``)."""
+    reader = getattr(getattr(getattr(raw, "raw", None), "_fp", None), "fp", None)
+    sock = getattr(getattr(reader, "raw", None), "_sock", None)
+    return sock if isinstance(sock, socket.socket) else None
 
 
 def _body(response: Any, closed: threading.Event) -> Iterator[bytes]:

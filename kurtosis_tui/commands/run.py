@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from kurtosis_tui.engine.discovery import check_suite_dir, discover
+from kurtosis_tui.engine.discovery import Selection, discover, suite_target
 from kurtosis_tui.engine.interface import RunOptions
 from kurtosis_tui.errors import BackendError, UsageError
 from kurtosis_tui.events import TestInfo, TestResult, run_exit_code
@@ -40,13 +40,14 @@ def main(args: argparse.Namespace) -> int:
     params = parse_params(args.params)
     if args.parallelism < 1:
         raise UsageError(f"-j/--parallelism must be 1 or more (got {args.parallelism})")
-    suite = check_suite_dir(Path(args.suite_dir))
+    suite, file = suite_target(Path(args.suite_dir))
+    selection = Selection(tuple(args.tests), file)
     use_tui = sys.stdout.isatty() and not args.no_tui
     run_tui = _tui_entry() if use_tui else None
     watch_plain = _watch_entry() if args.watch and run_tui is None else None
     with ThreadPoolExecutor(1) as pool:
         # Importing the suite (a child process) overlaps the engine's first answer.
-        found = pool.submit(discover, Path(args.suite_dir), args.tests)
+        found = pool.submit(discover, suite, selection)
         try:
             backend = _backend()
         except UsageError:
@@ -62,8 +63,8 @@ def main(args: argparse.Namespace) -> int:
     junit = Path(args.junit_xml) if args.junit_xml else None
     if run_tui is not None:
         return int(run_tui(options=options, tests=tests, watch=args.watch, junit_xml=junit,
-                            selected=args.tests))
-    return _run_plain(options, tests, backend, junit, watch_plain, args.tests)
+                            selected=selection))
+    return _run_plain(options, tests, backend, junit, watch_plain, selection)
 
 
 def _prepare_image(progress: Callable[[str], None] | None) -> str:
@@ -98,7 +99,7 @@ def _watch_entry() -> Callable[..., int]:
 
 
 def _run_plain(options: RunOptions, tests: list[TestInfo], backend: Any, junit: Path | None,
-               watch_plain: Callable[..., int] | None, selected: Sequence[str] = ()) -> int:
+               watch_plain: Callable[..., int] | None, selected: Selection) -> int:
     from kurtosis_tui.engine.session import open_session
     from kurtosis_tui.engine.signals import InterruptGuard
     from kurtosis_tui.views.plain import PlainPrinter
@@ -121,7 +122,7 @@ def _run_plain(options: RunOptions, tests: list[TestInfo], backend: Any, junit: 
                 write_junit(junit, results, tests, suite_name=options.suite_dir.name)
             if watch_plain is not None:
                 return int(watch_plain(options=options, session=session, tests=tests,
-                                       printer=printer, selected=tuple(selected)))
+                                       printer=printer, selected=selected))
             return run_exit_code(r.outcome for r in results)
         except KeyboardInterrupt:
             session.close()

@@ -29,6 +29,7 @@ class ControllerConfig:
     owner: str = ""
     keep_services: bool = False
     suite_dir: Path = Path(protocol.SUITE_MOUNT)
+    suite_host_dir: str = ""  # the suite on the user's machine: tracebacks name it
     volume_root: Path = Path(protocol.VOLUME_MOUNT)
 
     @classmethod
@@ -48,6 +49,7 @@ class ControllerConfig:
             params=_params(env),
             owner=env.get(protocol.ENV_OWNER, ""),
             keep_services=env.get(protocol.ENV_KEEP_SERVICES, "") in ("1", "true", "yes"),
+            suite_host_dir=env.get(protocol.ENV_SUITE_HOST_DIR, ""),
         )
 
 

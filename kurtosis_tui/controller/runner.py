@@ -89,6 +89,7 @@ class Controller:
         self._fatal: Verdict | None = None
         self._crashes: list[tuple[str, int]] = []  # unexpected exits during run
         self._tail_copied: set[str] = set()  # services whose last lines the log has
+        self._tail_lock = threading.Lock()
 
     # ------------------------------------------------------------ entry points
 
@@ -107,7 +108,8 @@ class Controller:
             verdict = self._phases()
         except LoadError as exc:
             cause = exc.__cause__
-            detail = f"\n{format_traceback(cause)}" if cause is not None else ""
+            host = self.config.suite_host_dir
+            detail = f"\n{format_traceback(cause, host)}" if cause is not None else ""
             self.log.line(f"cannot load the test: {exc}{detail}")
             verdict = Verdict(Outcome.ERRORED, str(exc))
         except Exception as exc:
@@ -274,7 +276,7 @@ class Controller:
         if isinstance(error, ServiceNotReadyError):
             outcome = Outcome.TIMED_OUT
         message = describe_failure(error)
-        detail = format_traceback(error)
+        detail = format_traceback(error, self.config.suite_host_dir)
         self.log.line(
             f"{phase}() {'failed' if outcome is Outcome.FAILED else 'raised'}: {message}\n{detail}"
         )
@@ -297,10 +299,9 @@ class Controller:
     def _on_unexpected_exit(self, service: Service, code: int) -> None:
         # its last lines, now: in the live log, and before teardown can remove it
         self._copy_tail(service)
-        self._tail_copied.add(service.id)
         if self.phase is Phase.SETUP:
             if service.ready is not None:  # awaited (or about to be): it can never be ready
-                error = ServiceExitedError(service.id, code, service.ready.describe())
+                error = service.exited_error(code)
                 self._set_fatal(Verdict(Outcome.ERRORED, str(error)))
             elif code != 0:
                 message = f"service {service.id!r} exited with code {code} during setup"
@@ -324,7 +325,13 @@ class Controller:
 
     def _copy_tail(self, service: Service, again: bool = True) -> None:
         """Copy the service's last lines into the log (``again=False``: unless it
-        is still down since they were copied at its death)."""
+        is still down since they were copied at its death). One copier at a time: the
+        monitor's copy at a death and teardown's must not both write the block."""
+        with self._tail_lock:
+            self._copy_tail_locked(service, again)
+            self._tail_copied.add(service.id)
+
+    def _copy_tail_locked(self, service: Service, again: bool) -> None:
         try:
             state = self.backend.container_state(service.container_ref)
             if not again and not state.running:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from kurtosis_tui.errors import ServiceError
 from kurtosis_tui.events import Outcome
+from kurtosis_tui.protocol import SUITE_MOUNT
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,9 @@ def _user_frame(error: BaseException) -> tuple[str, str] | None:
     return None
 
 
-def format_traceback(error: BaseException) -> str:
-    """The traceback as the user wants it: their frames, not the controller's plumbing."""
+def format_traceback(error: BaseException, host_dir: str = "") -> str:
+    """The traceback as the user wants it: their frames, not the controller's plumbing,
+    named by their paths on the user's machine (``host_dir``) rather than ``/suite``."""
     tb = traceback.TracebackException.from_exception(error)
     if isinstance(error, ServiceError):
         # what caused it is in its message; the chain is the Docker SDK's plumbing
@@ -52,7 +54,16 @@ def format_traceback(error: BaseException) -> str:
     user = [f for f in tb.stack if not _plumbing(f.filename)]
     if user:
         tb.stack = traceback.StackSummary.from_list(user)
+    if host_dir:
+        for frame in tb.stack:
+            frame.filename = on_host(frame.filename, host_dir)
     return "".join(tb.format()).rstrip()
+
+
+def on_host(path: str, host_dir: str) -> str:
+    """A path under the controller's ``/suite`` as the same file on the user's machine."""
+    mount = SUITE_MOUNT.rstrip("/") + "/"
+    return host_dir.rstrip("/") + "/" + path[len(mount):] if path.startswith(mount) else path
 
 
 def _plumbing(filename: str) -> bool:

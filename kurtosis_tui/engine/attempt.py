@@ -25,6 +25,7 @@ from kurtosis_tui.engine.prepared import Prepared, Spares, write_settings
 from kurtosis_tui.engine.service_logs import ServiceLogs
 from kurtosis_tui.errors import BackendError, UsageError
 from kurtosis_tui.events import (
+    KEPT_NOTE,
     ControllerExited,
     ControllerStarted,
     Event,
@@ -398,7 +399,7 @@ class Attempt:
 
     def _kept_hint(self) -> str:
         net = self._network.name if self._network else "?"
-        lines = [f"kept for inspection: network {net}, volume {self._volume}"]
+        lines = [f"{KEPT_NOTE} network {net}, volume {self._volume}"]
         for service, container in sorted(self._service_containers.items()):
             lines.append(f"  {service}: docker exec -it {container} sh")
         lines.append("  remove them with: kurtosis-tui clean")

@@ -74,6 +74,7 @@ def controller_spec(
     env = {
         p.ENV_RUN_ID: ctx.run_id,
         p.ENV_OWNER: ctx.owner,
+        p.ENV_SUITE_HOST_DIR: str(ctx.suite_dir),
         "PYTHONUNBUFFERED": "1",
         **(settings if settings is not None else {p.ENV_SETTINGS_FILE: p.SETTINGS_FILE}),
     }

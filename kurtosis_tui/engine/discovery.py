@@ -7,11 +7,14 @@ process cached; and user code run at import time cannot touch the host.
 
 from __future__ import annotations
 
+import difflib
+import fnmatch
 import json
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,26 +41,73 @@ def check_suite_dir(suite_dir: Path) -> Path:
     return suite_dir.resolve()
 
 
-def discover(suite_dir: Path, names: Sequence[str] = ()) -> list[TestInfo]:
-    """The suite's tests (only ``names``, when given), in file then source order.
+@dataclass(frozen=True)
+class Selection:
+    """Which of a suite's tests a run takes: ``-t`` names or glob patterns (matched
+    case-sensitively, as test names are), and the one file ``run`` was given.
 
-    Raises UsageError for a missing directory or an unknown name, SuiteError
-    (naming the file and line) when a file does not import or two tests share a name.
+    Watch mode keeps applying it, so new tests join only when they match.
+    """
+
+    patterns: tuple[str, ...] = ()
+    file: str | None = None  # relative to the suite directory
+
+    def matches(self, test: TestInfo) -> bool:
+        if self.file is not None and test.file != self.file:
+            return False
+        return not self.patterns or any(fnmatch.fnmatchcase(test.name, p) for p in self.patterns)
+
+    def pick(self, tests: Sequence[TestInfo], suite_dir: Path) -> list[TestInfo]:
+        """The tests selected; UsageError for a name or pattern that matches none."""
+        pool = [t for t in tests if self.file is None or t.file == self.file]
+        if self.file is not None and not pool:
+            raise UsageError(f"no tests in {suite_dir / self.file}: no subclass of "
+                             "kurtosis_tui.Test is defined in it")
+        names = [t.name for t in pool]
+        missing = [p for p in self.patterns if not any(fnmatch.fnmatchcase(n, p) for n in names)]
+        if missing:
+            raise UsageError(_no_such_tests(missing, names, suite_dir / (self.file or "")))
+        return [t for t in pool if self.matches(t)]
+
+
+def _no_such_tests(missing: Sequence[str], names: Iterable[str], where: Path) -> str:
+    known = sorted(names)
+    hints = []
+    for pattern in missing:
+        near = [n for n in known if n.lower() == pattern.lower()] or \
+            difflib.get_close_matches(pattern, known, n=1)
+        if near:
+            hints.append(f"did you mean {near[0]!r}?")
+    wanted = ", ".join(repr(p) for p in missing)
+    if hints:
+        return f"no test {wanted} in {where}; {' '.join(hints)}"
+    return f"no test {wanted} in {where} (its tests: {', '.join(known) or 'none'})"
+
+
+def suite_target(path: Path) -> tuple[Path, str | None]:
+    """``run``'s argument as (suite directory, file in it or None): a directory is a
+    suite; a ``*.py`` file stands for the tests defined in it, its folder the suite."""
+    if path.is_file() and path.suffix == ".py":
+        return path.resolve().parent, path.name
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{path} is neither a suite directory nor a .py file of one")
+    return check_suite_dir(path), None
+
+
+def discover(suite_dir: Path, selection: Selection | Sequence[str] = ()) -> list[TestInfo]:
+    """The suite's tests (only the selected ones, when given), in file then source order.
+
+    ``selection``: a Selection, or ``-t`` names/patterns. Raises UsageError for a
+    missing directory or a name that matches nothing, SuiteError (naming the file
+    and line) when a file does not import or two tests share a name.
     """
     suite = check_suite_dir(Path(suite_dir))
     tests = _run_child(suite)
-    if not names:
+    if not isinstance(selection, Selection):
+        selection = Selection(tuple(selection))
+    if not selection.patterns and selection.file is None:
         return tests
-    known = {t.name for t in tests}
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        listing = ", ".join(sorted(known)) or "none"
-        plural = "s" if len(unknown) > 1 else ""
-        raise UsageError(
-            f"no test{plural} named {', '.join(unknown)} in {suite_dir} (its tests: {listing})"
-        )
-    wanted = set(names)
-    return [t for t in tests if t.name in wanted]
+    return selection.pick(tests, Path(suite_dir))
 
 
 def _run_child(suite: Path) -> list[TestInfo]:

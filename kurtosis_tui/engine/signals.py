@@ -20,6 +20,16 @@ gone (its pipe closes), so a hard exit never leaks.
 A full-screen UI passes ``on_first=quit_app(app)`` and ``restore_terminal=True``
 (a hard quit then puts the terminal back the way it was before the UI started).
 
+A full-screen UI also passes ``hangup=True``: SIGHUP (its terminal closed) is
+then handled too. The UI cannot be trusted once its terminal is gone (a write to
+a hung-up terminal fails, and Textual's writer thread dies, blocking the next
+write), so the guard itself runs the closer the UI gave (``attach_closer``:
+cancel, tear down) in a thread and exits, the watchdog as the backstop. The UI's
+own quit key calls ``begin_stop()``: the same watchdog, and a second quit (a key,
+or any signal) goes through ``quit_now``.
+
+Handlers are Python-level (``signal.signal``), never the event loop's: they run
+even while the main thread is blocked, and the watchdog is a thread of its own.
 Handlers can only be installed from the main thread; elsewhere the guard is
 inert (Python delivers signals to the main thread only).
 """
@@ -41,7 +51,7 @@ GRACE = 7.0
 #: Seconds a hard quit spends removing the run's objects before it exits.
 BUDGET = 2.5
 #: Exit codes of a hard quit, by signal (the shell's 128 + signal number).
-EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
+EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -56,8 +66,12 @@ class InterruptGuard:
         grace: float = GRACE,
         budget: float = BUDGET,
         restore_terminal: bool = False,
+        hangup: bool = False,
     ) -> None:
         self._on_first = on_first
+        self._hangup = hangup
+        self._closer: Callable[[], None] | None = None
+        self._stopping = False
         self._terminal = _TerminalState() if restore_terminal else None
         self._grace = grace
         self._budget = budget
@@ -66,6 +80,7 @@ class InterruptGuard:
         self._count = 0
         self._previous: dict[int, Any] = {}
         self._quitting = threading.Lock()
+        self._over = threading.Event()
 
     # ------------------------------------------------------------ set-up
 
@@ -73,19 +88,39 @@ class InterruptGuard:
         """The run whose objects a hard quit removes (known once the session is open)."""
         self._run_id, self._backend = run_id, backend
 
+    def attach_closer(self, close: Callable[[], None]) -> None:
+        """What stops the run gracefully without the UI (``Session.close``): a hang-up runs
+        it, then exits. It must also wait for a stop already under way (the quit key's)."""
+        self._closer = close
+
     @property
     def interrupted(self) -> bool:
         """Whether a stop was asked for."""
-        return self._count > 0
+        return self._count > 0 or self._stopping
+
+    def begin_stop(self, signum: int = signal.SIGTERM, code: int | None = None) -> None:
+        """A graceful stop started by the UI itself (its quit key): the same watchdog,
+        which exits with ``code`` (else the signal's) if the stop hangs."""
+        if self._stopping:
+            return
+        self._stopping = True
+        threading.Thread(
+            target=self._watchdog, args=(signum, code), name="kt-interrupt-watchdog", daemon=True
+        ).start()
 
     def install(self) -> InterruptGuard:
         if threading.current_thread() is not threading.main_thread():
             return self
         if self._terminal is not None:
             self._terminal.save()
-        for sig in _SIGNALS:
+        for sig in self._signals():
             self._previous[sig] = signal.signal(sig, self._handle)
         return self
+
+    def _signals(self) -> tuple[signal.Signals, ...]:
+        if not self._hangup or signal.getsignal(signal.SIGHUP) is signal.SIG_IGN:
+            return _SIGNALS  # under nohup, a closed terminal is meant not to stop us
+        return (*_SIGNALS, signal.SIGHUP)
 
     def restore(self) -> None:
         """Put the previous handlers back, unless a stop is under way.
@@ -98,6 +133,12 @@ class InterruptGuard:
         for sig, previous in self._previous.items():
             signal.signal(sig, previous)
         self._previous.clear()
+
+    def stand_down(self) -> None:
+        """The stop is over (the UI exited by itself): no watchdog, the previous handlers."""
+        self._over.set()
+        self._count, self._stopping = 0, False
+        self.restore()
 
     def __enter__(self) -> InterruptGuard:
         return self.install()
@@ -114,13 +155,16 @@ class InterruptGuard:
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         self._count += 1
-        if self._count > 1:
+        if self._count > 1:  # a second signal: at once
             self.quit_now(signum)
             return
-        watchdog = threading.Thread(
-            target=self._watchdog, args=(signum,), name="kt-interrupt-watchdog", daemon=True
-        )
-        watchdog.start()
+        if signum == signal.SIGHUP:  # even while the UI stops: it can no longer finish that
+            self._hung_up(signum)
+            return
+        if self._stopping:  # the UI's quit key started a stop: a signal now quits at once
+            self.quit_now(signum)
+            return
+        self.begin_stop(signum)
         self._say(
             "stopping: cancelling the tests and removing what they created "
             "(press Ctrl-C again to quit at once)"
@@ -129,21 +173,39 @@ class InterruptGuard:
             raise KeyboardInterrupt
         self._on_first()
 
+    def _hung_up(self, signum: int) -> None:
+        """The terminal is gone: close the run without the UI, then exit."""
+        if self._terminal is not None:
+            self._terminal.forget()  # nothing to restore, nobody to tell
+        closer = self._closer
+        if closer is None:
+            self.quit_now(signum)
+            return
+        self.begin_stop(signum)
+
+        def close_then_exit() -> None:
+            with contextlib.suppress(Exception):
+                closer()
+            self.quit_now(signum)
+
+        threading.Thread(target=close_then_exit, name="kt-hangup-close", daemon=True).start()
+
     def _say(self, message: str) -> None:
         """A line on stderr, unless a full-screen UI owns the terminal (it would garble it)."""
         if self._terminal is None or self._terminal.restored:
             _say(message)
 
-    def _watchdog(self, signum: int) -> None:
-        # Nothing sets this event: the process exiting is what ends the wait.
-        threading.Event().wait(self._grace)
+    def _watchdog(self, signum: int, code: int | None = None) -> None:
+        if self._over.wait(self._grace):
+            return  # the stop finished in time
         if self._terminal is not None:
             self._terminal.restore()
         self._say(f"still stopping after {self._grace:.0f} s: quitting now")
-        self.quit_now(signum)
+        self.quit_now(signum, code)
 
-    def quit_now(self, signum: int = signal.SIGINT) -> None:
-        """Remove what can be removed within the budget, then exit the process."""
+    def quit_now(self, signum: int = signal.SIGINT, code: int | None = None) -> None:
+        """Remove what can be removed within the budget, then exit the process
+        (with ``code``, else the shell's code for ``signum``)."""
         if not self._quitting.acquire(blocking=False):
             return  # the other path (signal or watchdog) is quitting already
         if self._terminal is not None:
@@ -156,7 +218,7 @@ class InterruptGuard:
             )
             remover.start()
             remover.join(self._budget)
-        os._exit(EXIT_CODES.get(signal.Signals(signum), 130))
+        os._exit(code if code is not None else EXIT_CODES.get(signal.Signals(signum), 130))
 
 
 def quit_app(app: Any) -> Callable[[], None]:
@@ -202,6 +264,10 @@ class _TerminalState:
             fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
             self._modes = termios.tcgetattr(fd)
             self._fd = fd
+
+    def forget(self) -> None:
+        """The terminal hung up: writing to it would fail, so restore nothing."""
+        self._fd = self._modes = None
 
     def restore(self) -> None:
         if self._fd is None or self._modes is None:

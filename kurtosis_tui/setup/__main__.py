@@ -2,11 +2,12 @@
 
 A Docker engine that answers (started or installed where allowed), then the
 controller's and the examples' images (host tools installed with apt where
-allowed). Exit 2 with what to do when something cannot be done here.
+allowed), and tmux for the tests. Exit 2 with what to do when something cannot be done here.
 """
 
 from __future__ import annotations
 
+import shutil
 import sys
 
 from kurtosis_tui.errors import UsageError
@@ -34,7 +35,17 @@ def main() -> int:
         return 2
     for ref in refs:
         _say(f"ready: {ref}")
+    _test_tools()
     return 0
+
+
+def _test_tools() -> None:
+    """tmux, for the test that closes the TUI's terminal mid-run (not needed to use the tool)."""
+    if shutil.which("tmux") is not None:
+        return
+    print("make setup: test tools", flush=True)
+    if not (apt.can_install() and apt.install(["tmux"])):
+        _say("tmux is missing: the tests need it (`sudo apt-get install tmux`)")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from kurtosis_tui.engine.discovery import Selection
     from kurtosis_tui.engine.interface import EventSink, RunOptions, Session
     from kurtosis_tui.events import TestInfo
 
@@ -22,7 +23,7 @@ def run_tui(
     watch: bool,
     junit_xml: Path | None,
     session_factory: Callable[[EventSink], Session] | None = None,
-    selected: Sequence[str] = (),
+    selected: Selection | Sequence[str] = (),
 ) -> int:
     """Run the suite in the TUI until the user quits; the contract's exit code.
 

@@ -22,15 +22,17 @@ from textual.widgets import Input
 from textual.worker import Worker
 
 from kurtosis_tui.engine.interface import Session
-from kurtosis_tui.events import TestInfo
+from kurtosis_tui.events import SuiteChanged, TestInfo
 from kurtosis_tui.tui.components.log_panel import TIMELINE, LogPanel
 from kurtosis_tui.tui.components.services_table import ServicesTable
-from kurtosis_tui.tui.components.status_bar import StatusBar
+from kurtosis_tui.tui.components.status_bar import ProblemBar, StatusBar
 from kurtosis_tui.tui.components.test_detail import TestDetail
 from kurtosis_tui.tui.components.tests_table import TestsTable
+from kurtosis_tui.tui.guard import QuitGuard
 from kurtosis_tui.tui.messages import TornDown, WatchPlanned
-from kurtosis_tui.tui.model import CONTROLLER, RunModel
+from kurtosis_tui.tui.model import ACTIVE, CONTROLLER, RunModel
 from kurtosis_tui.tui.watching import WatcherFactory, watch_loop
+from kurtosis_tui.views.plain import PlainPrinter
 
 if TYPE_CHECKING:
     from kurtosis_tui.tui.model import AttemptView
@@ -42,6 +44,7 @@ class RunActions(App[int]):
     model: RunModel
     session: Session | None
     selected: str | None
+    attempt_no: int | None  # the attempt picked in the detail panel; None: the latest
     source: str
     closing: bool
     watching: bool
@@ -54,6 +57,7 @@ class RunActions(App[int]):
     _filter: str
     _shown_log: tuple[str, int, str] | None
     _watch_stop: asyncio.Event | None
+    guard: QuitGuard | None
 
     # ------------------------------------------------------------ views
 
@@ -61,8 +65,9 @@ class RunActions(App[int]):
         now = self.clock()
         self.query_one(StatusBar).show(self.model, now, watching=self.watching,
                                        closing=self.closing, progress=self.progress)
-        self.query_one(TestsTable).update_from(self.model, now, self._filter)
-        att = self.model.attempt(self.selected) if self.selected else None
+        self.query_one(ProblemBar).show(self.model)
+        self.query_one(TestsTable).update_from(self.model, now, self._filter, self.selected)
+        att = self._selected_attempt()
         self.query_one(ServicesTable).update_from(att, now)
         panel = self.query_one(LogPanel)
         if self.source == TIMELINE:
@@ -70,11 +75,11 @@ class RunActions(App[int]):
         if live_only:
             return
         row = self.model.tests.get(self.selected) if self.selected else None
-        self.query_one(TestDetail).show(row)
+        self.query_one(TestDetail).show(row, att)
         self._refresh_sources()
 
     def _refresh_sources(self) -> None:
-        att = self.model.attempt(self.selected) if self.selected else None
+        att = self._selected_attempt()
         sources = att.sources() if att else [CONTROLLER]
         if self.source not in sources and self.source != TIMELINE:
             self.source = CONTROLLER
@@ -84,7 +89,7 @@ class RunActions(App[int]):
         if key != self._shown_log:
             self._shown_log = key
             buffer = att.log(self.source) if att and self.source != TIMELINE else None
-            panel.log_view.show(buffer)
+            panel.show_log(buffer)
         if self.source == TIMELINE:
             panel.timeline.show(att)
 
@@ -95,7 +100,30 @@ class RunActions(App[int]):
     # ------------------------------------------------------------ actions
 
     def _selected_attempt(self) -> AttemptView | None:
-        return self.model.attempt(self.selected) if self.selected else None
+        """The attempt shown: the one picked in the detail panel, else the latest."""
+        if not self.selected:
+            return None
+        picked = self.model.attempt(self.selected, self.attempt_no)
+        return picked or self.model.attempt(self.selected)
+
+    def action_show_attempt(self, number: int) -> None:
+        """Show attempt ``number`` of the selected test (its outcome, logs, timeline)."""
+        row = self.model.tests.get(self.selected) if self.selected else None
+        if row is None or number not in row.attempts:
+            return
+        self.attempt_no = None if number == max(row.attempts) else number
+        self.refresh_views()
+
+    def action_step_attempt(self, step: int) -> None:
+        """``{`` / ``}``: the selected test's previous / next attempt."""
+        row = self.model.tests.get(self.selected) if self.selected else None
+        att = self._selected_attempt()
+        if row is None or att is None or len(row.attempts) < 2:
+            self.notify("this test has one attempt")
+            return
+        numbers = sorted(row.attempts)
+        index = max(0, min(len(numbers) - 1, numbers.index(att.number) + step))
+        self.action_show_attempt(numbers[index])
 
     def session_call(self, what: str, call: Callable[[Session], None]) -> None:
         """Run a session call off the UI thread (it may wait on Docker)."""
@@ -110,26 +138,39 @@ class RunActions(App[int]):
         wanted = set(names)
         return [row.info for row in self.model.tests.values() if row.name in wanted]
 
+    def _rerun(self, what: str, infos: list[TestInfo]) -> None:
+        """Schedule ``infos`` again; their next attempts say ``what`` asked for them."""
+        if self.session is not None and not self.closing:
+            self.model.note_reason([i.name for i in infos], what)
+        self.session_call(what, lambda s: s.schedule(infos))
+
     def action_rerun_selected(self) -> None:
         if self.selected:
-            infos = self._names([self.selected])
-            self.session_call("rerun", lambda s: s.schedule(infos))
+            self._rerun("rerun (r)", self._names([self.selected]))
 
     def action_rerun_failed(self) -> None:
         infos = self._names(self.model.failed_names())
         if not infos:
             self.notify("no failed tests to rerun")
             return
-        self.session_call("rerun failed", lambda s: s.schedule(infos))
+        self._rerun("rerun failed (f)", infos)
 
     def action_rerun_all(self) -> None:
-        infos = [row.info for row in self.model.tests.values()]
-        self.session_call("rerun all", lambda s: s.schedule(infos))
+        self._rerun("rerun all (R)", [row.info for row in self.model.tests.values()])
 
     def action_cancel_selected(self) -> None:
-        if self.selected:
-            name = self.selected
-            self.session_call("cancel", lambda s: s.cancel([name]))
+        name = self.selected
+        row = self.model.tests.get(name) if name else None
+        if name is None or row is None:
+            return
+        if row.status() not in ACTIVE:
+            self.notify(f"{name} is not running ({row.status()}): nothing to cancel; "
+                        "r runs it again")
+            return
+        if self.session is not None and not self.closing:
+            self.model.mark_cancelling([name])
+            self.refresh_views(live_only=True)
+        self.session_call("cancel", lambda s: s.cancel([name]))
 
     def action_toggle_follow(self) -> None:
         view = self.query_one(LogPanel).log_view
@@ -212,6 +253,9 @@ class RunActions(App[int]):
         plan = message.plan
         for event in plan.events:
             self.model.apply(event)
+            if isinstance(event, SuiteChanged) and event.rerun:
+                # Why tests run again, in plain output's words; each attempt keeps it too.
+                self.notify(PlainPrinter.describe(event) or "", timeout=8)
         for result in plan.errored:
             self.model.add_errored(result)
         cancel, rerun = list(plan.cancel), list(plan.rerun)
@@ -229,12 +273,18 @@ class RunActions(App[int]):
 
     async def action_quit(self) -> None:
         """Cancel what runs, tear it all down in a worker, then exit."""
-        if self.closing:
+        if self.closing:  # a second quit: do not wait for the teardown any longer
+            if self.guard is not None:
+                self.guard.quit_now(code=self.model.exit_code())
             self.notify("still tearing down…")
             return
+        if self.guard is not None:
+            # Whatever hangs, the tool is gone within 10 s.
+            self.guard.begin_stop(code=self.model.exit_code())
         with self.session_lock:
             self.closing = True
             session = self.session
+        self.model.mark_cancelling()  # what still runs reads "cancelling" until torn down
         self.stop_watching()
         self.refresh_views(live_only=True)
         if session is None:

@@ -9,7 +9,6 @@ thread worker, never in a handler, so the UI stays responsive.
 from __future__ import annotations
 
 import asyncio
-import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -23,33 +22,32 @@ from textual.widgets import DataTable, Footer, Input
 from textual.worker import Worker, WorkerState
 
 from kurtosis_tui.engine.interface import EventSink, Session
-from kurtosis_tui.events import TestInfo
+from kurtosis_tui.events import RunFinished, TestInfo
 from kurtosis_tui.tui.actions import RunActions
 from kurtosis_tui.tui.bridge import EventBridge
+from kurtosis_tui.tui.components.inputs import EscInput
 from kurtosis_tui.tui.components.log_panel import LogPanel
 from kurtosis_tui.tui.components.log_view import LogView
 from kurtosis_tui.tui.components.services_table import ServicesTable
-from kurtosis_tui.tui.components.status_bar import StatusBar
+from kurtosis_tui.tui.components.status_bar import ProblemBar, StatusBar
 from kurtosis_tui.tui.components.test_detail import TestDetail
 from kurtosis_tui.tui.components.tests_table import TestsTable
+from kurtosis_tui.tui.guard import QuitGuard
 from kurtosis_tui.tui.messages import Progress, RunEvent, SessionReady, TornDown
-from kurtosis_tui.tui.model import CONTROLLER, RunModel
+from kurtosis_tui.tui.model import ACTIVE, CONTROLLER, RunModel
 from kurtosis_tui.tui.watching import WatcherFactory
 
 SessionFactory = Callable[[EventSink], Session]
 
 FLUSH_SECONDS = 0.05  # log lines reach the screen in batches, like k9s
 TICK_SECONDS = 0.25  # live elapsed times
+HANGUP_WAIT = 10.0  # s a hang-up waits for a teardown under way (the guard's watchdog is sooner)
 
 
-class EscInput(Input):
-    """An input that reports ``escape`` (to clear a filter or a search)."""
+class Panel(Vertical):
+    """A panel that ``m`` maximizes as a whole (the tests panel: its filter and table)."""
 
-    BINDINGS = [Binding("escape", "cancel", "Clear", show=False)]
-
-    def action_cancel(self) -> None:
-        self.value = ""
-        self.post_message(self.Submitted(self, "", None))
+    ALLOW_MAXIMIZE = True
 
 
 class KurtosisApp(RunActions):
@@ -76,6 +74,8 @@ class KurtosisApp(RunActions):
         Binding("f", "rerun_failed", "Rerun failed"),
         Binding("c", "cancel_selected", "Cancel"),
         Binding("q", "quit", "Quit"),
+        Binding("question_mark", "toggle_keys", "Keys"),
+        Binding("greater_than_sign", "step_failed(1)", "Next failed"),
         Binding("t", "toggle_timeline", "Timeline"),
         Binding("slash", "filter", "Filter"),
         Binding("w", "toggle_watch", "Watch"),
@@ -84,7 +84,10 @@ class KurtosisApp(RunActions):
         Binding("s", "save_log", "Save log"),
         Binding("R", "rerun_all", "Rerun all"),
         Binding("S", "save_screenshot", "Screenshot"),
-        Binding("question_mark", "toggle_keys", "Keys", show=False),
+        Binding("less_than_sign", "step_failed(-1)", "Prev failed", show=False),
+        Binding("m", "toggle_maximize", "Maximize", show=False),
+        Binding("left_curly_bracket", "step_attempt(-1)", "Prev attempt", show=False),
+        Binding("right_curly_bracket", "step_attempt(1)", "Next attempt", show=False),
         Binding("left_square_bracket", "cycle_source(-1)", "Prev log", show=False),
         Binding("right_square_bracket", "cycle_source(1)", "Next log", show=False),
         Binding("1", "focus_panel('tests')", "Tests", show=False),
@@ -117,6 +120,7 @@ class KurtosisApp(RunActions):
         self.save_dir = save_dir or Path.cwd()
         self.blink = blink
         self.selected: str | None = self.tests[0].name if self.tests else None
+        self.attempt_no: int | None = None
         self.source = CONTROLLER
         self._factory = session_factory
         self._shown_log: tuple[str, int, str] | None = None
@@ -125,15 +129,16 @@ class KurtosisApp(RunActions):
         self.watcher_factory = watcher_factory
         self.session_lock = threading.Lock()
         self.opener: Worker[None] | None = None
-        self._trapped: list[signal.Signals] = []
+        self.guard: QuitGuard | None = None  # the runner's InterruptGuard; None in tests
         self._watch_stop: asyncio.Event | None = None
 
     # ------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
+        yield ProblemBar(id="problem")
         with Horizontal(id="body"):
-            with Vertical(id="tests-panel"):
+            with Panel(id="tests-panel"):
                 yield EscInput(placeholder="filter tests", id="filter")
                 yield TestsTable(id="tests")
             with Vertical(id="right"):
@@ -157,7 +162,6 @@ class KurtosisApp(RunActions):
                                       exit_on_error=False)
         if self._watch_on_start:
             self.start_watching()
-        self._trap_signals()
         self.theme_changed_signal.subscribe(self, self._repaint_for_theme)
 
     def _repaint_for_theme(self, _theme: object) -> None:
@@ -166,25 +170,12 @@ class KurtosisApp(RunActions):
         self.query_one(ServicesTable).forget()
         self.refresh_views()
 
-    def _trap_signals(self) -> None:
-        """SIGTERM and SIGHUP (terminal closed) quit like ``q``: tear down, then exit."""
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGHUP):
-            try:
-                loop.add_signal_handler(sig, self.call_later, self.action_quit)
-            except (ValueError, RuntimeError, NotImplementedError):
-                return  # not the main thread (tests) or no signals here
-            self._trapped.append(sig)
-
-    def on_unmount(self) -> None:
-        loop = asyncio.get_running_loop()
-        for sig in self._trapped:
-            loop.remove_signal_handler(sig)
-
     # ------------------------------------------------------------ engine side
 
     def _open_session(self) -> None:
         session = self._factory(self.bridge)
+        if self.guard is not None:
+            self.guard.attach_closer(lambda: _close_and_wait(session))  # a hang-up, without us
         with self.session_lock:
             self.session = session
             closing = self.closing
@@ -197,8 +188,49 @@ class KurtosisApp(RunActions):
 
     def on_run_event(self, message: RunEvent) -> None:
         self.model.apply(message.event)
-        if self._live():
-            self.refresh_views()
+        if not self._live():
+            return
+        self.refresh_views()
+        if isinstance(message.event, RunFinished):
+            self._select_first_failure()
+
+    def _select_first_failure(self) -> None:
+        """After a run, the selection goes where the user will look: the first failure."""
+        failed = set(self.model.failed_names())
+        table = self.query_one(TestsTable)
+        first = next((n for n in table.names if n in failed), None)
+        if first is not None and self.model.tests[first].status() not in ACTIVE:
+            table.move_cursor(row=table.names.index(first), animate=False)
+
+    def action_step_failed(self, step: int) -> None:
+        """``>`` / ``<``: the next / previous failed test (in the panel's order, around)."""
+        table = self.query_one(TestsTable)
+        failed = set(self.model.failed_names())
+        names = table.names
+        rows = [i for i, name in enumerate(names) if name in failed]
+        if not rows:
+            self.notify("no failed tests")
+            return
+        here = names.index(self.selected) if self.selected in names else -1
+        ahead = [i for i in rows if (i - here) * step > 0]
+        row = (min(ahead, key=lambda i: abs(i - here)) if ahead
+               else (rows[0] if step > 0 else rows[-1]))
+        table.move_cursor(row=row, animate=False)
+
+    def action_help_quit(self) -> None:
+        """Ctrl+C: while tearing down, quit at once (as a second ``q``); else say how to quit."""
+        if self.closing:
+            self.call_later(self.action_quit)
+        else:
+            super().action_help_quit()
+
+    def action_toggle_maximize(self) -> None:
+        """``m``: the focused panel fills the screen, or goes back."""
+        screen = self.screen
+        if screen.maximized is not None:
+            screen.minimize()
+        elif screen.focused is not None and not screen.maximize(screen.focused):
+            self.notify("this panel cannot be maximized")
 
     def flush_logs(self) -> None:
         """Move log lines from the bridge into the model; repaint the visible log once."""
@@ -246,6 +278,7 @@ class KurtosisApp(RunActions):
         name = event.row_key.value if event.row_key is not None else None
         if name and name != self.selected:
             self.selected = name
+            self.attempt_no = None  # another test: its latest attempt
             self.refresh_views()
 
     @on(DataTable.RowSelected, "#services")
@@ -294,3 +327,9 @@ class KurtosisApp(RunActions):
     def on_progress(self, message: Progress) -> None:
         self.progress = message.text
         self.refresh_views(live_only=True)
+
+
+def _close_and_wait(session: Session) -> None:
+    """Close the session; when a close is already under way (``q``), wait for it too."""
+    session.close()
+    session.wait_idle(HANGUP_WAIT)

@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Callable
 
 from kurtosis_tui.events import Event, LogLines
-from kurtosis_tui.tui.model import LOG_CAP
+from kurtosis_tui.tui.log_buffer import LOG_CAP
 
 LogKey = tuple[str, int, str]  # (test, attempt, source)
 

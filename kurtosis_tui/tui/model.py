@@ -12,45 +12,11 @@ from dataclasses import dataclass, field
 
 from kurtosis_tui import events as ev
 from kurtosis_tui.events import Outcome, Phase, TestInfo, TestResult, run_exit_code
-
-#: Lines kept per log source (k9s keeps 5,000; toolong pages a file instead).
-LOG_CAP = 10_000
+from kurtosis_tui.tui.log_buffer import LogBuffer
 
 CONTROLLER = "controller"
-
-
-class LogBuffer:
-    """The last ``cap`` lines of one log, numbered from the first line ever seen.
-
-    ``dropped`` counts lines trimmed from the front, so ``dropped + i`` is the
-    absolute number of ``lines[i]``: views use it to keep a paused position
-    steady while old lines fall off.
-    """
-
-    def __init__(self, cap: int = LOG_CAP) -> None:
-        self.cap = cap
-        self.lines: list[str] = []
-        self.dropped = 0
-
-    def extend(self, lines: Iterable[str]) -> None:
-        for line in lines:
-            # A chunk may carry several lines or a trailing newline: one row per line.
-            if "\n" in line or "\r" in line:
-                self.lines.extend(line.splitlines())
-            else:
-                self.lines.append(line)
-        excess = len(self.lines) - self.cap
-        if excess > 0:
-            del self.lines[:excess]
-            self.dropped += excess
-
-    @property
-    def total(self) -> int:
-        """Lines ever received."""
-        return self.dropped + len(self.lines)
-
-    def text(self) -> str:
-        return "\n".join(self.lines) + ("\n" if self.lines else "")
+#: Statuses of a test whose latest attempt has not finished.
+ACTIVE = ("queued", "running", "cancelling")
 
 
 @dataclass
@@ -75,6 +41,8 @@ class ServiceState:
     check: str = ""
     waiting_since: float | None = None
     waited_until: float | None = None
+    wait_limit: float = 0.0  # seconds the wait may take (0: unknown)
+    last_error: str = ""  # why the check's last attempt failed
     available_after: float = 0.0
     exit_code: int | None = None
     exit_expected: bool = False  # the test (or teardown) stopped it
@@ -92,8 +60,12 @@ class ServiceState:
         if self.status == "waiting":
             since = self.waiting_since if self.waiting_since is not None else now
             until = self.waited_until if self.waited_until is not None else now
-            return f"waiting ({self.check}, {max(0.0, until - since):.1f} s)"
+            limit = f" of {self.wait_limit:.0f}" if self.wait_limit else ""
+            last = f": {self.last_error}" if self.last_error else ""
+            return f"waiting ({self.check}, {max(0.0, until - since):.1f}{limit} s{last})"
         if self.status == "available":
+            if not self.check:  # nothing was awaited: no availability to time
+                return "running (no check)"
             return f"available ({self.available_after:.1f} s)"
         if self.status == "exited":
             return f"exited ({self.exit_code})"
@@ -126,6 +98,8 @@ class AttemptView:
     services: dict[str, ServiceState] = field(default_factory=dict)
     spans: list[Span] = field(default_factory=list)
     logs: dict[str, LogBuffer] = field(default_factory=dict)
+    reason: str = ""  # why it ran: "changed: web.py" (watch mode), "rerun (r)"
+    cancelling: bool = False  # a cancel was asked for; it ends once torn down
 
     def log(self, source: str) -> LogBuffer:
         buf = self.logs.get(source)
@@ -185,7 +159,7 @@ class TestRow:
             return "not run"
         if att.outcome is not None and att.state == "finished":
             return att.outcome.value
-        return att.state
+        return "cancelling" if att.cancelling else att.state
 
     def last_outcome(self) -> Outcome | None:
         """The outcome of the newest attempt that finished (a rerun does not erase it)."""
@@ -205,6 +179,7 @@ class RunModel:
         self.finished_at: float | None = None
         self.problem = ""  # a suite that no longer imports (watch mode)
         self.note = ""
+        self._reasons: dict[str, str] = {}  # test -> why its next attempt runs
         self.version = 0  # bumped on every change: views redraw when it moves
 
     # ------------------------------------------------------------- queries
@@ -226,7 +201,7 @@ class RunModel:
         return out
 
     def busy(self) -> bool:
-        return any(r.status() in ("queued", "running") for r in self.tests.values())
+        return any(r.status() in ACTIVE for r in self.tests.values())
 
     def elapsed(self, now: float) -> float:
         if self.started_at is None:
@@ -253,6 +228,21 @@ class RunModel:
         ]
 
     # ------------------------------------------------------------- folding
+
+    def note_reason(self, names: Iterable[str], reason: str) -> None:
+        """Why the next attempt at each of ``names`` runs (shown with that attempt)."""
+        for name in names:
+            self._reasons[name] = reason
+
+    def mark_cancelling(self, names: Iterable[str] | None = None) -> None:
+        """A cancel was asked for (``c``, quitting): the tests read ``cancelling``
+        until their attempt is torn down. ``None``: every test."""
+        for name in self.tests if names is None else names:
+            row = self.tests.get(name)
+            att = row.latest if row is not None else None
+            if att is not None and att.state != "finished":
+                att.cancelling = True
+        self.version += 1
 
     def add_log_lines(
         self, test: str, attempt: int, source: str, lines: Iterable[str], skipped: int = 0
@@ -286,6 +276,8 @@ class RunModel:
         elif isinstance(event, ev.SuiteChanged):
             self.problem = ""
             self.note = event.note
+            files = ", ".join(event.changed_files) or "the suite"
+            self.note_reason(event.rerun, f"changed: {files}")
             names = {t.name for t in event.tests}
             for info in event.tests:
                 row = self._row(info.name, info)
@@ -307,6 +299,7 @@ class RunModel:
         att = row.attempts.get(event.attempt)
         if att is None:
             att = row.attempts[event.attempt] = AttemptView(event.attempt, queued_at=event.at)
+            att.reason = self._reasons.pop(event.test, "") if event.attempt > 1 else ""
         return att
 
     def _apply_test_event(self, e: ev.TestEvent) -> None:
@@ -386,8 +379,10 @@ class RunModel:
         elif isinstance(e, ev.ServiceStarted):
             svc.container, svc.ip, svc.state = e.container, e.ip, "running"
         elif isinstance(e, ev.ServiceWaiting):
-            svc.status, svc.check, svc.waiting_since = "waiting", e.check, e.at
-            svc.waited_until = None
+            if svc.status != "waiting" or svc.waiting_since is None:  # not a progress report
+                svc.waiting_since = e.at - e.waited
+            svc.status, svc.check, svc.waited_until = "waiting", e.check, None
+            svc.wait_limit, svc.last_error = e.limit, e.last_error
         elif isinstance(e, ev.ServiceAvailable):
             svc.status, svc.available_after = "available", e.seconds
             span = att.service_span(name)

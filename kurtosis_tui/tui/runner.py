@@ -6,9 +6,10 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from kurtosis_tui.engine.discovery import Selection
 from kurtosis_tui.engine.interface import EventSink, RunOptions, Session
 from kurtosis_tui.errors import UsageError
-from kurtosis_tui.events import TestInfo
+from kurtosis_tui.events import TestInfo, TestResult
 from kurtosis_tui.tui.app import KurtosisApp
 from kurtosis_tui.tui.bridge import EventBridge
 from kurtosis_tui.tui.model import RunModel
@@ -35,30 +36,39 @@ def run(
     watch: bool,
     junit_xml: Path | None,
     session_factory: Callable[[EventSink], Session] | None = None,
-    selected: Sequence[str] = (),
+    selected: Selection | Sequence[str] = (),
 ) -> int:
+    from kurtosis_tui.engine.signals import InterruptGuard, quit_app
+
     app = KurtosisApp(
         tests=tests,
         session_factory=session_factory or default_factory(options, watch=watch),
         watch=watch,
         watcher_factory=suite_watcher_factory(options.suite_dir, tests, selected),
     )
-    # SIGTERM (Ctrl-C is a key here): the quit action; a second one or a hung quit: exit now.
-    from kurtosis_tui.engine.signals import InterruptGuard, quit_app
-
-    with InterruptGuard(quit_app(app), restore_terminal=True):
+    # Every signal is the guard's (the app traps none): SIGTERM/SIGINT run the quit
+    # action, SIGHUP (the terminal closed) closes the session without the UI; a second
+    # stop, or a quit that hangs, exits within the guard's limits (under 10 s).
+    guard = InterruptGuard(quit_app(app), restore_terminal=True, hangup=True)
+    app.guard = guard
+    with guard:
         code = app.run()
+        guard.stand_down()  # the app closed by itself: what follows needs no watchdog
     if app.session_error:
         raise UsageError(app.session_error)
+    results = ordered_results(app.model, tests)
+    if results:  # the TUI is gone: leave what happened on the terminal, as pytest does
+        from kurtosis_tui.views.plain import brief_summary
+
+        print(brief_summary(results), flush=True)
     if junit_xml is not None:
-        write_junit(junit_xml, options.suite_dir.name, app.model, tests)
+        from kurtosis_tui.views.junit import write_junit
+
+        write_junit(junit_xml, results, list(tests), suite_name=options.suite_dir.name)
     return 1 if code is None else int(code)
 
 
-def write_junit(path: Path, suite_name: str, model: RunModel, tests: Sequence[TestInfo]) -> None:
-    """JUnit XML through the engine's writer, the same report as plain output's."""
-    from kurtosis_tui.views.junit import write_junit as write
-
+def ordered_results(model: RunModel, tests: Sequence[TestInfo]) -> list[TestResult]:
+    """The latest result of every test that ran, in the suite's order."""
     order = {t.name: i for i, t in enumerate(tests)}
-    results = sorted(model.results(), key=lambda r: order.get(r.name, len(order)))
-    write(path, results, list(tests), suite_name=suite_name)
+    return sorted(model.results(), key=lambda r: order.get(r.name, len(order)))

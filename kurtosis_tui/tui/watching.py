@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from textual.message import Message
 
+from kurtosis_tui.engine.discovery import Selection
 from kurtosis_tui.events import TestInfo
 from kurtosis_tui.tui.messages import WatchPlanned
 from kurtosis_tui.watch.plan import WatchPlan
@@ -30,7 +31,7 @@ WatcherFactory = Callable[[], Watcher]
 
 
 def suite_watcher_factory(
-    suite_dir: Path, tests: Sequence[TestInfo], selected: Sequence[str] = ()
+    suite_dir: Path, tests: Sequence[TestInfo], selected: Selection | Sequence[str] = ()
 ) -> WatcherFactory:
     """Makes the suite's watcher (sticking to the ``-t`` names in ``selected``) when
     watching is switched on; watchfiles loads only then."""

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from typing import TextIO
 
 from kurtosis_tui.events import (
+    KEPT_NOTE,
     NO_TEST_RAN,
     Event,
     Outcome,
@@ -23,6 +24,7 @@ from kurtosis_tui.events import (
     ServiceAvailable,
     ServiceExited,
     ServiceTimedOut,
+    ServiceWaiting,
     SuiteChanged,
     SuiteProblem,
     TestFinished,
@@ -60,6 +62,37 @@ def count_line(results: Iterable[TestResult]) -> str:
 
 def result_line(result: TestResult) -> str:
     return f"{result.name}: {result.outcome.value} ({result.duration:.1f} s)"
+
+
+def headline(outcome: Outcome, message: str) -> str:
+    """A message's first line, unless it only repeats the outcome (``cancelled``)."""
+    first = message.splitlines()[0] if message else ""
+    return "" if first.lower() == outcome.value.lower() else first
+
+
+def kept_note(message: str) -> list[str]:
+    """The lines of a message that say how to reach what ``--keep-failed`` kept."""
+    lines = message.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith(KEPT_NOTE)), None)
+    return lines[start:] if start else []
+
+
+def brief_summary(results: Sequence[TestResult]) -> str:
+    """What a full-screen view leaves on the terminal when it closes: a line per test,
+    under each one that did not pass its one-line message (and how to reach what
+    ``--keep-failed`` kept), then the counts."""
+    lines: list[str] = []
+    for result in results:
+        lines.append(result_line(result))
+        if result.outcome is Outcome.PASSED:
+            continue
+        first = headline(result.outcome, result.message)
+        if first:
+            lines.append(f"  {first}")
+        if result.kept:
+            lines.extend(f"  {line}" for line in kept_note(result.message))
+    lines.append(count_line(results))
+    return "\n".join(lines)
 
 
 def _silence(stream: TextIO) -> None:
@@ -108,6 +141,11 @@ class PlainPrinter:
         if isinstance(event, TestStarted):
             again = f" (attempt {event.attempt})" if event.attempt > 1 else ""
             return f"[{event.test}] started{again}"
+        if isinstance(event, ServiceWaiting):
+            limit = f" of {event.limit:.0f}" if event.limit else ""
+            last = f"; last attempt: {event.last_error}" if event.last_error else ""
+            return (f"[{event.test}] waiting for service {event.service}: {event.check} "
+                    f"({event.waited:.0f}{limit} s{last})")
         if isinstance(event, ServiceAvailable):
             return f"[{event.test}] service {event.service} available ({event.seconds:.1f} s)"
         if isinstance(event, ServiceExited) and not event.expected:
@@ -131,10 +169,13 @@ class PlainPrinter:
         return None
 
     def print_summary(self, results: Sequence[TestResult]) -> None:
-        """Logs of the tests that did not pass, a line per test, then the counts."""
+        """Logs of the tests that did not pass, a line per test, then the counts.
+
+        A CANCELLED test's log is not printed: the user stopped it (Ctrl-C); its line
+        says so, and a log cut off mid-step would bury the failures above it."""
         chunks: list[str] = []
         for result in results:
-            if result.outcome is Outcome.PASSED:
+            if result.outcome in (Outcome.PASSED, Outcome.CANCELLED):
                 continue
             chunks.append(banner(f"{result.name}: {result.outcome.value}: controller log"))
             chunks.append(result.controller_log.rstrip("\n") or "(the controller wrote no log)")

@@ -12,13 +12,14 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from kurtosis_tui.engine.discovery import Selection
     from kurtosis_tui.engine.interface import RunOptions, Session
     from kurtosis_tui.events import TestInfo
     from kurtosis_tui.views.plain import PlainPrinter
 
 
 def run_watch_plain(*, options: RunOptions, session: Session, tests: Sequence[TestInfo],
-                    printer: PlainPrinter, selected: Sequence[str] = ()) -> int:
+                    printer: PlainPrinter, selected: Selection | Sequence[str] = ()) -> int:
     """After the first plain run: watch, rerun, print, until Ctrl-C (then exit 130).
 
     ``selected``: the run's ``-t`` names; watching then reruns only those tests.

@@ -29,6 +29,7 @@ from pathlib import Path
 import anyio
 import watchfiles
 
+from kurtosis_tui.engine.discovery import Selection
 from kurtosis_tui.errors import SuiteError
 from kurtosis_tui.events import Event, SuiteChanged, SuiteProblem, TestInfo
 from kurtosis_tui.suite_files import is_suite_file
@@ -85,9 +86,9 @@ def _default_discover(suite_dir: Path) -> Sequence[TestInfo]:
 class SuiteWatcher:
     """Watches ``suite_dir``; ``updates()`` (blocking) or ``aupdates()`` (async) yield changes.
 
-    ``tests`` is the suite as the first run saw it; ``selected``: the ``-t``
-    names of the run, when given (watching then sticks to them, new tests
-    included only by those names); ``discover`` is injectable for unit tests
+    ``tests`` is the suite as the first run saw it; ``selected``: the run's
+    ``-t`` names or patterns and file, when given (watching then sticks to them,
+    new tests included only when they match); ``discover`` is injectable for unit tests
     (default: the engine's discovery).
     """
 
@@ -96,7 +97,7 @@ class SuiteWatcher:
         suite_dir: Path,
         tests: Sequence[TestInfo] = (),
         *,
-        selected: Collection[str] = (),
+        selected: Selection | Collection[str] = (),
         discover: Discover | None = None,
         debounce_ms: int = DEBOUNCE_MS,
         step_ms: int = STEP_MS,
@@ -104,7 +105,8 @@ class SuiteWatcher:
         self.suite_dir = Path(suite_dir)
         self.tests: tuple[TestInfo, ...] = tuple(tests)
         self._discover = discover or _default_discover
-        self.selected = frozenset(selected)
+        self.selected = (selected if isinstance(selected, Selection)
+                         else Selection(tuple(selected)))
         self.debounce_ms = debounce_ms
         self.step_ms = step_ms
         self._pending: set[str] = set()  # changed since the last good discovery
@@ -145,7 +147,7 @@ class SuiteWatcher:
         self._pending |= changed
         try:
             new_tests = tuple(t for t in self._discover(self.suite_dir)
-                              if not self.selected or t.name in self.selected)
+                              if self.selected.matches(t))
         except SuiteError as problem:
             return self._problem(tuple(sorted(changed)), problem)
         except Exception as exc:  # a discovery bug must not end watch mode

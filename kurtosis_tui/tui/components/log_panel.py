@@ -9,8 +9,10 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import ContentSwitcher, Input, Static
 
+from kurtosis_tui.tui.components.inputs import EscInput
 from kurtosis_tui.tui.components.log_view import LogView
 from kurtosis_tui.tui.components.timeline import Timeline
+from kurtosis_tui.tui.log_buffer import LogBuffer
 
 TIMELINE = "timeline"
 
@@ -40,6 +42,8 @@ class SourceBar(Static):
 class LogPanel(Vertical):
     """Switches between the chosen log and the timeline; shows follow/wrap/search state."""
 
+    ALLOW_MAXIMIZE = True  # ``m`` in the log maximizes the panel: its sources and search too
+
     DEFAULT_CSS = """
     LogPanel { height: 1fr; border: round $panel-lighten-2; }
     LogPanel:focus-within { border: round $accent; }
@@ -52,11 +56,12 @@ class LogPanel(Vertical):
         super().__init__(id=id)
         self._clock = clock
         self._counted: tuple[object, int] = (None, 0)
+        self._placed: tuple[object, int] = (None, 0)
         self.border_title = "logs"
 
     def compose(self) -> ComposeResult:
         yield SourceBar(id="sources")
-        yield Input(placeholder="search the log (enter: keep, esc: clear)", id="search")
+        yield EscInput(placeholder="search the log (enter: keep, esc: clear)", id="search")
         with ContentSwitcher(initial="log"):
             yield LogView(id="log")
             yield Timeline(self._clock, id="timeline")
@@ -92,11 +97,24 @@ class LogPanel(Vertical):
         if view.wrap:
             bits.append("wrap")
         if view.search_text:
-            key = (id(buf), buf.total, view.search_text)
+            key = (id(buf), buf.total, buf.dropped, view.search_text)
             if key != self._counted[0]:
                 self._counted = (key, view.match_count())
-            bits.append(f"“{view.search_text}”: {self._counted[1]:,} lines")
+            count = self._counted[1]
+            place = (id(buf), buf.dropped, view.search_text, view.current_match)
+            if place != self._placed[0]:
+                self._placed = (place, view.match_index())
+            at = self._placed[1]
+            where = f"{at:,}/{count:,}" if at else f"{count:,} line{'' if count == 1 else 's'}"
+            bits.append(f"“{view.search_text}”: {where}")
         self.border_subtitle = " · ".join(bits)
+
+    def show_log(self, buffer: LogBuffer | None) -> None:
+        """Switch to another log: a search belongs to the log it was made in."""
+        if self.query_one("#search", Input).has_class("visible"):
+            self.close_search(keep=False, focus=False)
+        self.log_view.search_text = ""
+        self.log_view.show(buffer)
 
     def open_search(self) -> None:
         box = self.query_one("#search", Input)
@@ -104,9 +122,10 @@ class LogPanel(Vertical):
         box.add_class("visible")
         box.focus()
 
-    def close_search(self, *, keep: bool) -> None:
+    def close_search(self, *, keep: bool, focus: bool = True) -> None:
         box = self.query_one("#search", Input)
         box.remove_class("visible")
         if not keep:
             self.log_view.search_text = ""
-        self.log_view.focus()
+        if focus:
+            self.log_view.focus()

@@ -20,7 +20,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from kurtosis_tui.tui.model import LogBuffer
+from kurtosis_tui.tui.log_buffer import LogBuffer
 
 _CONTROL = re.compile("[\u0000-\u0008\u000b-\u001f\u007f]")
 
@@ -226,6 +226,19 @@ class LogView(ScrollView, can_focus=True):
             return 0
         search = self._pattern.search
         return sum(1 for line in self.buffer.lines if search(line))
+
+    @property
+    def current_match(self) -> int | None:
+        """The absolute line number of the match ``n``/``N`` went to."""
+        return self._current
+
+    def match_index(self) -> int:
+        """The current match's place among the matching lines (1-based); 0 when none."""
+        buf, pattern, current = self.buffer, self._pattern, self._current
+        if buf is None or pattern is None or current is None or current < buf.dropped:
+            return 0
+        search = pattern.search
+        return sum(1 for line in buf.lines[: current - buf.dropped + 1] if search(line))
 
     def action_next_match(self) -> None:
         self._jump(+1)

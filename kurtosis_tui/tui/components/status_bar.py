@@ -1,4 +1,5 @@
-"""The header line: counts per outcome, elapsed time, watch mode, teardown."""
+"""The header line: counts per outcome, elapsed time, watch mode, teardown; and under
+it, while a suite file does not import (watch mode), that error in full."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from kurtosis_tui.events import NO_TEST_RAN
 from kurtosis_tui.tui.components.styles import seconds, status_style
 from kurtosis_tui.tui.model import RunModel
 
-_ORDER = ("running", "queued", "PASSED", "FAILED", "ERRORED", "TIMED_OUT", "CANCELLED")
-_WORDS = {"running": "running", "queued": "queued", "PASSED": "passed", "FAILED": "failed",
+_ORDER = ("running", "cancelling", "queued", "PASSED", "FAILED", "ERRORED", "TIMED_OUT",
+          "CANCELLED")
+_WORDS = {"running": "running", "cancelling": "cancelling", "queued": "queued",
+          "PASSED": "passed", "FAILED": "failed",
           "ERRORED": "errored", "TIMED_OUT": "timed out", "CANCELLED": "cancelled"}
 
 
@@ -35,8 +38,8 @@ class StatusBar(Static):
         if counts.get("not run"):
             line.append(f"  {counts['not run']} not run", style="dim")
         line.append(f"  elapsed {seconds(model.elapsed(now))}", style="dim")
-        if model.problem:
-            line.append(f"  ⚠ {model.problem}", style=status_style(self.app, "FAILED"))
+        if model.problem:  # in full on the line below (ProblemBar)
+            line.append("  ⚠ suite problem", style=status_style(self.app, "FAILED"))
         if watching:
             line.append("  WATCH", style="reverse " + status_style(self.app, "running"))
         if progress and not closing:
@@ -46,3 +49,21 @@ class StatusBar(Static):
         elif model.started_at is not None and not model.busy():
             line.append("  run finished · q to quit", style="dim")
         self.update(line)
+
+
+class ProblemBar(Static):
+    """The suite's import error, wrapped (never cut): hidden while there is none."""
+
+    DEFAULT_CSS = """
+    ProblemBar { height: auto; max-height: 6; padding: 0 1; display: none; }
+    ProblemBar.shown { display: block; }
+    """
+
+    _shown = ""
+
+    def show(self, model: RunModel) -> None:
+        if model.problem == self._shown:
+            return
+        self._shown = model.problem
+        self.set_class(bool(model.problem), "shown")
+        self.update(Text(f"⚠ {model.problem}", style=status_style(self.app, "FAILED")))

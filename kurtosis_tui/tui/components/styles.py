@@ -12,6 +12,7 @@ _STATUS_VARIABLE = {
     "CANCELLED": "warning",
     "running": "accent",
     "tearing down": "warning",
+    "cancelling": "warning",
 }
 
 

@@ -1,15 +1,21 @@
-"""The tests panel: one row per test with its status and (live) duration."""
+"""The tests panel: one row per test with its status and (live) duration.
+
+Its columns, and which of them a narrow panel hides, are ``columns.TESTS_COLUMNS``.
+"""
 
 from __future__ import annotations
 
 from rich.text import Text
 from textual.widgets import DataTable
 
-from kurtosis_tui.tui.components.styles import seconds, status_style
-from kurtosis_tui.tui.model import RunModel
+from kurtosis_tui.tui.components.columns import TESTS_COLUMNS, Column, fit, middle_cut
+from kurtosis_tui.tui.model import RunModel, TestRow
 
-STATE_WIDTH = 10  # " TIMED_OUT", " CANCELLED": the contract's words, unabridged
-TIME_WIDTH = 7  # " 12.3 s"
+
+def matches(row: TestRow, needle: str) -> bool:
+    """The filter: a part of the name, or of the state (``failed``, ``running``)."""
+    needle = needle.lower()
+    return needle in row.name.lower() or needle in row.status().lower()
 
 
 class TestsTable(DataTable[Text]):
@@ -24,23 +30,26 @@ class TestsTable(DataTable[Text]):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", cell_padding=0)
         self._names: list[str] = []
-        self._columns_for = 0
-        self._cells_shown: dict[str, tuple[Text, Text]] = {}
-        self._last: tuple[RunModel, float, str] | None = None
+        self._columns_for = -1
+        self._shown: list[Column[TestRow]] = []
+        self._name_width = 0
+        self._cells_shown: dict[str, tuple[Text, ...]] = {}
+        self._last: tuple[RunModel, float, str, str | None] | None = None
 
-    def on_mount(self) -> None:
-        self._add_columns()
-
-    def _add_columns(self) -> None:
-        self._columns_for = self.scrollable_content_region.width
-        self.add_column(" Test", key="test", width=self._name_width())
-        self.add_column(" State", key="state", width=STATE_WIDTH)
-        self.add_column("Time", key="time", width=TIME_WIDTH)
-
-    def _name_width(self) -> int:
-        """The name column takes what the state and time columns leave."""
-        spare = self.scrollable_content_region.width - STATE_WIDTH - TIME_WIDTH
-        return max(8, spare)
+    def _layout(self) -> None:
+        """Columns for this width: the name takes what the shown others leave."""
+        room = self.scrollable_content_region.width
+        self._columns_for = room
+        widths = {c.key: c.width for c in TESTS_COLUMNS}
+        self._shown = fit(TESTS_COLUMNS, widths, room)
+        fixed = sum(c.width for c in self._shown if not c.flexible)
+        self.clear(columns=True)
+        self._names, self._cells_shown = [], {}
+        for column in self._shown:
+            width = max(column.width, room - fixed) if column.flexible else column.width
+            if column.flexible:
+                self._name_width = width
+            self.add_column(column.label, key=column.key, width=width)
 
     def on_resize(self) -> None:
         if self._last is not None:
@@ -56,35 +65,43 @@ class TestsTable(DataTable[Text]):
             return None
         return self._names[self.cursor_row]
 
-    def update_from(self, model: RunModel, now: float, filter_text: str = "") -> None:
-        self._last = (model, now, filter_text)
+    @property
+    def names(self) -> list[str]:
+        """The tests shown, in order (the filter applied)."""
+        return list(self._names)
+
+    def update_from(self, model: RunModel, now: float, filter_text: str = "",
+                    selected: str | None = None) -> None:
+        """Show ``model``'s tests that match the filter; the cursor stays on ``selected``
+        (the app's choice) whatever rebuilt the rows: a resize, a filter that matched
+        nothing, the keys panel opening."""
+        self._last = (model, now, filter_text, selected)
         if self.scrollable_content_region.width != self._columns_for:
-            self.clear(columns=True)
-            self._names = []
-            self._add_columns()
-        needle = filter_text.lower()
-        names = [n for n in model.tests if needle in n.lower()]
-        cells = {n: self._cells(model, n, now) for n in names}
+            self._layout()
+        names = [n for n, row in model.tests.items() if matches(row, filter_text)]
+        cells = {n: self._cells(model.tests[n], now) for n in names}
         if names != self._names:
-            keep = self.selected
+            keep = selected or self.selected
             self.clear()
             self._names = names
             self._cells_shown = cells
             for name in names:
-                self.add_row(Text(f" {name}"), *cells[name], key=name)
+                self.add_row(*cells[name], key=name)
             if keep in names:
                 self.move_cursor(row=names.index(keep), animate=False)
             return
-        for name, pair in cells.items():
-            if self._cells_shown.get(name) != pair:  # repaint only what changed
-                self.update_cell(name, "state", pair[0])
-                self.update_cell(name, "time", pair[1])
+        for name, row in cells.items():
+            shown = self._cells_shown.get(name)
+            for i, column in enumerate(self._shown):
+                if shown is None or shown[i] != row[i]:  # repaint only what changed
+                    self.update_cell(name, column.key, row[i])
         self._cells_shown = cells
 
-    def _cells(self, model: RunModel, name: str, now: float) -> tuple[Text, Text]:
-        row = model.tests[name]
-        status = row.status()
-        att = row.latest
-        duration = seconds(att.elapsed(now)) if att is not None else ""
-        return (Text(f" {status}", style=status_style(self.app, status)),
-                Text(duration, justify="right"))
+    def _cells(self, row: TestRow, now: float) -> tuple[Text, ...]:
+        out = []
+        for column in self._shown:
+            cell = column.cell(self.app, row, now)
+            if column.flexible:
+                cell.plain = middle_cut(cell.plain, self._name_width)
+            out.append(cell)
+        return tuple(out)

@@ -1,0 +1,16 @@
+"""A one-line input that ``escape`` clears and closes (the tests filter, the log search)."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+from textual.widgets import Input
+
+
+class EscInput(Input):
+    """Reports ``escape`` as an empty submission: whoever owns the box closes it."""
+
+    BINDINGS = [Binding("escape", "cancel", "Clear", show=False)]
+
+    def action_cancel(self) -> None:
+        self.value = ""
+        self.post_message(self.Submitted(self, "", None))
