@@ -223,7 +223,7 @@ class Controller:
         passed = verdict.outcome is Outcome.PASSED
         if not passed:
             for service in services:
-                self._copy_tail(service, again=service.id not in self._tail_copied)
+                self._copy_tail(service, again=None)
         # as the initializer does: --keep-failed keeps failures, never a cancelled test
         keep = verdict.outcome in (Outcome.FAILED, Outcome.ERRORED, Outcome.TIMED_OUT)
         if self.config.keep_services and keep:
@@ -323,11 +323,14 @@ class Controller:
             )
         return "; ".join(parts) or f"setup() did not finish within {timeout:g} s"
 
-    def _copy_tail(self, service: Service, again: bool = True) -> None:
+    def _copy_tail(self, service: Service, again: bool | None = True) -> None:
         """Copy the service's last lines into the log (``again=False``: unless it
-        is still down since they were copied at its death). One copier at a time: the
-        monitor's copy at a death and teardown's must not both write the block."""
+        is still down since they were copied at its death; None: False if they were
+        copied, decided under the lock). One copier at a time: the monitor's copy at a
+        death and teardown's must not both write the block."""
         with self._tail_lock:
+            if again is None:
+                again = service.id not in self._tail_copied
             self._copy_tail_locked(service, again)
             self._tail_copied.add(service.id)
 
