@@ -44,6 +44,7 @@ $(VENV)/bin/pip:
 demo: setup
 	$(VENV)/bin/kurtosis-tui run examples/quickstart
 	$(VENV)/bin/kurtosis-tui run examples/redis-replication
+	$(VENV)/bin/kurtosis-tui run examples/partition
 
 test: setup
 	$(VENV)/bin/ruff check .

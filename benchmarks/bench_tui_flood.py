@@ -59,8 +59,11 @@ GOALS = {"repaint_median_ms": 200.0, "peak_rss_mb": 300.0, "log_lag_s": 1.0}
 # ---------------------------------------------------------------- the app side
 
 
-def child(rate: int, seconds: float, out: Path) -> None:
-    """Run the app in this (pseudo-)terminal with a flooding scripted session."""
+def child(rate: int, seconds: float, out: Path, record: Path | None = None) -> None:
+    """Run the app in this (pseudo-)terminal with a flooding scripted session.
+
+    ``record``: the history's recorder sees every event too (``record/history.db``),
+    as it does in a real run."""
     from kurtosis_tui import events as ev
     from kurtosis_tui.engine.interface import EventSink
     from kurtosis_tui.tui.app import KurtosisApp
@@ -97,12 +100,20 @@ def child(rate: int, seconds: float, out: Path) -> None:
         figures["cpu_end"] = time.process_time()
         figures["lines"] = total
 
+    tests = [info("Flood"), info("Idle")]
+    recorder = None
+    if record is not None:
+        from kurtosis_tui.history.recorder import Recorder, Tee
+
+        recorder = Recorder(record, path=record / "history.db", keep=100)
+        recorder(ev.RunStarted("flood1", tuple(tests)))
+
     def factory(sink: EventSink) -> FakeSession:
-        session = FakeSession(sink)
+        session = FakeSession(Tee(sink, recorder) if recorder is not None else sink)
         threading.Thread(target=flood, args=(session,), daemon=True).start()
         return session
 
-    app = KurtosisApp(tests=[info("Flood"), info("Idle")], session_factory=factory)
+    app = KurtosisApp(tests=tests, session_factory=factory)
 
     def show_flood() -> None:
         app.action_show_source("web")
@@ -110,6 +121,8 @@ def child(rate: int, seconds: float, out: Path) -> None:
 
     app.call_later(lambda: app.set_timer(0.5, show_flood))
     app.run()
+    if recorder is not None:
+        recorder.close(app.return_code)
     figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out.write_text(json.dumps(figures))
 
@@ -165,13 +178,13 @@ class Terminal:
         os.write(self.fd, data)
 
 
-def parent(rate: int, seconds: float) -> dict[str, float]:
+def parent(rate: int, seconds: float, record: Path | None = None) -> dict[str, float]:
     out = Path(tempfile.mkdtemp()) / "figures.json"
     pid, fd = pty.fork()
     if pid == 0:  # the app's process
         os.environ.update(TERM="xterm-256color", COLUMNS=str(COLS), LINES=str(ROWS))
         try:
-            child(rate, seconds, out)
+            child(rate, seconds, out, record)
         finally:
             os._exit(0)
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
@@ -323,13 +336,17 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--docker", action="store_true",
                         help="a real run: the CLI, the engine and a flooding container")
+    parser.add_argument("--record", type=Path, metavar="DIR",
+                        help="UI side: the history records the run too, into DIR/history.db")
     args = parser.parse_args()
     if args.docker:
         result = docker_run(args.rate, args.seconds)
         source = "a container, streamed by the engine"
     else:
-        result = parent(args.rate, args.seconds)
+        result = parent(args.rate, args.seconds, args.record)
         source = "a scripted session (UI side only)"
+        if args.record:
+            source += ", the history recording"
     print(f"flood from {source}: {result['lines']:,.0f} lines at "
           f"{result['rate_lines_per_s']:,.0f} lines/s, {COLS}x{ROWS} terminal")
     print(f"key press -> repaint: median {result['repaint_median_ms']:.0f} ms, "

@@ -41,6 +41,8 @@ BENCHES = (
     Bench("bench_watch_latency.py", (5,), 300),
     Bench("bench_tui_flood.py", (6,), 300, (), "UI side, scripted events"),
     Bench("bench_tui_flood.py", (6,), 300, ("--docker",), "real run, from a container"),
+    Bench("bench_history.py", (11, 12), 900),
+    Bench("bench_faults.py", (13, 13), 300),
 )
 
 #: What each figure is, for the ones whose script crashed or hung.
@@ -55,11 +57,14 @@ TITLES = {
     8: "per-test cost vs a hand-written script starting the services side by side",
     9: "a test of 20 services: its duration on the summary line",
     10: "teardown of 20 services",
+    11: "history: recording cost on the examples",
+    12: "history: 50,000 lines/s flood recorded",
+    13: "fault calls (first on a service; later ones)",
 }
 
 #: Every test name and run-id prefix the benchmarks use (for the final leak check).
 BENCH_TESTS = ["BenchThreeServices", "BenchStubbornTeardown", "BenchTwentyServices",
-               *[f"BenchParallel{i}" for i in range(1, 9)]]
+               *[f"BenchParallel{i}" for i in range(1, 9)], "BenchFaults"]
 BENCH_RUN_PREFIXES = ("base", "tc")
 
 

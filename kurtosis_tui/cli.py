@@ -51,6 +51,24 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--keep-failed", action="store_true",
                      help="leave a failed test's network, services and volume up")
 
+    run.add_argument("--repeat", type=int, default=1, metavar="N",
+                     help="run each selected test N times (finds flaky tests)")
+
+    history = sub.add_parser("history", help="past runs, newest first (or the flaky tests)")
+    history.add_argument("suite_dir", metavar="SUITE_DIR", nargs="?",
+                         help="only this suite's runs")
+    history.add_argument("-n", type=int, default=20, metavar="N",
+                         help="at most N runs (default 20)")
+    history.add_argument("--flaky", action="store_true",
+                         help="tests whose outcomes differed at unchanged suite files")
+    history.add_argument("--json", action="store_true", help="one JSON document")
+    history.add_argument("--clear", action="store_true", help="empty the history")
+
+    show = sub.add_parser("show", help="a past run, after its containers are gone")
+    show.add_argument("run", metavar="RUN", help="a run id (from `history`), or `last`")
+    show.add_argument("-t", "--test", metavar="NAME", help="this test only")
+    show.add_argument("--no-tui", action="store_true", help="plain output even on a terminal")
+
     lst = sub.add_parser("list", help="list a suite's tests")
     lst.add_argument("suite_dir", metavar="SUITE_DIR")
     lst.add_argument("--json", action="store_true", help="one JSON document")

@@ -45,6 +45,13 @@ class Outcome(str, Enum):
         return None
 
 
+def is_flaky(outcomes: Iterable[Outcome]) -> bool:
+    """Attempts at one code both passed and failed (a cancel, the user's doing, is neither)."""
+    seen = set(outcomes)
+    return Outcome.PASSED in seen and bool(
+        seen & {Outcome.FAILED, Outcome.ERRORED, Outcome.TIMED_OUT})
+
+
 _OUTCOME_EXIT_CODES = {
     Outcome.PASSED: 0,
     Outcome.FAILED: 1,
@@ -311,6 +318,21 @@ class ServiceRemoved(TestEvent):
 
 
 @dataclass(frozen=True)
+class FaultChanged(TestEvent):
+    """A fault was injected or lifted (``network.partition``, ``svc.pause``, ...).
+
+    ``change`` names the call (partition, heal, block, unblock, loss, delay,
+    bandwidth, pause, unpause); ``detail`` is its controller-log line; ``services``
+    maps each service whose faults changed to its new summary ("" : none left).
+    """
+
+    kind: ClassVar[str] = "fault_changed"
+    change: str = ""
+    detail: str = ""
+    services: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class OutcomeReported(TestEvent):
     """The controller's verdict and its one-line reason, just before it exits."""
 
@@ -333,6 +355,7 @@ CONTROLLER_EVENTS: dict[str, type[TestEvent]] = {
         ServiceExited,
         ServiceTimedOut,
         ServiceRemoved,
+        FaultChanged,
         OutcomeReported,
     )
 }

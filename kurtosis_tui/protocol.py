@@ -18,6 +18,7 @@ LABEL_ATTEMPT = "kurtosis-tui.attempt"  # which attempt at the test (watch rerun
 LABEL_ROLE = "kurtosis-tui.role"  # "controller" | "service" | "network" | "volume"
 LABEL_SERVICE = "kurtosis-tui.service"  # the service id, on service containers
 LABEL_OWNER = "kurtosis-tui.owner"  # "<host>:<pid>:<process start>" of the initializer
+ROLE_FAULT_HELPER = "fault-helper"  # a service's fault helper (its LABEL_SERVICE names it)
 
 NAME_PREFIX = "kt-"
 
@@ -76,6 +77,14 @@ ENV_KEEP_SERVICES = "KT_KEEP_SERVICES"  # "1": leave services up on failure (--k
 #: this file, a JSON object of the settings above, that the initializer writes into it.
 ENV_SETTINGS_FILE = "KT_SETTINGS_FILE"
 SETTINGS_FILE = "/tmp/kt-settings.json"
+
+ENV_FAULT_IMAGE = "KT_FAULT_IMAGE"  # the fault helper image (iptables, iproute2)
+#: What this engine's kernel can do: "fault=" (supported) or "fault=what is missing",
+#: separated by ";"; unset: the controller probes in its first helper.
+ENV_FAULT_SUPPORT = "KT_FAULT_SUPPORT"
+
+#: The image of the fault helpers, built offline by ``kurtosis-tui images``.
+FAULT_IMAGE = "kurtosis-tui/faults:local"
 
 # -- the controller's stdout: log lines, and events behind this marker
 EVENT_MARKER = "@@kt-event "

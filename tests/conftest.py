@@ -6,6 +6,7 @@ silent skip would turn a broken set-up green.
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -30,6 +31,20 @@ class Images:
     controller: str
     busybox: str
     redis: str
+
+
+@pytest.fixture(autouse=True, scope="session")
+def history_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The runs the tests make are recorded in a history of the session's own, not in
+    the user's data folder (subprocesses inherit it; a test may point elsewhere)."""
+    home = str(tmp_path_factory.mktemp("history"))
+    before = os.environ.get("KURTOSIS_TUI_HOME")
+    os.environ["KURTOSIS_TUI_HOME"] = home
+    yield home
+    if before is None:
+        os.environ.pop("KURTOSIS_TUI_HOME", None)
+    else:
+        os.environ["KURTOSIS_TUI_HOME"] = before
 
 
 @pytest.fixture(scope="session")

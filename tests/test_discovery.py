@@ -161,7 +161,7 @@ def test_a_file_named_like_a_stdlib_module_still_counts(tmp_path: Path) -> None:
 
 
 def test_discovering_the_examples_is_fast() -> None:
-    for suite in ("quickstart", "redis-replication"):
+    for suite in ("quickstart", "redis-replication", "partition"):
         discover(EXAMPLES / suite)  # warm the OS caches
         start = time.perf_counter()
         tests = discover(EXAMPLES / suite)

@@ -66,6 +66,14 @@ def test_redis_example_passes(images: object) -> None:
 
 
 @pytest.mark.docker
+def test_partition_example_passes_and_leaves_no_helper(images: object) -> None:
+    proc = run_cli("run", "examples/partition", "--no-tui")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.splitlines()[-1] == "1 passed"
+    assert leftovers(run_id_of(proc.stdout)) == []
+
+
+@pytest.mark.docker
 def test_every_outcome_through_the_cli(images: object, tmp_path: Path) -> None:
     report = tmp_path / "junit.xml"
     proc = run_cli("run", CONTRACT, "--no-tui", "-j", "4", "--param", "color=blue",

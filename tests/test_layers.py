@@ -20,7 +20,7 @@ LAYERS: list[set[str]] = [
     {"controller"},
     {"engine"},
     {"setup", "cluster"},  # cluster: engines in containers, built like the images
-    {"views", "watch"},
+    {"views", "watch", "history"},
     {"tui"},
     {"commands"},
     {"cli", "__main__"},

@@ -9,6 +9,7 @@ import sys
 import pytest
 from conftest import Images
 
+from kurtosis_tui import protocol
 from kurtosis_tui.setup.images import ensure_controller_image
 
 NO_ENGINE = "unix:///nonexistent/kt-test-docker.sock"
@@ -49,6 +50,10 @@ def test_doctor_on_a_ready_machine(images: Images) -> None:
     assert any(line.startswith("ok       engine") and "API" in line for line in lines)
     for ref in (images.controller, images.busybox, images.redis):
         assert any(line.startswith("ok ") and ref in line for line in lines), done.stdout
+    # which faults this engine supports: here everything but delay (no sch_netem)
+    assert "ok       faults      supported: bandwidth, block, loss, partition, pause" in lines
+    assert "info     faults      delay: unsupported (the kernel lacks the netem qdisc " \
+        "(sch_netem)): it raises FaultUnsupported" in lines
     assert lines[-1] == "ready"
 
 
@@ -58,5 +63,6 @@ def test_images_when_all_are_up_to_date_only_lists_them(images: Images) -> None:
     done = cli("images", "--examples")
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [
-        f"ready: {images.controller}", f"ready: {images.busybox}", f"ready: {images.redis}",
+        f"ready: {images.controller}", f"ready: {protocol.FAULT_IMAGE}",
+        f"ready: {images.busybox}", f"ready: {images.redis}",
     ]

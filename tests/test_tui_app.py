@@ -518,3 +518,21 @@ async def test_sigterm_tears_down_like_q(harness: Harness) -> None:
             guard.stand_down()
     assert session.closed.is_set()
     assert harness.app.return_code == 1
+
+
+@sync
+async def test_faults_show_in_the_services_panel_and_on_the_timeline(harness: Harness) -> None:
+    async with harness.app.run_test(size=(160, 40)) as pilot:
+        await harness.start(pilot)
+        await harness.emit(pilot, *setup_story("HelloHttp", T0, services=("a", "b")))
+        await harness.emit(pilot, ev.FaultChanged("HelloHttp", at=T0 + 2.5, change="partition",
+                                                  services={"a": "group x", "b": "group y"}))
+        text = screen_text(harness.app)
+        assert "Faults" in text and "group x" in text and "group y" in text
+        await harness.emit(pilot, ev.FaultChanged("HelloHttp", at=T0 + 2.8, change="heal",
+                                                  services={"a": "", "b": ""}))
+        assert "group x" not in screen_text(harness.app)
+        await pilot.press("t")  # the timeline: a row of marks, one per change
+        await pilot.pause()
+        row = next(line for line in screen_text(harness.app).splitlines() if "faults " in line)
+        assert row.count("▼") == 2 and row.rstrip(" │").endswith(" 2"), row

@@ -176,6 +176,20 @@ def test_bridge_caps_a_flood_and_counts_what_it_skipped() -> None:
     assert buf.total == 50_000 and buf.lines[0] == "web 40000"
 
 
+def test_fault_changes_fill_the_services_column_and_mark_the_timeline() -> None:
+    model = model_with(ev.ServiceStarting("T", at=T0, service="a", image="img"),
+                       ev.ServiceStarting("T", at=T0, service="b", image="img"), tests=("T",))
+    model.apply(ev.FaultChanged("T", at=T0 + 1, change="partition",
+                                services={"a": "group x", "b": "group default"}))
+    model.apply(ev.FaultChanged("T", at=T0 + 2, change="heal", services={"a": "", "b": ""}))
+    att = model.attempt("T")
+    assert att is not None
+    assert [m[1] for m in att.fault_marks] == ["partition", "heal"]
+    assert att.services["a"].faults == "" and att.services["b"].faults == ""
+    model.apply(ev.FaultChanged("T", at=T0 + 3, change="pause", services={"b": "paused"}))
+    assert att.services["b"].faults == "paused"
+
+
 def test_a_service_without_a_check_is_not_called_available_in_no_time() -> None:
     model = model_with(ev.ServiceStarting("T", at=T0, service="job", image="img"),
                        ev.ServiceAvailable("T", at=T0 + 0.2, service="job", seconds=0.0),

@@ -15,6 +15,7 @@ from pathlib import Path
 from kurtosis_tui import events, protocol
 from kurtosis_tui.api import files as service_files
 from kurtosis_tui.api.checks import Check
+from kurtosis_tui.api.faults import Faults
 from kurtosis_tui.api.runtime import Runtime
 from kurtosis_tui.api.service import Service
 from kurtosis_tui.api.types import ExecResult, ServiceDir
@@ -63,6 +64,10 @@ class Network:
         self.on_start_over = on_start_over or _no_start_listener
         self._services: dict[str, Service] = {}
         self._lock = threading.Lock()
+        #: The faults in force (contract section 5): partitions, blocks, loss, delay, ...
+        self.faults = Faults(
+            runtime, lambda: self.services, runtime.fault_image, runtime.fault_support
+        )
 
     @property
     def name(self) -> str:
@@ -113,6 +118,7 @@ class Network:
             if service_id in self._services:
                 raise InvalidServiceError(f"duplicate service id {service_id!r}: already added")
             service = Service(rt, service_id, image, ready, self._unexpected_exit)
+            service.faults = self.faults
             self._services[service_id] = service
         try:
             service_files.write_files(service_id, Path(service.dir), files)
@@ -156,6 +162,11 @@ class Network:
         )
         rt.log(f"service {service.id!r} started: container {service.container}, ip {state.ip}")
         service.record_start(state)  # after its event: teardown, woken by it, comes after
+        try:
+            self.faults.on_started(service, first=True)  # a partition in force: `default`
+        except ServiceError as error:  # the faults in force could not be put on it
+            self.on_start_over(service, error)
+            return
         self.on_start_over(service, None)
         if service.ready is None:
             service.mark_ready()
@@ -188,7 +199,34 @@ class Network:
             service.removed = False
             raise ServiceError(f"service {service_id!r}: cannot remove: {exc}") from exc
         self._forget(service_id)
+        self.faults.forget(service)
         self._runtime.event(events.ServiceRemoved, service=service_id)
+
+    # ------------------------------------------------------------ faults (contract section 5)
+
+    def partition(self, groups: Mapping[str, list[str]]) -> None:
+        """Services in different groups cannot exchange any packet; every service not
+        named is in group ``default``. Replaces the partition in force, atomically."""
+        self.faults.partition(groups)
+
+    def heal(self) -> None:
+        """Lift every partition, block, loss, delay and bandwidth limit."""
+        self.faults.heal()
+
+    def block(self, a: str, b: str) -> None:
+        """``a`` and ``b`` cannot exchange any packet, both ways."""
+        self.faults.block(a, b)
+
+    def unblock(self, a: str, b: str) -> None:
+        self.faults.block(a, b, on=False)
+
+    def set_loss(self, a: str, b: str, probability: float) -> None:
+        """Drop each packet between ``a`` and ``b`` (each way) with ``probability``; 0 lifts it."""
+        self.faults.set_loss(a, b, probability)
+
+    def set_delay(self, a: str, b: str, *, ms: int) -> None:
+        """Add ``ms`` of latency each way between ``a`` and ``b`` (needs sch_netem); 0 lifts it."""
+        self.faults.set_delay(a, b, ms)
 
     def lookup(self, service_id: str) -> Service | None:
         """The service, or None (for the controller's monitor: never raises)."""

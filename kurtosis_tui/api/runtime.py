@@ -52,6 +52,10 @@ class Runtime:
     deadline: float = float("inf")
     #: The current phase's timeout in seconds (for messages), when there is one.
     phase_timeout: float | None = None
+    #: The fault helpers' image, and what this engine's kernel supports (fault ->
+    #: "" or what it lacks; None: probe at the first fault). See ``api.faults``.
+    fault_image: str = protocol.FAULT_IMAGE
+    fault_support: dict[str, str] | None = None
     #: Set when the controller tears down: waits give up, new services are refused.
     stopping: threading.Event = field(default_factory=threading.Event)
 

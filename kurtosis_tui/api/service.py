@@ -17,6 +17,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 from kurtosis_tui import events, protocol
 from kurtosis_tui.api.checks import INTERVAL, Check
@@ -34,6 +35,20 @@ from kurtosis_tui.errors import (
 )
 
 __all__ = ["ExecResult", "Service", "ServiceDir"]
+
+class FaultHooks(Protocol):
+    """What a service asks of its test's faults (``api.faults.Faults``; set by the network)."""
+
+    def limit_bandwidth(self, service: Service, rate: str | None) -> None: ...
+
+    def pause(self, service: Service, on: bool = True) -> None: ...
+
+    def before_stop(self, service: Service) -> None: ...
+
+    def on_started(
+        self, service: Service, ip_changed: bool = True, *, first: bool = False
+    ) -> None: ...
+
 
 #: Seconds between two looks at a container's state while waiting on its check
 #: (the monitor reports exits at once; this is the fallback when events lag).
@@ -83,6 +98,7 @@ class Service:
         self._start_done.set()  # started unless the network says it is starting
         self._start_error: ServiceError | None = None
         self.removed = False
+        self.faults: FaultHooks | None = None
 
     def __repr__(self) -> str:
         return f"<Service {self.id} {self.image} ip={self._ip or '?'}>"
@@ -160,6 +176,24 @@ class Service:
         backend = self._rt.backend
         self._lifecycle("start", lambda: backend.start_container(self.container_ref), dies=False)
         self._after_start()
+
+    # ------------------------------------------------------------ faults (contract section 5)
+
+    def limit_bandwidth(self, rate: str | None) -> None:
+        """Cap its outgoing rate on the test network (tc units: "1mbit"); None lifts it."""
+        self._fault_hooks().limit_bandwidth(self, rate)
+
+    def pause(self) -> None:
+        """Freeze every process of the service (it stays frozen across a restart)."""
+        self._fault_hooks().pause(self, True)
+
+    def unpause(self) -> None:
+        self._fault_hooks().pause(self, False)
+
+    def _fault_hooks(self) -> FaultHooks:
+        if self.faults is None:
+            raise ServiceError(f"service {self.id!r}: faults need the test's network")
+        return self.faults
 
     def wait_ready(self, timeout: float | None = None) -> None:
         """Wait until its ready check holds (at most ``timeout`` s, and never past the
@@ -266,6 +300,8 @@ class Service:
 
     def _lifecycle(self, action: str, call: Callable[[], None], dies: bool = True) -> None:
         self._log(f"{action} service {self.id!r} (asked by the test)")
+        if self.faults is not None:
+            self.faults.before_stop(self)
         expecting = dies and self._running()
         self._hand_over()
         with self._lock:
@@ -282,6 +318,7 @@ class Service:
             raise self._error(f"cannot {action} it", exc) from exc
 
     def _after_start(self) -> None:
+        old_ip = self._ip
         with self._lock:
             self._unexpected_exit = None
             self._started_at = time.monotonic()
@@ -290,6 +327,8 @@ class Service:
             self._timed_out_reported = False
         with contextlib.suppress(BackendError):
             self._ip = self._rt.backend.container_state(self.container_ref).ip or self._ip
+        if self.faults is not None:  # a new namespace: its faults are put back
+            self.faults.on_started(self, ip_changed=self._ip != old_ip)
         if self.ready is None:
             self.mark_ready()
 

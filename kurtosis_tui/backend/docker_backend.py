@@ -184,7 +184,8 @@ class DockerBackend:
         api = self._client().api
         host = api.create_host_config(
             init=spec.init,
-            network_mode=spec.network or None,
+            network_mode=spec.network_mode or spec.network or None,
+            cap_add=list(spec.cap_add) or None,
             mounts=[
                 SdkMount(m.target, m.source, type=m.kind, read_only=m.read_only)
                 for m in spec.mounts
@@ -192,7 +193,7 @@ class DockerBackend:
             port_bindings={c: ("127.0.0.1", h) for c, h in spec.ports.items()} or None,
         )
         networking = None
-        if spec.network and spec.aliases:
+        if spec.network and spec.aliases and not spec.network_mode:
             endpoint = api.create_endpoint_config(aliases=list(spec.aliases))
             networking = api.create_networking_config({spec.network: endpoint})
         kwargs: dict[str, Any] = {
@@ -281,6 +282,12 @@ class DockerBackend:
 
     def kill_container(self, container: str) -> None:
         self._lifecycle("kill", container)
+
+    def pause_container(self, container: str) -> None:
+        self._lifecycle("pause", container)
+
+    def unpause_container(self, container: str) -> None:
+        self._lifecycle("unpause", container)
 
     def _lifecycle(self, action: str, container: str, **kwargs: Any) -> None:
         try:

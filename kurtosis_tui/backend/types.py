@@ -32,6 +32,9 @@ class ContainerSpec:
     init: bool = True  # an init as PID 1, so a stop never waits out a grace period
     working_dir: str | None = None
     ports: dict[int, int | None] = field(default_factory=dict)  # container -> host (None: any)
+    #: ``container:<id>``: share that container's network namespace (``network`` unset).
+    network_mode: str | None = None
+    cap_add: tuple[str, ...] = ()  # e.g. ("NET_ADMIN",) for the fault helpers only
 
 
 @dataclass(frozen=True)

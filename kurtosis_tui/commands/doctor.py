@@ -76,6 +76,7 @@ def _engine_check() -> tuple[Finding, docker.DockerClient | None]:
 
 
 def _image_checks(cli: docker.DockerClient) -> list[Finding]:
+    from kurtosis_tui.protocol import FAULT_IMAGE
     from kurtosis_tui.setup.base import LOCAL_BASE
     from kurtosis_tui.setup.dockerio import inspect
     from kurtosis_tui.setup.images import CONTROLLER_REPO, image_statuses
@@ -83,7 +84,8 @@ def _image_checks(cli: docker.DockerClient) -> list[Finding]:
     checks = []
     for status in image_statuses(cli):
         is_controller = status.ref.startswith(CONTROLLER_REPO)
-        fix = "`kurtosis-tui images`" if is_controller else "`kurtosis-tui images --examples`"
+        ours = is_controller or status.ref == FAULT_IMAGE
+        fix = "`kurtosis-tui images`" if ours else "`kurtosis-tui images --examples`"
         detail = f"{status.ref}: {status.detail}"
         if status.state != "ok":
             detail += f"; run {fix}" + (" (a run also builds it)" if is_controller else "")
@@ -109,12 +111,38 @@ def _tool_checks() -> list[Finding]:
     ]
 
 
+def _fault_checks() -> list[Finding]:
+    """Which faults (contract section 5) this engine's kernel supports, probed afresh."""
+    import secrets
+
+    from kurtosis_tui import protocol
+    from kurtosis_tui.backend.docker_backend import DockerBackend
+    from kurtosis_tui.engine.fault_support import engine_fault_support
+
+    run_id = "doctor" + secrets.token_hex(2)
+    support = engine_fault_support(
+        DockerBackend(), {protocol.LABEL_RUN: run_id}, f"{protocol.NAME_PREFIX}{run_id}-probe",
+        fresh=True,
+    )
+    if support is None:
+        return [Finding("info", "faults", f"unknown: {protocol.FAULT_IMAGE} cannot run; "
+                      "`kurtosis-tui images` builds it")]
+    able = [fault for fault, missing in sorted(support.items()) if not missing]
+    checks = [Finding("ok", "faults", "supported: " + ", ".join(able))]
+    for fault, missing in sorted(support.items()):
+        if missing:
+            checks.append(Finding("info", "faults", f"{fault}: unsupported (the kernel lacks "
+                                f"{missing}): it raises FaultUnsupported"))
+    return checks
+
+
 def run_checks() -> list[Finding]:
     checks = [_socket_check()]
     engine, cli = _engine_check()
     checks.append(engine)
     if cli is not None:
         checks += _image_checks(cli)
+        checks += _fault_checks()
     return checks + _tool_checks()
 
 

@@ -18,6 +18,8 @@ from kurtosis_tui.engine.discovery import Selection, discover, suite_target
 from kurtosis_tui.engine.interface import RunOptions
 from kurtosis_tui.errors import BackendError, UsageError
 from kurtosis_tui.events import TestInfo, TestResult, run_exit_code
+from kurtosis_tui.history.recorder import Recorder, Tee
+from kurtosis_tui.views.plain import by_test, ordered
 
 
 def parse_params(pairs: Sequence[str]) -> dict[str, str]:
@@ -31,15 +33,15 @@ def parse_params(pairs: Sequence[str]) -> dict[str, str]:
     return params
 
 
-def ordered(results: dict[str, TestResult], tests: Sequence[TestInfo]) -> list[TestResult]:
-    """Results in the suite's order (tests with no result are left out)."""
-    return [results[t.name] for t in tests if t.name in results]
-
-
 def main(args: argparse.Namespace) -> int:
     params = parse_params(args.params)
     if args.parallelism < 1:
         raise UsageError(f"-j/--parallelism must be 1 or more (got {args.parallelism})")
+    if args.repeat < 1:
+        raise UsageError(f"--repeat must be 1 or more (got {args.repeat})")
+    if args.repeat > 1 and args.watch:
+        raise UsageError("--repeat and --watch do not go together: a watched run reruns "
+                         "on saves, a repeated one a fixed number of times")
     suite, file = suite_target(Path(args.suite_dir))
     selection = Selection(tuple(args.tests), file)
     use_tui = sys.stdout.isatty() and not args.no_tui
@@ -57,14 +59,19 @@ def main(args: argparse.Namespace) -> int:
     if not tests:
         raise UsageError(f"no tests in {args.suite_dir}: no subclass of kurtosis_tui.Test "
                          "is defined in its *.py files")
+    recorder = Recorder(suite, repeat=args.repeat)
+    # The history keeps every service's log, plain runs included: stream them
+    # (benchmarks/bench_history.py measures what that costs).
     options = RunOptions(suite_dir=suite, parallelism=args.parallelism, params=params,
-                         keep_failed=args.keep_failed, stream_service_logs=run_tui is not None,
+                         keep_failed=args.keep_failed,
+                         stream_service_logs=run_tui is not None or recorder.enabled,
                          prepare_image=_prepare_image)
     junit = Path(args.junit_xml) if args.junit_xml else None
     if run_tui is not None:
         return int(run_tui(options=options, tests=tests, watch=args.watch, junit_xml=junit,
-                            selected=selection))
-    return _run_plain(options, tests, backend, junit, watch_plain, selection)
+                            selected=selection, recorder=recorder, repeat=args.repeat))
+    return _run_plain(options, tests, backend, junit, watch_plain, selection, recorder,
+                      args.repeat)
 
 
 def _prepare_image(progress: Callable[[str], None] | None) -> str:
@@ -99,45 +106,68 @@ def _watch_entry() -> Callable[..., int]:
 
 
 def _run_plain(options: RunOptions, tests: list[TestInfo], backend: Any, junit: Path | None,
-               watch_plain: Callable[..., int] | None, selected: Selection) -> int:
+               watch_plain: Callable[..., int] | None, selected: Selection,
+               recorder: Recorder, repeat: int) -> int:
     from kurtosis_tui.engine.session import open_session
     from kurtosis_tui.engine.signals import InterruptGuard
     from kurtosis_tui.views.plain import PlainPrinter
 
     printer = PlainPrinter()
+    code = 130
     # The first Ctrl-C/SIGTERM raises KeyboardInterrupt here: close() cancels and tears
     # down, the summary says what finished, the CLI exits 130. A second one quits at once.
     with InterruptGuard() as guard:
-        session = open_session(options, printer, backend, watching=watch_plain is not None,
-                               progress=_image_progress(printer))
+        session = open_session(options, Tee(printer, recorder), backend,
+                               watching=watch_plain is not None,
+                               progress=_image_progress(printer, recorder))
         guard.attach(session.run_id, backend)
+        attempts: list[tuple[int, TestResult]] = []
         try:
-            session.schedule(tests)
-            session.wait_idle()
-            results = ordered(session.results(), tests)
-            printer.print_summary(results)
+            for number in range(1, repeat + 1):
+                session.schedule(tests)
+                session.wait_idle()
+                attempts += [(number, r) for r in ordered(session.results(), tests)]
+            results = _summarise(printer, session.results(), attempts, tests, repeat)
             if junit is not None:
                 from kurtosis_tui.views.junit import write_junit
 
                 write_junit(junit, results, tests, suite_name=options.suite_dir.name)
             if watch_plain is not None:
-                return int(watch_plain(options=options, session=session, tests=tests,
+                code = int(watch_plain(options=options, session=session, tests=tests,
                                        printer=printer, selected=selected))
-            return run_exit_code(r.outcome for r in results)
+            else:
+                code = run_exit_code(r.outcome for r in results)
+            return code
         except KeyboardInterrupt:
             session.close()
-            printer.print_summary(ordered(session.results(), tests))
+            _summarise(printer, session.results(), attempts, tests, repeat)
             raise
         finally:
             session.close()
+            recorder.close(code)
 
 
-def _image_progress(printer: Any) -> Callable[[str], None]:
+def _summarise(printer: Any, latest: dict[str, TestResult],
+               attempts: list[tuple[int, TestResult]], tests: list[TestInfo],
+               repeat: int) -> list[TestResult]:
+    """Print the summary; the results it counted (every attempt's, with ``--repeat``)."""
+    if repeat == 1:
+        results = ordered(latest, tests)
+        printer.print_summary(results)
+        return results
+    pairs = by_test(attempts, tests)
+    results = [r for _, r in pairs]
+    printer.print_summary(results, [n for n, _ in pairs])
+    return results
+
+
+def _image_progress(printer: Any, recorder: Recorder) -> Callable[[str], None]:
     """Say that the controller image is being (re)built, without Docker's build steps."""
     from kurtosis_tui.setup.images import CONTROLLER_REPO
 
     def progress(line: str) -> None:
         if line.startswith(CONTROLLER_REPO):
             printer.write(line)
+            recorder.said(line)
 
     return progress

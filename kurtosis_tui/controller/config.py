@@ -28,6 +28,8 @@ class ControllerConfig:
     params: dict[str, str] = field(default_factory=dict)
     owner: str = ""
     keep_services: bool = False
+    fault_image: str = protocol.FAULT_IMAGE
+    fault_support: str = ""  # protocol.ENV_FAULT_SUPPORT's text; "": probe when needed
     suite_dir: Path = Path(protocol.SUITE_MOUNT)
     suite_host_dir: str = ""  # the suite on the user's machine: tracebacks name it
     volume_root: Path = Path(protocol.VOLUME_MOUNT)
@@ -49,6 +51,8 @@ class ControllerConfig:
             params=_params(env),
             owner=env.get(protocol.ENV_OWNER, ""),
             keep_services=env.get(protocol.ENV_KEEP_SERVICES, "") in ("1", "true", "yes"),
+            fault_image=env.get(protocol.ENV_FAULT_IMAGE) or protocol.FAULT_IMAGE,
+            fault_support=env.get(protocol.ENV_FAULT_SUPPORT, ""),
             suite_host_dir=env.get(protocol.ENV_SUITE_HOST_DIR, ""),
         )
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from functools import partial
 
 from kurtosis_tui import events, protocol
+from kurtosis_tui.api.fault_rules import decode_support
 from kurtosis_tui.api.network import Network
 from kurtosis_tui.api.runtime import Runtime
 from kurtosis_tui.api.service import Service
@@ -74,6 +75,8 @@ class Controller:
             subnet=config.subnet,
             gateway=config.gateway,
             volume_root=config.volume_root,
+            fault_image=config.fault_image,
+            fault_support=decode_support(config.fault_support),
             emit=log.event,
             log=log.line,
         )
@@ -226,7 +229,9 @@ class Controller:
                 self._copy_tail(service, again=None)
         # as the initializer does: --keep-failed keeps failures, never a cancelled test
         keep = verdict.outcome in (Outcome.FAILED, Outcome.ERRORED, Outcome.TIMED_OUT)
-        if self.config.keep_services and keep:
+        kept = self.config.keep_services and keep
+        self.network.faults.close(thaw=kept)  # the helpers go; a kept service is thawed
+        if kept:
             names = ", ".join(s.container for s in services) or "none"
             self.log.line(f"keeping the services for inspection: {names}")
         else:
@@ -390,8 +395,8 @@ class Controller:
         cfg = self.config
         for obj in found:
             if obj.kind == "container" and protocol.of_attempt(
-                obj.labels, cfg.run_id, cfg.test_name, cfg.attempt, role="service"
-            ):
+                obj.labels, cfg.run_id, cfg.test_name, cfg.attempt
+            ) and obj.labels.get(protocol.LABEL_ROLE) in ("service", protocol.ROLE_FAULT_HELPER):
                 self.log.line(f"removing leftover container {obj.name}")
                 try:
                     self.backend.remove_container(obj.id)

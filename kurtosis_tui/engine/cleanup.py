@@ -101,10 +101,15 @@ def owner_alive(token: str) -> bool:
 # -------------------------------------------------------------- kept records
 
 
-def kept_dir() -> Path:
-    """Where ``--keep-failed`` records live (XDG_CACHE_HOME is honoured)."""
+def user_cache_dir() -> Path:
+    """The engine's small state files (XDG_CACHE_HOME is honoured)."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "kurtosis-tui" / "kept"
+    return Path(base) / "kurtosis-tui"
+
+
+def kept_dir() -> Path:
+    """Where ``--keep-failed`` records live."""
+    return user_cache_dir() / "kept"
 
 
 def mark_kept(run_id: str, test: str | None = None, attempt: int | None = None) -> None:

@@ -34,6 +34,7 @@ class SessionContext:
     owner: str
     suite_dir: Path  # resolved, absolute: the bind mount's source
     controller_command: tuple[str, ...] | None = None  # replaces the image's entrypoint
+    fault_support: str = ""  # protocol.ENV_FAULT_SUPPORT's text ("": not known)
 
     @property
     def prepares_ahead(self) -> bool:
@@ -75,6 +76,7 @@ def controller_spec(
         p.ENV_RUN_ID: ctx.run_id,
         p.ENV_OWNER: ctx.owner,
         p.ENV_SUITE_HOST_DIR: str(ctx.suite_dir),
+        p.ENV_FAULT_SUPPORT: ctx.fault_support,
         "PYTHONUNBUFFERED": "1",
         **(settings if settings is not None else {p.ENV_SETTINGS_FILE: p.SETTINGS_FILE}),
     }

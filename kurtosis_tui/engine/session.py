@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from kurtosis_tui import protocol as p
 from kurtosis_tui.backend import Backend
 from kurtosis_tui.engine.attempt import Attempt
 from kurtosis_tui.engine.context import SessionContext
@@ -67,6 +68,7 @@ class LocalSession:
         watching: bool = False,
         reaper: Reaper | None = None,
         controller_command: Sequence[str] | None = None,
+        fault_support: str = "",
     ) -> None:
         self.run_id = run_id
         self.options = options
@@ -85,6 +87,7 @@ class LocalSession:
             owner=owner,
             suite_dir=options.suite_dir.resolve(),
             controller_command=tuple(controller_command) if controller_command else None,
+            fault_support=fault_support,
         )
         self._spares = Spares(self._ctx)
         self._cond = threading.Condition(threading.RLock())
@@ -278,6 +281,7 @@ def open_session(
 
     run_id = secrets.token_hex(3)
     engine: Backend = backend
+    owner = owner_token()
 
     def sweep_dead() -> None:
         with contextlib.suppress(BackendError):
@@ -287,15 +291,17 @@ def open_session(
         pool = SubnetPool(engine)
         pool.release(pool.acquire())
 
-    # Three waits on the engine, side by side; the reaper starts meanwhile.
-    with ThreadPoolExecutor(3) as pool:
+    # Four waits on the engine, side by side; the reaper starts meanwhile.
+    with ThreadPoolExecutor(4) as pool:
         image = pool.submit(_with_controller_image, options, backend, progress)
+        faults = pool.submit(_fault_support, backend, run_id, owner)
         checks = [pool.submit(probe), pool.submit(sweep_dead)]
         reaper = start_reaper(run_id)
         try:
             options = image.result()
             for check in checks:
                 check.result()
+            fault_support = faults.result()
         except BaseException:
             reaper.stop()
             raise
@@ -304,11 +310,22 @@ def open_session(
         sink,
         backend,
         run_id=run_id,
-        owner=owner_token(),
+        owner=owner,
         watching=watching,
         reaper=reaper,
         controller_command=controller_command,
+        fault_support=fault_support,
     )
+
+
+def _fault_support(backend: Backend, run_id: str, owner: str) -> str:
+    """What the engine's kernel supports, for the controllers (probed once per engine)."""
+    from kurtosis_tui.api.fault_rules import encode_support
+    from kurtosis_tui.engine.fault_support import engine_fault_support
+
+    labels = {p.LABEL_RUN: run_id, p.LABEL_OWNER: owner}
+    support = engine_fault_support(backend, labels, f"{p.NAME_PREFIX}{run_id}-fault-probe")
+    return encode_support(support) if support is not None else ""
 
 
 def _with_controller_image(

@@ -1,4 +1,4 @@
-"""The controller image and the examples' images: built here, rebuilt only when stale.
+"""Our images (controller, fault helpers, examples): built here, rebuilt only when stale.
 
 Why a content hash: the engine calls ``ensure_controller_image()`` before every
 run, and the controller in the image must be the package on the host. A hash
@@ -13,20 +13,31 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import docker
 
 from kurtosis_tui.errors import UsageError
+from kurtosis_tui.protocol import FAULT_IMAGE
 from kurtosis_tui.setup import dockerio
 from kurtosis_tui.setup.base import LOCAL_BASE, ToolInstaller, ensure_local_base, static_busybox
+from kurtosis_tui.setup.fault_image import ensure_fault_image, fault_status
+from kurtosis_tui.setup.image_labels import (
+    LABEL_BASE,
+    LABEL_BASE_ID,
+    LABEL_IMAGE,
+    LABEL_INPUTS,
+    LABEL_SOURCE,
+    State,
+    decide,
+    inputs_digest,
+)
 from kurtosis_tui.setup.wheels import (
     build_package_wheel,
     cache_dir,
@@ -35,12 +46,6 @@ from kurtosis_tui.setup.wheels import (
     pinned_deps,
     read_package,
 )
-
-LABEL_IMAGE = "kurtosis-tui.image"  # which of our images: controller | busybox | redis
-LABEL_INPUTS = "kurtosis-tui.inputs"  # the content hash of what went into it
-LABEL_BASE = "kurtosis-tui.base"  # the base image it was built FROM
-LABEL_BASE_ID = "kurtosis-tui.base-id"
-LABEL_SOURCE = "kurtosis-tui.source"  # the package folder the controller was built from
 
 #: The controller image's repository; its tag is the content hash of what went into
 #: it, so two checkouts or installs on one host never run each other's controller.
@@ -54,38 +59,11 @@ OFFICIAL_REDIS = "redis:7"
 #: Build the controller FROM this image instead (any Python >= 3.10 with venv).
 ENV_BASE = "KURTOSIS_TUI_BASE_IMAGE"
 
-State = Literal["ok", "missing", "stale"]
-
-
 @dataclass(frozen=True)
 class ImageStatus:
     ref: str
     state: State
     detail: str
-
-
-def inputs_digest(files: Iterable[tuple[str, bytes]], facts: Mapping[str, str]) -> str:
-    """A hash of named file contents and named facts; order-independent."""
-    digest = hashlib.sha256()
-    for name, data in sorted(files):
-        digest.update(f"{name}\0{len(data)}\0".encode())
-        digest.update(data)
-    for key in sorted(facts):
-        digest.update(f"{key}={facts[key]}\0".encode())
-    return digest.hexdigest()[:32]
-
-
-def decide(labels: Mapping[str, str] | None, digest: str, *, adopt_foreign: bool = False) -> State:
-    """Whether an image with these labels (None: absent) must be built.
-
-    ``adopt_foreign``: an image we did not build (an official one tagged under
-    our name) is taken as it is.
-    """
-    if labels is None:
-        return "missing"
-    if LABEL_INPUTS not in labels:
-        return "ok" if adopt_foreign else "stale"
-    return "ok" if labels[LABEL_INPUTS] == digest else "stale"
 
 
 def _noop(_: str) -> None:
@@ -362,9 +340,12 @@ def ensure_images(
     *, examples: bool, progress: Callable[[str], None] | None = None,
     install: ToolInstaller | None = None,
 ) -> list[str]:
-    """The controller image and, with ``examples``, the examples' images."""
+    """The controller image, the fault helpers' image and, with ``examples``, the
+    examples' images."""
     with contextlib.closing(dockerio.client()) as cli:
         refs = [_ensure_controller(cli, progress or _noop, install)]
+        with build_lock():
+            refs.append(ensure_fault_image(cli, progress or _noop, install))
     if examples:
         refs += ensure_example_images(progress, install)
     return refs
@@ -373,5 +354,7 @@ def ensure_images(
 def image_statuses(cli: docker.DockerClient) -> list[ImageStatus]:
     """Every image the tool and the examples use, without building anything."""
     statuses = [controller_status(cli)[0]]
+    state, detail, _ = fault_status(cli)
+    statuses.append(ImageStatus(FAULT_IMAGE, state, detail))
     statuses += [example_status(cli, ref)[0] for ref in _BUILDERS]
     return statuses

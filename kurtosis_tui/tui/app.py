@@ -33,6 +33,7 @@ from kurtosis_tui.tui.components.status_bar import ProblemBar, StatusBar
 from kurtosis_tui.tui.components.test_detail import TestDetail
 from kurtosis_tui.tui.components.tests_table import TestsTable
 from kurtosis_tui.tui.guard import QuitGuard
+from kurtosis_tui.tui.history_screen import HistoryActions
 from kurtosis_tui.tui.messages import Progress, RunEvent, SessionReady, TornDown
 from kurtosis_tui.tui.model import ACTIVE, CONTROLLER, RunModel
 from kurtosis_tui.tui.watching import WatcherFactory
@@ -50,7 +51,7 @@ class Panel(Vertical):
     ALLOW_MAXIMIZE = True
 
 
-class KurtosisApp(RunActions):
+class KurtosisApp(HistoryActions, RunActions):
     """``kurtosis-tui run`` on a terminal."""
 
     TITLE = "kurtosis-tui"
@@ -88,6 +89,7 @@ class KurtosisApp(RunActions):
         Binding("m", "toggle_maximize", "Maximize", show=False),
         Binding("left_curly_bracket", "step_attempt(-1)", "Prev attempt", show=False),
         Binding("right_curly_bracket", "step_attempt(1)", "Next attempt", show=False),
+        Binding("h", "history", "History", show=False),
         Binding("left_square_bracket", "cycle_source(-1)", "Prev log", show=False),
         Binding("right_square_bracket", "cycle_source(1)", "Next log", show=False),
         Binding("1", "focus_panel('tests')", "Tests", show=False),

@@ -46,6 +46,7 @@ class ServiceState:
     available_after: float = 0.0
     exit_code: int | None = None
     exit_expected: bool = False  # the test (or teardown) stopped it
+    faults: str = ""  # the faults in force on it ("group x, blocks b, paused"), "" for none
 
     def tone(self) -> str:
         """How the availability reads: ``good``, ``bad``, ``wait`` or ``quiet``."""
@@ -97,6 +98,7 @@ class AttemptView:
     result: TestResult | None = None
     services: dict[str, ServiceState] = field(default_factory=dict)
     spans: list[Span] = field(default_factory=list)
+    fault_marks: list[tuple[float, str]] = field(default_factory=list)  # (at, change)
     logs: dict[str, LogBuffer] = field(default_factory=dict)
     reason: str = ""  # why it ran: "changed: web.py" (watch mode), "rerun (r)"
     cancelling: bool = False  # a cancel was asked for; it ends once torn down
@@ -135,6 +137,16 @@ class AttemptView:
         return None
 
 
+@dataclass(frozen=True)
+class TestHistory:
+    """A test's outcomes in earlier runs (oldest first) and its median passing time."""
+
+    __test__ = False
+
+    outcomes: tuple[str, ...] = ()
+    median: float | None = None
+
+
 @dataclass
 class TestRow:
     """A test of the suite and its attempts (reruns in watch mode add attempts)."""
@@ -143,6 +155,7 @@ class TestRow:
 
     info: TestInfo
     attempts: dict[int, AttemptView] = field(default_factory=dict)
+    past: TestHistory | None = None  # its earlier runs, from the history
 
     @property
     def name(self) -> str:
@@ -160,6 +173,12 @@ class TestRow:
         if att.outcome is not None and att.state == "finished":
             return att.outcome.value
         return "cancelling" if att.cancelling else att.state
+
+    def recent(self, limit: int = 5) -> list[str]:
+        """The last ``limit`` outcomes: earlier runs', then this session's attempts'."""
+        now = [a.outcome.value for _, a in sorted(self.attempts.items())
+               if a.outcome is not None and a.state == "finished"]
+        return [*(self.past.outcomes if self.past else ()), *now][-limit:]
 
     def last_outcome(self) -> Outcome | None:
         """The outcome of the newest attempt that finished (a rerun does not erase it)."""
@@ -181,6 +200,18 @@ class RunModel:
         self.note = ""
         self._reasons: dict[str, str] = {}  # test -> why its next attempt runs
         self.version = 0  # bumped on every change: views redraw when it moves
+        self._history: dict[str, TestHistory] = {}
+
+    @property
+    def history(self) -> dict[str, TestHistory]:
+        """Each test's earlier runs, from the history (empty when the suite has none)."""
+        return self._history
+
+    @history.setter
+    def history(self, found: dict[str, TestHistory]) -> None:
+        self._history = dict(found)
+        for name, row in self.tests.items():
+            row.past = self._history.get(name)
 
     # ------------------------------------------------------------- queries
 
@@ -291,7 +322,8 @@ class RunModel:
     def _row(self, name: str, info: TestInfo | None = None) -> TestRow:
         row = self.tests.get(name)
         if row is None:
-            row = self.tests[name] = TestRow(info or TestInfo(name=name, file="", line=0))
+            row = self.tests[name] = TestRow(info or TestInfo(name=name, file="", line=0),
+                                             past=self._history.get(name))
         return row
 
     def _attempt(self, event: ev.TestEvent) -> AttemptView:
@@ -329,6 +361,11 @@ class RunModel:
             att.message = e.message
         elif isinstance(e, ev.TestFinished):
             self._finish(att, e)
+        elif isinstance(e, ev.FaultChanged):
+            att.fault_marks.append((e.at, e.change))
+            for name, text in e.services.items():
+                if name in att.services:
+                    att.services[name].faults = text
         else:
             self._apply_service_event(att, e)
 

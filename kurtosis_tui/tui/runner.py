@@ -10,20 +10,27 @@ from kurtosis_tui.engine.discovery import Selection
 from kurtosis_tui.engine.interface import EventSink, RunOptions, Session
 from kurtosis_tui.errors import UsageError
 from kurtosis_tui.events import TestInfo, TestResult
+from kurtosis_tui.history.recorder import Recorder, Tee, warn_stderr
 from kurtosis_tui.tui.app import KurtosisApp
 from kurtosis_tui.tui.bridge import EventBridge
-from kurtosis_tui.tui.model import RunModel
+from kurtosis_tui.tui.components.recent import DOTS
+from kurtosis_tui.tui.model import RunModel, TestHistory
+from kurtosis_tui.tui.repeat import repeating
 from kurtosis_tui.tui.watching import suite_watcher_factory
 
 
-def default_factory(options: RunOptions, *, watch: bool) -> Callable[[EventSink], Session]:
-    """The engine's ``open_session``, with live service logs on (the TUI shows them)."""
+def default_factory(options: RunOptions, *, watch: bool,
+                    recorder: Recorder | None = None) -> Callable[[EventSink], Session]:
+    """The engine's ``open_session``, with live service logs on (the TUI shows them);
+    the history's recorder sees the events the app sees, in the same order."""
     options = dataclasses.replace(options, stream_service_logs=True)
 
     def factory(sink: EventSink) -> Session:
         from kurtosis_tui.engine.session import open_session
 
         progress = sink.progress if isinstance(sink, EventBridge) else None
+        if recorder is not None:
+            sink = Tee(sink, recorder)
         return open_session(options, sink, watching=watch, progress=progress)
 
     return factory
@@ -37,23 +44,37 @@ def run(
     junit_xml: Path | None,
     session_factory: Callable[[EventSink], Session] | None = None,
     selected: Selection | Sequence[str] = (),
+    recorder: Recorder | None = None,
+    repeat: int = 1,
 ) -> int:
     from kurtosis_tui.engine.signals import InterruptGuard, quit_app
 
+    held: list[str] = []  # the history's warning waits until the screen is given back
+    if recorder is not None:
+        recorder.warn = held.append
+    factory = session_factory or default_factory(options, watch=watch, recorder=recorder)
     app = KurtosisApp(
         tests=tests,
-        session_factory=session_factory or default_factory(options, watch=watch),
+        session_factory=repeating(factory, repeat),
         watch=watch,
         watcher_factory=suite_watcher_factory(options.suite_dir, tests, selected),
     )
+    if recorder is not None and recorder.enabled:
+        app.model.history = past_outcomes(options.suite_dir)
     # Every signal is the guard's (the app traps none): SIGTERM/SIGINT run the quit
     # action, SIGHUP (the terminal closed) closes the session without the UI; a second
     # stop, or a quit that hangs, exits within the guard's limits (under 10 s).
     guard = InterruptGuard(quit_app(app), restore_terminal=True, hangup=True)
     app.guard = guard
-    with guard:
-        code = app.run()
-        guard.stand_down()  # the app closed by itself: what follows needs no watchdog
+    try:
+        with guard:
+            code = app.run()
+            guard.stand_down()  # the app closed by itself: what follows needs no watchdog
+    finally:
+        if recorder is not None:
+            recorder.close(app.return_code if app.return_code is not None else 130)
+            for text in held:
+                warn_stderr(text)
     if app.session_error:
         raise UsageError(app.session_error)
     results = ordered_results(app.model, tests)
@@ -66,6 +87,23 @@ def run(
 
         write_junit(junit_xml, results, list(tests), suite_name=options.suite_dir.name)
     return 1 if code is None else int(code)
+
+
+def past_outcomes(suite: Path) -> dict[str, TestHistory]:
+    """Each test's recent outcomes and median time in earlier runs ({} without a store)."""
+    from kurtosis_tui.history.replay import recent_outcomes
+    from kurtosis_tui.history.store import HistoryError, Store
+
+    try:
+        store = Store(create=False)
+        try:
+            found = recent_outcomes(store, str(suite.resolve()), DOTS) if not store.empty else {}
+        finally:
+            store.close()
+    except HistoryError:
+        return {}  # the recorder says why, once
+    return {name: TestHistory(tuple(outcomes), median)
+            for name, (outcomes, median) in found.items()}
 
 
 def ordered_results(model: RunModel, tests: Sequence[TestInfo]) -> list[TestResult]:

@@ -12,7 +12,7 @@ import io
 import os
 import sys
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TextIO
 
 from kurtosis_tui.events import (
@@ -28,8 +28,10 @@ from kurtosis_tui.events import (
     SuiteChanged,
     SuiteProblem,
     TestFinished,
+    TestInfo,
     TestResult,
     TestStarted,
+    is_flaky,
 )
 
 #: How each outcome is counted in the last line, in this order.
@@ -60,8 +62,33 @@ def count_line(results: Iterable[TestResult]) -> str:
     return ", ".join(parts) if parts else NO_TEST_RAN
 
 
-def result_line(result: TestResult) -> str:
-    return f"{result.name}: {result.outcome.value} ({result.duration:.1f} s)"
+def result_line(result: TestResult, number: int | None = None) -> str:
+    """``NAME: OUTCOME (S s)``, or ``NAME#K: ...`` for attempt K of a ``--repeat`` run."""
+    return f"{label(result, number)}: {result.outcome.value} ({result.duration:.1f} s)"
+
+
+def label(result: TestResult, number: int | None = None) -> str:
+    return result.name if number is None else f"{result.name}#{number}"
+
+
+def ordered(results: Mapping[str, TestResult], tests: Sequence[TestInfo]) -> list[TestResult]:
+    """Results in the suite's order (tests with no result are left out)."""
+    return [results[t.name] for t in tests if t.name in results]
+
+
+def by_test(attempts: Iterable[tuple[int, TestResult]],
+            tests: Sequence[TestInfo]) -> list[tuple[int, TestResult]]:
+    """A ``--repeat`` run's attempts: test by test in the suite's order, then by number."""
+    index = {t.name: i for i, t in enumerate(tests)}
+    return sorted(attempts, key=lambda a: (index.get(a[1].name, len(index)), a[0]))
+
+
+def flaky_names(attempts: Iterable[tuple[int, TestResult]]) -> list[str]:
+    """Tests with both a passing and a failing attempt, in first-seen order."""
+    seen: dict[str, list[Outcome]] = {}
+    for _, result in attempts:
+        seen.setdefault(result.name, []).append(result.outcome)
+    return [name for name, outcomes in seen.items() if is_flaky(outcomes)]
 
 
 def headline(outcome: Outcome, message: str) -> str:
@@ -168,24 +195,39 @@ class PlainPrinter:
             return f"suite problem: {where}{event.message}"
         return None
 
-    def print_summary(self, results: Sequence[TestResult]) -> None:
+    def print_summary(self, results: Sequence[TestResult],
+                      numbers: Sequence[int] | None = None) -> None:
         """Logs of the tests that did not pass, a line per test, then the counts.
 
         A CANCELLED test's log is not printed: the user stopped it (Ctrl-C); its line
-        says so, and a log cut off mid-step would bury the failures above it."""
-        chunks: list[str] = []
-        for result in results:
-            if result.outcome in (Outcome.PASSED, Outcome.CANCELLED):
-                continue
-            chunks.append(banner(f"{result.name}: {result.outcome.value}: controller log"))
-            chunks.append(result.controller_log.rstrip("\n") or "(the controller wrote no log)")
-            if result.message and result.message not in result.controller_log:
-                # The initializer's own words (a crash, the backstop, kept objects):
-                # the controller's verdict is already the log's last line.
-                chunks.append(banner(f"{result.name}: why"))
-                chunks.append(result.message)
-            chunks.append(banner(f"end of {result.name}"))
-            chunks.append("")
-        chunks.extend(result_line(r) for r in results)
-        chunks.append(count_line(results))
-        self.write("\n".join(chunks))
+        says so, and a log cut off mid-step would bury the failures above it.
+        ``numbers``: a ``--repeat`` run, each result's attempt number (``NAME#K``
+        lines, and the count line adds how many tests were flaky).
+        """
+        self.write(summary(results, numbers))
+
+
+def summary(results: Sequence[TestResult], numbers: Sequence[int] | None = None) -> str:
+    """What ``print_summary`` prints (the history's ``show`` prints it again)."""
+    nums: list[int | None] = list(numbers) if numbers is not None else [None] * len(results)
+    chunks: list[str] = []
+    for result, number in zip(results, nums, strict=True):
+        if result.outcome in (Outcome.PASSED, Outcome.CANCELLED):
+            continue
+        name = label(result, number)
+        chunks.append(banner(f"{name}: {result.outcome.value}: controller log"))
+        chunks.append(result.controller_log.rstrip("\n") or "(the controller wrote no log)")
+        if result.message and result.message not in result.controller_log:
+            # The initializer's own words (a crash, the backstop, kept objects):
+            # the controller's verdict is already the log's last line.
+            chunks.append(banner(f"{name}: why"))
+            chunks.append(result.message)
+        chunks.append(banner(f"end of {name}"))
+        chunks.append("")
+    chunks.extend(result_line(r, n) for r, n in zip(results, nums, strict=True))
+    counts = count_line(results)
+    if numbers is not None:
+        flaky = len(flaky_names(zip(numbers, results, strict=True)))
+        counts += f", {flaky} flaky"
+    chunks.append(counts)
+    return "\n".join(chunks)

@@ -7,6 +7,9 @@ feature that adds a column (faults, node, history, CPU, memory) registers it
 with ``register`` and a priority below ``CORE``: it shows when there is room
 and hides before anything a user needs to tell what happened.
 
+A column may also say when it is wanted at all (``wanted``, of the panel's
+model): the history's column shows only for a suite with a past.
+
 A column's cell is a function of the app (for theme colours), the row's model
 object and the clock. A column's width is measured from its cells (the
 widest, at least its label), except the one ``flexible`` column of a table,
@@ -40,6 +43,9 @@ class Column(Generic[Row]):
     priority: int = DETAIL
     width: int = 0  # the flexible column's minimum; others: at least this
     flexible: bool = False
+    #: Shown only while this holds for the panel's model (None: always a candidate);
+    #: the history's column, say, only for a suite that has a past.
+    wanted: Callable[[Any], bool] | None = None
 
 
 def fit(columns: Sequence[Column[Row]], widths: dict[str, int], room: int,
@@ -130,12 +136,18 @@ def _service_image(app: Any, svc: ServiceState, now: float) -> Text:
     return Text(svc.image)
 
 
+def _service_faults(app: Any, svc: ServiceState, now: float) -> Text:
+    return Text(svc.faults, style="bold") if svc.faults else Text("—", style="dim")
+
+
 SERVICES_COLUMNS: list[Column[ServiceState]] = [
     Column("id", "Service", _service_id, priority=CORE),
     Column("availability", "Availability", _service_availability, priority=CORE),
     Column("ip", "IP", _service_ip, priority=70),
     Column("state", "State", _service_state, priority=60),
     Column("image", "Image", _service_image, priority=40),
+    # the faults in force on it (contract section 5): the first to hide when narrow
+    Column("faults", "Faults", _service_faults, priority=30),
 ]
 
 PANELS: dict[str, list[Any]] = {"tests": TESTS_COLUMNS, "services": SERVICES_COLUMNS}

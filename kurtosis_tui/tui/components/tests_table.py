@@ -8,6 +8,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
+from kurtosis_tui.tui.components import recent  # noqa: F401  (registers the history column)
 from kurtosis_tui.tui.components.columns import TESTS_COLUMNS, Column, fit, middle_cut
 from kurtosis_tui.tui.model import RunModel, TestRow
 
@@ -35,13 +36,14 @@ class TestsTable(DataTable[Text]):
         self._name_width = 0
         self._cells_shown: dict[str, tuple[Text, ...]] = {}
         self._last: tuple[RunModel, float, str, str | None] | None = None
+        self._wanted: list[Column[TestRow]] = []
 
-    def _layout(self) -> None:
+    def _layout(self, wanted: list[Column[TestRow]]) -> None:
         """Columns for this width: the name takes what the shown others leave."""
         room = self.scrollable_content_region.width
-        self._columns_for = room
-        widths = {c.key: c.width for c in TESTS_COLUMNS}
-        self._shown = fit(TESTS_COLUMNS, widths, room)
+        self._columns_for, self._wanted = room, wanted
+        widths = {c.key: c.width for c in wanted}
+        self._shown = fit(wanted, widths, room)
         fixed = sum(c.width for c in self._shown if not c.flexible)
         self.clear(columns=True)
         self._names, self._cells_shown = [], {}
@@ -76,8 +78,9 @@ class TestsTable(DataTable[Text]):
         (the app's choice) whatever rebuilt the rows: a resize, a filter that matched
         nothing, the keys panel opening."""
         self._last = (model, now, filter_text, selected)
-        if self.scrollable_content_region.width != self._columns_for:
-            self._layout()
+        wanted = [c for c in TESTS_COLUMNS if c.wanted is None or c.wanted(model)]
+        if self.scrollable_content_region.width != self._columns_for or wanted != self._wanted:
+            self._layout(wanted)
         names = [n for n, row in model.tests.items() if matches(row, filter_text)]
         cells = {n: self._cells(model.tests[n], now) for n in names}
         if names != self._names:

@@ -32,7 +32,7 @@ class Timeline(Widget):
 
     def get_content_height(self, container: object, viewport: object, width: int) -> int:
         att = self._attempt
-        return (len(att.spans) + 2) if att and att.spans else 1
+        return (len(att.spans) + 2 + bool(att.fault_marks)) if att and att.spans else 1
 
     def render(self) -> Text:
         att = self._attempt
@@ -47,9 +47,24 @@ class Timeline(Widget):
         for span in att.spans:
             out.append_text(self._row(span, t0, now, scale, width))
             out.append("\n")
+        if att.fault_marks:
+            out.append_text(self._faults(att.fault_marks, t0, scale, width))
+            out.append("\n")
         axis = f"0 s{seconds(t1 - t0):>{width - 3}}"
         out.append(" " * (LABEL + 1) + axis, style="dim")
         return out
+
+    def _faults(
+        self, marks: list[tuple[float, str]], t0: float, scale: float, width: int
+    ) -> Text:
+        """One mark (▼) per fault change, where it happened on the axis."""
+        cells = [" "] * width
+        for at, _change in marks:
+            cells[max(0, min(width - 1, int((at - t0) * scale)))] = "▼"
+        row = Text(f"{'faults':<{LABEL}} ", style="bold")
+        row.append("".join(cells), style=theme_color(self.app, "warning"))
+        row.append(f" {len(marks):>{FIGURE}}", style="dim")
+        return row
 
     def _row(self, span: Span, t0: float, now: float, scale: float, width: int) -> Text:
         end = span.end if span.end is not None else now
