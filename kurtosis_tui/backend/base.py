@@ -22,6 +22,7 @@ from kurtosis_tui.backend.types import (
     ExecOutput,
     LabelledObject,
     NetworkInfo,
+    StatsSample,
 )
 
 
@@ -48,9 +49,25 @@ class Backend(Protocol):
 
     # engine
     @property
+    def kind(self) -> str:
+        """Its name in ``backend.select.KINDS`` (the reaper rebuilds the same kind)."""
+        ...
+
+    @property
+    def reaches_services(self) -> bool:
+        """Whether this side reaches the containers themselves, a controller's and those it
+        starts (their logs, their files): False on a swarm, where they are on the
+        controller's node (the controller forwards its services' logs)."""
+        ...
+
+    @property
     def engine_socket(self) -> str:
         """The engine's socket as a path on the host where containers run: what the
         controller mounts to reach the engine that started it."""
+        ...
+
+    def node_states(self) -> dict[str, str]:
+        """Each node's state (``ready``, ``down``...) by name; empty on one engine."""
         ...
 
     def ping(self) -> str:
@@ -90,6 +107,16 @@ class Backend(Protocol):
         ...
 
     def exec(self, container: str, cmd: list[str]) -> ExecOutput: ...
+
+    def stats(self, container: str) -> StatsSample | None:
+        """One reading of the container's CPU and memory counters at once (no stream);
+        None when it is not running."""
+        ...
+
+    def terminal_exec_argv(self, container: str, cmd: list[str]) -> list[str]:
+        """The command line that runs ``cmd`` in the container on this terminal
+        (a pty, stdin attached). ``BackendError`` when this backend cannot."""
+        ...
 
     def start_container(self, container: str) -> None: ...
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import ipaddress
 import os
+import shutil
 import tarfile
 import threading
 from typing import Any
@@ -24,6 +25,8 @@ import requests.exceptions
 from docker.types import IPAMConfig, IPAMPool
 from docker.types import Mount as SdkMount
 
+from kurtosis_tui.backend import base
+from kurtosis_tui.backend.docker_stats import stats_sample
 from kurtosis_tui.backend.streams import EventStream, LogStream
 from kurtosis_tui.backend.types import (
     ContainerSpec,
@@ -31,6 +34,7 @@ from kurtosis_tui.backend.types import (
     ExecOutput,
     LabelledObject,
     NetworkInfo,
+    StatsSample,
 )
 from kurtosis_tui.errors import BackendError, EngineUnavailable, ImageNotFound, NotFound
 from kurtosis_tui.protocol import DOCKER_SOCKET
@@ -47,7 +51,7 @@ def engine_hint() -> str:
     """What to tell a user whose Docker engine does not answer."""
     where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
     return (
-        f"no Docker engine answers at {where}. Start one (`make setup` does, where it can; "
+        f"no Docker engine answers at {where}. Start one (`kurtosis-tui setup` does, where it can; "
         "or `sudo systemctl start docker`), or point DOCKER_HOST at one, then run "
         "`kurtosis-tui doctor`."
     )
@@ -57,15 +61,27 @@ class DockerBackend:
     """A Backend on the Docker engine that DOCKER_HOST (or the default socket) names."""
 
     def __init__(self, api_version: str | None = None) -> None:
+        # The engine is the one DOCKER_HOST names *now*: a client made later, in any
+        # thread, talks to it even if the variable changes meanwhile (a swarm run builds
+        # its controller image on the host's engine while the session starts).
+        self._environment = dict(os.environ)
         self._api_version = api_version
         self._engine_version = ""  # from the probe that learned the API version
         self._local = threading.local()
         self._version_lock = threading.Lock()
 
     @property
+    def kind(self) -> str:
+        return "docker"
+
+    @property
+    def reaches_services(self) -> bool:
+        return True
+
+    @property
     def engine_socket(self) -> str:
         """DOCKER_HOST's socket when it names one, else the default socket."""
-        host = os.environ.get("DOCKER_HOST", "")
+        host = self._environment.get("DOCKER_HOST", "")
         if host.startswith("unix://"):
             return host[len("unix://"):]
         return DOCKER_SOCKET
@@ -85,16 +101,21 @@ class DockerBackend:
                 if self._api_version is None:
                     # The oldest API version skips the SDK's own /version round trip:
                     # one request learns both the API version and the engine's.
-                    probe = docker.from_env(version=MINIMUM_API_VERSION, timeout=PING_TIMEOUT)
+                    probe = docker.from_env(version=MINIMUM_API_VERSION, timeout=PING_TIMEOUT,
+                                            environment=self._environment)
                     try:
                         answer = probe.version()
                     finally:
                         probe.close()
                     self._api_version = str(answer["ApiVersion"])
                     self._engine_version = str(answer.get("Version", ""))
-            return docker.from_env(version=self._api_version, timeout=int(timeout))
+            return docker.from_env(version=self._api_version, timeout=int(timeout),
+                                   environment=self._environment)
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
             raise EngineUnavailable(engine_hint()) from exc
+
+    def node_states(self) -> dict[str, str]:
+        return {}  # one engine: no nodes
 
     def ping(self) -> str:
         probing = self._api_version is None
@@ -271,6 +292,25 @@ class DockerBackend:
         text = output.decode("utf-8", "replace") if isinstance(output, bytes) else str(output)
         return ExecOutput(exit_code=int(code if code is not None else -1), output=text)
 
+    def stats(self, container: str) -> StatsSample | None:
+        # one_shot (API 1.41+) answers at once; without it the engine waits a second
+        # to fill "precpu_stats". We take two readings ourselves instead.
+        try:
+            raw = self._client().api.stats(container, stream=False, one_shot=True)
+        except docker.errors.NotFound:
+            return None
+        except docker.errors.APIError as exc:
+            raise BackendError(f"cannot read the stats of {container}: {_explain(exc)}") from exc
+        except (requests.exceptions.RequestException, ValueError):
+            return None  # it stopped while answering: an empty body, no JSON
+        return stats_sample(raw)
+
+    def terminal_exec_argv(self, container: str, cmd: list[str]) -> list[str]:
+        docker_cli = shutil.which("docker")
+        if docker_cli is None:
+            raise BackendError("a shell in a service needs the docker command on PATH")
+        return [docker_cli, "exec", "-it", container, *cmd]  # DOCKER_HOST passes through
+
     def start_container(self, container: str) -> None:
         self._lifecycle("start", container)
 
@@ -299,7 +339,7 @@ class DockerBackend:
 
     def remove_container(self, container: str) -> None:
         try:
-            self._client().api.remove_container(container, force=True, v=False)
+            self._client().api.remove_container(container, force=True, v=True)
         except docker.errors.NotFound:
             return
         except docker.errors.APIError as exc:
@@ -314,7 +354,7 @@ class DockerBackend:
             raise NotFound(f"container {container} does not exist") from exc
         return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
 
-    def follow_logs(self, container: str) -> LogStream:
+    def follow_logs(self, container: str) -> base.Stream:
         client = self._new_client(API_TIMEOUT)
         api = client.api
         try:
@@ -383,7 +423,7 @@ class DockerBackend:
             found.append(LabelledObject("volume", v["Name"], v["Name"], v.get("Labels") or {}))
         return found
 
-    def events(self, label: str, value: str) -> EventStream:
+    def events(self, label: str, value: str) -> base.EventStream:
         client = self._new_client(API_TIMEOUT)
         raw = client.api.events(
             decode=True, filters={"type": "container", "label": [f"{label}={value}"]}
@@ -395,3 +435,4 @@ def _explain(exc: docker.errors.APIError) -> str:
     """The engine's own words, without the SDK's HTTP wrapping."""
     explanation = getattr(exc, "explanation", None)
     return str(explanation or exc)
+

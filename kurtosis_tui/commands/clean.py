@@ -1,7 +1,7 @@
 """``kurtosis-tui clean``: remove what earlier runs left in Docker.
 
 It removes the objects of every run whose owner process is gone, those that
-``--keep-failed`` kept included, and forgets their kept records. It never
+``--keep-failed`` kept included, with their kept records. It never
 touches a live run (another terminal's, or a watch session's), a run owned on
 another host, or a run none of whose objects names an owner (every object
 kurtosis-tui makes does; other tools may borrow the run label, and a benchmark
@@ -43,9 +43,9 @@ def _owner_note(run: RunObjects) -> str:
 def clean(backend: Backend | None = None) -> Sweep:
     """The engine's sweep, kept runs included: what it removed, spared and cleaned."""
     if backend is None:
-        from kurtosis_tui.backend.docker_backend import DockerBackend
+        from kurtosis_tui.backend.select import detect_kind, make_backend
 
-        backend = DockerBackend()
+        backend = make_backend(detect_kind())  # a swarm's runs are found through its jobs
     try:
         backend.ping()
         return sweep(backend, include_kept=True)

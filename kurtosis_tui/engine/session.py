@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import secrets
 import sys
 import threading
@@ -25,6 +26,7 @@ from kurtosis_tui import protocol as p
 from kurtosis_tui.backend import Backend
 from kurtosis_tui.engine.attempt import Attempt
 from kurtosis_tui.engine.context import SessionContext
+from kurtosis_tui.engine.inspect import StatsSampler, shell_command
 from kurtosis_tui.engine.interface import EventSink, RunOptions
 from kurtosis_tui.engine.logbatch import LogBatcher
 from kurtosis_tui.engine.prepared import Spares
@@ -32,7 +34,10 @@ from kurtosis_tui.engine.subnets import SubnetPool
 from kurtosis_tui.errors import BackendError, UsageError
 from kurtosis_tui.events import (
     Event,
+    LogLines,
+    NodesSeen,
     Outcome,
+    ResourceUsage,
     RunFinished,
     RunStarted,
     TestFinished,
@@ -40,12 +45,15 @@ from kurtosis_tui.events import (
     TestQueued,
     TestResult,
 )
+from kurtosis_tui.redact import Redactor
 
 if TYPE_CHECKING:
     from kurtosis_tui.engine.reaper import Reaper
 
 #: Seconds close() waits for running attempts to be torn down.
 CLOSE_TIMEOUT = 60.0
+#: Seconds between looks at a cluster's nodes (for the views' nodes panel).
+NODES_POLL = 2.0
 
 
 @dataclass
@@ -72,11 +80,14 @@ class LocalSession:
     ) -> None:
         self.run_id = run_id
         self.options = options
-        sink = _guarded(sink)
+        redactor = Redactor(options.secrets.values())
+        sink = _guarded(_redacting(sink, redactor))
         self._sink = sink
         self._watching = watching
         self._reaper = reaper
         self._batcher = LogBatcher(sink)
+        self._nodes_stop = threading.Event()
+        self._nodes_watcher: threading.Thread | None = None
         self._ctx = SessionContext(
             backend=backend,
             options=options,
@@ -87,6 +98,7 @@ class LocalSession:
             owner=owner,
             suite_dir=options.suite_dir.resolve(),
             controller_command=tuple(controller_command) if controller_command else None,
+            redactor=redactor,
             fault_support=fault_support,
         )
         self._spares = Spares(self._ctx)
@@ -100,6 +112,7 @@ class LocalSession:
         self._busy = False  # something was scheduled since the last RunFinished
         self._closed = False
         self._kept = False
+        self._sampler = StatsSampler(backend.stats)
 
     # ------------------------------------------------------------ the Session
 
@@ -117,6 +130,7 @@ class LocalSession:
                         watching=self._watching,
                     )
                 )
+                self._watch_nodes()
             for info in tests:
                 queued = next((q for q in self._queue if q.info.name == info.name), None)
                 if queued is not None:
@@ -157,6 +171,12 @@ class LocalSession:
         with self._cond:
             return dict(self._results)
 
+    def shell_command(self, container: str, service: str) -> list[str]:
+        return shell_command(self._ctx.backend, container, service)
+
+    def resource_usage(self, containers: Iterable[str]) -> dict[str, ResourceUsage]:
+        return self._sampler.usage(containers)
+
     def close(self) -> None:
         with self._cond:
             if self._closed:
@@ -164,21 +184,27 @@ class LocalSession:
             self.cancel()
             self._closed = True
         self.wait_idle(CLOSE_TIMEOUT)
+        self._nodes_stop.set()
         with self._cond:
             threads = list(self._threads)
         for thread in threads:
             thread.join(timeout=5)
         self._batcher.close()
         self._spares.close()  # what was prepared ahead and never used
+        self._sampler.close()
         # Attempts tear down after themselves; this sweep catches what a failed removal
         # left (kept attempts stay: cleanup knows them) before the reaper is let go.
         from kurtosis_tui.engine.cleanup import remove_run
 
-        with contextlib.suppress(BackendError):
-            remove_run(self._ctx.backend, self.run_id)
+        try:
+            left = bool(remove_run(self._ctx.backend, self.run_id).errors)
+        except BackendError:
+            left = True
         if self._reaper is not None:
             if self._kept:
                 self._reaper.keep()
+            elif left:  # e.g. a swarm node that left: the reaper finishes once it is back
+                self._reaper.release()
             else:
                 self._reaper.stop()
 
@@ -186,6 +212,31 @@ class LocalSession:
 
     def _emit(self, event: Event) -> None:
         self._sink(event)
+
+    def _watch_nodes(self) -> None:
+        """On a cluster, say which nodes there are and when one's state changes."""
+        backend = self._ctx.backend
+        try:
+            first = backend.node_states()
+        except BackendError:
+            return
+        if not first:
+            return  # one engine
+
+        def watch() -> None:
+            last: dict[str, str] = {}
+            states = first
+            while True:
+                if states != last:
+                    last = states
+                    self._emit(NodesSeen(nodes=tuple(sorted(states.items()))))
+                if self._nodes_stop.wait(NODES_POLL):
+                    return
+                with contextlib.suppress(BackendError):
+                    states = backend.node_states()
+
+        self._nodes_watcher = threading.Thread(target=watch, daemon=True, name="kt-nodes")
+        self._nodes_watcher.start()
 
     def _pump(self) -> None:
         """Start queued attempts while there is room, then prepare ahead for the tests
@@ -212,8 +263,8 @@ class LocalSession:
         try:
             result = attempt.run()
         except BaseException as exc:  # a bug of ours: the test still needs an ending
-            result = TestResult(attempt.name, Outcome.ERRORED, 0.0,
-                                f"internal error in the initializer: {exc!r}")
+            result = self._ctx.redactor.value(TestResult(
+                attempt.name, Outcome.ERRORED, 0.0, f"internal error in the initializer: {exc!r}"))
             self._emit(TestFinished(test=attempt.name, attempt=attempt.number, result=result))
         finally:
             with self._cond:
@@ -230,6 +281,20 @@ class LocalSession:
             self._busy = False
             self._emit(RunFinished(results=tuple(self._results.values())))
         self._cond.notify_all()
+
+
+def _redacting(sink: EventSink, redactor: Redactor) -> EventSink:
+    """The sink, behind the one mask every view's event passes: the controller's lines and
+    events (the test's code may write to its stdout past the controller's own masking),
+    the services' logs and the results."""
+
+    def redacting(event: Event) -> None:
+        if isinstance(event, LogLines) and not redactor:
+            sink(event)  # decoded with "replace" from bytes: encodable already
+        else:
+            sink(redactor.value(event))
+
+    return redacting
 
 
 def _guarded(sink: EventSink) -> EventSink:
@@ -269,9 +334,9 @@ def open_session(
     cannot be had.
     """
     if backend is None:
-        from kurtosis_tui.backend.docker_backend import DockerBackend
+        from kurtosis_tui.backend.select import make_backend
 
-        backend = DockerBackend()
+        backend = make_backend(options.backend)
     try:
         backend.ping()
     except BackendError as exc:
@@ -281,6 +346,9 @@ def open_session(
 
     run_id = secrets.token_hex(3)
     engine: Backend = backend
+    # The reaper's environment as it is now: preparing the image may point DOCKER_HOST
+    # elsewhere for a moment (a swarm run builds it on the host's engine) meanwhile.
+    env = dict(os.environ)
     owner = owner_token()
 
     def sweep_dead() -> None:
@@ -296,7 +364,7 @@ def open_session(
         image = pool.submit(_with_controller_image, options, backend, progress)
         faults = pool.submit(_fault_support, backend, run_id, owner)
         checks = [pool.submit(probe), pool.submit(sweep_dead)]
-        reaper = start_reaper(run_id)
+        reaper = start_reaper(run_id, backend.kind, env)
         try:
             options = image.result()
             for check in checks:

@@ -24,6 +24,7 @@ from textual.worker import Worker
 from kurtosis_tui.engine.interface import Session
 from kurtosis_tui.events import SuiteChanged, TestInfo
 from kurtosis_tui.tui.components.log_panel import TIMELINE, LogPanel
+from kurtosis_tui.tui.components.nodes_panel import NodesPanel
 from kurtosis_tui.tui.components.services_table import ServicesTable
 from kurtosis_tui.tui.components.status_bar import ProblemBar, StatusBar
 from kurtosis_tui.tui.components.test_detail import TestDetail
@@ -67,6 +68,7 @@ class RunActions(App[int]):
                                        closing=self.closing, progress=self.progress)
         self.query_one(ProblemBar).show(self.model)
         self.query_one(TestsTable).update_from(self.model, now, self._filter, self.selected)
+        self.query_one(NodesPanel).show(self.model)
         att = self._selected_attempt()
         self.query_one(ServicesTable).update_from(att, now)
         panel = self.query_one(LogPanel)
@@ -88,7 +90,7 @@ class RunActions(App[int]):
         key = (self.selected, att.number, self.source) if att and self.selected else None
         if key != self._shown_log:
             self._shown_log = key
-            buffer = att.log(self.source) if att and self.source != TIMELINE else None
+            buffer = att.feed(self.source) if att and self.source != TIMELINE else None
             panel.show_log(buffer)
         if self.source == TIMELINE:
             panel.timeline.show(att)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from kurtosis_tui import events as ev
 from kurtosis_tui.events import Outcome, Phase, TestInfo, TestResult, run_exit_code
 from kurtosis_tui.tui.log_buffer import LogBuffer
+from kurtosis_tui.tui.log_feeds import ALL, tagged
 
 CONTROLLER = "controller"
 #: Statuses of a test whose latest attempt has not finished.
@@ -91,6 +92,7 @@ class AttemptView:
     gateway: str = ""
     volume: str = ""
     controller: str = ""
+    node: str = ""  # the cluster node it runs on ("" on one engine)
     controller_state: str = ""
     controller_exit: int | None = None
     outcome: Outcome | None = None
@@ -102,6 +104,7 @@ class AttemptView:
     logs: dict[str, LogBuffer] = field(default_factory=dict)
     reason: str = ""  # why it ran: "changed: web.py" (watch mode), "rerun (r)"
     cancelling: bool = False  # a cancel was asked for; it ends once torn down
+    merged: LogBuffer = field(default_factory=LogBuffer)  # the ``all`` tab
 
     def log(self, source: str) -> LogBuffer:
         buf = self.logs.get(source)
@@ -110,10 +113,25 @@ class AttemptView:
         return buf
 
     def sources(self) -> list[str]:
-        """The controller first, then services in the order they started."""
+        """The controller first, then services in the order they started, then ``all``."""
         names = [CONTROLLER, *self.services]
         names += [s for s in self.logs if s not in names]
-        return names
+        return [*names, ALL]
+
+    def feed(self, source: str) -> LogBuffer:
+        """The log a tab shows: one source's, or (``all``) every source merged."""
+        return self.merged if source == ALL else self.log(source)
+
+    def add_lines(self, source: str, lines: Iterable[str], skipped: int = 0) -> None:
+        """A batch of one source's lines, also appended (tagged) to the ``all`` log, so
+        that one is in the order lines arrived whenever it is first shown."""
+        buf = self.log(source)
+        buf.dropped += skipped
+        before = buf.total
+        buf.extend(lines)
+        fresh = buf.total - before
+        if fresh:
+            self.merged.extend(tagged(source, buf.lines[-fresh:]))
 
     def elapsed(self, now: float) -> float | None:
         if self.result is not None:
@@ -198,6 +216,7 @@ class RunModel:
         self.finished_at: float | None = None
         self.problem = ""  # a suite that no longer imports (watch mode)
         self.note = ""
+        self.node_states: dict[str, str] = {}  # a cluster's nodes: name -> ready, down...
         self._reasons: dict[str, str] = {}  # test -> why its next attempt runs
         self.version = 0  # bumped on every change: views redraw when it moves
         self._history: dict[str, TestHistory] = {}
@@ -240,6 +259,17 @@ class RunModel:
         end = self.finished_at if self.finished_at is not None and not self.busy() else now
         return max(0.0, end - self.started_at)
 
+    def nodes(self) -> list[tuple[str, str, int, int]]:
+        """Each cluster node: (name, state, tests running there, attempts finished)."""
+        tally: dict[str, list[int]] = {name: [0, 0] for name in self.node_states}
+        for row in self.tests.values():
+            for att in row.attempts.values():
+                if att.node:
+                    counts = tally.setdefault(att.node, [0, 0])
+                    counts[0 if att.state == "running" else 1] += 1
+        return [(name, self.node_states.get(name, ""), c[0], c[1])
+                for name, c in sorted(tally.items())]
+
     def failed_names(self) -> list[str]:
         """Tests whose last finished attempt did not pass."""
         return [
@@ -279,10 +309,7 @@ class RunModel:
         self, test: str, attempt: int, source: str, lines: Iterable[str], skipped: int = 0
     ) -> None:
         """Append a batch of log lines; ``skipped`` lines were dropped before reaching us."""
-        att = self._attempt(ev.TestEvent(test=test, attempt=attempt))
-        buf = att.log(source)
-        buf.dropped += skipped
-        buf.extend(lines)
+        self._attempt(ev.TestEvent(test=test, attempt=attempt)).add_lines(source, lines, skipped)
 
     def add_errored(self, result: TestResult) -> None:
         """A test that cannot run now (watch mode: its file does not import) shows
@@ -304,6 +331,8 @@ class RunModel:
                 self._row(info.name, info)
         elif isinstance(event, ev.RunFinished):
             self.finished_at = event.at
+        elif isinstance(event, ev.NodesSeen):
+            self.node_states = dict(event.nodes)
         elif isinstance(event, ev.SuiteChanged):
             self.problem = ""
             self.note = event.note
@@ -339,7 +368,7 @@ class RunModel:
         if self.started_at is None:
             self.started_at = e.at
         if isinstance(e, ev.LogLines):
-            att.log(e.source).extend(e.lines)
+            att.add_lines(e.source, e.lines)
         elif isinstance(e, ev.TestQueued):
             att.state = "queued"
             att.queued_at = e.at
@@ -355,6 +384,7 @@ class RunModel:
             att.volume = e.name
         elif isinstance(e, ev.ControllerStarted):
             att.controller, att.controller_state = e.container, "running"
+            att.node = e.node
         elif isinstance(e, ev.ControllerExited):
             att.controller_state, att.controller_exit = "exited", e.exit_code
         elif isinstance(e, ev.OutcomeReported):

@@ -148,7 +148,7 @@ class Harness:
         if run_timeout is not None:
             env[protocol.ENV_RUN_TIMEOUT] = str(run_timeout)
         spec = ContainerSpec(
-            name=f"{base}-controller",
+            name=protocol.controller_name(self.run_id, test, self._count),
             image=self.image,
             labels=self.labels("controller"),
             env=env,
@@ -193,7 +193,7 @@ class Harness:
 
 
 def busybox_image(backend: DockerBackend) -> str:
-    from kurtosis_tui.setup.images import BUSYBOX_IMAGE
+    from kurtosis_tui.setup.example_images import BUSYBOX_IMAGE
 
     for image in (BUSYBOX_IMAGE, "kurtosis-tui/busybox:dev"):
         if backend.image_exists(image):
