@@ -99,6 +99,8 @@ class Attempt:
         self._volume: str | None = None
         self._node = ""  # the cluster node it runs on ("" on a single engine)
         self._cancelled_at = float("inf")
+        self._network_removed = False
+        self._network_remover: threading.Thread | None = None
 
     # ----------------------------------------------------------------- public
 
@@ -180,6 +182,7 @@ class Attempt:
                 with contextlib.suppress(BackendError):
                     backend.kill_container(container)
                 code = backend.wait_container(container, timeout=30)
+            self._network_meanwhile()
             follower.join(timeout=10)  # the stream ends with the container; drain it
         finally:
             stream.close()  # in case it did not end: never leave a thread on a socket
@@ -354,13 +357,15 @@ class Attempt:
             self._service_logs.close()
         if keep:
             return self._mark_kept() + self._restore_log(log)
-        # The controller and whatever of this attempt it left go at once; then the volume
-        # and the network, which need every container gone, at once.
+        if self._network_remover is not None:
+            self._network_remover.join(timeout=60)
+        # The controller and whatever of this attempt it left go at once; then the volume,
+        # which no container may use, and the network unless it went already.
         errors = _side_by_side([self._remove_controller, self._remove_strays])
         later: list[Callable[[], None]] = []
         if self._volume is not None:
             later.append(partial(self.ctx.backend.remove_volume, self._volume))
-        if self._network is not None:
+        if self._network is not None and not self._network_removed:
             later.append(self._remove_network)
         if not any(isinstance(e, EngineUnavailable) for e in errors):
             errors += _side_by_side(later)
@@ -368,6 +373,24 @@ class Attempt:
         if gone is not None:  # one message, not one per object
             return [f"{gone}; the reaper removes this test's objects once the engine answers"]
         return [str(e) for e in errors]
+
+    def _network_meanwhile(self) -> None:
+        """The controller stopped, and with it its hold on the network (a stopped
+        container holds none): remove the network while its stream drains and its log
+        is read, still in the controller's teardown phase. A stray service still running
+        holds it: it is tried again in teardown, where a failure is reported. Never with
+        --keep-failed, whose verdict on keeping comes later."""
+        if self._network is None or self.ctx.options.keep_failed:
+            return
+
+        def remove() -> None:
+            with contextlib.suppress(BackendError):
+                self._remove_network()
+                self._network_removed = True
+
+        self._network_remover = threading.Thread(target=remove, daemon=True,
+                                                 name=f"kt-net-{self._base}")
+        self._network_remover.start()
 
     def _remove_controller(self) -> None:
         if self._controller is not None:
