@@ -178,11 +178,15 @@ def _pane(tmux: list[str]) -> str:
 
 
 def test_after_q_the_terminal_keeps_the_summary(
-    images: object, tmp_path: Path, kept_home: object, docker_backend: DockerBackend,
+    images: object, tmp_path: Path, keeps_runs: None, docker_backend: DockerBackend,
     tmux_server: list[str]
 ) -> None:
     """The real command in a real terminal, --keep-failed: q exits at once, the summary
-    (and how to reach what was kept) stays on the terminal."""
+    (and how to reach what was kept) stays on the terminal.
+
+    Once the command exits its kept run has a dead owner: the record goes to the real
+    kept directory, so that every other run's start-up sweep on this machine spares it
+    (a private one made it fair game for them), and no ``clean`` runs meanwhile."""
     suite = tmp_path / "suite"
     suite.mkdir()
     (suite / "mixed.py").write_text(SUMMARY_SUITE)
