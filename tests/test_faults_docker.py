@@ -220,7 +220,7 @@ class Bandwidth(Test):
         started = time.monotonic()
         with urllib.request.urlopen(f"http://{{a.ip}}:8080/a/big.bin", timeout=60) as page:
             page.read()
-        assert time.monotonic() - started < 2, "the limit was not lifted"
+        assert time.monotonic() - started < 8, "the limit was not lifted"  # 16 s at 1 Mbit/s
 
 
 class Pause(Test):

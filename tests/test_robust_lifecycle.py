@@ -276,7 +276,7 @@ def test_second_ctrl_c_quits_at_once_and_nothing_is_left(
     sent = cli.send(signal.SIGINT)
     assert cli.finish(timeout=10) == 130
     quit_after = time.monotonic() - sent
-    assert quit_after < 4.0
+    assert quit_after < 6.5  # at once, not by the watchdog (GRACE = 7 s)
     assert "quitting now" in cli.stderr and "Traceback" not in cli.stderr
     clean_after = wait_until(lambda: not labelled(docker_backend, cli.run_id), timeout=30)
     print(
