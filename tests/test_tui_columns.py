@@ -33,11 +33,13 @@ def test_another_feature_registers_a_column_that_hides_before_the_core_ones() ->
     try:
         c.register("services", c.Column("cpu", "CPU", _cell, priority=30), after="availability")
         keys = [col.key for col in c.SERVICES_COLUMNS]
-        assert keys == ["id", "availability", "cpu", "ip", "state", "image"]
+        assert keys == ["id", "availability", "cpu", "ip", "state", "image", "faults"]
         with pytest.raises(ValueError):
             c.register("services", c.Column("cpu", "CPU", _cell))
-        widths = {"id": 7, "availability": 28, "cpu": 6, "ip": 11, "state": 8, "image": 26}
-        shown = c.fit(c.SERVICES_COLUMNS, widths, room=62, padding=2)  # image, then cpu, go
+        widths = {"id": 7, "availability": 28, "cpu": 6, "ip": 11, "state": 8, "image": 26,
+                  "faults": 10}
+        # faults and cpu (30, the later first), then image (40) go
+        shown = c.fit(c.SERVICES_COLUMNS, widths, room=62, padding=2)
         assert [col.key for col in shown] == ["id", "availability", "ip", "state"]
     finally:
         c.SERVICES_COLUMNS[:] = before
