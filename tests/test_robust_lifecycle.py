@@ -272,7 +272,7 @@ def test_second_ctrl_c_quits_at_once_and_nothing_is_left(
     trigger("running", docker_backend, cli.run_id)
     cli.send(signal.SIGINT)
     # Two signals sent back to back can reach Python as one: wait until the first is seen.
-    cli.wait_line(r"press Ctrl-C again", timeout=5, stderr=True)
+    cli.wait_line(r"press Ctrl-C again", timeout=15, stderr=True)
     sent = cli.send(signal.SIGINT)
     assert cli.finish(timeout=10) == 130
     quit_after = time.monotonic() - sent
