@@ -119,6 +119,7 @@ class Everything(Test):
 """
 
 
+@pytest.mark.slow
 def test_every_api_piece_works_in_a_real_test(harness: Harness) -> None:
     harness.write(EVERYTHING.format(image=busybox_image(harness.backend)))
     harness.write('GREETING = "hello\\n"\n', "helpers.py")

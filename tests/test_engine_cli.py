@@ -66,6 +66,7 @@ def test_redis_example_passes(images: object) -> None:
 
 
 @pytest.mark.docker
+@pytest.mark.slow
 def test_partition_example_passes_and_leaves_no_helper(images: object) -> None:
     proc = run_cli("run", "examples/partition", "--no-tui")
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -74,6 +75,7 @@ def test_partition_example_passes_and_leaves_no_helper(images: object) -> None:
 
 
 @pytest.mark.docker
+@pytest.mark.slow
 def test_every_outcome_through_the_cli(images: object, tmp_path: Path) -> None:
     report = tmp_path / "junit.xml"
     proc = run_cli("run", CONTRACT, "--no-tui", "-j", "4", "--param", "color=blue",
@@ -304,6 +306,7 @@ class SlowWait(Test):
 
 
 @pytest.mark.docker
+@pytest.mark.slow
 def test_a_long_wait_is_never_silent_in_plain_output(images: object, tmp_path: Path) -> None:
     (tmp_path / "slow.py").write_text(NEVER_READY)
     proc = run_cli("run", str(tmp_path), "--no-tui")

@@ -15,7 +15,7 @@ from support.controller import Harness, busybox_image
 from kurtosis_tui import events, protocol
 from kurtosis_tui.events import Outcome
 
-pytestmark = pytest.mark.docker
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
 pytest_plugins = ("support.controller",)
 
 COMMON = '''
