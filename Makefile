@@ -18,7 +18,7 @@ PYTEST_ARGS ?=
 .PHONY: setup demo test lint bench screenshots clean
 
 setup: $(STAMP)
-	@$(PY) -m kurtosis_tui.setup
+	@$(VENV)/bin/kurtosis-tui setup --dev
 
 # The editable install is redone only when pyproject.toml changes (or the venv is new).
 $(STAMP): pyproject.toml | $(VENV)/bin/pip

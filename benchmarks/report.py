@@ -62,7 +62,7 @@ def write_results(figures: list[dict[str, Any]], *, host: dict[str, Any],
                  + ", ".join(f"`{k}` {v} s" for k, v in timings.items()) + ".")
     for error in errors:
         lines.append(f"- Error: {error}")
-    RESULTS.write_text("\n".join(lines).rstrip() + "\n")
+    RESULTS.write_text("\n".join(lines).rstrip() + "\n" + kept_sections())
     return RESULTS
 
 
@@ -153,3 +153,23 @@ def _plain(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     return str(value)
+
+
+#: Sections that scripts outside ``make bench`` write (``bench_swarm.py``): kept as they are.
+KEPT_HEADINGS = ("## Faults", "## Swarm")
+
+
+def kept_sections() -> str:
+    """The kept sections of the current RESULTS.md, each to the next heading of its level."""
+    try:
+        old = RESULTS.read_text()
+    except FileNotFoundError:
+        return ""
+    kept = []
+    for heading in KEPT_HEADINGS:
+        start = old.find("\n" + heading)
+        if start < 0:
+            continue
+        end = old.find("\n## ", start + 1)
+        kept.append(old[start:end if end >= 0 else len(old)].strip("\n"))
+    return "".join(f"\n{section}\n" for section in kept)

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from kurtosis_tui import __version__
+from kurtosis_tui.backend.select import KINDS
 from kurtosis_tui.errors import UsageError
 
 EXIT_USAGE = 2
@@ -50,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
                      metavar="KEY=VALUE", help="a parameter for the tests (repeatable)")
     run.add_argument("--keep-failed", action="store_true",
                      help="leave a failed test's network, services and volume up")
+    run.add_argument("--backend", choices=KINDS, default=KINDS[0],
+                     help="docker: the engine DOCKER_HOST names (default); swarm: spread "
+                          "the tests over the swarm whose manager DOCKER_HOST names")
 
     run.add_argument("--repeat", type=int, default=1, metavar="N",
                      help="run each selected test N times (finds flaky tests)")
@@ -73,10 +77,17 @@ def build_parser() -> argparse.ArgumentParser:
     lst.add_argument("suite_dir", metavar="SUITE_DIR")
     lst.add_argument("--json", action="store_true", help="one JSON document")
 
+    setup = sub.add_parser("setup", help="a Docker engine that answers and the images runs "
+                           "need (what `make setup` does)")
+    setup.add_argument("--dev", action="store_true",
+                       help="also the tools the project's own tests need (make setup)")
     sub.add_parser("clean", help="remove every Docker object that earlier runs left")
     sub.add_parser("doctor", help="check the Docker engine, the socket and the images")
     images = sub.add_parser("images", help="build the controller and example images")
     images.add_argument("--examples", action="store_true", help="the example services' too")
+    from kurtosis_tui.commands.cluster import add_parser as add_cluster
+
+    add_cluster(sub)
     return parser
 
 

@@ -120,6 +120,7 @@ class TestResult:
     network: str = ""
     volume: str = ""
     kept: bool = False  # --keep-failed left its network, volume and services up
+    node: str = ""  # the cluster node it ran on ("" on a single engine)
 
 
 # --------------------------------------------------------------------- events
@@ -178,6 +179,16 @@ class SuiteProblem(Event):
 
 
 @dataclass(frozen=True)
+class NodesSeen(Event):
+    """A cluster's nodes and their state (``ready``, ``down``...), when it changes; only
+    backends that spread tests over nodes (the swarm) emit it."""
+
+    kind: ClassVar[str] = "nodes_seen"
+    nodes: tuple[tuple[str, str], ...] = ()  # (name, state), by name
+    at: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True)
 class RunFinished(Event):
     """Every scheduled test has finished and been torn down."""
 
@@ -228,6 +239,7 @@ class ControllerStarted(TestEvent):
     kind: ClassVar[str] = "controller_started"
     container: str = ""  # name
     container_id: str = ""
+    node: str = ""  # the cluster node the test runs on ("" on a single engine)
     ahead: bool = False  # made before its test was chosen (engine.prepared)
 
 

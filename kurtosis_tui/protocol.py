@@ -73,6 +73,10 @@ ENV_PARAMS = "KT_PARAMS"  # JSON object of str -> str
 ENV_OWNER = "KT_OWNER"
 ENV_SUITE_HOST_DIR = "KT_SUITE_HOST_DIR"  # the suite's path on the user's machine
 ENV_KEEP_SERVICES = "KT_KEEP_SERVICES"  # "1": leave services up on failure (--keep-failed)
+ENV_SUITE_ARCHIVE = "KT_SUITE_ARCHIVE"  # the suite, packed, where no bind mount reaches (swarm)
+#: "1": the controller sends its services' log lines on its stdout (the initializer
+#: cannot reach the services' engine, as on a swarm node, and a view wants them live)
+ENV_FORWARD_LOGS = "KT_FORWARD_LOGS"
 #: Set on a controller started before its test was chosen (prepared ahead): it waits for
 #: this file, a JSON object of the settings above, that the initializer writes into it.
 ENV_SETTINGS_FILE = "KT_SETTINGS_FILE"
@@ -88,6 +92,8 @@ FAULT_IMAGE = "kurtosis-tui/faults:local"
 
 # -- the controller's stdout: log lines, and events behind this marker
 EVENT_MARKER = "@@kt-event "
+#: ...and a service's log line: ``LOG_MARKER + service + " " + line``
+LOG_MARKER = "@@kt-log "
 
 SERVICE_ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 

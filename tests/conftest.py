@@ -65,12 +65,12 @@ def backend() -> DockerBackend:
 @pytest.fixture(scope="session")
 def images(backend: DockerBackend) -> Images:
     """The controller and example images, built first when missing or stale."""
-    from kurtosis_tui.setup.images import (
+    from kurtosis_tui.setup.example_images import (
         BUSYBOX_IMAGE,
         REDIS_IMAGE,
-        ensure_controller_image,
         ensure_example_images,
     )
+    from kurtosis_tui.setup.images import ensure_controller_image
 
     try:
         controller = ensure_controller_image()

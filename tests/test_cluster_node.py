@@ -10,8 +10,10 @@ import contextlib
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from conftest import Images
 
 from kurtosis_tui.backend.docker_backend import DockerBackend
 from kurtosis_tui.cluster import node as nodes
@@ -19,7 +21,6 @@ from kurtosis_tui.errors import UsageError
 from kurtosis_tui.setup import dockerio
 from kurtosis_tui.setup import images as image_setup
 from kurtosis_tui.setup.wheels import package_root
-from tests.conftest import Images
 
 pytestmark = pytest.mark.docker
 
@@ -68,6 +69,8 @@ def test_a_node_runs_containers_on_its_own_engine_and_leaves_nothing(
             out = cli.containers.run(images.busybox, ["sh", "-c", "echo hello from $(hostname)"],
                                      hostname="inner", remove=True)
             assert out == b"hello from inner\n"
+            running = cli.containers.run(images.busybox, ["sleep", "600"], detach=True).id
+            assert cgroups_of(running)  # the node's containers live in the host's cgroup tree
         # a second node of that name is refused, and the first is untouched
         with pytest.raises(UsageError, match="exists already"):
             nodes.start_node(name)
@@ -75,7 +78,15 @@ def test_a_node_runs_containers_on_its_own_engine_and_leaves_nothing(
     finally:
         nodes.remove_node(node)
     assert node_objects(name) == []
+    assert cgroups_of(running) == []  # the node's engine removed them before it went
     nodes.remove_node(node)  # removing a node that is gone is no error
+
+
+def cgroups_of(container_id: str) -> list[Path]:
+    """The host's cgroup folders of a container (cgroup v1 controllers, or v2)."""
+    root = Path("/sys/fs/cgroup")
+    names = (f"docker/{container_id}", f"system.slice/docker-{container_id}.scope")
+    return [path for name in names for path in (*root.glob(f"*/{name}"), *root.glob(name))]
 
 
 def test_a_kept_volume_is_the_next_nodes_image_cache(backend: DockerBackend,

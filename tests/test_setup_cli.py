@@ -37,7 +37,8 @@ def test_doctor_without_an_engine_says_what_to_do() -> None:
     done = cli("doctor", docker_host=NO_ENGINE)
     assert done.returncode == 1
     lines = done.stdout.splitlines()
-    assert any(line.startswith("missing  socket") and "make setup" in line for line in lines)
+    assert any(line.startswith("missing  socket") and "kurtosis-tui setup" in line
+               for line in lines)
     assert any(line.startswith("fail     engine") for line in lines)
     assert lines[-1].startswith("not ready")
 

@@ -13,7 +13,7 @@ from typing import Any
 import docker.errors
 import pytest
 
-from kurtosis_tui.setup import images
+from kurtosis_tui.setup import image_labels, images
 from kurtosis_tui.setup.base import is_static_elf
 from kurtosis_tui.setup.wheels import build_package_wheel, read_package
 
@@ -51,22 +51,22 @@ def state_of(present: dict[str, dict[str, Any]]) -> str:
 
 def test_digest_depends_on_contents_names_and_facts_not_on_order() -> None:
     files = [("a.py", b"x = 1\n"), ("b.py", b"y = 2\n")]
-    digest = images.inputs_digest(files, {"base-id": "1"})
-    assert images.inputs_digest(list(reversed(files)), {"base-id": "1"}) == digest
-    assert images.inputs_digest([("a.py", b"x = 2\n"), files[1]], {"base-id": "1"}) != digest
-    assert images.inputs_digest([("c.py", b"x = 1\n"), files[1]], {"base-id": "1"}) != digest
-    assert images.inputs_digest(files, {"base-id": "2"}) != digest
+    digest = image_labels.inputs_digest(files, {"base-id": "1"})
+    assert image_labels.inputs_digest(list(reversed(files)), {"base-id": "1"}) == digest
+    assert image_labels.inputs_digest([("a.py", b"x = 2\n"), files[1]], {"base-id": "1"}) != digest
+    assert image_labels.inputs_digest([("c.py", b"x = 1\n"), files[1]], {"base-id": "1"}) != digest
+    assert image_labels.inputs_digest(files, {"base-id": "2"}) != digest
     # a byte moved from one file to the next is a different input
-    assert images.inputs_digest([("a.py", b"x = 1"), ("b.py", b"\ny = 2\n")], {}) != \
-        images.inputs_digest(files, {})
+    assert image_labels.inputs_digest([("a.py", b"x = 1"), ("b.py", b"\ny = 2\n")], {}) != \
+        image_labels.inputs_digest(files, {})
 
 
 def test_decide_builds_when_missing_or_stale_only() -> None:
-    assert images.decide(None, "d") == "missing"
-    assert images.decide({images.LABEL_INPUTS: "d"}, "d") == "ok"
-    assert images.decide({images.LABEL_INPUTS: "old"}, "d") == "stale"
-    assert images.decide({}, "d") == "stale"  # not built by us: the controller must match
-    assert images.decide({}, "d", adopt_foreign=True) == "ok"  # an official example image
+    assert image_labels.decide(None, "d") == "missing"
+    assert image_labels.decide({images.LABEL_INPUTS: "d"}, "d") == "ok"
+    assert image_labels.decide({images.LABEL_INPUTS: "old"}, "d") == "stale"
+    assert image_labels.decide({}, "d") == "stale"  # not built by us: the controller must match
+    assert image_labels.decide({}, "d", adopt_foreign=True) == "ok"  # an official example image
 
 
 def built(base_id: str, package: list[tuple[str, bytes]]) -> dict[str, dict[str, Any]]:
@@ -129,7 +129,7 @@ def test_an_up_to_date_controller_image_is_not_rebuilt(monkeypatch: pytest.Monke
 
     monkeypatch.setattr(images.dockerio, "build", no_build)
     said: list[str] = []
-    ref = images._ensure_controller(FakeClient(present), said.append, None)
+    ref = images.ensure_controller(FakeClient(present), said.append, None)
     assert ref in present and said == []
 
 

@@ -48,9 +48,25 @@ class Backend(Protocol):
 
     # engine
     @property
+    def kind(self) -> str:
+        """Its name in ``backend.select.KINDS`` (the reaper rebuilds the same kind)."""
+        ...
+
+    @property
+    def reaches_services(self) -> bool:
+        """Whether this side reaches the containers themselves, a controller's and those it
+        starts (their logs, their files): False on a swarm, where they are on the
+        controller's node (the controller forwards its services' logs)."""
+        ...
+
+    @property
     def engine_socket(self) -> str:
         """The engine's socket as a path on the host where containers run: what the
         controller mounts to reach the engine that started it."""
+        ...
+
+    def node_states(self) -> dict[str, str]:
+        """Each node's state (``ready``, ``down``...) by name; empty on one engine."""
         ...
 
     def ping(self) -> str:

@@ -24,6 +24,7 @@ import requests.exceptions
 from docker.types import IPAMConfig, IPAMPool
 from docker.types import Mount as SdkMount
 
+from kurtosis_tui.backend import base
 from kurtosis_tui.backend.streams import EventStream, LogStream
 from kurtosis_tui.backend.types import (
     ContainerSpec,
@@ -47,7 +48,7 @@ def engine_hint() -> str:
     """What to tell a user whose Docker engine does not answer."""
     where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
     return (
-        f"no Docker engine answers at {where}. Start one (`make setup` does, where it can; "
+        f"no Docker engine answers at {where}. Start one (`kurtosis-tui setup` does, where it can; "
         "or `sudo systemctl start docker`), or point DOCKER_HOST at one, then run "
         "`kurtosis-tui doctor`."
     )
@@ -57,15 +58,27 @@ class DockerBackend:
     """A Backend on the Docker engine that DOCKER_HOST (or the default socket) names."""
 
     def __init__(self, api_version: str | None = None) -> None:
+        # The engine is the one DOCKER_HOST names *now*: a client made later, in any
+        # thread, talks to it even if the variable changes meanwhile (a swarm run builds
+        # its controller image on the host's engine while the session starts).
+        self._environment = dict(os.environ)
         self._api_version = api_version
         self._engine_version = ""  # from the probe that learned the API version
         self._local = threading.local()
         self._version_lock = threading.Lock()
 
     @property
+    def kind(self) -> str:
+        return "docker"
+
+    @property
+    def reaches_services(self) -> bool:
+        return True
+
+    @property
     def engine_socket(self) -> str:
         """DOCKER_HOST's socket when it names one, else the default socket."""
-        host = os.environ.get("DOCKER_HOST", "")
+        host = self._environment.get("DOCKER_HOST", "")
         if host.startswith("unix://"):
             return host[len("unix://"):]
         return DOCKER_SOCKET
@@ -85,16 +98,21 @@ class DockerBackend:
                 if self._api_version is None:
                     # The oldest API version skips the SDK's own /version round trip:
                     # one request learns both the API version and the engine's.
-                    probe = docker.from_env(version=MINIMUM_API_VERSION, timeout=PING_TIMEOUT)
+                    probe = docker.from_env(version=MINIMUM_API_VERSION, timeout=PING_TIMEOUT,
+                                            environment=self._environment)
                     try:
                         answer = probe.version()
                     finally:
                         probe.close()
                     self._api_version = str(answer["ApiVersion"])
                     self._engine_version = str(answer.get("Version", ""))
-            return docker.from_env(version=self._api_version, timeout=int(timeout))
+            return docker.from_env(version=self._api_version, timeout=int(timeout),
+                                   environment=self._environment)
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
             raise EngineUnavailable(engine_hint()) from exc
+
+    def node_states(self) -> dict[str, str]:
+        return {}  # one engine: no nodes
 
     def ping(self) -> str:
         probing = self._api_version is None
@@ -314,7 +332,7 @@ class DockerBackend:
             raise NotFound(f"container {container} does not exist") from exc
         return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
 
-    def follow_logs(self, container: str) -> LogStream:
+    def follow_logs(self, container: str) -> base.Stream:
         client = self._new_client(API_TIMEOUT)
         api = client.api
         try:
@@ -383,7 +401,7 @@ class DockerBackend:
             found.append(LabelledObject("volume", v["Name"], v["Name"], v.get("Labels") or {}))
         return found
 
-    def events(self, label: str, value: str) -> EventStream:
+    def events(self, label: str, value: str) -> base.EventStream:
         client = self._new_client(API_TIMEOUT)
         raw = client.api.events(
             decode=True, filters={"type": "container", "label": [f"{label}={value}"]}

@@ -32,6 +32,7 @@ class ContainerSpec:
     init: bool = True  # an init as PID 1, so a stop never waits out a grace period
     working_dir: str | None = None
     ports: dict[int, int | None] = field(default_factory=dict)  # container -> host (None: any)
+    volume_labels: dict[str, str] = field(default_factory=dict)  # for volumes a mount creates
     #: ``container:<id>``: share that container's network namespace (``network`` unset).
     network_mode: str | None = None
     cap_add: tuple[str, ...] = ()  # e.g. ("NET_ADMIN",) for the fault helpers only
@@ -53,6 +54,7 @@ class ContainerState:
     exit_code: int | None
     ip: str  # on the container's first network, "" when none
     oom_killed: bool = False
+    node: str = ""  # the cluster node it runs on ("" on a single engine)
 
     @property
     def running(self) -> bool:

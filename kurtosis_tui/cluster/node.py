@@ -51,7 +51,8 @@ import requests.exceptions
 from kurtosis_tui.errors import UsageError
 from kurtosis_tui.setup import dockerio
 from kurtosis_tui.setup.base import ToolInstaller, debian_image
-from kurtosis_tui.setup.images import LABEL_IMAGE, LABEL_INPUTS, build_lock, inputs_digest
+from kurtosis_tui.setup.image_labels import LABEL_IMAGE, LABEL_INPUTS, inputs_digest
+from kurtosis_tui.setup.images import build_lock
 
 #: On every container and volume of a node; its value is the node's name.
 LABEL_NODE = "kurtosis-tui.node"
@@ -172,6 +173,7 @@ def start_node(
     network: str | None = None,
     aliases: Sequence[str] = (),
     labels: Mapping[str, str] | None = None,
+    shared_paths: Sequence[str] = (),
     timeout: float = START_TIMEOUT,
     progress: Progress | None = None,
     install: ToolInstaller | None = None,
@@ -181,8 +183,10 @@ def start_node(
     ``registry_mirrors`` / ``insecure_registries`` / ``daemon``: its daemon.json
     (``daemon`` adds any other setting, e.g. ``{"max-download-attempts": 1}``).
     ``network``: a host network to put it on (default: the bridge), with
-    ``aliases`` there; ``labels`` are added to its container and volume. A
-    volume left by ``remove_node(..., keep_volume=True)`` is reused. On any
+    ``aliases`` there; ``labels`` are added to its container and volume.
+    ``shared_paths``: host folders shown at the same path inside the node, so that
+    containers on its engine can bind-mount them (a run mounts its suite's folder).
+    A volume left by ``remove_node(..., keep_volume=True)`` is reused. On any
     failure nothing new is left and ``UsageError`` says why.
     """
     if not _NAME.fullmatch(name):
@@ -194,7 +198,8 @@ def start_node(
         volume, made_volume = _ensure_volume(cli, volume_name(name), all_labels)
         container_id = ""
         try:
-            container_id = _create(cli, name, image, volume, all_labels, network, aliases)
+            container_id = _create(cli, name, image, volume, all_labels, network, aliases,
+                                   shared_paths)
             cli.api.put_archive(container_id, "/etc", _config_tar(
                 _daemon_json(registry_mirrors, insecure_registries, daemon)))
             cli.api.start(container_id)
@@ -235,6 +240,7 @@ def _ensure_volume(
 def _create(
     cli: docker.DockerClient, name: str, image: str, volume: str,
     labels: Mapping[str, str], network: str | None, aliases: Sequence[str],
+    shared_paths: Sequence[str] = (),
 ) -> str:
     api = cli.api
     try:
@@ -247,7 +253,8 @@ def _create(
     host_config = api.create_host_config(
         cap_add=["ALL"], cap_drop=["SYS_RESOURCE"],
         security_opt=["seccomp=unconfined", "apparmor=unconfined"],
-        binds=["/sys/fs/cgroup:/sys/fs/cgroup:rw", f"{volume}:/var/lib/docker:rw"],
+        binds=["/sys/fs/cgroup:/sys/fs/cgroup:rw", f"{volume}:/var/lib/docker:rw",
+               *(f"{path}:{path}:rw" for path in shared_paths)],
         port_bindings={ENGINE_PORT: ("127.0.0.1", None)},
         network_mode=network or "bridge",
     )
@@ -257,8 +264,11 @@ def _create(
             {network: api.create_endpoint_config(aliases=list(aliases) or None)})
     created = api.create_container(
         image,
-        # tini reaps what dockerd orphans and passes SIGTERM on for a clean stop.
-        command=["tini", "--", "dockerd", f"--host=tcp://0.0.0.0:{ENGINE_PORT}",
+        # tini reaps what dockerd orphans and passes SIGTERM on for a clean stop. A stopped
+        # node can be started again (its engine back, as after a reboot): dockerd refuses
+        # to start over the pid file its last run left, so that goes first.
+        command=["tini", "--", "sh", "-c", 'rm -f /var/run/docker.pid; exec dockerd "$@"',
+                 "dockerd", f"--host=tcp://0.0.0.0:{ENGINE_PORT}",
                  "--host=unix:///var/run/docker.sock", "--tls=false"],
         name=container_name(name), hostname=name, labels=dict(labels),
         ports=[ENGINE_PORT], host_config=host_config, networking_config=networking,
@@ -341,10 +351,14 @@ def find_nodes(labels: Mapping[str, str] | None = None) -> list[Node]:
 def remove_node(node: Node, *, keep_volume: bool = False) -> None:
     """Remove the node's container, and its volume unless ``keep_volume``.
 
-    With ``keep_volume`` dockerd is stopped first (it gets ``STOP_TIMEOUT`` s) so
-    the kept image cache is consistent; otherwise the container is killed.
-    Removing a node that is already gone is not an error.
+    The node's own containers go first, through its engine: their cgroups live in
+    the host's cgroup tree (the node shares it), and only their engine removes
+    them; killing the node alone would leave them there. With ``keep_volume``
+    dockerd is then stopped (it gets ``STOP_TIMEOUT`` s) so the kept image cache
+    is consistent; otherwise the node is killed. Removing a node that is already
+    gone is not an error.
     """
+    _remove_inner_containers(node)
     with contextlib.closing(dockerio.client()) as cli:
         try:
             if keep_volume:
@@ -357,6 +371,17 @@ def remove_node(node: Node, *, keep_volume: bool = False) -> None:
                     cli.api.remove_volume(node.volume, force=True)
         except _ERRORS as exc:
             raise UsageError(f"cannot remove node {node.name}: {exc}") from exc
+
+
+def _remove_inner_containers(node: Node) -> None:
+    """Every container on the node's engine, removed by that engine (best effort: a node
+    whose engine is gone or hung is removed all the same)."""
+    if not node.docker_host:
+        return
+    with contextlib.suppress(*_ERRORS), contextlib.closing(node.client(timeout=30)) as cli:
+        for container in cli.api.containers(all=True, quiet=True):
+            with contextlib.suppress(*_ERRORS):
+                cli.api.remove_container(container["Id"], force=True, v=True)
 
 
 # -------------------------------------------------------------------- images

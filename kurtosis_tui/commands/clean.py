@@ -43,9 +43,9 @@ def _owner_note(run: RunObjects) -> str:
 def clean(backend: Backend | None = None) -> Sweep:
     """The engine's sweep, kept runs included: what it removed, spared and cleaned."""
     if backend is None:
-        from kurtosis_tui.backend.docker_backend import DockerBackend
+        from kurtosis_tui.backend.select import detect_kind, make_backend
 
-        backend = DockerBackend()
+        backend = make_backend(detect_kind())  # a swarm's runs are found through its jobs
     try:
         backend.ping()
         return sweep(backend, include_kept=True)

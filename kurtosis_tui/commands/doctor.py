@@ -42,7 +42,7 @@ def _socket_check() -> Finding:
         info = os.stat(path)
     except OSError:
         return Finding("missing", "socket", f"{path} does not exist: start the engine "
-                     "(`make setup` does where it can)", blocking=True)
+                     "(`kurtosis-tui setup` does where it can)", blocking=True)
     if not stat.S_ISSOCK(info.st_mode):
         return Finding("fail", "socket", f"{path} is not a socket", blocking=True)
     owner = _name(pwd.getpwuid, info.st_uid)
@@ -69,31 +69,39 @@ def _engine_check() -> tuple[Finding, docker.DockerClient | None]:
     except UsageError as exc:
         return Finding("fail", "engine", str(exc), blocking=True), None
     except Exception as exc:  # any SDK or transport error: the engine does not answer
-        return Finding("fail", "engine", f"no answer ({exc}); run `make setup`",
+        return Finding("fail", "engine", f"no answer ({exc}); run `kurtosis-tui setup`",
                      blocking=True), None
     detail = f"Docker {version.get('Version')} (API {version.get('ApiVersion')})"
     return Finding("ok", "engine", detail), cli
 
 
 def _image_checks(cli: docker.DockerClient) -> list[Finding]:
-    from kurtosis_tui.protocol import FAULT_IMAGE
-    from kurtosis_tui.setup.base import LOCAL_BASE
-    from kurtosis_tui.setup.dockerio import inspect
-    from kurtosis_tui.setup.images import CONTROLLER_REPO, image_statuses
+    from kurtosis_tui.setup.images import CONTROLLER_REPO
+    from kurtosis_tui.setup.imageset import image_statuses
 
     checks = []
-    for status in image_statuses(cli):
+    statuses = image_statuses(cli)
+    for status in statuses:
         is_controller = status.ref.startswith(CONTROLLER_REPO)
-        ours = is_controller or status.ref == FAULT_IMAGE
-        fix = "`kurtosis-tui images`" if ours else "`kurtosis-tui images --examples`"
         detail = f"{status.ref}: {status.detail}"
         if status.state != "ok":
-            detail += f"; run {fix}" + (" (a run also builds it)" if is_controller else "")
+            detail += "; run `kurtosis-tui setup`" + (" (a run also builds it)"
+                                                      if is_controller else "")
         checks.append(Finding(status.state, "image", detail))
-    base = inspect(cli, LOCAL_BASE)
-    checks.append(Finding("info", "image", f"{LOCAL_BASE}: {'present' if base else 'absent'} "
-                        "(made offline by mmdebstrap when no registry has the official images)"))
+    checks.append(Finding("info", "path", _path_summary({str(s.path) for s in statuses} - {""})))
     return checks
+
+
+def _path_summary(paths: set[str]) -> str:
+    """Which way set-up got the images: from a registry, or built offline, or both."""
+    if paths == {"registry"}:
+        return "registry: the official images were pulled (python:3.11-slim, busybox, redis:7)"
+    if paths == {"offline"}:
+        return ("offline: no registry answered, so the images were built here from Debian's "
+                "packages (mmdebstrap) and the host's static busybox")
+    if not paths:
+        return "none yet: run `kurtosis-tui setup`"
+    return f"mixed: {', '.join(sorted(paths))} (see each image above)"
 
 
 def _tool_checks() -> list[Finding]:
@@ -153,7 +161,7 @@ def main(args: argparse.Namespace) -> int:
     # The controller image is built by a run when missing or stale; a dead engine is fatal.
     broken = [c for c in checks if c.blocking and c.state != "ok"]
     if broken:
-        print("not ready: fix the lines above marked fail or missing, or run `make setup`.")
+        print("not ready: fix the lines above marked fail or missing, or run `kurtosis-tui setup`.")
         return 1
     print("ready")
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from kurtosis_tui.setup.images import ensure_images
+from kurtosis_tui.setup.imageset import ensure_images
 
 
 def _say(line: str) -> None:

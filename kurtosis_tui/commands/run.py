@@ -51,7 +51,7 @@ def main(args: argparse.Namespace) -> int:
         # Importing the suite (a child process) overlaps the engine's first answer.
         found = pool.submit(discover, suite, selection)
         try:
-            backend = _backend()
+            backend = _backend(getattr(args, "backend", "docker"))
         except UsageError:
             found.result()  # a suite error is reported before an engine one
             raise
@@ -65,7 +65,8 @@ def main(args: argparse.Namespace) -> int:
     options = RunOptions(suite_dir=suite, parallelism=args.parallelism, params=params,
                          keep_failed=args.keep_failed,
                          stream_service_logs=run_tui is not None or recorder.enabled,
-                         prepare_image=_prepare_image)
+                         prepare_image=_image_preparer(backend.kind),
+                         backend=backend.kind)
     junit = Path(args.junit_xml) if args.junit_xml else None
     if run_tui is not None:
         return int(run_tui(options=options, tests=tests, watch=args.watch, junit_xml=junit,
@@ -81,11 +82,20 @@ def _prepare_image(progress: Callable[[str], None] | None) -> str:
     return ensure_controller_image(progress)
 
 
-def _backend() -> Any:
-    """The Docker backend, once the engine has answered (EngineUnavailable -> exit 2)."""
-    from kurtosis_tui.backend.docker_backend import DockerBackend
+def _image_preparer(kind: str) -> Callable[[Callable[[str], None] | None], str]:
+    """How the run gets its controller image: built here, and on a swarm, on its nodes."""
+    if kind != "swarm":
+        return _prepare_image
+    from kurtosis_tui.cluster.swarm import swarm_controller_image
 
-    backend = DockerBackend()
+    return swarm_controller_image
+
+
+def _backend(kind: str = "docker") -> Any:
+    """The backend, once its engine has answered (EngineUnavailable -> exit 2)."""
+    from kurtosis_tui.backend.select import make_backend
+
+    backend = make_backend(kind)
     try:
         backend.ping()
     except BackendError as exc:

@@ -28,6 +28,7 @@ class ControllerConfig:
     params: dict[str, str] = field(default_factory=dict)
     owner: str = ""
     keep_services: bool = False
+    forward_logs: bool = False  # send the services' log lines on stdout (see protocol)
     fault_image: str = protocol.FAULT_IMAGE
     fault_support: str = ""  # protocol.ENV_FAULT_SUPPORT's text; "": probe when needed
     suite_dir: Path = Path(protocol.SUITE_MOUNT)
@@ -51,6 +52,7 @@ class ControllerConfig:
             params=_params(env),
             owner=env.get(protocol.ENV_OWNER, ""),
             keep_services=env.get(protocol.ENV_KEEP_SERVICES, "") in ("1", "true", "yes"),
+            forward_logs=env.get(protocol.ENV_FORWARD_LOGS, "") == "1",
             fault_image=env.get(protocol.ENV_FAULT_IMAGE) or protocol.FAULT_IMAGE,
             fault_support=env.get(protocol.ENV_FAULT_SUPPORT, ""),
             suite_host_dir=env.get(protocol.ENV_SUITE_HOST_DIR, ""),

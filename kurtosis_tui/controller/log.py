@@ -59,6 +59,13 @@ class ControllerLog:
             self._write_stdout(text)
             self._flush_stdout()
 
+    def forward(self, service: str, lines: list[str]) -> None:
+        """A service's log lines, for the initializer (stdout only, behind LOG_MARKER)."""
+        text = "".join(f"{protocol.LOG_MARKER}{service} {line}\n" for line in lines)
+        with self._lock:
+            self._write_stdout(text)
+            self._flush_stdout()
+
     def close(self) -> None:
         with self._lock:
             if self._file is not None:

@@ -67,6 +67,13 @@ def _run(log: object) -> int:
         )
         return Outcome.ERRORED.exit_code
 
+    packed = env.get(protocol.ENV_SUITE_ARCHIVE, "")
+    if packed:  # on a swarm node: the suite came in the job's spec, not a bind mount
+        from kurtosis_tui.backend.suite_archive import unpack
+
+        unpack(packed, config.suite_dir)
+        os.environ.pop(protocol.ENV_SUITE_ARCHIVE, None)  # not for the test's own eyes
+
     controller = Controller(config, backend, log)
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

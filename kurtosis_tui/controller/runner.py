@@ -25,6 +25,7 @@ from kurtosis_tui.backend.base import Backend
 from kurtosis_tui.controller.config import ControllerConfig
 from kurtosis_tui.controller.loader import load_test_class
 from kurtosis_tui.controller.log import ControllerLog
+from kurtosis_tui.controller.log_forward import LogForwarder
 from kurtosis_tui.controller.monitor import ServiceMonitor
 from kurtosis_tui.controller.verdict import Verdict, describe_failure, format_traceback
 from kurtosis_tui.errors import LoadError, ServiceError, ServiceExitedError, ServiceNotReadyError
@@ -64,6 +65,7 @@ class Controller:
         self.config = config
         self.backend = backend
         self.log = log
+        self.forwarder = LogForwarder(backend, log) if config.forward_logs else None
         self.runtime = Runtime(
             backend=backend,
             run_id=config.run_id,
@@ -77,7 +79,7 @@ class Controller:
             volume_root=config.volume_root,
             fault_image=config.fault_image,
             fault_support=decode_support(config.fault_support),
-            emit=log.event,
+            emit=self._emit,
             log=log.line,
         )
         self.network = Network(
@@ -93,6 +95,11 @@ class Controller:
         self._crashes: list[tuple[str, int]] = []  # unexpected exits during run
         self._tail_copied: set[str] = set()  # services whose last lines the log has
         self._tail_lock = threading.Lock()
+
+    def _emit(self, event: events.TestEvent) -> None:
+        self.log.event(event)
+        if self.forwarder is not None:
+            self.forwarder.on_event(event)
 
     # ------------------------------------------------------------ entry points
 
@@ -229,6 +236,8 @@ class Controller:
         else:
             self._remove_all(services)
         self.monitor.close()
+        if self.forwarder is not None:
+            self.forwarder.close()
 
     # ------------------------------------------------------------ helpers
 

@@ -21,6 +21,7 @@ from kurtosis_tui import protocol as p
 from kurtosis_tui.backend import NetworkInfo, Stream
 from kurtosis_tui.engine.cleanup import mark_kept
 from kurtosis_tui.engine.context import SessionContext, controller_spec, test_settings
+from kurtosis_tui.engine.logbatch import PendingLines
 from kurtosis_tui.engine.prepared import Prepared, Spares, write_settings
 from kurtosis_tui.engine.service_logs import ServiceLogs
 from kurtosis_tui.errors import BackendError, UsageError
@@ -86,13 +87,16 @@ class Attempt:
         self._tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
         self._reported: OutcomeReported | None = None
         self._service_containers: dict[str, str] = {}  # service id -> container name
+        # Live service logs for a view that shows them: followed from here, or, where this
+        # side cannot reach the services' engine, forwarded by the controller (its stdout).
         self._service_logs = (
             ServiceLogs(ctx.backend, ctx.batcher, ctx.run_id, info.name, number)
-            if ctx.options.stream_service_logs
+            if ctx.options.stream_service_logs and not ctx.forwards_service_logs
             else None
         )
         self._network: NetworkInfo | None = None
         self._volume: str | None = None
+        self._node = ""  # the cluster node it runs on ("" on a single engine)
         self._cancelled_at = float("inf")
         self._log_reader: threading.Thread | None = None
         self._log_read: bytes | None = None  # the log file, read once the controller exited
@@ -142,6 +146,7 @@ class Attempt:
             network=self._network.name if self._network else "",
             volume=self._volume or "",
             kept=keep,
+            node=self._node,
         )
         self._emit(PhaseChanged, phase=Phase.DONE)
         self._emit(TestFinished, result=result)
@@ -164,19 +169,21 @@ class Attempt:
         self._prepared = self._spares.take() if self._spares is not None else None
         container, name = self._take_prepared() if self._prepared else self._provision()
         self._emit(ControllerStarted, container=name, container_id=container,
-                   ahead=self._prepared is not None)
+                   ahead=self._prepared is not None, node=self._node)
         stream, follower = self._follow_controller(container)  # replays from the start
 
         limit = self.info.setup_timeout + self.info.run_timeout + BACKSTOP_GRACE
-        code = backend.wait_container(container, timeout=limit)
-        overran = code is None
-        if code is None:
-            with contextlib.suppress(BackendError):
-                backend.kill_container(container)
-            code = backend.wait_container(container, timeout=30)
-        self._read_log_meanwhile(container)  # its log is complete: read it while we drain
-        follower.join(timeout=10)  # the stream ends with the container; drain it
-        stream.close()  # in case it did not end: never leave a thread on a socket
+        try:  # a node that leaves ends the wait with an error: the stream closes anyway
+            code = backend.wait_container(container, timeout=limit)
+            overran = code is None
+            if code is None:
+                with contextlib.suppress(BackendError):
+                    backend.kill_container(container)
+                code = backend.wait_container(container, timeout=30)
+            self._read_log_meanwhile(container)  # its log is complete: read it while we drain
+            follower.join(timeout=10)  # the stream ends with the container; drain it
+        finally:
+            stream.close()  # in case it did not end: never leave a thread on a socket
         if self._stopper is not None:
             self._stopper.join(timeout=CANCEL_GRACE + 10)
         exit_code = -1 if code is None else code
@@ -201,6 +208,7 @@ class Attempt:
         spec = controller_spec(ctx, f"{self._base}-controller", self._labels("controller"), net,
                                self._base, settings)
         state = backend.run_container(spec)
+        self._node = state.node
         self._own_controller(state.id)
         return state.id, state.name
 
@@ -270,8 +278,16 @@ class Attempt:
 
     def _pump_controller(self, stream: Stream) -> None:
         buffer = self.ctx.batcher.buffer(self.name, self.number, "controller")
+        forwarded: dict[str, PendingLines] = {}
         try:
             for line in stream:
+                if line.startswith(p.LOG_MARKER):  # a service's line, sent by the controller
+                    service, _, text = line[len(p.LOG_MARKER):].partition(" ")
+                    if service not in forwarded:
+                        forwarded[service] = self.ctx.batcher.buffer(
+                            self.name, self.number, service)
+                    forwarded[service].add(text)
+                    continue
                 if line.startswith(p.EVENT_MARKER):
                     event = from_wire(
                         line[len(p.EVENT_MARKER) :], test=self.name, attempt=self.number
@@ -286,6 +302,8 @@ class Attempt:
         finally:
             stream.close()
             buffer.flush()
+            for pending in forwarded.values():
+                pending.flush()
 
     def _on_controller_event(self, event: TestEvent) -> None:
         if isinstance(event, OutcomeReported):
@@ -376,9 +394,14 @@ class Attempt:
 
     def _kept_hint(self) -> str:
         net = self._network.name if self._network else "?"
-        lines = [f"{KEPT_NOTE} network {net}, volume {self._volume}"]
+        where = f" on node {self._node}," if self._node else ""
+        lines = [f"{KEPT_NOTE}{where} network {net}, volume {self._volume}"]
+        # On a cluster the services run on their node's engine, not the one we talk to.
+        engine = f"-H <node {self._node}'s engine> " if self._node else ""
         for service, container in sorted(self._service_containers.items()):
-            lines.append(f"  {service}: docker exec -it {container} sh")
+            lines.append(f"  {service}: docker {engine}exec -it {container} sh")
+        if self._node:
+            lines.append("  (`kurtosis-tui cluster status` lists each local node's engine)")
         lines.append("  remove them with: kurtosis-tui clean")
         return "\n".join(lines)
 

@@ -39,9 +39,17 @@ class SessionContext:
     @property
     def prepares_ahead(self) -> bool:
         """Whether networks, volumes and controllers may be made before a test is chosen:
-        not with --keep-failed (kept objects are known by their test's labels) nor with
-        a stand-in controller (it reads no settings file)."""
-        return not self.options.keep_failed and self.controller_command is None
+        not with --keep-failed (kept objects are known by their test's labels), with
+        a stand-in controller (it reads no settings file), nor where this side cannot
+        write into a controller's container (a swarm job's is on its node)."""
+        return (not self.options.keep_failed and self.controller_command is None
+                and self.backend.reaches_services)
+
+    @property
+    def forwards_service_logs(self) -> bool:
+        """Whether the controller sends its services' logs on its stdout: a view wants
+        them live, and this side cannot follow them itself (a swarm node's engine)."""
+        return self.options.stream_service_logs and not self.backend.reaches_services
 
 
 def test_settings(
@@ -60,6 +68,7 @@ def test_settings(
         p.ENV_RUN_TIMEOUT: repr(float(info.run_timeout)),
         p.ENV_PARAMS: json.dumps(dict(ctx.options.params)),
         p.ENV_KEEP_SERVICES: "1" if ctx.options.keep_failed else "0",
+        p.ENV_FORWARD_LOGS: "1" if ctx.forwards_service_logs else "0",
     }
 
 
@@ -85,6 +94,7 @@ def controller_spec(
         image=ctx.options.controller_image,
         entrypoint=list(ctx.controller_command) if ctx.controller_command else None,
         labels=labels,
+        volume_labels={**labels, p.LABEL_ROLE: "volume"},  # where a mount creates it
         env=env,
         network=net.name,
         hostname="controller",

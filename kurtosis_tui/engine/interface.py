@@ -34,6 +34,8 @@ class RunOptions:
     #: The controller image's ref; with ``prepare_image``, what it returned.
     controller_image: str = ""
     prepare_image: ImagePreparer | None = None
+    #: Which backend runs the tests (``backend.select.KINDS``): one engine, or a swarm.
+    backend: str = "docker"
 
 
 class Session(Protocol):

@@ -36,12 +36,15 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from typing import IO
 
 #: After the tool dies, sweep again until nothing of the run is seen for this long.
 QUIET_PERIOD = 3.0
 #: Give up after this many seconds (kill -9 must leave nothing within 30 s).
 DEADLINE = 25.0
+#: On a swarm, a node that left holds its part of the run until it is back: wait that long.
+SWARM_DEADLINE = 900.0
 #: Seconds between sweeps while objects keep appearing.
 POLL = 0.5
 
@@ -69,6 +72,11 @@ class Reaper:
         """``--keep-failed`` kept objects: the reaper exits and leaves them."""
         self._say(_KEEP)
 
+    def release(self) -> None:
+        """The run could not remove everything (a swarm node is down): the reaper sweeps
+        on, after this process is gone, until nothing is left or its deadline passes."""
+        self._say("")
+
     def _say(self, word: str) -> None:
         if self._done:
             return
@@ -77,8 +85,9 @@ class Reaper:
         if stdin is None:
             return
         with contextlib.suppress(OSError):  # the reaper died already: nothing to tell
-            stdin.write(f"{word}\n".encode())
-            stdin.flush()
+            if word:
+                stdin.write(f"{word}\n".encode())
+                stdin.flush()
         with contextlib.suppress(OSError):
             stdin.close()
         # Collect its exit status soon, without waiting here for its Python to start.
@@ -86,10 +95,13 @@ class Reaper:
             self._process.wait(timeout=0)
 
 
-def start_reaper(run_id: str) -> Reaper:
-    """Start the reaper process for ``run_id`` and return at once."""
+def start_reaper(run_id: str, backend_kind: str = "docker",
+                 env: Mapping[str, str] | None = None) -> Reaper:
+    """Start the reaper process for ``run_id`` and return at once; ``env``: its
+    environment (DOCKER_HOST names the engine to clean), else this process's."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "kurtosis_tui.engine.reaper", run_id],
+        [sys.executable, "-m", "kurtosis_tui.engine.reaper", run_id, backend_kind],
+        env=dict(env) if env is not None else None,
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -111,15 +123,15 @@ def _await_word(stream: IO[bytes]) -> str | None:
     return None
 
 
-def reap(run_id: str) -> int:
+def reap(run_id: str, backend_kind: str = "docker") -> int:
     """Remove the run's objects until none appear for QUIET_PERIOD; how many were removed."""
-    from kurtosis_tui.backend.docker_backend import DockerBackend
+    from kurtosis_tui.backend.select import make_backend
     from kurtosis_tui.engine.cleanup import remove_run
     from kurtosis_tui.errors import BackendError
 
-    backend = DockerBackend()
+    backend = make_backend(backend_kind)
     total = 0
-    deadline = time.monotonic() + DEADLINE
+    deadline = time.monotonic() + (SWARM_DEADLINE if backend_kind == "swarm" else DEADLINE)
     quiet_since = time.monotonic()
     while time.monotonic() < deadline:
         try:
@@ -138,14 +150,14 @@ def reap(run_id: str) -> int:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: python -m kurtosis_tui.engine.reaper RUN_ID", file=sys.stderr)
+    if len(argv) not in (1, 2):
+        print("usage: python -m kurtosis_tui.engine.reaper RUN_ID [BACKEND]", file=sys.stderr)
         return 2
     for sig in (signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, signal.SIG_IGN)
     if _await_word(sys.stdin.buffer) is not None:
         return 0
-    reap(argv[0])
+    reap(argv[0], argv[1] if len(argv) > 1 else "docker")
     return 0
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import secrets
 import sys
 import threading
@@ -32,6 +33,7 @@ from kurtosis_tui.engine.subnets import SubnetPool
 from kurtosis_tui.errors import BackendError, UsageError
 from kurtosis_tui.events import (
     Event,
+    NodesSeen,
     Outcome,
     RunFinished,
     RunStarted,
@@ -46,6 +48,8 @@ if TYPE_CHECKING:
 
 #: Seconds close() waits for running attempts to be torn down.
 CLOSE_TIMEOUT = 60.0
+#: Seconds between looks at a cluster's nodes (for the views' nodes panel).
+NODES_POLL = 2.0
 
 
 @dataclass
@@ -77,6 +81,8 @@ class LocalSession:
         self._watching = watching
         self._reaper = reaper
         self._batcher = LogBatcher(sink)
+        self._nodes_stop = threading.Event()
+        self._nodes_watcher: threading.Thread | None = None
         self._ctx = SessionContext(
             backend=backend,
             options=options,
@@ -117,6 +123,7 @@ class LocalSession:
                         watching=self._watching,
                     )
                 )
+                self._watch_nodes()
             for info in tests:
                 queued = next((q for q in self._queue if q.info.name == info.name), None)
                 if queued is not None:
@@ -164,6 +171,7 @@ class LocalSession:
             self.cancel()
             self._closed = True
         self.wait_idle(CLOSE_TIMEOUT)
+        self._nodes_stop.set()
         with self._cond:
             threads = list(self._threads)
         for thread in threads:
@@ -174,11 +182,15 @@ class LocalSession:
         # left (kept attempts stay: cleanup knows them) before the reaper is let go.
         from kurtosis_tui.engine.cleanup import remove_run
 
-        with contextlib.suppress(BackendError):
-            remove_run(self._ctx.backend, self.run_id)
+        try:
+            left = bool(remove_run(self._ctx.backend, self.run_id).errors)
+        except BackendError:
+            left = True
         if self._reaper is not None:
             if self._kept:
                 self._reaper.keep()
+            elif left:  # e.g. a swarm node that left: the reaper finishes once it is back
+                self._reaper.release()
             else:
                 self._reaper.stop()
 
@@ -186,6 +198,31 @@ class LocalSession:
 
     def _emit(self, event: Event) -> None:
         self._sink(event)
+
+    def _watch_nodes(self) -> None:
+        """On a cluster, say which nodes there are and when one's state changes."""
+        backend = self._ctx.backend
+        try:
+            first = backend.node_states()
+        except BackendError:
+            return
+        if not first:
+            return  # one engine
+
+        def watch() -> None:
+            last: dict[str, str] = {}
+            states = first
+            while True:
+                if states != last:
+                    last = states
+                    self._emit(NodesSeen(nodes=tuple(sorted(states.items()))))
+                if self._nodes_stop.wait(NODES_POLL):
+                    return
+                with contextlib.suppress(BackendError):
+                    states = backend.node_states()
+
+        self._nodes_watcher = threading.Thread(target=watch, daemon=True, name="kt-nodes")
+        self._nodes_watcher.start()
 
     def _pump(self) -> None:
         """Start queued attempts while there is room, then prepare ahead for the tests
@@ -269,9 +306,9 @@ def open_session(
     cannot be had.
     """
     if backend is None:
-        from kurtosis_tui.backend.docker_backend import DockerBackend
+        from kurtosis_tui.backend.select import make_backend
 
-        backend = DockerBackend()
+        backend = make_backend(options.backend)
     try:
         backend.ping()
     except BackendError as exc:
@@ -281,6 +318,9 @@ def open_session(
 
     run_id = secrets.token_hex(3)
     engine: Backend = backend
+    # The reaper's environment as it is now: preparing the image may point DOCKER_HOST
+    # elsewhere for a moment (a swarm run builds it on the host's engine) meanwhile.
+    env = dict(os.environ)
     owner = owner_token()
 
     def sweep_dead() -> None:
@@ -296,7 +336,7 @@ def open_session(
         image = pool.submit(_with_controller_image, options, backend, progress)
         faults = pool.submit(_fault_support, backend, run_id, owner)
         checks = [pool.submit(probe), pool.submit(sweep_dead)]
-        reaper = start_reaper(run_id)
+        reaper = start_reaper(run_id, backend.kind, env)
         try:
             options = image.result()
             for check in checks:

@@ -1,6 +1,6 @@
 """Installing host packages with apt, where the machine allows (root on Debian or Ubuntu).
 
-``apt-get update`` runs at most once per process: ``make setup`` may need
+``apt-get update`` runs at most once per process: ``kurtosis-tui setup`` may need
 docker.io, mmdebstrap and busybox-static, and each update costs seconds.
 """
 

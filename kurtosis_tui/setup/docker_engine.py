@@ -1,6 +1,6 @@
 """A Docker engine that answers: use the running one, else start or install one where allowed.
 
-Why a decision function: what ``make setup`` may do to a machine depends on
+Why a decision function: what ``kurtosis-tui setup`` may do to a machine depends on
 facts (does an engine answer, does DOCKER_HOST name another one, are we root,
 is this Debian or Ubuntu, is dockerd installed or already starting). ``decide``
 maps those facts to one plan and is unit-tested with fakes; ``ensure_engine``
@@ -24,6 +24,8 @@ from kurtosis_tui.setup import apt
 
 DOCKERD_LOG = Path("/var/log/kurtosis-tui-dockerd.log")
 START_TIMEOUT = 30.0
+#: Seconds one probe gives the engine to answer /version.
+PROBE_TIMEOUT = 10
 POLL_INTERVAL = 0.25
 SOCKET = "/var/run/docker.sock"
 DEFAULT_HOSTS = ("", "unix:///var/run/docker.sock", "unix:///run/docker.sock")
@@ -69,12 +71,13 @@ def decide(facts: Facts) -> Plan:
         return Plan(Kind.INSTRUCT, (
             f"DOCKER_HOST={facts.docker_host} names an engine that does not answer. Start "
             "that engine, or unset DOCKER_HOST to use (or set up) the local one, then "
-            "run `make setup` again."
+            "run `kurtosis-tui setup` again."
         ))
     if facts.socket_denied and not facts.docker_host:
         return Plan(Kind.INSTRUCT, (
             f"{SOCKET} exists but this user may not use it. Join the `docker` group "
-            "(`sudo usermod -aG docker $USER`, then log in again), then run `make setup` again."
+            "(`sudo usermod -aG docker $USER`, then log in again), then run "
+            "`kurtosis-tui setup` again."
         ))
     if facts.dockerd_running:
         return Plan(Kind.WAIT, "dockerd is running but not answering yet; waiting for it")
@@ -83,13 +86,14 @@ def decide(facts: Facts) -> Plan:
             todo = "start it: `sudo systemctl start docker` (or `sudo dockerd &` without systemd)"
         elif facts.debian_like:
             todo = ("install and start it: `sudo apt-get install docker.io` "
-                    "(or run `sudo make setup`)")
+                    "(or run `kurtosis-tui setup` as root)")
         else:
             todo = "install Docker Engine (https://docs.docker.com/engine/install/) and start it"
         return Plan(Kind.INSTRUCT, (
             f"no Docker engine answers at {where}, and only root may start one here. "
             f"{todo[0].upper()}{todo[1:]}; to use it without sudo, join the `docker` group "
-            "(`sudo usermod -aG docker $USER`, then log in again). Then run `make setup` again."
+            "(`sudo usermod -aG docker $USER`, then log in again). Then run "
+            "`kurtosis-tui setup` again."
         ))
     if facts.dockerd:
         return Plan(Kind.START, f"no engine answers at {where}; starting {facts.dockerd}")
@@ -98,7 +102,7 @@ def decide(facts: Facts) -> Plan:
     return Plan(Kind.INSTRUCT, (
         f"no Docker engine answers at {where} and this is not Debian or Ubuntu, so `make "
         "setup` will not install one. Install Docker Engine "
-        "(https://docs.docker.com/engine/install/), start it, then run `make setup` again."
+        "(https://docs.docker.com/engine/install/), start it, then run `kurtosis-tui setup` again."
     ))
 
 
@@ -147,7 +151,7 @@ def ensure_engine(host: Host, say: Callable[[str], None], timeout: float = START
     if plan.kind is Kind.INSTALL:
         if not host.install(PACKAGES):
             say("installing docker.io failed (see apt-get's output above); install a Docker "
-                "engine by hand, start it, then run `make setup` again.")
+                "engine by hand, start it, then run `kurtosis-tui setup` again.")
             return EXIT_INSTRUCT
         if host.engine_version() is None:  # the package may have started it (systemd)
             poll = host.start_engine()
@@ -156,7 +160,7 @@ def ensure_engine(host: Host, say: Callable[[str], None], timeout: float = START
     version = _wait(host, poll, timeout)
     if version is None:
         say(f"the Docker engine did not answer within {timeout:.0f} s. Its log says:\n"
-            f"{host.log_tail()}\nFix what it says, start it, then run `make setup` again.")
+            f"{host.log_tail()}\nFix what it says, start it, then run `kurtosis-tui setup` again.")
         return EXIT_INSTRUCT
     say(f"Docker {version} answers at {_where(facts.docker_host)}")
     return 0
@@ -177,12 +181,21 @@ class RealHost:
         )
 
     def engine_version(self) -> str | None:
-        from kurtosis_tui.backend.docker_backend import DockerBackend
-        from kurtosis_tui.errors import EngineUnavailable
+        """The engine's version, or None. Patient (``PROBE_TIMEOUT``): set-up is in no
+        hurry, an engine that is merely busy (a loaded machine, an engine in a container)
+        must not be taken for a dead one, and a dead one refuses at once anyway."""
+        import docker
+        import requests.exceptions
+
+        from kurtosis_tui.backend.docker_backend import MINIMUM_API_VERSION
 
         try:
-            return DockerBackend().ping()
-        except EngineUnavailable:
+            cli = docker.from_env(version=MINIMUM_API_VERSION, timeout=PROBE_TIMEOUT)
+            try:
+                return str(cli.version()["Version"])
+            finally:
+                cli.close()
+        except (docker.errors.DockerException, requests.exceptions.RequestException):
             return None
 
     def install(self, packages: Sequence[str]) -> bool:

@@ -55,22 +55,6 @@ def labels_of(doc: Mapping[str, Any] | None) -> dict[str, str]:
     return dict((doc.get("Config") or {}).get("Labels") or {})
 
 
-def present_or_pulled(cli: docker.DockerClient, ref: str, progress: Progress) -> str | None:
-    """The image id of ``ref``, pulling it when absent; None when it cannot be had."""
-    doc = inspect(cli, ref)
-    if doc:
-        return str(doc["Id"])
-    repo, _, version = ref.rpartition(":") if ":" in ref.split("/")[-1] else (ref, "", "latest")
-    progress(f"pulling {ref} ...")
-    try:
-        cli.images.pull(repo, tag=version)
-    except _ERRORS as exc:
-        progress(f"cannot pull {ref}: {str(exc).splitlines()[0][:160]}")
-        return None
-    doc = inspect(cli, ref)
-    return str(doc["Id"]) if doc else None
-
-
 def tag(cli: docker.DockerClient, source: str, ref: str) -> None:
     repo, _, name_tag = ref.rpartition(":")
     try:

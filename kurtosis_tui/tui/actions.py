@@ -24,6 +24,7 @@ from textual.worker import Worker
 from kurtosis_tui.engine.interface import Session
 from kurtosis_tui.events import SuiteChanged, TestInfo
 from kurtosis_tui.tui.components.log_panel import TIMELINE, LogPanel
+from kurtosis_tui.tui.components.nodes_panel import NodesPanel
 from kurtosis_tui.tui.components.services_table import ServicesTable
 from kurtosis_tui.tui.components.status_bar import ProblemBar, StatusBar
 from kurtosis_tui.tui.components.test_detail import TestDetail
@@ -67,6 +68,7 @@ class RunActions(App[int]):
                                        closing=self.closing, progress=self.progress)
         self.query_one(ProblemBar).show(self.model)
         self.query_one(TestsTable).update_from(self.model, now, self._filter, self.selected)
+        self.query_one(NodesPanel).show(self.model)
         att = self._selected_attempt()
         self.query_one(ServicesTable).update_from(att, now)
         panel = self.query_one(LogPanel)

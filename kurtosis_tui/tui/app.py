@@ -28,6 +28,7 @@ from kurtosis_tui.tui.bridge import EventBridge
 from kurtosis_tui.tui.components.inputs import EscInput
 from kurtosis_tui.tui.components.log_panel import LogPanel
 from kurtosis_tui.tui.components.log_view import LogView
+from kurtosis_tui.tui.components.nodes_panel import NodesPanel
 from kurtosis_tui.tui.components.services_table import ServicesTable
 from kurtosis_tui.tui.components.status_bar import ProblemBar, StatusBar
 from kurtosis_tui.tui.components.test_detail import TestDetail
@@ -143,6 +144,7 @@ class KurtosisApp(HistoryActions, RunActions):
             with Panel(id="tests-panel"):
                 yield EscInput(placeholder="filter tests", id="filter")
                 yield TestsTable(id="tests")
+                yield NodesPanel(id="nodes")
             with Vertical(id="right"):
                 yield TestDetail(id="detail")
                 yield ServicesTable(id="services")

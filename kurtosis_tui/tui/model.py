@@ -91,6 +91,7 @@ class AttemptView:
     gateway: str = ""
     volume: str = ""
     controller: str = ""
+    node: str = ""  # the cluster node it runs on ("" on one engine)
     controller_state: str = ""
     controller_exit: int | None = None
     outcome: Outcome | None = None
@@ -198,6 +199,7 @@ class RunModel:
         self.finished_at: float | None = None
         self.problem = ""  # a suite that no longer imports (watch mode)
         self.note = ""
+        self.node_states: dict[str, str] = {}  # a cluster's nodes: name -> ready, down...
         self._reasons: dict[str, str] = {}  # test -> why its next attempt runs
         self.version = 0  # bumped on every change: views redraw when it moves
         self._history: dict[str, TestHistory] = {}
@@ -239,6 +241,17 @@ class RunModel:
             return 0.0
         end = self.finished_at if self.finished_at is not None and not self.busy() else now
         return max(0.0, end - self.started_at)
+
+    def nodes(self) -> list[tuple[str, str, int, int]]:
+        """Each cluster node: (name, state, tests running there, attempts finished)."""
+        tally: dict[str, list[int]] = {name: [0, 0] for name in self.node_states}
+        for row in self.tests.values():
+            for att in row.attempts.values():
+                if att.node:
+                    counts = tally.setdefault(att.node, [0, 0])
+                    counts[0 if att.state == "running" else 1] += 1
+        return [(name, self.node_states.get(name, ""), c[0], c[1])
+                for name, c in sorted(tally.items())]
 
     def failed_names(self) -> list[str]:
         """Tests whose last finished attempt did not pass."""
@@ -304,6 +317,8 @@ class RunModel:
                 self._row(info.name, info)
         elif isinstance(event, ev.RunFinished):
             self.finished_at = event.at
+        elif isinstance(event, ev.NodesSeen):
+            self.node_states = dict(event.nodes)
         elif isinstance(event, ev.SuiteChanged):
             self.problem = ""
             self.note = event.note
@@ -355,6 +370,7 @@ class RunModel:
             att.volume = e.name
         elif isinstance(e, ev.ControllerStarted):
             att.controller, att.controller_state = e.container, "running"
+            att.node = e.node
         elif isinstance(e, ev.ControllerExited):
             att.controller_state, att.controller_exit = "exited", e.exit_code
         elif isinstance(e, ev.OutcomeReported):

@@ -51,6 +51,9 @@ def render(results: Sequence[TestResult], tests: Sequence[TestInfo] = (),
         if info is not None:
             case.set("file", info.file)
             case.set("line", str(info.line))
+        if result.node:
+            props = ET.SubElement(case, "properties")
+            ET.SubElement(props, "property", name="node", value=result.node)
         message = _clean(result.message.splitlines()[0] if result.message else "")
         if result.outcome is Outcome.FAILED:
             element = ET.SubElement(case, "failure", message=message, type="FAILED")

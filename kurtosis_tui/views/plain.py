@@ -18,6 +18,7 @@ from typing import TextIO
 from kurtosis_tui.events import (
     KEPT_NOTE,
     NO_TEST_RAN,
+    ControllerStarted,
     Event,
     Outcome,
     RunStarted,
@@ -64,7 +65,8 @@ def count_line(results: Iterable[TestResult]) -> str:
 
 def result_line(result: TestResult, number: int | None = None) -> str:
     """``NAME: OUTCOME (S s)``, or ``NAME#K: ...`` for attempt K of a ``--repeat`` run."""
-    return f"{label(result, number)}: {result.outcome.value} ({result.duration:.1f} s)"
+    node = f" [node {result.node}]" if result.node else ""  # on a cluster
+    return f"{label(result, number)}: {result.outcome.value} ({result.duration:.1f} s){node}"
 
 
 def label(result: TestResult, number: int | None = None) -> str:
@@ -168,6 +170,8 @@ class PlainPrinter:
         if isinstance(event, TestStarted):
             again = f" (attempt {event.attempt})" if event.attempt > 1 else ""
             return f"[{event.test}] started{again}"
+        if isinstance(event, ControllerStarted) and event.node:
+            return f"[{event.test}] on node {event.node}"
         if isinstance(event, ServiceWaiting):
             limit = f" of {event.limit:.0f}" if event.limit else ""
             last = f"; last attempt: {event.last_error}" if event.last_error else ""

@@ -193,7 +193,7 @@ class Harness:
 
 
 def busybox_image(backend: DockerBackend) -> str:
-    from kurtosis_tui.setup.images import BUSYBOX_IMAGE
+    from kurtosis_tui.setup.example_images import BUSYBOX_IMAGE
 
     for image in (BUSYBOX_IMAGE, "kurtosis-tui/busybox:dev"):
         if backend.image_exists(image):

@@ -33,7 +33,8 @@ class TestDetail(Static):
         again = ""
         if att is not None and newest > 1:
             again = f" · attempt {att.number}" + (f" of {newest}" if att.number < newest else "")
-        self.border_title = row.name + again
+        where = f" · on node {att.node}" if att and att.node else ""  # on a cluster
+        self.border_title = row.name + again + where
         doc = row.info.doc.strip().splitlines()[0] if row.info.doc.strip() else ""
         self.border_subtitle = doc  # the test's docstring, as the contract promises
         self.update(self._table(row, att))
