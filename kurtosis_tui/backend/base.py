@@ -22,6 +22,7 @@ from kurtosis_tui.backend.types import (
     ExecOutput,
     LabelledObject,
     NetworkInfo,
+    StatsSample,
 )
 
 
@@ -65,6 +66,11 @@ class Backend(Protocol):
         controller mounts to reach the engine that started it."""
         ...
 
+    @property
+    def address(self) -> str:
+        """The engine's address as the user named it (e.g. DOCKER_HOST): for messages."""
+        ...
+
     def node_states(self) -> dict[str, str]:
         """Each node's state (``ready``, ``down``...) by name; empty on one engine."""
         ...
@@ -106,6 +112,16 @@ class Backend(Protocol):
         ...
 
     def exec(self, container: str, cmd: list[str]) -> ExecOutput: ...
+
+    def stats(self, container: str) -> StatsSample | None:
+        """One reading of the container's CPU and memory counters at once (no stream);
+        None when it is not running."""
+        ...
+
+    def terminal_exec_argv(self, container: str, cmd: list[str]) -> list[str]:
+        """The command line that runs ``cmd`` in the container on this terminal
+        (a pty, stdin attached). ``BackendError`` when this backend cannot."""
+        ...
 
     def start_container(self, container: str) -> None: ...
 

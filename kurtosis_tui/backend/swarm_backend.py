@@ -57,7 +57,8 @@ from docker.types import Mount as SdkMount
 
 from kurtosis_tui import protocol as p
 from kurtosis_tui.backend.base import EventStream, Stream
-from kurtosis_tui.backend.docker_backend import DockerBackend, _explain, engine_hint
+from kurtosis_tui.backend.docker_backend import DockerBackend
+from kurtosis_tui.backend.docker_errors import engine_hint, explain
 from kurtosis_tui.backend.streams import LogStream
 from kurtosis_tui.backend.suite_archive import pack
 from kurtosis_tui.backend.swarm_agent import read_report
@@ -78,6 +79,7 @@ from kurtosis_tui.backend.types import (
     ExecOutput,
     LabelledObject,
     NetworkInfo,
+    StatsSample,
 )
 from kurtosis_tui.errors import BackendError, EngineUnavailable, NotFound
 
@@ -144,7 +146,7 @@ class SwarmBackend(DockerBackend):
         try:
             found = [parse_node(raw) for raw in self._client().api.nodes()]
         except docker.errors.APIError as exc:
-            raise BackendError(f"cannot list the swarm's nodes: {_explain(exc)}") from exc
+            raise BackendError(f"cannot list the swarm's nodes: {explain(exc)}") from exc
         with self._lock:
             self._nodes = (time.monotonic(), found)
         return found
@@ -181,7 +183,7 @@ class SwarmBackend(DockerBackend):
                 labels=labels, check_duplicate=True,
             )
         except docker.errors.APIError as exc:
-            raise BackendError(f"cannot create network {name} ({subnet}): {_explain(exc)}") from exc
+            raise BackendError(f"cannot create network {name} ({subnet}): {explain(exc)}") from exc
         return NetworkInfo(name=name, id=net.id or "", subnet=subnet, gateway=gateway)
 
     def remove_network(self, name: str) -> None:
@@ -272,7 +274,7 @@ class SwarmBackend(DockerBackend):
                 mode=ServiceMode("replicated-job"), endpoint_spec=EndpointSpec(mode="dnsrr"),
             )
         except docker.errors.APIError as exc:
-            raise BackendError(f"cannot create the job {spec.name}: {_explain(exc)}") from exc
+            raise BackendError(f"cannot create the job {spec.name}: {explain(exc)}") from exc
         finally:
             with self._lock:
                 self._placed.pop(reservation, None)
@@ -288,13 +290,13 @@ class SwarmBackend(DockerBackend):
         except docker.errors.NotFound as exc:
             raise NotFound(f"job {job} does not exist") from exc
         except docker.errors.APIError as exc:
-            raise BackendError(f"cannot inspect the job {job}: {_explain(exc)}") from exc
+            raise BackendError(f"cannot inspect the job {job}: {explain(exc)}") from exc
 
     def _task(self, job: str) -> Task | None:
         try:
             return latest(self._client().api.tasks(filters={"service": job}))
         except docker.errors.APIError as exc:
-            raise BackendError(f"cannot read the tasks of {job}: {_explain(exc)}") from exc
+            raise BackendError(f"cannot read the tasks of {job}: {explain(exc)}") from exc
 
     def _job_node(self, job: str, task: Task | None, service: dict[str, Any] | None) -> str:
         """The node id a job runs (or is to run) on."""
@@ -360,6 +362,14 @@ class SwarmBackend(DockerBackend):
         raise BackendError(f"cannot exec in the job {container}: a job's container lives on "
                            "its node, which only the job's own controller reaches")
 
+    def terminal_exec_argv(self, container: str, cmd: list[str]) -> list[str]:
+        raise BackendError(f"no shell in the job {container} from here: on a swarm its "
+                           "container lives on its node, which only the test's controller "
+                           "reaches")
+
+    def stats(self, container: str) -> StatsSample | None:
+        return None  # the job's container is on its node's engine: no CPU / memory shown
+
     def start_container(self, container: str) -> None:
         raise BackendError(f"a job ({container}) cannot be started again")
 
@@ -422,7 +432,7 @@ class SwarmBackend(DockerBackend):
         except docker.errors.NotFound:
             return
         except docker.errors.APIError as exc:
-            raise BackendError(f"cannot remove the job {service}: {_explain(exc)}") from exc
+            raise BackendError(f"cannot remove the job {service}: {explain(exc)}") from exc
 
     def _forget(self, job: str) -> None:
         self._job_ended(job)
@@ -459,7 +469,7 @@ class SwarmBackend(DockerBackend):
                                            mode=ServiceMode("replicated-job"))["ID"])
         except docker.errors.APIError as exc:
             raise BackendError(f"cannot start an agent on node {node.name}: "
-                               f"{_explain(exc)}") from exc
+                               f"{explain(exc)}") from exc
         try:
             code = self._wait_agent(agent, node)
             report = read_report(self._service_logs(agent))
@@ -498,7 +508,7 @@ class SwarmBackend(DockerBackend):
         except docker.errors.NotFound as exc:
             raise NotFound(f"job {job} does not exist") from exc
         except docker.errors.APIError as exc:
-            raise BackendError(f"cannot read the logs of {job}: {_explain(exc)}") from exc
+            raise BackendError(f"cannot read the logs of {job}: {explain(exc)}") from exc
         return data.decode("utf-8", "replace")
 
     def logs(self, container: str, tail: int | None = None) -> str:
@@ -564,7 +574,7 @@ class SwarmBackend(DockerBackend):
                     found.append(LabelledObject("network", net["Id"], net["Name"],
                                                 net.get("Labels") or {}))
         except docker.errors.APIError as exc:
-            raise BackendError(f"cannot list the swarm's objects: {_explain(exc)}") from exc
+            raise BackendError(f"cannot list the swarm's objects: {explain(exc)}") from exc
         return found
 
     def events(self, label: str, value: str) -> EventStream:
