@@ -119,6 +119,10 @@ def run_id_of(out: str) -> str:
     return match.group(1)
 
 
+# A 3-node cluster for the module: minutes, so the whole file is in the slow set.
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def manager() -> Iterator[str]:
     """A 3-node swarm of our own, up for this module; down (caches kept) at the end."""
