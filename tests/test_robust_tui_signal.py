@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support.robust import labelled, wait_until
+from support.robust import labelled, owned_by, wait_until
 from test_robust_lifecycle import SUITE, trigger
 
 from kurtosis_tui import protocol
@@ -120,7 +120,7 @@ def test_sigterm_reaches_a_textual_app(mode: str, tmp_path: Path) -> None:
 
 def _run_id_of(backend: DockerBackend, pid: int) -> str | None:
     for obj in backend.find_labelled(protocol.LABEL_OWNER):
-        if obj.labels[protocol.LABEL_OWNER].split(":")[1:2] == [str(pid)]:
+        if owned_by(obj.labels[protocol.LABEL_OWNER], pid):
             return obj.labels[protocol.LABEL_RUN]
     return None
 

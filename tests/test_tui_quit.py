@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.robust import labelled, wait_until
+from support.robust import labelled, owned_by, wait_until
 from test_tui_docker import screen_text, until
 
 from kurtosis_tui import protocol
@@ -80,7 +80,7 @@ def test_keep_failed_shows_failed_and_q_leaves_the_kept_objects(
             await pilot.pause()
             text = screen_text(app)
             assert "FAILED" in text and "(keep.py:13)" in text
-            assert "docker exec -it kt-" in text and "-keepme-1-web sh" in text
+            assert "docker exec -it kt-" in text and "-KeepMe-1-web sh" in text
             run_id = app.session.run_id if app.session else ""
             sent = time.monotonic()
             await pilot.press("q")
@@ -94,12 +94,11 @@ def test_keep_failed_shows_failed_and_q_leaves_the_kept_objects(
         assert took[0] < 10.0
         assert app.return_code == 1
         kept = {o.name for o in labelled(docker_backend, run_id)}
-        assert any(name.endswith("-keepme-1-web") for name in kept), kept
+        assert any(name.endswith("-KeepMe-1-web") for name in kept), kept
         # (``clean`` spares runs whose owner lives, and the owner is this process: the
         # CLI's keep-until-clean is test_robust_clean's.)
     finally:
         cleanup.remove_run(docker_backend, run_id, include_kept=True)
-        cleanup.forget_kept(run_id)
 
 
 @pytest.fixture
@@ -135,7 +134,7 @@ def test_closing_the_terminal_mid_run_ends_the_tui_and_removes_everything(
     def service_running() -> bool:
         nonlocal run_id
         for obj in docker_backend.find_labelled(protocol.LABEL_OWNER):
-            if obj.labels[protocol.LABEL_OWNER].split(":")[1:2] == [str(pid)]:
+            if owned_by(obj.labels[protocol.LABEL_OWNER], pid):
                 run_id = obj.labels[protocol.LABEL_RUN]
                 return obj.kind == "container" and obj.name.endswith("-svc")
         return False
@@ -201,7 +200,7 @@ def test_after_q_the_terminal_keeps_the_summary(
         wait_until(lambda: "run finished" in _pane(tmux_server), timeout=120)
         run_id = next(o.labels[protocol.LABEL_RUN]
                       for o in docker_backend.find_labelled(protocol.LABEL_OWNER)
-                      if o.labels[protocol.LABEL_OWNER].split(":")[1:2] == [str(pid)])
+                      if owned_by(o.labels[protocol.LABEL_OWNER], pid))
         sent = time.monotonic()
         subprocess.run([*tmux_server, "send-keys", "-t", "kt", "q"], check=True)
         wait_until(lambda: not _alive(pid), timeout=30)
@@ -222,8 +221,7 @@ def test_after_q_the_terminal_keeps_the_summary(
         report = junit.read_text()
         assert 'name="KeepMe"' in report and "<failure" in report and 'name="Passes"' in report
         assert took < 10.0
-        assert any(o.name.endswith("-keepme-1-web") for o in labelled(docker_backend, run_id))
+        assert any(o.name.endswith("-KeepMe-1-web") for o in labelled(docker_backend, run_id))
     finally:
         if run_id:
             cleanup.remove_run(docker_backend, run_id, include_kept=True)
-            cleanup.forget_kept(run_id)

@@ -148,3 +148,11 @@ def unlabelled_network(docker_backend: DockerBackend) -> Iterator[str]:
     )
     yield name
     docker_backend.remove_network(name)
+
+
+def owned_by(token: str, pid: int) -> bool:
+    """Whether an owner label names process ``pid`` of this machine."""
+    from kurtosis_tui.engine.owner import parse_owner
+
+    owner = parse_owner(token)
+    return owner is not None and owner.pid == pid
