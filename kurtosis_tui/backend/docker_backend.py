@@ -25,7 +25,8 @@ from docker.types import IPAMConfig, IPAMPool
 from docker.types import Mount as SdkMount
 
 from kurtosis_tui.backend import base
-from kurtosis_tui.backend.streams import EventStream, LogStream
+from kurtosis_tui.backend.sdk_errors import explain, log_errors, removing
+from kurtosis_tui.backend.streams import EventStream, LogStream, open_log
 from kurtosis_tui.backend.types import (
     ContainerSpec,
     ContainerState,
@@ -148,16 +149,12 @@ class DockerBackend:
                 name, driver="bridge", ipam=ipam, labels=labels, check_duplicate=True
             )
         except docker.errors.APIError as exc:
-            raise BackendError(f"cannot create network {name} ({subnet}): {_explain(exc)}") from exc
+            raise BackendError(f"cannot create network {name} ({subnet}): {explain(exc)}") from exc
         return NetworkInfo(name=name, id=net.id or "", subnet=subnet, gateway=gateway)
 
     def remove_network(self, name: str) -> None:
-        try:
+        with removing(f"network {name}"):
             self._client().api.remove_network(name)
-        except docker.errors.NotFound:
-            return
-        except docker.errors.APIError as exc:
-            raise BackendError(f"cannot remove network {name}: {_explain(exc)}") from exc
 
     # ---------------------------------------------------------------- volumes
 
@@ -165,15 +162,11 @@ class DockerBackend:
         try:
             self._client().volumes.create(name=name, labels=labels)
         except docker.errors.APIError as exc:
-            raise BackendError(f"cannot create volume {name}: {_explain(exc)}") from exc
+            raise BackendError(f"cannot create volume {name}: {explain(exc)}") from exc
 
     def remove_volume(self, name: str) -> None:
-        try:
+        with removing(f"volume {name}"):
             self._client().api.remove_volume(name, force=True)
-        except docker.errors.NotFound:
-            return
-        except docker.errors.APIError as exc:
-            raise BackendError(f"cannot remove volume {name}: {_explain(exc)}") from exc
 
     # ----------------------------------------------------------------- images
 
@@ -184,7 +177,7 @@ class DockerBackend:
         except docker.errors.ImageNotFound:
             return False
         except docker.errors.APIError as exc:
-            raise BackendError(f"cannot inspect image {image}: {_explain(exc)}") from exc
+            raise BackendError(f"cannot inspect image {image}: {explain(exc)}") from exc
 
     def ensure_image(self, image: str) -> None:
         if self.image_exists(image):
@@ -231,16 +224,16 @@ class DockerBackend:
             container = str(api.create_container(spec.image, **kwargs)["Id"])
         except docker.errors.ImageNotFound as exc:
             if self.image_exists(spec.image):
-                raise BackendError(f"cannot create container {spec.name}: {_explain(exc)}") from exc
+                raise BackendError(f"cannot create container {spec.name}: {explain(exc)}") from exc
             self.ensure_image(spec.image)  # raises ImageNotFound when it cannot be had
             container = str(api.create_container(spec.image, **kwargs)["Id"])
         except docker.errors.APIError as exc:
-            raise BackendError(f"cannot create container {spec.name}: {_explain(exc)}") from exc
+            raise BackendError(f"cannot create container {spec.name}: {explain(exc)}") from exc
         try:
             api.start(container)
         except docker.errors.APIError as exc:
             self.remove_container(container)
-            raise BackendError(f"cannot start container {spec.name}: {_explain(exc)}") from exc
+            raise BackendError(f"cannot start container {spec.name}: {explain(exc)}") from exc
         return self.container_state(container)
 
     def container_state(self, container: str) -> ContainerState:
@@ -285,7 +278,7 @@ class DockerBackend:
             output = api.exec_start(exec_id, demux=False)
             code = api.exec_inspect(exec_id).get("ExitCode")
         except docker.errors.APIError as exc:
-            raise BackendError(f"cannot exec {cmd!r} in {container}: {_explain(exc)}") from exc
+            raise BackendError(f"cannot exec {cmd!r} in {container}: {explain(exc)}") from exc
         text = output.decode("utf-8", "replace") if isinstance(output, bytes) else str(output)
         return ExecOutput(exit_code=int(code if code is not None else -1), output=text)
 
@@ -313,17 +306,11 @@ class DockerBackend:
         except docker.errors.NotFound as exc:
             raise NotFound(f"container {container} does not exist") from exc
         except docker.errors.APIError as exc:
-            raise BackendError(f"cannot {action} container {container}: {_explain(exc)}") from exc
+            raise BackendError(f"cannot {action} container {container}: {explain(exc)}") from exc
 
     def remove_container(self, container: str) -> None:
-        try:
+        with removing(f"container {container}", in_progress_ok=True):
             self._client().api.remove_container(container, force=True, v=False)
-        except docker.errors.NotFound:
-            return
-        except docker.errors.APIError as exc:
-            if exc.status_code == 409 and "already in progress" in str(exc):
-                return
-            raise BackendError(f"cannot remove container {container}: {_explain(exc)}") from exc
 
     def logs(self, container: str, tail: int | None = None) -> str:
         try:
@@ -334,26 +321,9 @@ class DockerBackend:
 
     def follow_logs(self, container: str) -> base.Stream:
         client = self._new_client(API_TIMEOUT)
-        api = client.api
-        try:
-            tty = bool((api.inspect_container(container).get("Config") or {}).get("Tty"))
-            # The SDK's own logs(stream=True) reads two socket calls per line; LogStream
-            # reads the raw response in large chunks (see backend.streams).
-            response = api._get(
-                api._url("/containers/{0}/logs", container),
-                params={"stdout": 1, "stderr": 1, "follow": 1, "tail": "all"},
-                stream=True,
-            )
-            api._raise_for_status(response)
-        except docker.errors.NotFound as exc:
-            client.close()
-            raise NotFound(f"container {container} does not exist") from exc
-        except docker.errors.APIError as exc:  # e.g. 409: dead or being removed
-            client.close()
-            raise BackendError(f"cannot follow the log of {container}: {_explain(exc)}") from exc
-        except requests.exceptions.RequestException as exc:
-            client.close()
-            raise BackendError(f"cannot follow the log of {container}: {exc}") from exc
+        with log_errors(client, "container", container):
+            tty = bool((client.api.inspect_container(container).get("Config") or {}).get("Tty"))
+            response = open_log(client, "/containers/{0}/logs", container)
         return LogStream(response, client, multiplexed=not tty)
 
     def read_file(self, container: str, path: str) -> bytes | None:
@@ -363,7 +333,7 @@ class DockerBackend:
         except docker.errors.NotFound:
             return None
         except docker.errors.APIError as exc:
-            raise BackendError(f"cannot read {path} from {container}: {_explain(exc)}") from exc
+            raise BackendError(f"cannot read {path} from {container}: {explain(exc)}") from exc
         with tarfile.open(fileobj=io.BytesIO(data)) as tar:
             member = next((m for m in tar.getmembers() if m.isfile()), None)
             if member is None:
@@ -385,7 +355,7 @@ class DockerBackend:
         except docker.errors.NotFound as exc:
             raise NotFound(f"container {container} does not exist") from exc
         except docker.errors.APIError as exc:
-            raise BackendError(f"cannot write {path} into {container}: {_explain(exc)}") from exc
+            raise BackendError(f"cannot write {path} into {container}: {explain(exc)}") from exc
 
     def find_labelled(self, label: str, value: str | None = None) -> list[LabelledObject]:
         api = self._client().api
@@ -408,8 +378,3 @@ class DockerBackend:
         )
         return EventStream(raw, client)
 
-
-def _explain(exc: docker.errors.APIError) -> str:
-    """The engine's own words, without the SDK's HTTP wrapping."""
-    explanation = getattr(exc, "explanation", None)
-    return str(explanation or exc)

@@ -190,3 +190,16 @@ class EventStream(ClosableStream):
                 labels=attrs,
                 exit_code=int(code) if code is not None else None,
             )
+
+
+def open_log(client: Any, path: str, ident: str) -> Any:
+    """The engine's response to following all of ``path``'s log (``path`` takes ``ident``),
+    for ``LogStream`` to read: the SDK's own logs(stream=True) reads two socket calls a line."""
+    api = client.api
+    response = api._get(
+        api._url(path, ident),
+        params={"stdout": 1, "stderr": 1, "follow": 1, "tail": "all"},
+        stream=True,
+    )
+    api._raise_for_status(response)
+    return response
