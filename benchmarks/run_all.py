@@ -41,6 +41,9 @@ BENCHES = (
     Bench("bench_watch_latency.py", (5,), 300),
     Bench("bench_tui_flood.py", (6,), 300, (), "UI side, scripted events"),
     Bench("bench_tui_flood.py", (6,), 300, ("--docker",), "real run, from a container"),
+    Bench("bench_tui_flood.py", (6,), 300, ("--filter",), "UI side, the all tab filtered"),
+    Bench("bench_tui_flood.py", (6,), 300, ("--docker", "--filter", "--idle", "20"),
+          "real run, 20 idle services sampled, the all tab filtered"),
     Bench("bench_history.py", (11, 12), 900),
     Bench("bench_faults.py", (13, 13), 300),
 )

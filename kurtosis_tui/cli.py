@@ -49,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--junit-xml", metavar="FILE", help="write a JUnit XML report")
     run.add_argument("--param", dest="params", action="append", default=[],
                      metavar="KEY=VALUE", help="a parameter for the tests (repeatable)")
+    run.add_argument("--secret", dest="secrets", action="append", default=[],
+                     metavar="KEY=VALUE",
+                     help="a parameter whose value is shown and stored as *** (repeatable)")
     run.add_argument("--keep-failed", action="store_true",
                      help="leave a failed test's network, services and volume up")
     run.add_argument("--backend", choices=KINDS, default=KINDS[0],
@@ -92,6 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):  # an unencodable character never kills a view
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     try:
         args = build_parser().parse_args(argv)
         module = importlib.import_module(f"kurtosis_tui.commands.{args.command}")

@@ -399,3 +399,16 @@ def from_wire(text: str, *, test: str, attempt: int) -> TestEvent | None:
         return cls(**kwargs)
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
+
+
+@dataclass(frozen=True)
+class ResourceUsage:
+    """A running container's CPU and memory, as the engine's sampler last read them.
+
+    Not an event (nothing is recorded or replayed): views ask the session for it.
+    """
+
+    cpu_percent: float  # of one CPU, as `docker stats` (two busy cores read 200 %)
+    memory: int  # bytes
+    memory_limit: int
+    at: float

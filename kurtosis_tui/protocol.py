@@ -70,6 +70,7 @@ ENV_VOLUME = "KT_VOLUME"
 ENV_SETUP_TIMEOUT = "KT_SETUP_TIMEOUT"
 ENV_RUN_TIMEOUT = "KT_RUN_TIMEOUT"
 ENV_PARAMS = "KT_PARAMS"  # JSON object of str -> str
+ENV_SECRETS = "KT_SECRETS"  # JSON object of str -> str: params whose values are masked
 ENV_OWNER = "KT_OWNER"
 ENV_SUITE_HOST_DIR = "KT_SUITE_HOST_DIR"  # the suite's path on the user's machine
 ENV_KEEP_SERVICES = "KT_KEEP_SERVICES"  # "1": leave services up on failure (--keep-failed)
@@ -97,25 +98,35 @@ LOG_MARKER = "@@kt-log "
 
 SERVICE_ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 
-_SLUG = re.compile(r"[^a-z0-9]+")
-
-
-def slug(text: str, limit: int = 24) -> str:
-    """A Docker-name-safe lowercase form of ``text``."""
-    return _SLUG.sub("-", text.lower()).strip("-")[:limit] or "x"
+_NAME = re.compile(r"[A-Za-z0-9_]+")  # what a Docker name may hold that a class name may
+_NOT_NAME = re.compile(r"[^A-Za-z0-9_]+")
 
 
 def test_slug(test: str, limit: int = 24) -> str:
-    """``slug(test)``, with a short hash of the exact name when the slug had to be cut:
-    two long test names that share their first ``limit`` characters stay apart."""
-    full = slug(test, limit=10_000)
-    if len(full) <= limit:
-        return full
-    digest = hashlib.sha1(test.encode()).hexdigest()[:6]
-    return f"{full[: limit - 7].rstrip('-')}-{digest}"
+    """A Docker-name-safe form of ``test`` that no other test name shares.
+
+    A class name of ASCII letters, digits and ``_`` that fits in ``limit`` is its own
+    slug, case kept: ``TestHTTP`` and ``TestHttp`` stay two tests. Any other (non-ASCII
+    letters, longer) is cut, and ends with ``.`` and a hash of the exact name: the
+    ``.`` no class name holds keeps it apart from every name of the first kind.
+    """
+    if _NAME.fullmatch(test) and len(test) <= limit:
+        return test
+    digest = hashlib.sha1(test.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{_NOT_NAME.sub('_', test)[: limit - 9] or 'x'}.{digest}"
 
 
 def object_name(run_id: str, test: str, attempt: int, *parts: str) -> str:
-    """The name of a Docker object of one test attempt: ``kt-<run>-<test>-<attempt>[-parts]``."""
+    """The name of a Docker object of one test attempt: ``kt-<run>-<test>-<attempt>[-parts]``.
+
+    Injective: the test slug is (``test_slug``) and holds no ``-``, the attempt is
+    digits, and a part is a service id. The controller's own container is
+    ``controller_name()``, whose ``_`` after the attempt no service id can hold.
+    """
     pieces = [NAME_PREFIX + run_id, test_slug(test), str(attempt), *parts]
     return "-".join(pieces)
+
+
+def controller_name(run_id: str, test: str, attempt: int) -> str:
+    """The controller container's name: never a service's (every service id is the user's)."""
+    return object_name(run_id, test, attempt) + "_controller"

@@ -7,7 +7,9 @@ headless, with the engine's real session, and saves:
 - ``setup-waiting.svg``: SlowStart's services, ``web`` still waiting on its check;
 - ``failed-test.svg``: WrongGreeting FAILED, with its controller log;
 - ``service-log.svg``: ChattyWorker's service log, live;
-- ``timeline.svg``: SlowStart's phases on one time axis.
+- ``timeline.svg``: SlowStart's phases on one time axis;
+- ``services-cpu-memory.svg``: ChattyWorker's service with its CPU and memory;
+- ``all-filtered.svg``: ChattyWorker's ``all`` log filtered with ``&``.
 
 Then it quits with ``q`` (tear down) and checks nothing labelled is left behind.
 """
@@ -23,6 +25,7 @@ from kurtosis_tui.engine.discovery import discover
 from kurtosis_tui.engine.interface import RunOptions
 from kurtosis_tui.setup.images import ensure_controller_image
 from kurtosis_tui.tui.app import KurtosisApp
+from kurtosis_tui.tui.components.log_panel import LogPanel
 from kurtosis_tui.tui.components.tests_table import TestsTable
 from kurtosis_tui.tui.runner import default_factory
 
@@ -79,6 +82,21 @@ async def shoot() -> str:
         await select("ChattyWorker", "worker")
         app.save_screenshot("service-log.svg", path=str(HERE))
 
+        def worker_sampled() -> bool:
+            att = app.model.attempt("ChattyWorker")
+            worker = att.services.get("worker") if att else None
+            return bool(worker and worker.container in app.usage)
+
+        await until("ChattyWorker's CPU and memory", worker_sampled, timeout=30)
+        await select("ChattyWorker", "all")
+        await pilot.press("2", "m")  # the services panel maximized: every column shows
+        app.save_screenshot("services-cpu-memory.svg", path=str(HERE))
+        await pilot.press("m")
+        app.query_one(LogPanel).apply_filter(r"poll|job \d*5 ")
+        app.flush_logs()
+        await pilot.pause()
+        app.save_screenshot("all-filtered.svg", path=str(HERE))
+
         await until("every test to finish", lambda: not app.model.busy()
                     and all(status(app, t.name) not in ("not run",) for t in tests))
         await select("WrongGreeting")
@@ -107,7 +125,8 @@ def leftovers(run_id: str) -> list[str]:
 
 def main() -> int:
     run_id = asyncio.run(shoot())
-    for name in ("setup-waiting", "service-log", "failed-test", "timeline"):
+    for name in ("setup-waiting", "service-log", "failed-test", "timeline",
+                 "services-cpu-memory", "all-filtered"):
         print(HERE / f"{name}.svg")
     left = leftovers(run_id)
     if left:

@@ -92,7 +92,7 @@ def test_container_spec_labels_network_and_mount(tmp_path: Path) -> None:
     )
     (container,) = backend.containers.values()
     spec = container.spec
-    assert spec.name == "kt-r1-mytest-2-web"
+    assert spec.name == "kt-r1-MyTest-2-web"  # case kept: MyTest and Mytest are two tests
     assert spec.labels == {
         protocol.LABEL_RUN: "r1",
         protocol.LABEL_TEST: "MyTest",
@@ -176,7 +176,7 @@ def test_lookup_services_and_remove(tmp_path: Path) -> None:
         net.service("zz")
     net.remove_service("a")
     assert [s.id for s in net.services] == ["b"]
-    assert backend.removed == ["kt-r1-mytest-2-a"]
+    assert backend.removed == ["kt-r1-MyTest-2-a"]
     assert [e.service for e in rec.of(events.ServiceRemoved)] == ["a"]  # type: ignore[attr-defined]
 
 

@@ -98,7 +98,7 @@ def _events(out: io.StringIO) -> list[events.TestEvent]:
 def test_a_passing_test_removes_every_service(suite: tuple[Path, str]) -> None:
     controller, backend, out = _controller(suite, "Passes")
     assert controller.execute() == Verdict(Outcome.PASSED)
-    assert sorted(backend.removed) == ["kt-r1-passes-1-a", "kt-r1-passes-1-b"]
+    assert sorted(backend.removed) == [protocol.object_name("r1", "Passes", 1, s) for s in "ab"]
     assert backend.streams[0].closed.is_set()  # the monitor's stream is closed
     reported = [e for e in _events(out) if isinstance(e, events.OutcomeReported)]
     assert [(e.outcome, e.message) for e in reported] == [("PASSED", "")]
@@ -128,7 +128,7 @@ def test_cancel_during_setup_tears_down_at_once(suite: tuple[Path, str]) -> None
     controller.cancel()  # what SIGTERM does
     runner.join(10)
     assert result == [Verdict(Outcome.CANCELLED, "cancelled")]
-    assert backend.removed == ["kt-r1-blocksinsetup-1-a"]
+    assert backend.removed == [protocol.object_name("r1", "BlocksInSetup", 1, "a")]
     module.release.set()
 
 

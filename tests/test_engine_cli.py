@@ -15,9 +15,11 @@ from pathlib import Path
 
 import pytest
 from support.engine import ROOT, leftovers, remove_run, run_cli, run_id_of
+from support.robust import shield_from_older_sweeps
 
 from kurtosis_tui.backend.docker_backend import DockerBackend
 from kurtosis_tui.errors import NotFound
+from kurtosis_tui.protocol import controller_name, object_name
 
 CONTRACT = "tests/contract_suite"
 LINE = re.compile(r"^(\w+): (PASSED|FAILED|ERRORED|TIMED_OUT|CANCELLED) \((\d+\.\d) s\)$",
@@ -130,19 +132,21 @@ def test_keep_failed_leaves_the_failed_test_up_until_clean(images: object) -> No
     proc = run_cli("run", CONTRACT, "--no-tui", "-t", "Passes", "-t", "DyingService",
                    "--keep-failed")
     run_id = run_id_of(proc.stdout)
+    shield = shield_from_older_sweeps(run_id)
     try:
         assert proc.returncode == 1
         assert "kept for inspection: network kt-" in proc.stdout
         assert "kurtosis-tui clean" in proc.stdout
         left = leftovers(run_id)
-        assert f"network kt-{run_id}-dyingservice-1" in left
-        assert f"volume kt-{run_id}-dyingservice-1" in left
-        assert not [o for o in left if "passes" in o]  # the passing test is gone
+        assert f"network {object_name(run_id, 'DyingService', 1)}" in left
+        assert f"volume {object_name(run_id, 'DyingService', 1)}" in left
+        assert not [o for o in left if "-Passes-" in o]  # the passing test is gone
         clean = run_cli("clean")
         assert clean.returncode == 0, clean.stdout + clean.stderr
         assert leftovers(run_id) == []
     finally:
         remove_run(run_id)
+        shield.unlink()
 
 
 @pytest.mark.docker
@@ -160,7 +164,7 @@ def test_ctrl_c_cancels_tears_down_and_exits_130(images: object) -> None:
         if line.startswith("[OverrunningRun] started"):
             break
     # A cancel mid-test is the point: wait until the controller is up and running.
-    controller = f"kt-{run_id_of(''.join(seen))}-overrunningrun-1-controller"
+    controller = controller_name(run_id_of("".join(seen)), "OverrunningRun", 1)
     backend, deadline = DockerBackend(), time.monotonic() + 30
     while not _running(backend, controller):
         assert time.monotonic() < deadline, "the controller never ran"

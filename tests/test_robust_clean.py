@@ -15,6 +15,7 @@ from support.robust import (
     labelled,
     make_objects,
     new_run_id,
+    shield_from_older_sweeps,
 )
 
 from kurtosis_tui.backend.docker_backend import DockerBackend
@@ -53,14 +54,16 @@ def test_clean_removes_dead_and_kept_runs_only(
     dead, kept, live, foreign = new_run_id(), new_run_id(), new_run_id(), new_run_id()
     run_ids += [dead, kept, live, foreign]
     make_objects(docker_backend, dead, owner=dead_owner_token(), containers=2)
+    # the record first, as a run does (its owner alive): a sweep never sees them unkept
+    cleanup.mark_kept(docker_backend, kept, "T", 1)
+    shield = shield_from_older_sweeps(kept)
     make_objects(docker_backend, kept, owner=dead_owner_token(), containers=1)
-    cleanup.mark_kept(kept, "T", 1)
     make_objects(docker_backend, live, owner=cleanup.owner_token(), containers=1)
     make_objects(docker_backend, foreign, owner=None, containers=1)  # another tool's
 
     # The kept run survives the automatic sweep; clean is what removes it.
     cleanup.sweep(docker_backend)
-    assert len(labelled(docker_backend, kept)) == 3
+    assert len(labelled(docker_backend, kept)) == 4  # with its kept record
 
     done = _clean()
 
@@ -74,7 +77,7 @@ def test_clean_removes_dead_and_kept_runs_only(
     assert f"left alone: run {live} is still running (pid {os.getpid()})" in done.stdout
     assert not labelled(docker_backend, dead)
     assert not labelled(docker_backend, kept)
-    assert kept not in cleanup.kept_runs()
+    shield.unlink()
     assert len(labelled(docker_backend, live)) == 3
     assert len(labelled(docker_backend, foreign)) == 3
     assert f"left alone: run {foreign} has no owner label" in done.stdout
@@ -84,8 +87,8 @@ def test_clean_removes_dead_and_kept_runs_only(
 
 
 @pytest.mark.docker
-def test_clean_with_nothing_to_do(kept_home: Path) -> None:
-    done = _clean({"XDG_CACHE_HOME": str(kept_home)})
+def test_clean_with_nothing_to_do(tmp_path: Path) -> None:
+    done = _clean({"XDG_CACHE_HOME": str(tmp_path)})
     assert done.returncode == 0, done.stderr
     # Another test's dead run may be cleaned at the same moment; either line is right.
     assert done.stdout.startswith(("nothing to clean", "removed ")), done.stdout
@@ -129,15 +132,17 @@ def test_keep_failed_survives_later_runs_until_clean(
     assert match, kept.stdout
     run_id = match.group(1)
     run_ids.append(run_id)
+    shield = shield_from_older_sweeps(run_id)
     assert "kurtosis-tui clean" in kept.stdout  # the user is told how to remove them
     kinds = sorted(o.kind for o in labelled(docker_backend, run_id))
-    assert kinds == ["container", "container", "network", "volume"]  # controller, web
+    # controller, web, the test volume and the kept record
+    assert kinds == ["container", "container", "network", "volume", "volume"]
 
     assert run_id not in cleanup.sweep(docker_backend).cleaned  # as the next run does
-    assert len(labelled(docker_backend, run_id)) == 4
+    assert len(labelled(docker_backend, run_id)) == 5
 
     done = _clean()
     assert done.returncode == 0, done.stderr
     assert "removed " in done.stdout
     assert not labelled(docker_backend, run_id)
-    assert run_id not in cleanup.kept_runs()
+    shield.unlink()

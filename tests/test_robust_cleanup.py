@@ -64,22 +64,27 @@ def test_another_host_and_garbage_count_as_alive() -> None:
 # -------------------------------------------------------------- kept records
 
 
-def test_kept_records(kept_home: object) -> None:
+def test_kept_records_are_objects_in_the_engine() -> None:
+    """A kept record is a labelled marker volume: every sweeper of the engine sees it,
+    and no cache clean-up can lose it."""
+
     def obj(test: str, attempt: str) -> LabelledObject:
         labels = {protocol.LABEL_TEST: test, protocol.LABEL_ATTEMPT: attempt}
         return LabelledObject("container", "id", "n", labels)
 
-    assert cleanup.kept_runs() == set()
-    cleanup.mark_kept("r1", "A", 2)
-    assert cleanup.kept_runs() == {"r1"}
-    entries = cleanup._kept_entries("r1")
+    fake = FakeBackend([])
+    assert cleanup.kept_entries(fake.objects) == set()
+    cleanup.mark_kept(fake, "r1", "A", 2, owner="h:1:1")  # type: ignore[arg-type]
+    (marker,) = fake.objects
+    assert marker.kind == "volume" and marker.name.endswith("_kept")
+    assert marker.labels[protocol.LABEL_RUN] == "r1"
+    entries = cleanup.kept_entries(fake.objects)
     assert cleanup.is_kept(obj("A", "2"), entries)
+    assert cleanup.is_kept(marker, entries)  # the record keeps itself
     assert not cleanup.is_kept(obj("A", "1"), entries)
     assert not cleanup.is_kept(obj("B", "2"), entries)
-    cleanup.mark_kept("r1")
-    assert cleanup.is_kept(obj("B", "2"), cleanup._kept_entries("r1"))
-    cleanup.forget_kept("r1")
-    assert cleanup.kept_runs() == set()
+    cleanup.mark_kept(fake, "r1")  # type: ignore[arg-type]
+    assert cleanup.is_kept(obj("B", "2"), cleanup.kept_entries(fake.objects))
 
 
 # -------------------------------------------------- removal with a fake backend
@@ -124,6 +129,9 @@ class FakeBackend:
     def remove_network(self, name: str) -> None:
         self._remove("network", name)
 
+    def create_volume(self, name: str, *, labels: dict[str, str]) -> None:
+        self.objects.append(LabelledObject("volume", name, name, dict(labels)))
+
 
 def _run(
     run_id: str, owner: str | None, test: str = "T", containers: int = 3
@@ -151,7 +159,7 @@ def test_remove_run_goes_containers_volumes_networks() -> None:
     assert cleanup.remove_run(fake, "r1").counts == {}  # type: ignore[arg-type]
 
 
-def test_sweep_removes_only_dead_runs(kept_home: object) -> None:
+def test_sweep_removes_only_dead_runs() -> None:
     dead = dead_owner_token()
     fake = FakeBackend(
         _run("dead", dead)
@@ -161,11 +169,14 @@ def test_sweep_removes_only_dead_runs(kept_home: object) -> None:
         + _run("kept", dead, test="A")
         + _run("kept", dead, test="B")
     )
-    cleanup.mark_kept("kept", "A", 1)
+    cleanup.mark_kept(fake, "kept", "A", 1, owner=dead)  # type: ignore[arg-type]
     swept = cleanup.sweep(fake).cleaned  # type: ignore[arg-type]
     assert sorted(swept) == ["dead", "kept"]
     left = {(o.labels[protocol.LABEL_RUN], o.labels[protocol.LABEL_TEST]) for o in fake.objects}
     assert left == {("live", "T"), ("remote", "T"), ("ownerless", "T"), ("kept", "A")}
+    assert len([o for o in fake.objects if o.labels[protocol.LABEL_RUN] == "kept"]) == 6
+    cleanup.sweep(fake, include_kept=True)  # type: ignore[arg-type]  # kurtosis-tui clean
+    assert not [o for o in fake.objects if o.labels[protocol.LABEL_RUN] == "kept"]
 
 
 def test_removal_errors_are_reported_not_raised() -> None:

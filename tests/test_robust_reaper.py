@@ -15,9 +15,11 @@ from support.robust import (
     labelled,
     make_objects,
     new_run_id,
+    shield_from_older_sweeps,
     wait_until,
 )
 
+from kurtosis_tui import protocol
 from kurtosis_tui.backend.docker_backend import DockerBackend
 from kurtosis_tui.engine import cleanup
 
@@ -126,15 +128,18 @@ def test_keep_leaves_everything(docker_backend: DockerBackend, tool: Tool) -> No
 def test_kill9_spares_kept_test_attempts(docker_backend: DockerBackend, tool: Tool) -> None:
     """--keep-failed kept test A; the tool then dies while B runs: B goes, A stays.
 
-    The record goes to the real kept directory: every sweeper on this machine
-    (other runs start with a sweep) must see it, as it would for a user.
+    The record is a real one, in the engine: every sweeper (other runs start with
+    a sweep) must see it, as it would for a user.
     """
     run_id = tool.run_id
     kept = make_objects(docker_backend, run_id, test="A", containers=1)
     make_objects(docker_backend, run_id, test="B", containers=2)
-    cleanup.mark_kept(run_id, "A", 1)
+    cleanup.mark_kept(docker_backend, run_id, "A", 1)
+    shield = shield_from_older_sweeps(run_id)
+    kept.append(protocol.object_name(run_id, "A", 1) + "_kept")
     tool.kill9()
-    wait_until(lambda: len(labelled(docker_backend, run_id)) == 3, timeout=30)
+    wait_until(lambda: len(labelled(docker_backend, run_id)) == 4, timeout=30)
     wait_until(lambda: not tool.reaper_alive(), timeout=30)
     assert sorted(o.name for o in labelled(docker_backend, run_id)) == sorted(kept)
     cleanup.remove_run(docker_backend, run_id, include_kept=True)
+    shield.unlink()

@@ -31,16 +31,28 @@ def test_the_lowest_priority_hides_first_and_core_columns_never() -> None:
 def test_another_feature_registers_a_column_that_hides_before_the_core_ones() -> None:
     before = list(c.SERVICES_COLUMNS)
     try:
-        c.register("services", c.Column("cpu", "CPU", _cell, priority=30), after="availability")
+        c.register("services", c.Column("extra", "Extra", _cell, priority=20),
+                   after="availability")
         keys = [col.key for col in c.SERVICES_COLUMNS]
-        assert keys == ["id", "availability", "cpu", "ip", "state", "image"]
+        assert keys == ["id", "availability", "extra", "ip", "state", "cpu", "memory", "image",
+                        "faults"]
         with pytest.raises(ValueError):
-            c.register("services", c.Column("cpu", "CPU", _cell))
-        widths = {"id": 7, "availability": 28, "cpu": 6, "ip": 11, "state": 8, "image": 26}
-        shown = c.fit(c.SERVICES_COLUMNS, widths, room=62, padding=2)  # image, then cpu, go
+            c.register("services", c.Column("extra", "Extra", _cell))
+        widths = {"id": 7, "availability": 28, "extra": 6, "ip": 11, "state": 8, "cpu": 6,
+                  "memory": 7, "image": 26, "faults": 6}
+        shown = c.fit(c.SERVICES_COLUMNS, widths, room=62, padding=2)  # the optional ones go
         assert [col.key for col in shown] == ["id", "availability", "ip", "state"]
+        shown = c.fit(c.SERVICES_COLUMNS, widths, room=130, padding=2)
+        assert [col.key for col in shown] == keys
     finally:
         c.SERVICES_COLUMNS[:] = before
+
+
+def test_cpu_and_memory_hide_before_the_image_and_the_state() -> None:
+    widths = {"id": 7, "availability": 28, "ip": 11, "state": 8, "cpu": 6, "memory": 7,
+              "image": 26, "faults": 6}
+    shown = c.fit(c.SERVICES_COLUMNS, widths, room=95, padding=2)
+    assert [col.key for col in shown] == ["id", "availability", "ip", "state", "image"]
 
 
 def test_a_long_name_is_cut_in_the_middle() -> None:

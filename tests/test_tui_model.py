@@ -37,7 +37,7 @@ def test_setup_fills_network_volume_controller_and_waiting_services() -> None:
     # web started waiting at T0 + 1.2: the clock in the text is the caller's now.
     assert web.availability(T0 + 4.4) == "waiting (http :8080/, 3.2 s)"
     assert list(att.services) == ["web", "db"]
-    assert att.sources() == ["controller", "web", "db"]
+    assert att.sources() == ["controller", "web", "db", "all"]
 
 
 def test_starting_then_available_then_exited_in_the_contract_words() -> None:

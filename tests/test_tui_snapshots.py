@@ -94,3 +94,48 @@ def test_log_search_highlights(snap_compare: Snap, tmp_path: Path) -> None:
         await pilot.press("3", "slash", *"error", "enter")
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
+
+
+def test_services_with_cpu_and_memory(snap_compare: Snap, tmp_path: Path) -> None:
+    app, play = scripted(tmp_path, [
+        *setup_story("RedisReplication", T0, services=REDIS),
+        *(ev.ServiceAvailable("RedisReplication", at=T0 + 2, service=s, seconds=0.8)
+          for s in REDIS),
+    ])
+    slug = "kt-fake01-redisreplication-1"
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await play(pilot)
+        session = app.session
+        assert isinstance(session, FakeSession)
+        session.usage = {
+            f"{slug}-primary": ev.ResourceUsage(23.4, 9 * 2**20 + 2**19, 2**31, T0),
+            f"{slug}-replica": ev.ResourceUsage(1.2, 7 * 2**20, 2**31, T0),
+        }
+        await pilot.press("down")
+        app.poll_usage()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(160, 30), run_before=run_before)
+
+
+def test_the_all_tab_filtered(snap_compare: Snap, tmp_path: Path) -> None:
+    story: list[ev.Event] = [*setup_story("RedisReplication", T0, services=REDIS)]
+    for i in range(12):
+        story += [
+            ev.LogLines("RedisReplication", at=T0 + 1, source="primary",
+                        lines=(f"* Synchronization with replica {i} succeeded",)),
+            ev.LogLines("RedisReplication", at=T0 + 1, source="replica",
+                        lines=(f"* MASTER <-> REPLICA sync: step {i}",)),
+            ev.LogLines("RedisReplication", at=T0 + 1, source="controller",
+                        lines=(f"check {i}: replica lag {i % 3} s",)),
+        ]
+    app, play = scripted(tmp_path, story)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await play(pilot)
+        await pilot.press("down")
+        app.action_show_source("all")
+        await pilot.press("3", "ampersand", *"replica [0-9]|lag [12]", "enter")
+
+    assert snap_compare(app, terminal_size=(120, 30), run_before=run_before)

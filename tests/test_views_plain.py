@@ -115,7 +115,20 @@ def test_junit_has_a_testcase_per_test_with_failures_errors_and_logs(tmp_path: P
 def test_junit_survives_control_characters_in_logs() -> None:
     odd = TestResult("Odd", Outcome.FAILED, 1.0, message="bell\x07", controller_log="esc\x1b[31m")
     root = ET.fromstring(render([odd]).split("?>", 1)[1])
-    assert "esc[31m" in (root.find("testcase/failure").text or "")  # type: ignore[union-attr]
+    assert "esc\\u001b[31m" in (root.find("testcase/failure").text or "")  # type: ignore[union-attr]
+
+
+def test_junit_survives_surrogates_and_noncharacters(tmp_path: Path) -> None:
+    """os.fsdecode(b"\\xe9") and U+FFFE in a message: valid XML, nothing lost silently."""
+    odd = TestResult("Odd", Outcome.FAILED, 1.0, message="bad \udce9 and \ufffe here",
+                     controller_log="log \udce9\nnext line\n")
+    path = tmp_path / "junit.xml"
+    write_junit(path, [odd])
+    root = ET.fromstring(path.read_bytes())
+    failure = root.find("testcase/failure")
+    assert failure is not None
+    assert failure.get("message") == "bad \\udce9 and \\ufffe here"
+    assert "log \\udce9\nnext line" in (failure.text or "")
 
 
 def test_junit_to_an_unwritable_place_is_a_usage_error(tmp_path: Path) -> None:

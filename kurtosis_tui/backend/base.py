@@ -22,6 +22,7 @@ from kurtosis_tui.backend.types import (
     ExecOutput,
     LabelledObject,
     NetworkInfo,
+    StatsSample,
 )
 
 
@@ -106,6 +107,16 @@ class Backend(Protocol):
         ...
 
     def exec(self, container: str, cmd: list[str]) -> ExecOutput: ...
+
+    def stats(self, container: str) -> StatsSample | None:
+        """One reading of the container's CPU and memory counters at once (no stream);
+        None when it is not running."""
+        ...
+
+    def terminal_exec_argv(self, container: str, cmd: list[str]) -> list[str]:
+        """The command line that runs ``cmd`` in the container on this terminal
+        (a pty, stdin attached). ``BackendError`` when this backend cannot."""
+        ...
 
     def start_container(self, container: str) -> None: ...
 

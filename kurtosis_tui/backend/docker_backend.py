@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import ipaddress
 import os
+import shutil
 import tarfile
 import threading
 from typing import Any
@@ -25,6 +26,7 @@ from docker.types import IPAMConfig, IPAMPool
 from docker.types import Mount as SdkMount
 
 from kurtosis_tui.backend import base
+from kurtosis_tui.backend.docker_stats import stats_sample
 from kurtosis_tui.backend.sdk_errors import explain, log_errors, removing
 from kurtosis_tui.backend.streams import EventStream, LogStream, open_log
 from kurtosis_tui.backend.types import (
@@ -33,6 +35,7 @@ from kurtosis_tui.backend.types import (
     ExecOutput,
     LabelledObject,
     NetworkInfo,
+    StatsSample,
 )
 from kurtosis_tui.errors import BackendError, EngineUnavailable, ImageNotFound, NotFound
 from kurtosis_tui.protocol import DOCKER_SOCKET
@@ -282,6 +285,25 @@ class DockerBackend:
         text = output.decode("utf-8", "replace") if isinstance(output, bytes) else str(output)
         return ExecOutput(exit_code=int(code if code is not None else -1), output=text)
 
+    def stats(self, container: str) -> StatsSample | None:
+        # one_shot (API 1.41+) answers at once; without it the engine waits a second
+        # to fill "precpu_stats". We take two readings ourselves instead.
+        try:
+            raw = self._client().api.stats(container, stream=False, one_shot=True)
+        except docker.errors.NotFound:
+            return None
+        except docker.errors.APIError as exc:
+            raise BackendError(f"cannot read the stats of {container}: {explain(exc)}") from exc
+        except (requests.exceptions.RequestException, ValueError):
+            return None  # it stopped while answering: an empty body, no JSON
+        return stats_sample(raw)
+
+    def terminal_exec_argv(self, container: str, cmd: list[str]) -> list[str]:
+        docker_cli = shutil.which("docker")
+        if docker_cli is None:
+            raise BackendError("a shell in a service needs the docker command on PATH")
+        return [docker_cli, "exec", "-it", container, *cmd]  # DOCKER_HOST passes through
+
     def start_container(self, container: str) -> None:
         self._lifecycle("start", container)
 
@@ -310,7 +332,7 @@ class DockerBackend:
 
     def remove_container(self, container: str) -> None:
         with removing(f"container {container}", in_progress_ok=True):
-            self._client().api.remove_container(container, force=True, v=False)
+            self._client().api.remove_container(container, force=True, v=True)
 
     def logs(self, container: str, tail: int | None = None) -> str:
         try:
@@ -377,4 +399,3 @@ class DockerBackend:
             decode=True, filters={"type": "container", "label": [f"{label}={value}"]}
         )
         return EventStream(raw, client)
-

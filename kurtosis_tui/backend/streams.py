@@ -11,6 +11,7 @@ the frames in one pass each, and hands the lines over a read at a time
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import socket
 import struct
@@ -22,6 +23,7 @@ import docker
 import requests.exceptions
 
 from kurtosis_tui.backend.types import ContainerEvent
+from kurtosis_tui.redact import PartialLine
 
 #: Errors that mean "the stream is over": closed from another thread, or the engine left.
 _ENDED = (requests.exceptions.RequestException, OSError, AttributeError, ValueError)
@@ -84,15 +86,26 @@ class LogStream(ClosableStream):
             yield from batch
 
     def batches(self) -> Iterator[list[str]]:
-        """Lists of complete lines, as they arrive (a partial last line waits for its end)."""
-        pending = ""
+        """Lists of complete lines, as they arrive (a partial last line waits for its end).
+
+        Linear in the log's size however long a line is: the unfinished line is
+        kept as parts (``PartialLine``), and held to ``LINE_LIMIT`` characters;
+        a UTF-8 character split over two reads is decoded whole.
+        """
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        partial = PartialLine()
         for data in self._payloads():
-            text = pending + data.decode("utf-8", "replace")
-            *lines, pending = text.split("\n")
-            if lines:
-                yield [line[:-1] if line.endswith("\r") else line for line in lines]
-        if pending:
-            yield [pending]
+            text = decoder.decode(data)
+            if "\n" not in text:
+                partial.add(text)
+                continue
+            first, *lines, last = text.split("\n")
+            lines.insert(0, partial.take(first))
+            partial.add(last)
+            yield [line[:-1] if line.endswith("\r") else line for line in lines]
+        partial.add(decoder.decode(b"", final=True))
+        if partial:
+            yield [partial.take()]
 
     def _payloads(self) -> Iterator[bytes]:
         """The log's bytes without frame headers, a socket read at a time."""

@@ -68,6 +68,7 @@ from kurtosis_tui.backend.types import (
     ExecOutput,
     LabelledObject,
     NetworkInfo,
+    StatsSample,
 )
 from kurtosis_tui.errors import BackendError, NotFound
 
@@ -271,6 +272,14 @@ class SwarmBackend(SwarmManager):
     def exec(self, container: str, cmd: list[str]) -> ExecOutput:
         raise BackendError(f"cannot exec in the job {container}: a job's container lives on "
                            "its node, which only the job's own controller reaches")
+
+    def terminal_exec_argv(self, container: str, cmd: list[str]) -> list[str]:
+        raise BackendError(f"no shell in the job {container} from here: on a swarm its "
+                           "container lives on its node, which only the test's controller "
+                           "reaches")
+
+    def stats(self, container: str) -> StatsSample | None:
+        return None  # the job's container is on its node's engine: no CPU / memory shown
 
     def start_container(self, container: str) -> None:
         raise BackendError(f"a job ({container}) cannot be started again")

@@ -62,6 +62,17 @@ class ContainerState:
 
 
 @dataclass(frozen=True)
+class StatsSample:
+    """One reading of a container's counters; CPU % takes two (``engine.inspect``)."""
+
+    cpu_total: int  # ns of CPU the container used, ever
+    system_total: int  # ns of CPU the host used, ever
+    online_cpus: int
+    memory: int  # bytes in use, page cache left out (as `docker stats`)
+    memory_limit: int
+
+
+@dataclass(frozen=True)
 class ExecOutput:
     exit_code: int
     output: str

@@ -1,7 +1,7 @@
 """``kurtosis-tui clean``: remove what earlier runs left in Docker.
 
 It removes the objects of every run whose owner process is gone, those that
-``--keep-failed`` kept included, and forgets their kept records. It never
+``--keep-failed`` kept included, with their kept records. It never
 touches a live run (another terminal's, or a watch session's), a run owned on
 another host, or a run none of whose objects names an owner (every object
 kurtosis-tui makes does; other tools may borrow the run label, and a benchmark

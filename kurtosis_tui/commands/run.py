@@ -22,19 +22,30 @@ from kurtosis_tui.history.recorder import Recorder, Tee
 from kurtosis_tui.views.plain import by_test, ordered
 
 
-def parse_params(pairs: Sequence[str]) -> dict[str, str]:
+def parse_params(pairs: Sequence[str], flag: str = "--param") -> dict[str, str]:
     """``["KEY=VALUE", ...]`` as a dict; UsageError naming a malformed pair."""
     params: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise UsageError(f"--param {pair!r} is not KEY=VALUE")
+            shown = f"{key}=***" if flag == "--secret" and sep else pair
+            raise UsageError(f"{flag} {shown!r} is not KEY=VALUE")
         params[key.strip()] = value
     return params
 
 
+def parse_secrets(pairs: Sequence[str], params: dict[str, str]) -> dict[str, str]:
+    """``--secret`` pairs; a key given as both --param and --secret is a UsageError."""
+    secrets = parse_params(pairs, "--secret")
+    both = sorted(set(secrets) & set(params))
+    if both:
+        raise UsageError(f"{', '.join(both)}: given both as --param and as --secret")
+    return secrets
+
+
 def main(args: argparse.Namespace) -> int:
     params = parse_params(args.params)
+    secrets = parse_secrets(getattr(args, "secrets", []), params)
     if args.parallelism < 1:
         raise UsageError(f"-j/--parallelism must be 1 or more (got {args.parallelism})")
     if args.repeat < 1:
@@ -63,6 +74,7 @@ def main(args: argparse.Namespace) -> int:
     # The history keeps every service's log, plain runs included: stream them
     # (benchmarks/bench_history.py measures what that costs).
     options = RunOptions(suite_dir=suite, parallelism=args.parallelism, params=params,
+                         secrets=secrets,
                          keep_failed=args.keep_failed,
                          stream_service_logs=run_tui is not None or recorder.enabled,
                          prepare_image=_image_preparer(backend.kind),

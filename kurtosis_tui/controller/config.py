@@ -25,7 +25,8 @@ class ControllerConfig:
     volume: str | None = None
     setup_timeout: float | None = None  # None: the test class's own
     run_timeout: float | None = None
-    params: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)  # --secret pairs included
+    secrets: dict[str, str] = field(default_factory=dict)
     owner: str = ""
     keep_services: bool = False
     forward_logs: bool = False  # send the services' log lines on stdout (see protocol)
@@ -49,7 +50,8 @@ class ControllerConfig:
             volume=env.get(protocol.ENV_VOLUME) or None,
             setup_timeout=_number(env, protocol.ENV_SETUP_TIMEOUT),
             run_timeout=_number(env, protocol.ENV_RUN_TIMEOUT),
-            params=_params(env),
+            params={**_params(env, protocol.ENV_PARAMS), **_params(env, protocol.ENV_SECRETS)},
+            secrets=_params(env, protocol.ENV_SECRETS),
             owner=env.get(protocol.ENV_OWNER, ""),
             keep_services=env.get(protocol.ENV_KEEP_SERVICES, "") in ("1", "true", "yes"),
             forward_logs=env.get(protocol.ENV_FORWARD_LOGS, "") == "1",
@@ -57,6 +59,15 @@ class ControllerConfig:
             fault_support=env.get(protocol.ENV_FAULT_SUPPORT, ""),
             suite_host_dir=env.get(protocol.ENV_SUITE_HOST_DIR, ""),
         )
+
+
+def secret_values(env: Mapping[str, str] | None = None) -> list[str]:
+    """The ``--secret`` values, for the log's masking (none when the variable is malformed:
+    the configuration error is reported once the log exists)."""
+    try:
+        return list(_params(os.environ if env is None else env, protocol.ENV_SECRETS).values())
+    except ConfigError:
+        return []
 
 
 def await_settings(path: Path, interval: float = 0.005) -> dict[str, str]:
@@ -99,16 +110,15 @@ def _number(env: Mapping[str, str], name: str) -> float | None:
     return value
 
 
-def _params(env: Mapping[str, str]) -> dict[str, str]:
-    text = env.get(protocol.ENV_PARAMS, "").strip()
+def _params(env: Mapping[str, str], name: str) -> dict[str, str]:
+    text = env.get(name, "").strip()
     if not text:
         return {}
     try:
         data = json.loads(text)
     except ValueError as exc:
-        raise ConfigError(
-            f"environment variable {protocol.ENV_PARAMS} is not JSON: {exc}"
-        ) from None
+        # the text itself is not quoted: it may hold secrets
+        raise ConfigError(f"environment variable {name} is not JSON: {exc.args[0]}") from None
     if not isinstance(data, dict):
-        raise ConfigError(f"environment variable {protocol.ENV_PARAMS} must be a JSON object")
+        raise ConfigError(f"environment variable {name} must be a JSON object")
     return {str(k): str(v) for k, v in data.items()}

@@ -1,22 +1,33 @@
 """The controller's log: readable timestamped lines, and events for the initializer.
 
-Log lines go to stdout (the initializer streams them live) and to
-``/test-volume/controller.log`` (what plain output prints for a failed test),
-flushed per line so nothing is lost when the process ends with ``os._exit``.
-Events go to stdout only, behind ``protocol.EVENT_MARKER``. One lock orders
-every write, so lines from the test's threads never interleave mid-line.
+Log lines go to stdout (the initializer streams them live, and keeps that copy
+as the log the user sees) and to ``/test-volume/controller.log``, flushed per
+line so nothing is lost when the process ends with ``os._exit``. The file is
+opened before any service starts, without following a symlink: a service that
+later deletes or replaces it changes only its own view of the volume. Events
+go to stdout only, behind ``protocol.EVENT_MARKER``. One lock orders every
+write, so lines from the test's threads never interleave mid-line. Every line
+and event passes the run's ``Redactor`` first (secrets masked, text encodable),
+and every line is held to ``LINE_LIMIT``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
+import os
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
 from kurtosis_tui import events, protocol
+from kurtosis_tui.redact import LINE_LIMIT, PartialLine, Redactor, cap_line
+
+#: Characters of an outcome's message sent to the initializer (the log has it all).
+MESSAGE_LIMIT = 16 * 1024
 
 
 def timestamp(now: float | None = None) -> str:
@@ -25,22 +36,40 @@ def timestamp(now: float | None = None) -> str:
     return time.strftime("%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}"
 
 
+def open_log_file(path: Path) -> TextIO:
+    """``path`` for appending, never through a symlink, never blocking on a FIFO."""
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
+    fd = os.open(path, flags, 0o644)
+    return os.fdopen(fd, "a", encoding="utf-8", errors="backslashreplace")
+
+
 class ControllerLog:
-    def __init__(self, stdout: TextIO, path: Path | None) -> None:
+    def __init__(
+        self, stdout: TextIO, path: Path | None, redactor: Redactor | None = None
+    ) -> None:
         self._stdout = stdout
         self._lock = threading.Lock()
         self._file: TextIO | None = None
+        self._redact = redactor or Redactor()
         self.problem = ""
         if path is not None:
             try:
-                self._file = open(path, "a", encoding="utf-8")  # noqa: SIM115 (lives as long as us)
+                self._file = open_log_file(path)
             except OSError as exc:
                 self.problem = f"cannot write {path}: {exc}"
+
+    def mask(self, secrets: Iterable[str]) -> None:
+        """Mask these values from now on (with those given at the start)."""
+        self._redact = self._redact.with_values(secrets)
 
     def line(self, text: str, prefix: str = "") -> None:
         """Log ``text`` (each of its lines) with a timestamp."""
         stamp = timestamp()
-        lines = [f"{stamp} {prefix}{part}".rstrip() + "\n" for part in text.splitlines() or [""]]
+        text = self._redact.text(text)
+        lines = [
+            f"{stamp} {prefix}{cap_line(part)}".rstrip() + "\n"
+            for part in text.splitlines() or [""]
+        ]
         with self._lock:
             for out in lines:
                 self._write_stdout(out)
@@ -54,6 +83,9 @@ class ControllerLog:
 
     def event(self, event: events.TestEvent) -> None:
         """Send an event to the initializer (stdout only)."""
+        event = self._redact.value(event)
+        if isinstance(event, events.OutcomeReported) and len(event.message) > MESSAGE_LIMIT:
+            event = dataclasses.replace(event, message=cap_line(event.message, MESSAGE_LIMIT))
         text = protocol.EVENT_MARKER + events.to_wire(event) + "\n"
         with self._lock:
             self._write_stdout(text)
@@ -61,7 +93,8 @@ class ControllerLog:
 
     def forward(self, service: str, lines: list[str]) -> None:
         """A service's log lines, for the initializer (stdout only, behind LOG_MARKER)."""
-        text = "".join(f"{protocol.LOG_MARKER}{service} {line}\n" for line in lines)
+        text = self._redact.text(
+            "".join(f"{protocol.LOG_MARKER}{service} {cap_line(line)}\n" for line in lines))
         with self._lock:
             self._write_stdout(text)
             self._flush_stdout()
@@ -89,7 +122,7 @@ class PrintCapture(io.TextIOBase):
     def __init__(self, log: ControllerLog, prefix: str = "| ") -> None:
         self._log = log
         self._prefix = prefix
-        self._pending = ""
+        self._pending = PartialLine(LINE_LIMIT)
         self._lock = threading.Lock()
 
     def writable(self) -> bool:
@@ -103,9 +136,15 @@ class PrintCapture(io.TextIOBase):
         return "utf-8"
 
     def write(self, text: str) -> int:
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
         with self._lock:
-            self._pending += text
-            *complete, self._pending = self._pending.split("\n")
+            if "\n" not in text:  # linear however many pieces a line comes in
+                self._pending.add(text)
+                return len(text)
+            first, *complete, last = text.split("\n")
+            complete.insert(0, self._pending.take(first))
+            self._pending.add(last)
         for line in complete:
             self._log.line(line, self._prefix)
         return len(text)
@@ -116,6 +155,6 @@ class PrintCapture(io.TextIOBase):
     def drain(self) -> None:
         """Log what is left of a partial line (at exit)."""
         with self._lock:
-            rest, self._pending = self._pending, ""
+            rest = self._pending.take() if self._pending else ""
         if rest:
             self._log.line(rest, self._prefix)

@@ -24,9 +24,17 @@ def main() -> NoReturn:
     sys.dont_write_bytecode = True  # /suite is read-only: no __pycache__ attempts
     stdout = sys.stdout
     log_path = Path(protocol.CONTROLLER_LOG)
+    from kurtosis_tui.controller.config import secret_values
     from kurtosis_tui.controller.log import ControllerLog, PrintCapture
+    from kurtosis_tui.redact import Redactor
 
-    log = ControllerLog(stdout, log_path if log_path.parent.is_dir() else None)
+    reconfigure = getattr(stdout, "reconfigure", None)
+    if reconfigure is not None:  # a lone surrogate never stops it
+        with contextlib.suppress(ValueError):
+            reconfigure(errors="backslashreplace")
+    log = ControllerLog(
+        stdout, log_path if log_path.parent.is_dir() else None, Redactor(secret_values())
+    )
     if log.problem:
         log.line(f"warning: {log.problem}")
     capture = PrintCapture(log)
@@ -59,6 +67,7 @@ def _run(log: object) -> int:
                 backend.ping()
             env.update(await_settings(Path(settings_file)))
         config = ControllerConfig.from_env(env)
+        log.mask(config.secrets.values())  # a controller prepared ahead learns them only now
     except ConfigError as exc:
         log.line(f"controller error: {exc}")
         test = env.get(protocol.ENV_TEST_NAME, "")

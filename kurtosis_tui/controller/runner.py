@@ -144,8 +144,9 @@ class Controller:
         self.log.line(f"network {cfg.network} ({cfg.subnet}), volume {cfg.volume}")
         cls = load_test_class(cfg.suite_dir, cfg.test_file, cfg.test_name)
         test = _instantiate(cls, cfg.params)
-        if cfg.params:
-            self.log.line("params: " + ", ".join(f"{k}={v}" for k, v in cfg.params.items()))
+        if cfg.params:  # names only: services can read this log in the volume
+            self.log.line("params: " + ", ".join(
+                f"{k} (secret)" if k in cfg.secrets else k for k in cfg.params))
         self.monitor.start()
         verdict = self._setup(test, cfg.setup_timeout or float(cls.setup_timeout))
         if verdict is None:

@@ -4,13 +4,15 @@ The steps, as in Kurtosis's initializer: a network on a subnet of its own, a
 volume, and a test-controller container with the volume, the suite (read-only)
 and the Docker socket mounted. The controller does the test; we follow its
 stdout (log lines, and events behind ``protocol.EVENT_MARKER``), wait for it
-with a hard backstop, turn its exit code into the outcome, read its log from
-the volume, and tear everything down before reporting ``TestFinished``.
+with a hard backstop, turn its exit code and reported outcome into ours, and
+tear everything down before reporting ``TestFinished``. The log, outcome and
+message the user sees come from that stream only, never from the volume that
+every service can write (see ``log_copy``); a kept attempt's ``controller.log``
+is rewritten from it at teardown.
 """
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import threading
 import time
@@ -21,6 +23,7 @@ from kurtosis_tui import protocol as p
 from kurtosis_tui.backend import NetworkInfo, Stream
 from kurtosis_tui.engine.cleanup import mark_kept
 from kurtosis_tui.engine.context import SessionContext, controller_spec, test_settings
+from kurtosis_tui.engine.log_copy import LogCopy
 from kurtosis_tui.engine.logbatch import PendingLines
 from kurtosis_tui.engine.prepared import Prepared, Spares, write_settings
 from kurtosis_tui.engine.service_logs import ServiceLogs
@@ -50,8 +53,6 @@ from kurtosis_tui.events import (
 BACKSTOP_GRACE = 8.0
 #: Seconds a cancelled controller gets to tear its services down before it is killed.
 CANCEL_GRACE = 3
-#: Controller lines kept in memory (for the result when the log file is missing).
-TAIL_LINES = 5000
 #: Lines of the controller's output quoted in the message of a crashed controller.
 CRASH_LINES = 15
 
@@ -84,7 +85,7 @@ class Attempt:
         self._lock = threading.Lock()
         self._controller: str | None = None  # container id, once started
         self._stopper: threading.Thread | None = None
-        self._tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
+        self._log = LogCopy()  # the controller's log, as it streamed
         self._reported: OutcomeReported | None = None
         self._service_containers: dict[str, str] = {}  # service id -> container name
         # Live service logs for a view that shows them: followed from here, or, where this
@@ -98,8 +99,6 @@ class Attempt:
         self._volume: str | None = None
         self._node = ""  # the cluster node it runs on ("" on a single engine)
         self._cancelled_at = float("inf")
-        self._log_reader: threading.Thread | None = None
-        self._log_read: bytes | None = None  # the log file, read once the controller exited
 
     # ----------------------------------------------------------------- public
 
@@ -126,13 +125,13 @@ class Attempt:
             outcome, message = Outcome.ERRORED, str(exc)
         except Exception as exc:  # our own bug: still tear down and say what happened
             outcome, message = Outcome.ERRORED, f"internal error in the initializer: {exc!r}"
-        log = self._controller_log()
+        log = self._log.text()
         keep = (
             self.ctx.options.keep_failed
             and outcome in (Outcome.FAILED, Outcome.ERRORED, Outcome.TIMED_OUT)
             and self._network is not None
         )
-        problems = self._teardown(keep)
+        problems = self._teardown(keep, log)
         if keep:
             message = f"{message}\n{self._kept_hint()}".strip()
         if problems:
@@ -148,6 +147,7 @@ class Attempt:
             kept=keep,
             node=self._node,
         )
+        result = self.ctx.redactor.value(result)
         self._emit(PhaseChanged, phase=Phase.DONE)
         self._emit(TestFinished, result=result)
         return result
@@ -180,7 +180,6 @@ class Attempt:
                 with contextlib.suppress(BackendError):
                     backend.kill_container(container)
                 code = backend.wait_container(container, timeout=30)
-            self._read_log_meanwhile(container)  # its log is complete: read it while we drain
             follower.join(timeout=10)  # the stream ends with the container; drain it
         finally:
             stream.close()  # in case it did not end: never leave a thread on a socket
@@ -205,8 +204,8 @@ class Attempt:
         self._check_cancelled()
         self._emit(PhaseChanged, phase=Phase.CONTROLLER)
         settings = test_settings(ctx, self.info, self.number, net, self._base)
-        spec = controller_spec(ctx, f"{self._base}-controller", self._labels("controller"), net,
-                               self._base, settings)
+        name = p.controller_name(ctx.run_id, self.name, self.number)
+        spec = controller_spec(ctx, name, self._labels("controller"), net, self._base, settings)
         state = backend.run_container(spec)
         self._node = state.node
         self._own_controller(state.id)
@@ -253,13 +252,16 @@ class Attempt:
                 "and was killed"
             )
         outcome = Outcome.from_exit_code(code)
-        if outcome is not None:
-            return outcome, reported.message if reported else ""
+        if outcome is not None and reported is not None:
+            return outcome, reported.message
+        # No verdict came: whatever the code, it crashed (Python's own 1 included).
         hint = _EXIT_HINTS.get(code, "not an exit code of ours: it crashed")
+        if outcome is not None:
+            hint = "before it reported an outcome: it crashed"
         with contextlib.suppress(BackendError):
             if self.ctx.backend.container_state(container).oom_killed:
                 hint = "killed: out of memory"
-        last = "\n".join(list(self._tail)[-CRASH_LINES:])
+        last = "\n".join(self._log.last(CRASH_LINES))
         message = f"the controller exited with code {code} ({hint})"
         return Outcome.ERRORED, f"{message}\nlast lines:\n{last}" if last else message
 
@@ -297,7 +299,7 @@ class Attempt:
                         self._on_controller_event(event)
                         self.ctx.sink(event)
                         continue
-                self._tail.append(line)
+                self._log.add(line)
                 buffer.add(line)
         finally:
             stream.close()
@@ -330,36 +332,13 @@ class Attempt:
 
     # -------------------------------------------------------------- teardown
 
-    def _read_log_meanwhile(self, container: str) -> None:
-        def read() -> None:
-            with contextlib.suppress(BackendError):
-                self._log_read = self.ctx.backend.read_file(container, p.CONTROLLER_LOG)
-
-        self._log_reader = threading.Thread(target=read, daemon=True, name=f"kt-log-{self._base}")
-        self._log_reader.start()
-
-    def _controller_log(self) -> str:
-        if self._log_reader is not None:
-            self._log_reader.join(timeout=30)
-            data = self._log_read
-        elif self._controller is not None:
-            data = None
-            with contextlib.suppress(BackendError):
-                data = self.ctx.backend.read_file(self._controller, p.CONTROLLER_LOG)
-        else:
-            data = None
-        if data is not None:
-            return data.decode("utf-8", "replace")
-        return "\n".join(self._tail)
-
-    def _teardown(self, keep: bool) -> list[str]:
+    def _teardown(self, keep: bool, log: str = "") -> list[str]:
         """Remove this attempt's objects (all but kept ones); what could not be removed."""
         self._emit(PhaseChanged, phase=Phase.TEARDOWN)
         if self._service_logs is not None:
             self._service_logs.close()
         if keep:
-            self._mark_kept()
-            return []
+            return self._mark_kept() + self._restore_log(log)
         # The controller and whatever of this attempt it left go at once; then the volume
         # and the network, which need every container gone, at once.
         problems = _side_by_side([self._remove_controller, self._remove_strays])
@@ -388,9 +367,25 @@ class Attempt:
         self.ctx.backend.remove_network(self._network.name)
         self.ctx.pool.release(self._network.subnet)
 
-    def _mark_kept(self) -> None:
-        with contextlib.suppress(OSError):
-            mark_kept(self.ctx.run_id, self.name, self.number)
+    def _restore_log(self, log: str) -> list[str]:
+        """A kept attempt's ``controller.log`` rewritten from the stream's copy: what a
+        service did to the file is undone (the copy is masked like everything shown)."""
+        if self._controller is None:
+            return []
+        data = (self.ctx.redactor.text(log) + "\n").encode("utf-8")
+        try:
+            self.ctx.backend.write_file(self._controller, p.CONTROLLER_LOG, data)
+        except BackendError as exc:
+            return [f"cannot rewrite {p.CONTROLLER_LOG} from the controller's output: {exc}"]
+        return []
+
+    def _mark_kept(self) -> list[str]:
+        """The kept record, a Docker object of the attempt; what went wrong, if anything."""
+        try:
+            mark_kept(self.ctx.backend, self.ctx.run_id, self.name, self.number, self.ctx.owner)
+        except BackendError as exc:
+            return [f"cannot record that the objects are kept ({exc}): a sweep may remove them"]
+        return []
 
     def _kept_hint(self) -> str:
         net = self._network.name if self._network else "?"

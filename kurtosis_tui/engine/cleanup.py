@@ -7,10 +7,13 @@ process) is dead, and its objects may go. An owner on another host is treated
 as alive: we cannot see its processes, so we never touch its run.
 
 ``--keep-failed`` leaves a failed test's objects up. Docker labels cannot be
-changed after creation, so the engine records each kept test attempt in a small
-state file, ``~/.cache/kurtosis-tui/kept/<run id>`` (one ``test<TAB>attempt``
-per line; ``*`` keeps the whole run). Automatic sweeps and the reaper skip
-kept objects; ``kurtosis-tui clean`` removes them and forgets the record.
+changed after creation, so the record that an attempt is kept is a Docker
+object of its own: a small volume labelled as the attempt's, with role
+``kept`` (``kt-...-<attempt>_kept``). It lives in the engine with the objects it
+keeps, so every sweeper of that engine (another user's, another checkout's)
+sees it, and no cache clean-up can lose it. Automatic sweeps and the reaper
+skip kept attempts (the marker included); ``kurtosis-tui clean`` removes them,
+marker and all.
 
 Removal order matters: containers first (forced, in parallel: a network or a
 volume still in use cannot go), then volumes, then networks. Missing objects
@@ -30,7 +33,15 @@ from pathlib import Path
 
 from kurtosis_tui.backend import Backend, LabelledObject
 from kurtosis_tui.errors import BackendError
-from kurtosis_tui.protocol import LABEL_ATTEMPT, LABEL_OWNER, LABEL_RUN, LABEL_TEST
+from kurtosis_tui.protocol import (
+    LABEL_ATTEMPT,
+    LABEL_OWNER,
+    LABEL_ROLE,
+    LABEL_RUN,
+    LABEL_TEST,
+    NAME_PREFIX,
+    object_name,
+)
 
 #: Containers removed at once (each removal is one API call that may wait on a stop).
 REMOVE_WORKERS = 8
@@ -98,7 +109,7 @@ def owner_alive(token: str) -> bool:
     return start == "?" or now == "?" or now == start
 
 
-# -------------------------------------------------------------- kept records
+# ------------------------------------------------------------ the user's cache
 
 
 def user_cache_dir() -> Path:
@@ -107,42 +118,43 @@ def user_cache_dir() -> Path:
     return Path(base) / "kurtosis-tui"
 
 
-def kept_dir() -> Path:
-    """Where ``--keep-failed`` records live."""
-    return user_cache_dir() / "kept"
+# -------------------------------------------------------------- kept records
 
 
-def mark_kept(run_id: str, test: str | None = None, attempt: int | None = None) -> None:
-    """Record that a test attempt's objects (or, with no test, the whole run's) are kept."""
-    entry = _WHOLE_RUN if test is None else f"{test}\t{'' if attempt is None else attempt}"
-    path = kept_dir() / run_id
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(entry + "\n")
+#: The role label of a kept record (a marker volume of the attempt it keeps).
+ROLE_KEPT = "kept"
 
 
-def kept_runs() -> set[str]:
-    """The run ids that have a kept record."""
-    try:
-        return {p.name for p in kept_dir().iterdir() if p.is_file()}
-    except FileNotFoundError:
-        return set()
+def mark_kept(
+    backend: Backend, run_id: str, test: str | None = None, attempt: int | None = None,
+    owner: str = "",
+) -> None:
+    """Record, in the engine, that a test attempt's objects (no test: the whole run's) stay."""
+    labels = {LABEL_RUN: run_id, LABEL_ROLE: ROLE_KEPT}
+    if owner:
+        labels[LABEL_OWNER] = owner
+    if test is None:
+        name = f"{NAME_PREFIX}{run_id}_kept"
+    else:
+        labels[LABEL_TEST] = test
+        labels[LABEL_ATTEMPT] = "" if attempt is None else str(attempt)
+        name = object_name(run_id, test, attempt or 0) + "_kept"
+    backend.create_volume(name, labels=labels)
 
 
-def forget_kept(run_id: str) -> None:
-    (kept_dir() / run_id).unlink(missing_ok=True)
-
-
-def _kept_entries(run_id: str) -> set[str]:
-    try:
-        text = (kept_dir() / run_id).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return set()
-    return {line for line in text.splitlines() if line}
+def kept_entries(objects: Iterable[LabelledObject]) -> set[str]:
+    """What the kept records among ``objects`` keep: ``test<TAB>attempt``, or ``*``."""
+    entries = set()
+    for obj in objects:
+        if obj.labels.get(LABEL_ROLE) != ROLE_KEPT:
+            continue
+        test = obj.labels.get(LABEL_TEST)
+        entries.add(_WHOLE_RUN if test is None else f"{test}\t{obj.labels.get(LABEL_ATTEMPT, '')}")
+    return entries
 
 
 def is_kept(obj: LabelledObject, entries: set[str]) -> bool:
-    """Whether ``obj`` belongs to a kept test attempt (``entries`` from the run's record)."""
+    """Whether ``obj`` belongs to a kept test attempt (``entries`` from ``kept_entries``)."""
     if not entries:
         return False
     if _WHOLE_RUN in entries:
@@ -152,6 +164,13 @@ def is_kept(obj: LabelledObject, entries: set[str]) -> bool:
         return False
     attempt = obj.labels.get(LABEL_ATTEMPT, "")
     return f"{test}\t{attempt}" in entries or f"{test}\t" in entries
+
+
+def _unkept(objects: list[LabelledObject], include_kept: bool) -> list[LabelledObject]:
+    if include_kept:
+        return objects
+    entries = kept_entries(objects)
+    return [o for o in objects if not is_kept(o, entries)]
 
 
 # ------------------------------------------------------------------ removal
@@ -210,9 +229,7 @@ def _remove_one(remove: Callable[[str], None], obj: LabelledObject) -> str | Non
 
 def remove_run(backend: Backend, run_id: str, *, include_kept: bool = False) -> Removed:
     """Remove every object of ``run_id`` (except kept test attempts, unless ``include_kept``)."""
-    entries = set() if include_kept else _kept_entries(run_id)
-    objects = [o for o in backend.find_labelled(LABEL_RUN, run_id) if not is_kept(o, entries)]
-    return remove_objects(backend, objects)
+    return remove_objects(backend, _unkept(backend.find_labelled(LABEL_RUN, run_id), include_kept))
 
 
 # ------------------------------------------------------------------- sweeps
@@ -260,8 +277,8 @@ def sweep(backend: Backend, *, include_kept: bool = False, exclude: str | None =
 
     Runs with no owner label anywhere are left alone: every object kurtosis-tui
     makes names its owner, so those are another tool's. Kept test attempts stay
-    unless ``include_kept`` (``kurtosis-tui clean``, which then forgets the kept
-    records of every run not alive). ``exclude`` is the caller's own run (the
+    unless ``include_kept`` (``kurtosis-tui clean``: the kept records go with
+    them). ``exclude`` is the caller's own run (the
     start-up sweep's).
     """
     done = Sweep()
@@ -271,13 +288,8 @@ def sweep(backend: Backend, *, include_kept: bool = False, exclude: str | None =
         if run.alive is not False:
             done.spared.append(run)
             continue
-        entries = set() if include_kept else _kept_entries(run.run_id)
-        doomed = [o for o in run.objects if not is_kept(o, entries)]
+        doomed = _unkept(run.objects, include_kept)
         if doomed:
             done.removed.add(remove_objects(backend, doomed))
             done.cleaned.append(run.run_id)
-    if include_kept:
-        live = {run.run_id for run in done.spared}
-        for run_id in kept_runs() - live:
-            forget_kept(run_id)
     return done

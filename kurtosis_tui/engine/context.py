@@ -10,7 +10,7 @@ into it once the test is known.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from kurtosis_tui import protocol as p
@@ -19,6 +19,7 @@ from kurtosis_tui.engine.interface import EventSink, RunOptions
 from kurtosis_tui.engine.logbatch import LogBatcher
 from kurtosis_tui.engine.subnets import SubnetPool
 from kurtosis_tui.events import TestInfo
+from kurtosis_tui.redact import Redactor
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class SessionContext:
     owner: str
     suite_dir: Path  # resolved, absolute: the bind mount's source
     controller_command: tuple[str, ...] | None = None  # replaces the image's entrypoint
+    redactor: Redactor = field(default_factory=Redactor)  # masks --secret values
     fault_support: str = ""  # protocol.ENV_FAULT_SUPPORT's text ("": not known)
 
     @property
@@ -67,6 +69,7 @@ def test_settings(
         p.ENV_SETUP_TIMEOUT: repr(float(info.setup_timeout)),
         p.ENV_RUN_TIMEOUT: repr(float(info.run_timeout)),
         p.ENV_PARAMS: json.dumps(dict(ctx.options.params)),
+        p.ENV_SECRETS: json.dumps(dict(ctx.options.secrets)),
         p.ENV_KEEP_SERVICES: "1" if ctx.options.keep_failed else "0",
         p.ENV_FORWARD_LOGS: "1" if ctx.forwards_service_logs else "0",
     }

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import math
 import os
 import sys
 import traceback
@@ -80,8 +81,8 @@ def discover(suite: Path) -> list[dict[str, Any]]:
                 "file": rel.as_posix(),
                 "line": line,
                 "doc": inspect.cleandoc(cls.__doc__ or ""),
-                "setup_timeout": float(cls.setup_timeout),
-                "run_timeout": float(cls.run_timeout),
+                "setup_timeout": _timeout(cls, "setup_timeout", rel.as_posix(), line),
+                "run_timeout": _timeout(cls, "run_timeout", rel.as_posix(), line),
             }
             first = seen.get(cls.__name__)
             if first is not None:
@@ -94,6 +95,21 @@ def discover(suite: Path) -> list[dict[str, Any]]:
             seen[cls.__name__] = info
             tests.append(info)
     return tests
+
+
+def _timeout(cls: type, attribute: str, file: str, line: int) -> float:
+    """A test's timeout in seconds: a positive, finite number, or a _Problem naming it.
+    (No "no limit": a test that may hang forever holds its run forever.)"""
+    value = getattr(cls, attribute)
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if isinstance(value, bool) or not math.isfinite(seconds) or seconds <= 0:
+        raise _Problem(
+            f"{cls.__name__}.{attribute} = {value!r}: give a positive, finite number of "
+            "seconds", file, line)
+    return seconds
 
 
 def main(argv: list[str]) -> int:

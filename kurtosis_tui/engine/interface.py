@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from kurtosis_tui.events import Event, TestInfo, TestResult
+from kurtosis_tui.events import Event, ResourceUsage, TestInfo, TestResult
 
 EventSink = Callable[[Event], None]
 Progress = Callable[[str], None]
@@ -29,6 +29,8 @@ class RunOptions:
     suite_dir: Path
     parallelism: int = 4
     params: dict[str, str] = field(default_factory=dict)
+    #: ``--secret`` pairs: params whose values every view shows as ``***``.
+    secrets: dict[str, str] = field(default_factory=dict)
     keep_failed: bool = False
     stream_service_logs: bool = False  # the TUI wants live service logs; plain output does not
     #: The controller image's ref; with ``prepare_image``, what it returned.
@@ -62,4 +64,14 @@ class Session(Protocol):
 
     def close(self) -> None:
         """Cancel everything, tear everything down, stop the reaper. Idempotent."""
+        ...
+
+    def shell_command(self, container: str, service: str) -> list[str]:
+        """The command line of an interactive shell in a service's container (it may
+        ask Docker: call it off the UI thread). ``KurtosisTuiError`` says why there is none."""
+        ...
+
+    def resource_usage(self, containers: Iterable[str]) -> dict[str, ResourceUsage]:
+        """The last CPU / memory reading of each running container that has one; they
+        are sampled from now on, about every 2 s. Never blocks: a UI thread may call it."""
         ...

@@ -124,7 +124,7 @@ class Spares:
         try:
             backend.create_volume(base, labels=labels("volume"))
             try:
-                spec = controller_spec(ctx, f"{base}-controller", labels("controller"), net,
+                spec = controller_spec(ctx, f"{base}_controller", labels("controller"), net,
                                        base, settings=None)
                 state = backend.run_container(spec)
             except BaseException:

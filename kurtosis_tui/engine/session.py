@@ -26,6 +26,7 @@ from kurtosis_tui import protocol as p
 from kurtosis_tui.backend import Backend
 from kurtosis_tui.engine.attempt import Attempt
 from kurtosis_tui.engine.context import SessionContext
+from kurtosis_tui.engine.inspect import StatsSampler, shell_command
 from kurtosis_tui.engine.interface import EventSink, RunOptions
 from kurtosis_tui.engine.logbatch import LogBatcher
 from kurtosis_tui.engine.prepared import Spares
@@ -33,8 +34,10 @@ from kurtosis_tui.engine.subnets import SubnetPool
 from kurtosis_tui.errors import BackendError, UsageError
 from kurtosis_tui.events import (
     Event,
+    LogLines,
     NodesSeen,
     Outcome,
+    ResourceUsage,
     RunFinished,
     RunStarted,
     TestFinished,
@@ -42,6 +45,7 @@ from kurtosis_tui.events import (
     TestQueued,
     TestResult,
 )
+from kurtosis_tui.redact import Redactor
 
 if TYPE_CHECKING:
     from kurtosis_tui.engine.reaper import Reaper
@@ -76,7 +80,8 @@ class LocalSession:
     ) -> None:
         self.run_id = run_id
         self.options = options
-        sink = _guarded(sink)
+        redactor = Redactor(options.secrets.values())
+        sink = _guarded(_redacting(sink, redactor))
         self._sink = sink
         self._watching = watching
         self._reaper = reaper
@@ -93,6 +98,7 @@ class LocalSession:
             owner=owner,
             suite_dir=options.suite_dir.resolve(),
             controller_command=tuple(controller_command) if controller_command else None,
+            redactor=redactor,
             fault_support=fault_support,
         )
         self._spares = Spares(self._ctx)
@@ -106,6 +112,7 @@ class LocalSession:
         self._busy = False  # something was scheduled since the last RunFinished
         self._closed = False
         self._kept = False
+        self._sampler = StatsSampler(backend.stats)
 
     # ------------------------------------------------------------ the Session
 
@@ -164,6 +171,12 @@ class LocalSession:
         with self._cond:
             return dict(self._results)
 
+    def shell_command(self, container: str, service: str) -> list[str]:
+        return shell_command(self._ctx.backend, container, service)
+
+    def resource_usage(self, containers: Iterable[str]) -> dict[str, ResourceUsage]:
+        return self._sampler.usage(containers)
+
     def close(self) -> None:
         with self._cond:
             if self._closed:
@@ -178,6 +191,7 @@ class LocalSession:
             thread.join(timeout=5)
         self._batcher.close()
         self._spares.close()  # what was prepared ahead and never used
+        self._sampler.close()
         # Attempts tear down after themselves; this sweep catches what a failed removal
         # left (kept attempts stay: cleanup knows them) before the reaper is let go.
         from kurtosis_tui.engine.cleanup import remove_run
@@ -249,8 +263,8 @@ class LocalSession:
         try:
             result = attempt.run()
         except BaseException as exc:  # a bug of ours: the test still needs an ending
-            result = TestResult(attempt.name, Outcome.ERRORED, 0.0,
-                                f"internal error in the initializer: {exc!r}")
+            result = self._ctx.redactor.value(TestResult(
+                attempt.name, Outcome.ERRORED, 0.0, f"internal error in the initializer: {exc!r}"))
             self._emit(TestFinished(test=attempt.name, attempt=attempt.number, result=result))
         finally:
             with self._cond:
@@ -267,6 +281,20 @@ class LocalSession:
             self._busy = False
             self._emit(RunFinished(results=tuple(self._results.values())))
         self._cond.notify_all()
+
+
+def _redacting(sink: EventSink, redactor: Redactor) -> EventSink:
+    """The sink, behind the one mask every view's event passes: the controller's lines and
+    events (the test's code may write to its stdout past the controller's own masking),
+    the services' logs and the results."""
+
+    def redacting(event: Event) -> None:
+        if isinstance(event, LogLines) and not redactor:
+            sink(event)  # decoded with "replace" from bytes: encodable already
+        else:
+            sink(redactor.value(event))
+
+    return redacting
 
 
 def _guarded(sink: EventSink) -> EventSink:

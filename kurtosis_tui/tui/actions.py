@@ -90,7 +90,7 @@ class RunActions(App[int]):
         key = (self.selected, att.number, self.source) if att and self.selected else None
         if key != self._shown_log:
             self._shown_log = key
-            buffer = att.log(self.source) if att and self.source != TIMELINE else None
+            buffer = att.feed(self.source) if att and self.source != TIMELINE else None
             panel.show_log(buffer)
         if self.source == TIMELINE:
             panel.timeline.show(att)

@@ -23,7 +23,6 @@ from textual.worker import Worker, WorkerState
 
 from kurtosis_tui.engine.interface import EventSink, Session
 from kurtosis_tui.events import RunFinished, TestInfo
-from kurtosis_tui.tui.actions import RunActions
 from kurtosis_tui.tui.bridge import EventBridge
 from kurtosis_tui.tui.components.inputs import EscInput
 from kurtosis_tui.tui.components.log_panel import LogPanel
@@ -35,6 +34,8 @@ from kurtosis_tui.tui.components.test_detail import TestDetail
 from kurtosis_tui.tui.components.tests_table import TestsTable
 from kurtosis_tui.tui.guard import QuitGuard
 from kurtosis_tui.tui.history_screen import HistoryActions
+from kurtosis_tui.tui.inspecting import USAGE_SECONDS, InspectActions, Launcher, run_suspended
+from kurtosis_tui.tui.log_feeds import ALL
 from kurtosis_tui.tui.messages import Progress, RunEvent, SessionReady, TornDown
 from kurtosis_tui.tui.model import ACTIVE, CONTROLLER, RunModel
 from kurtosis_tui.tui.watching import WatcherFactory
@@ -52,7 +53,7 @@ class Panel(Vertical):
     ALLOW_MAXIMIZE = True
 
 
-class KurtosisApp(HistoryActions, RunActions):
+class KurtosisApp(HistoryActions, InspectActions):
     """``kurtosis-tui run`` on a terminal."""
 
     TITLE = "kurtosis-tui"
@@ -84,6 +85,9 @@ class KurtosisApp(HistoryActions, RunActions):
         Binding("F", "toggle_follow", "Follow"),
         Binding("z", "toggle_wrap", "Wrap"),
         Binding("s", "save_log", "Save log"),
+        Binding("x", "shell", "Shell"),
+        Binding("e", "edit_test", "Edit"),
+        Binding("y", "copy_log", "Copy log"),
         Binding("R", "rerun_all", "Rerun all"),
         Binding("S", "save_screenshot", "Screenshot"),
         Binding("less_than_sign", "step_failed(-1)", "Prev failed", show=False),
@@ -109,6 +113,8 @@ class KurtosisApp(HistoryActions, RunActions):
         save_dir: Path | None = None,
         blink: bool = True,
         watcher_factory: WatcherFactory | None = None,
+        suite_dir: Path | None = None,
+        launch: Launcher | None = None,
     ) -> None:
         super().__init__()
         self.model = RunModel(tests)
@@ -134,6 +140,9 @@ class KurtosisApp(HistoryActions, RunActions):
         self.opener: Worker[None] | None = None
         self.guard: QuitGuard | None = None  # the runner's InterruptGuard; None in tests
         self._watch_stop: asyncio.Event | None = None
+        self.suite_dir = suite_dir  # ``e`` opens its files
+        self.usage = {}  # CPU / memory by container (``poll_usage``)
+        self.launch = launch or (lambda argv: run_suspended(self, argv))
 
     # ------------------------------------------------------------ layout
 
@@ -161,6 +170,7 @@ class KurtosisApp(HistoryActions, RunActions):
                            lambda text: self.post_message(Progress(text)))
         self.set_interval(FLUSH_SECONDS, self.flush_logs, name="flush-logs")
         self.set_interval(TICK_SECONDS, self._tick, name="tick")
+        self.set_interval(USAGE_SECONDS, self.poll_usage, name="usage")
         self.refresh_views()
         self.opener = self.run_worker(self._open_session, thread=True, group="session",
                                       exit_on_error=False)
@@ -244,7 +254,8 @@ class KurtosisApp(HistoryActions, RunActions):
         for (test, attempt, source), lines, skipped in self.bridge.drain_logs():
             self.model.add_log_lines(test, attempt, source, lines, skipped)
             touched.add((test, attempt, source))
-        if self._shown_log in touched:
+        shown = self._shown_log
+        if shown is not None and (shown in touched or (touched and shown[2] == ALL)):
             panel = self.query_one(LogPanel)
             panel.log_view.sync()
         if touched:

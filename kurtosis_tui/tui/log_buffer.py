@@ -33,6 +33,9 @@ class LogBuffer:
             del self.lines[:excess]
             self.dropped += excess
 
+    def catch_up(self) -> None:
+        """A log made from others (``log_feeds``) takes their new lines; a plain one has none."""
+
     @property
     def total(self) -> int:
         """Lines ever received."""

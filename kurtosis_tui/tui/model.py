@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from kurtosis_tui import events as ev
 from kurtosis_tui.events import Outcome, Phase, TestInfo, TestResult, run_exit_code
 from kurtosis_tui.tui.log_buffer import LogBuffer
+from kurtosis_tui.tui.log_feeds import ALL, tagged
 
 CONTROLLER = "controller"
 #: Statuses of a test whose latest attempt has not finished.
@@ -103,6 +104,7 @@ class AttemptView:
     logs: dict[str, LogBuffer] = field(default_factory=dict)
     reason: str = ""  # why it ran: "changed: web.py" (watch mode), "rerun (r)"
     cancelling: bool = False  # a cancel was asked for; it ends once torn down
+    merged: LogBuffer = field(default_factory=LogBuffer)  # the ``all`` tab
 
     def log(self, source: str) -> LogBuffer:
         buf = self.logs.get(source)
@@ -111,10 +113,25 @@ class AttemptView:
         return buf
 
     def sources(self) -> list[str]:
-        """The controller first, then services in the order they started."""
+        """The controller first, then services in the order they started, then ``all``."""
         names = [CONTROLLER, *self.services]
         names += [s for s in self.logs if s not in names]
-        return names
+        return [*names, ALL]
+
+    def feed(self, source: str) -> LogBuffer:
+        """The log a tab shows: one source's, or (``all``) every source merged."""
+        return self.merged if source == ALL else self.log(source)
+
+    def add_lines(self, source: str, lines: Iterable[str], skipped: int = 0) -> None:
+        """A batch of one source's lines, also appended (tagged) to the ``all`` log, so
+        that one is in the order lines arrived whenever it is first shown."""
+        buf = self.log(source)
+        buf.dropped += skipped
+        before = buf.total
+        buf.extend(lines)
+        fresh = buf.total - before
+        if fresh:
+            self.merged.extend(tagged(source, buf.lines[-fresh:]))
 
     def elapsed(self, now: float) -> float | None:
         if self.result is not None:
@@ -292,10 +309,7 @@ class RunModel:
         self, test: str, attempt: int, source: str, lines: Iterable[str], skipped: int = 0
     ) -> None:
         """Append a batch of log lines; ``skipped`` lines were dropped before reaching us."""
-        att = self._attempt(ev.TestEvent(test=test, attempt=attempt))
-        buf = att.log(source)
-        buf.dropped += skipped
-        buf.extend(lines)
+        self._attempt(ev.TestEvent(test=test, attempt=attempt)).add_lines(source, lines, skipped)
 
     def add_errored(self, result: TestResult) -> None:
         """A test that cannot run now (watch mode: its file does not import) shows
@@ -354,7 +368,7 @@ class RunModel:
         if self.started_at is None:
             self.started_at = e.at
         if isinstance(e, ev.LogLines):
-            att.log(e.source).extend(e.lines)
+            att.add_lines(e.source, e.lines)
         elif isinstance(e, ev.TestQueued):
             att.state = "queued"
             att.queued_at = e.at

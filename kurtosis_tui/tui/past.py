@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from kurtosis_tui.engine.interface import Session
-from kurtosis_tui.events import TestInfo, TestResult
+from kurtosis_tui.errors import UsageError
+from kurtosis_tui.events import ResourceUsage, TestInfo, TestResult
 from kurtosis_tui.history.replay import PastRun, iso
 from kurtosis_tui.history.store import StoredLog
 from kurtosis_tui.tui.app import KurtosisApp
@@ -55,6 +56,12 @@ class StoredSession:
 
     def close(self) -> None:
         pass
+
+    def shell_command(self, container: str, service: str) -> list[str]:
+        raise UsageError(f"no shell in {service}: {READ_ONLY}")
+
+    def resource_usage(self, containers: Iterable[str]) -> dict[str, ResourceUsage]:
+        return {}
 
 
 class PastRunApp(KurtosisApp):

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 
 from kurtosis_tui.engine.interface import EventSink, Session
-from kurtosis_tui.events import Event, RunFinished, TestInfo, TestResult
+from kurtosis_tui.events import Event, ResourceUsage, RunFinished, TestInfo, TestResult
 
 SessionFactory = Callable[[EventSink], Session]
 
@@ -58,6 +58,12 @@ class RepeatingSession:
 
     def results(self) -> dict[str, TestResult]:
         return self.inner.results()
+
+    def shell_command(self, container: str, service: str) -> list[str]:
+        return self.inner.shell_command(container, service)
+
+    def resource_usage(self, containers: Iterable[str]) -> dict[str, ResourceUsage]:
+        return self.inner.resource_usage(containers)
 
     def close(self) -> None:
         with self._lock:

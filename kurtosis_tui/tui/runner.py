@@ -58,6 +58,7 @@ def run(
         session_factory=repeating(factory, repeat),
         watch=watch,
         watcher_factory=suite_watcher_factory(options.suite_dir, tests, selected),
+        suite_dir=options.suite_dir.resolve(),
     )
     if recorder is not None and recorder.enabled:
         app.model.history = past_outcomes(options.suite_dir)

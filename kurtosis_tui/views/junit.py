@@ -8,6 +8,7 @@ log as the element's text so a CI page shows why without digging.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,9 +24,13 @@ def _classname(info: TestInfo | None) -> str:
     return path.replace("/", ".")
 
 
+#: What XML 1.0 cannot carry: control characters, surrogates, U+FFFE and U+FFFF.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
 def _clean(text: str) -> str:
-    """XML 1.0 cannot carry most control characters: drop them."""
-    return "".join(c for c in text if c in "\t\n\r" or ord(c) >= 0x20)
+    """``text`` as valid XML 1.0: a character it cannot carry is written as ``\\uXXXX``."""
+    return _NOT_XML.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def render(results: Sequence[TestResult], tests: Sequence[TestInfo] = (),
@@ -35,7 +40,7 @@ def render(results: Sequence[TestResult], tests: Sequence[TestInfo] = (),
     count = {o: sum(1 for r in results if r.outcome is o) for o in Outcome}
     suite = ET.Element(
         "testsuite",
-        name=suite_name,
+        name=_clean(suite_name),
         tests=str(len(results)),
         failures=str(count[Outcome.FAILED]),
         errors=str(count[Outcome.ERRORED] + count[Outcome.TIMED_OUT]),
@@ -44,12 +49,12 @@ def render(results: Sequence[TestResult], tests: Sequence[TestInfo] = (),
     )
     for result in results:
         case = ET.SubElement(
-            suite, "testcase", name=result.name,
-            classname=_classname(infos.get(result.name)), time=f"{result.duration:.3f}",
+            suite, "testcase", name=_clean(result.name),
+            classname=_clean(_classname(infos.get(result.name))), time=f"{result.duration:.3f}",
         )
         info = infos.get(result.name)
         if info is not None:
-            case.set("file", info.file)
+            case.set("file", _clean(info.file))
             case.set("line", str(info.line))
         if result.node:
             props = ET.SubElement(case, "properties")
@@ -74,6 +79,7 @@ def write_junit(path: Path, results: Sequence[TestResult], tests: Sequence[TestI
                 suite_name: str = "kurtosis-tui") -> None:
     """Write the report to ``path``; UsageError (exit 2) when it cannot be written."""
     try:
-        path.write_text(render(results, tests, suite_name), encoding="utf-8")
+        path.write_text(render(results, tests, suite_name), encoding="utf-8",
+                        errors="backslashreplace")
     except OSError as exc:
         raise UsageError(f"cannot write the JUnit report {path}: {exc.strerror}") from exc

@@ -69,7 +69,7 @@ class ChattyWorker(Test):
                             ready=checks.log(r"processed job 3\b"))
 
     def run(self, network: Network) -> None:
-        for poll in range(8):
+        for poll in range(24):  # long enough for CPU and memory to show (2 s rounds)
             out = network.service("worker").exec(["sh", "-c", "echo alive"])
             print(f"poll {poll + 1}: worker says {out.output.strip()!r}")
             assert out.exit_code == 0

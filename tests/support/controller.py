@@ -148,7 +148,7 @@ class Harness:
         if run_timeout is not None:
             env[protocol.ENV_RUN_TIMEOUT] = str(run_timeout)
         spec = ContainerSpec(
-            name=f"{base}-controller",
+            name=protocol.controller_name(self.run_id, test, self._count),
             image=self.image,
             labels=self.labels("controller"),
             env=env,

@@ -32,7 +32,6 @@ def remove_run(run_id: str) -> None:
     from kurtosis_tui.engine import cleanup
 
     cleanup.remove_run(DockerBackend(), run_id, include_kept=True)
-    cleanup.forget_kept(run_id)
 
 
 class Recorder:

@@ -28,6 +28,11 @@ class FakeSession:
         self.scheduled_event = threading.Event()
         self.running: set[str] = set()
         self._results: dict[str, TestResult] = {}
+        #: ``resource_usage``'s answer by container, and the containers last asked about
+        self.usage: dict[str, ev.ResourceUsage] = {}
+        self.usage_asked: list[str] = []
+        self.shells: list[tuple[str, str]] = []  # shell_command's calls
+        self.shell_error: Exception | None = None
 
     def emit(self, *events: ev.Event) -> None:
         for event in events:
@@ -51,6 +56,16 @@ class FakeSession:
 
     def results(self) -> dict[str, TestResult]:
         return dict(self._results)
+
+    def shell_command(self, container: str, service: str) -> list[str]:
+        self.shells.append((container, service))
+        if self.shell_error is not None:
+            raise self.shell_error
+        return ["docker", "exec", "-it", container, "sh"]
+
+    def resource_usage(self, containers: Iterable[str]) -> dict[str, ev.ResourceUsage]:
+        self.usage_asked = list(containers)
+        return {c: self.usage[c] for c in self.usage_asked if c in self.usage}
 
     def close(self) -> None:
         """Like the engine: running tests end CANCELLED before close returns."""

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import ipaddress
 import itertools
+import os
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -114,16 +116,20 @@ def run_ids(docker_backend: DockerBackend) -> Iterator[list[str]]:
     leftovers = {r: labelled(docker_backend, r) for r in ids}
     for run_id in ids:
         cleanup.remove_run(docker_backend, run_id, include_kept=True)
-        cleanup.forget_kept(run_id)
     left = {r: [o.name for o in objs] for r, objs in leftovers.items() if objs}
     assert not left, f"the test left labelled objects behind: {left}"
 
 
-@pytest.fixture
-def kept_home(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> object:
-    """Kept records in a private cache dir (the reaper subprocess inherits it)."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    return tmp_path
+def shield_from_older_sweeps(run_id: str) -> Path:
+    """Other checkouts on this shared engine may run an older kurtosis-tui, whose sweeps
+    know only a kept record in ``~/.cache/kurtosis-tui/kept``: write one there too, so
+    that they spare what a test keeps (the tool itself no longer reads it). The file's
+    path, to remove once the test is done."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    path = base / "kurtosis-tui" / "kept" / run_id
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("*\n")
+    return path
 
 
 #: The label of another tool's objects: nothing of ours may touch them.

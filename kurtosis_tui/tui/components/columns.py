@@ -25,6 +25,7 @@ from typing import Any, Generic, TypeVar
 from rich.cells import cell_len
 from rich.text import Text
 
+from kurtosis_tui.events import ResourceUsage
 from kurtosis_tui.tui.components.styles import seconds, status_style
 from kurtosis_tui.tui.model import ServiceState, TestRow
 
@@ -136,6 +137,31 @@ def _service_image(app: Any, svc: ServiceState, now: float) -> Text:
     return Text(svc.image)
 
 
+def _usage(app: Any, svc: ServiceState) -> ResourceUsage | None:
+    """The sampler's last reading (``app.usage``, by container) while the service runs."""
+    if svc.state != "running":
+        return None
+    usage: dict[str, ResourceUsage] = getattr(app, "usage", {})
+    return usage.get(svc.container)
+
+
+def _service_cpu(app: Any, svc: ServiceState, now: float) -> Text:
+    u = _usage(app, svc)
+    return Text(f"{u.cpu_percent:.1f}%" if u else "—", justify="right",
+                style="" if u else "dim")
+
+
+def _service_memory(app: Any, svc: ServiceState, now: float) -> Text:
+    u = _usage(app, svc)
+    return Text(mebibytes(u.memory) if u else "—", justify="right", style="" if u else "dim")
+
+
+def mebibytes(size: int) -> str:
+    """``12.3M`` / ``1.20G``, as `docker stats` abbreviates (binary units)."""
+    mib = size / 2**20
+    return f"{mib / 1024:.2f}G" if mib >= 1024 else f"{mib:.1f}M"
+
+
 def _service_faults(app: Any, svc: ServiceState, now: float) -> Text:
     return Text(svc.faults, style="bold") if svc.faults else Text("—", style="dim")
 
@@ -145,6 +171,9 @@ SERVICES_COLUMNS: list[Column[ServiceState]] = [
     Column("availability", "Availability", _service_availability, priority=CORE),
     Column("ip", "IP", _service_ip, priority=70),
     Column("state", "State", _service_state, priority=60),
+    # CPU and memory hide first (before faults): a narrow panel keeps what tells what happened.
+    Column("cpu", "CPU", _service_cpu, priority=25),
+    Column("memory", "Mem", _service_memory, priority=27),
     Column("image", "Image", _service_image, priority=40),
     # the faults in force on it (contract section 5): the first to hide when narrow
     Column("faults", "Faults", _service_faults, priority=30),

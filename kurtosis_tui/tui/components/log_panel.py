@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
+from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import ContentSwitcher, Input, Static
@@ -13,6 +16,7 @@ from kurtosis_tui.tui.components.inputs import EscInput
 from kurtosis_tui.tui.components.log_view import LogView
 from kurtosis_tui.tui.components.timeline import Timeline
 from kurtosis_tui.tui.log_buffer import LogBuffer
+from kurtosis_tui.tui.log_feeds import compile_filter
 
 TIMELINE = "timeline"
 
@@ -43,12 +47,17 @@ class LogPanel(Vertical):
     """Switches between the chosen log and the timeline; shows follow/wrap/search state."""
 
     ALLOW_MAXIMIZE = True  # ``m`` in the log maximizes the panel: its sources and search too
+    # Here, not a message from the log view: one hop fewer before the box takes the focus.
+    BINDINGS = [Binding("ampersand", "filter_lines", "Filter lines",
+                        tooltip="Show only the lines that match a regex (as & in less)")]
 
     DEFAULT_CSS = """
     LogPanel { height: 1fr; border: round $panel-lighten-2; }
     LogPanel:focus-within { border: round $accent; }
     LogPanel #search { display: none; height: 1; border: none; padding: 0 1; }
     LogPanel #search.visible { display: block; }
+    LogPanel #line-filter { display: none; height: 1; border: none; padding: 0 1; }
+    LogPanel #line-filter.visible { display: block; }
     LogPanel ContentSwitcher { height: 1fr; }
     """
 
@@ -62,6 +71,8 @@ class LogPanel(Vertical):
     def compose(self) -> ComposeResult:
         yield SourceBar(id="sources")
         yield EscInput(placeholder="search the log (enter: keep, esc: clear)", id="search")
+        yield EscInput(placeholder="& only lines matching a regex (empty: every line)",
+                       id="line-filter")
         with ContentSwitcher(initial="log"):
             yield LogView(id="log")
             yield Timeline(self._clock, id="timeline")
@@ -93,6 +104,9 @@ class LogPanel(Vertical):
         bits = [f"{buf.total:,} line{'' if buf.total == 1 else 's'}"]
         if buf.dropped:
             bits.append(f"last {len(buf.lines):,} kept")
+        if view.line_filter is not None:
+            base = view.base.total if view.base is not None else 0
+            bits[0] = f"{buf.total:,} of {base:,} lines match & “{view.line_filter.pattern}”"
         bits.append("following" if view.follow else "paused (F: follow)")
         if view.wrap:
             bits.append("wrap")
@@ -129,3 +143,31 @@ class LogPanel(Vertical):
             self.log_view.search_text = ""
         if focus:
             self.log_view.focus()
+
+    # ------------------------------------------------------------ ``&``
+
+    def action_filter_lines(self) -> None:
+        box = self.query_one("#line-filter", Input)
+        pattern = self.log_view.line_filter
+        box.value = pattern.pattern if pattern is not None else ""
+        box.add_class("visible")
+        box.focus()
+
+    @on(Input.Submitted, "#line-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.apply_filter(event.value)
+
+    def apply_filter(self, text: str) -> bool:
+        """Filter the log to ``text``'s matches (empty: clear); False (and a notice, the
+        box left open) when ``text`` is not a regex."""
+        try:
+            pattern = compile_filter(text) if text else None
+        except re.error as exc:
+            self.notify(f"not a regex: {text!r} ({exc})", severity="error")
+            return False
+        self.query_one("#line-filter", Input).remove_class("visible")
+        self.log_view.set_filter(pattern)
+        self.log_view.focus()
+        self.caption()
+        return True

@@ -21,6 +21,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from kurtosis_tui.tui.log_buffer import LogBuffer
+from kurtosis_tui.tui.log_feeds import FilteredLog
 
 _CONTROL = re.compile("[\u0000-\u0008\u000b-\u001f\u007f]")
 
@@ -73,7 +74,9 @@ class LogView(ScrollView, can_focus=True):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.buffer: LogBuffer | None = None
+        self.buffer: LogBuffer | None = None  # what is shown: ``base``, or its filtered lines
+        self.base: LogBuffer | None = None  # the log of the tab
+        self.line_filter: re.Pattern[str] | None = None  # ``&``: it stays across tabs
         self._seen_total = 0
         self._seen_dropped = 0
         self._rows: list[Row] = []  # wrap mode only
@@ -87,7 +90,9 @@ class LogView(ScrollView, can_focus=True):
 
     def show(self, buffer: LogBuffer | None) -> None:
         """Switch to another log (or none), following it from its end."""
-        self.buffer = buffer
+        self.base = buffer
+        pattern = self.line_filter
+        self.buffer = FilteredLog(buffer, pattern) if buffer and pattern else buffer
         self._seen_total = self._seen_dropped = 0
         self._rows, self._max_width, self._current = [], 0, None
         self.follow = True
@@ -96,6 +101,8 @@ class LogView(ScrollView, can_focus=True):
     def sync(self, *, force: bool = False) -> None:
         """Catch up with lines added to (or dropped from) the buffer since last time."""
         buf = self.buffer
+        if buf is not None:
+            buf.catch_up()
         lines = buf.lines if buf is not None else []
         total = buf.total if buf is not None else 0
         dropped = buf.dropped if buf is not None else 0
@@ -211,6 +218,11 @@ class LogView(ScrollView, can_focus=True):
         self._current = None
         self.refresh()
         self.post_message(self.StateChanged())
+
+    def set_filter(self, pattern: re.Pattern[str] | None) -> None:
+        """``&``: show only the lines that match ``pattern`` (None: every line again)."""
+        self.line_filter = pattern
+        self.show(self.base)
 
     def action_follow_end(self) -> None:
         self.follow = True
