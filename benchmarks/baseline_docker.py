@@ -29,7 +29,7 @@ from common import BUSYBOX_IMAGES, PYTHON_IMAGES, bench_run_id, pick_image
 from docker.types import EndpointConfig, IPAMConfig, IPAMPool, Mount
 
 from kurtosis_tui import protocol
-from kurtosis_tui.engine.cleanup import owner_token
+from kurtosis_tui.engine.owner import owner_token
 
 SERVICES = ("svc-a", "svc-b", "svc-c")
 PORT = 8080

@@ -19,7 +19,7 @@ from testcontainers.core.network import Network
 from testcontainers.core.wait_strategies import PortWaitStrategy
 
 from kurtosis_tui import protocol
-from kurtosis_tui.engine.cleanup import owner_token
+from kurtosis_tui.engine.owner import owner_token
 
 SERVICES = ("svc-a", "svc-b", "svc-c")
 PORT = 8080

@@ -17,7 +17,7 @@ LABEL_TEST = "kurtosis-tui.test"  # the test's name
 LABEL_ATTEMPT = "kurtosis-tui.attempt"  # which attempt at the test (watch reruns)
 LABEL_ROLE = "kurtosis-tui.role"  # "controller" | "service" | "network" | "volume"
 LABEL_SERVICE = "kurtosis-tui.service"  # the service id, on service containers
-LABEL_OWNER = "kurtosis-tui.owner"  # "<host>:<pid>:<process start>" of the initializer
+LABEL_OWNER = "kurtosis-tui.owner"  # the initializer's token (engine.owner)
 ROLE_FAULT_HELPER = "fault-helper"  # a service's fault helper (its LABEL_SERVICE names it)
 
 NAME_PREFIX = "kt-"

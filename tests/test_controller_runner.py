@@ -18,6 +18,7 @@ from kurtosis_tui.controller.config import ControllerConfig
 from kurtosis_tui.controller.log import ControllerLog
 from kurtosis_tui.controller.runner import Controller
 from kurtosis_tui.controller.verdict import Verdict
+from kurtosis_tui.errors import EngineUnavailable
 from kurtosis_tui.events import Outcome, Phase
 
 SUITE = """
@@ -51,6 +52,13 @@ class CrashesWhileAwaited(Test):
     def setup(self, network: Network) -> None:
         network.add_service("a", image="img:1", ready=checks.call(lambda s: False))
         started.set()
+
+class EngineGoesWhileAwaited(Test):
+    def setup(self, network: Network) -> None:
+        network.add_service("a", image="img:1", ready=checks.call(lambda s: False))
+
+    def run(self, network: Network) -> None:
+        pass
 
 class AssertsInRun(Test):
     def run(self, network: Network) -> None:
@@ -157,3 +165,24 @@ def test_a_failed_assert_fails_with_its_text(suite: tuple[Path, str]) -> None:
     assert verdict.outcome is Outcome.FAILED
     assert verdict.message.startswith("AssertionError: arithmetic (suite_")
     assert "Traceback" in out.getvalue()
+
+
+def test_a_readiness_wait_the_engine_breaks_is_errored_not_ready(
+    suite: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine stops answering while a service is awaited: its state probe raises
+    EngineUnavailable. That wait must not count as ready (the test would run)."""
+    controller, backend, _ = _controller(suite, "EngineGoesWhileAwaited")
+    gone = EngineUnavailable("container state: the Docker engine at unix:///x did not answer")
+    probes = iter(range(1000))
+
+    def state(container: str) -> object:
+        if next(probes) >= 1:  # the first probe (at start) answers; then the engine is gone
+            raise gone
+        return FakeBackend.container_state(backend, container)
+
+    monkeypatch.setattr(backend, "container_state", state)
+    verdict = controller.execute()
+    assert verdict.outcome is Outcome.ERRORED, verdict
+    assert "waiting for it to be ready failed" in verdict.message
+    assert "unix:///x" in verdict.message

@@ -20,7 +20,7 @@ from support.robust import (
 
 from kurtosis_tui.backend.docker_backend import DockerBackend
 from kurtosis_tui.commands.clean import describe
-from kurtosis_tui.engine import cleanup
+from kurtosis_tui.engine import cleanup, owner
 
 pytest_plugins = ("support.robust",)  # its fixtures
 
@@ -58,7 +58,7 @@ def test_clean_removes_dead_and_kept_runs_only(
     cleanup.mark_kept(docker_backend, kept, "T", 1)
     shield = shield_from_older_sweeps(kept)
     make_objects(docker_backend, kept, owner=dead_owner_token(), containers=1)
-    make_objects(docker_backend, live, owner=cleanup.owner_token(), containers=1)
+    make_objects(docker_backend, live, owner=owner.owner_token(), containers=1)
     make_objects(docker_backend, foreign, owner=None, containers=1)  # another tool's
 
     # The kept run survives the automatic sweep; clean is what removes it.

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from support.robust import (
@@ -19,7 +21,7 @@ from support.robust import (
 from kurtosis_tui import protocol
 from kurtosis_tui.backend import LabelledObject
 from kurtosis_tui.backend.docker_backend import DockerBackend
-from kurtosis_tui.engine import cleanup
+from kurtosis_tui.engine import cleanup, owner
 from kurtosis_tui.errors import BackendError, NotFound
 
 pytest_plugins = ("support.robust",)  # its fixtures
@@ -27,38 +29,80 @@ pytest_plugins = ("support.robust",)  # its fixtures
 # ------------------------------------------------------------------ owners
 
 
-def test_owner_token_names_this_host_and_process() -> None:
-    host, pid, start = cleanup.owner_token().rsplit(":", 2)
+def test_owner_token_names_this_host_boot_namespace_and_process() -> None:
+    host, boot, pid_ns, pid, start = owner.owner_token().split(":")
     assert host == socket.gethostname()
-    assert int(pid) > 0 and start.isdigit()
-    assert cleanup.owner_alive(cleanup.owner_token())
+    assert boot == Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    assert pid_ns.isdigit() and pid_ns in os.readlink("/proc/self/ns/pid")
+    assert int(pid) == os.getpid() and start.isdigit()
+    assert owner.owner_alive(owner.owner_token())
+
+
+def _with(token: str, **fields: str) -> str:
+    names = ("host", "boot", "pid_ns", "pid", "start")
+    values = dict(zip(names, token.split(":"), strict=True))
+    return ":".join({**values, **fields}[n] for n in names)
+
+
+def test_a_dead_pid_in_another_pid_namespace_or_boot_is_not_ours_to_judge() -> None:
+    dead = dead_owner_token()
+    assert not owner.owner_alive(dead)
+    # the same hostname, but another container (PID namespace) or machine/boot
+    assert owner.owner_alive(_with(dead, pid_ns="1"))
+    assert owner.owner_alive(_with(dead, boot="00000000-0000-0000-0000-000000000000"))
+
+
+def test_an_unreadable_proc_entry_of_a_live_pid_counts_as_alive(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """hidepid=2 hides other users' /proc/<pid> (ENOENT); hidepid=1 refuses it (EACCES)."""
+    live = subprocess.Popen(["sleep", "30"])
+    try:
+        token, dead = owner.owner_token(live.pid), dead_owner_token()
+        for error in (FileNotFoundError, PermissionError):
+            def hidden(pid: int, error: type[OSError] = error) -> str:
+                raise error(f"/proc/{pid}/stat")
+
+            monkeypatch.setattr(owner, "_read_stat", hidden)
+            assert owner.owner_alive(token)
+            assert not owner.owner_alive(dead)  # kill(pid, 0) still tells a dead pid
+    finally:
+        live.kill()
+        live.wait()
+
+
+def test_tokens_of_the_older_form_are_still_understood() -> None:
+    _, _, _, pid, start = owner.owner_token().split(":")
+    assert owner.owner_alive(f"{socket.gethostname()}:{pid}:{start}")
+    _, _, _, dead_pid, dead_start = dead_owner_token().split(":")
+    assert not owner.owner_alive(f"{socket.gethostname()}:{dead_pid}:{dead_start}")
 
 
 def test_a_dead_owner_is_dead() -> None:
-    assert not cleanup.owner_alive(dead_owner_token())
+    assert not owner.owner_alive(dead_owner_token())
 
 
 def test_a_killed_but_unreaped_owner_is_dead() -> None:
     proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    token = cleanup.owner_token(proc.pid)
-    assert cleanup.owner_alive(token)
+    token = owner.owner_token(proc.pid)
+    assert owner.owner_alive(token)
     proc.kill()
     # a zombie until waited for: its /proc entry is still there
     deadline = time.monotonic() + 10
-    while cleanup.owner_alive(token) and time.monotonic() < deadline:
+    while owner.owner_alive(token) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not cleanup.owner_alive(token)
+    assert not owner.owner_alive(token)
     proc.wait()
 
 
 def test_a_recycled_pid_is_not_the_owner() -> None:
-    host, pid, start = cleanup.owner_token().rsplit(":", 2)
-    assert not cleanup.owner_alive(f"{host}:{pid}:{int(start) + 1}")
+    token = owner.owner_token()
+    assert not owner.owner_alive(_with(token, start=str(int(token.split(":")[4]) + 1)))
 
 
 def test_another_host_and_garbage_count_as_alive() -> None:
-    assert cleanup.owner_alive("some-other-host:1:1")
-    assert cleanup.owner_alive("nonsense")
+    assert owner.owner_alive("some-other-host:1:1")
+    assert owner.owner_alive("nonsense")
 
 
 # -------------------------------------------------------------- kept records
@@ -163,7 +207,7 @@ def test_sweep_removes_only_dead_runs() -> None:
     dead = dead_owner_token()
     fake = FakeBackend(
         _run("dead", dead)
-        + _run("live", cleanup.owner_token())
+        + _run("live", owner.owner_token())
         + _run("remote", "elsewhere:1:1")
         + _run("ownerless", None)
         + _run("kept", dead, test="A")
@@ -200,7 +244,7 @@ def test_sweep_on_docker_spares_live_and_unlabelled(
     dead_run, live_run = new_run_id(), new_run_id()
     run_ids += [dead_run, live_run]
     make_objects(docker_backend, dead_run, owner=dead_owner_token(), containers=2)
-    make_objects(docker_backend, live_run, owner=cleanup.owner_token(), containers=1)
+    make_objects(docker_backend, live_run, owner=owner.owner_token(), containers=1)
 
     swept = cleanup.sweep(docker_backend).cleaned
 

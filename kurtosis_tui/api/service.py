@@ -255,8 +255,8 @@ class Service:
         handover = self._early = threading.Event()
         try:
             self._wait(self._rt.deadline, self._rt.phase_timeout, handover)
-        except (ServiceError, TestStopped):
-            pass
+        except (ServiceError, TestStopped, BackendError):
+            pass  # an engine that stopped answering, too: the waits meet it and say so
         finally:
             self._early = None
             self._wait_lock.release()

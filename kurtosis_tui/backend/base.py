@@ -66,6 +66,11 @@ class Backend(Protocol):
         controller mounts to reach the engine that started it."""
         ...
 
+    @property
+    def address(self) -> str:
+        """The engine's address as the user named it (e.g. DOCKER_HOST): for messages."""
+        ...
+
     def node_states(self) -> dict[str, str]:
         """Each node's state (``ready``, ``down``...) by name; empty on one engine."""
         ...

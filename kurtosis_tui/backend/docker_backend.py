@@ -4,8 +4,13 @@ Why the shape: the SDK promises no thread-safety for one client, and the
 engine runs tests in many threads, so each thread gets its own client. The API
 version is asked once and handed to every later client, which saves the
 ``/version`` round trip that testcontainers users pay per container. Blocking
-streams (logs, events) have no socket timeout in the SDK; ``_ClosableStream``
-lets another thread end them.
+streams (logs, events) have no socket timeout and follow again after a break
+(see ``streams``); another thread can end them.
+
+Every error of the SDK and its transport (requests, urllib3, sockets) becomes a
+``BackendError`` here, at the seam (``docker_errors.seam``): a stalled or restarting engine is
+an ``EngineUnavailable`` that names the engine's address, never a raw
+``ReadTimeout`` that skips the callers' error paths.
 """
 
 from __future__ import annotations
@@ -21,14 +26,23 @@ from typing import Any
 import docker
 import docker.constants
 import docker.errors
+import docker.utils
 import requests.exceptions
-from docker.types import IPAMConfig, IPAMPool
+from docker.types import CancellableStream, IPAMConfig, IPAMPool
 from docker.types import Mount as SdkMount
 
 from kurtosis_tui.backend import base
+from kurtosis_tui.backend.docker_errors import (
+    TRANSPORT,
+    engine_address,
+    engine_hint,
+    explain,
+    lost_engine,
+    removing,
+    seam,
+)
 from kurtosis_tui.backend.docker_stats import stats_sample
-from kurtosis_tui.backend.sdk_errors import explain, log_errors, removing
-from kurtosis_tui.backend.streams import EventStream, LogStream, open_log
+from kurtosis_tui.backend.streams import EventStream, LogStream, unbounded
 from kurtosis_tui.backend.types import (
     ContainerSpec,
     ContainerState,
@@ -46,16 +60,6 @@ API_TIMEOUT = 120
 MINIMUM_API_VERSION = docker.constants.MINIMUM_DOCKER_API_VERSION
 #: Seconds to wait for the engine's first answer.
 PING_TIMEOUT = 3
-
-
-def engine_hint() -> str:
-    """What to tell a user whose Docker engine does not answer."""
-    where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
-    return (
-        f"no Docker engine answers at {where}. Start one (`kurtosis-tui setup` does, where it can; "
-        "or `sudo systemctl start docker`), or point DOCKER_HOST at one, then run "
-        "`kurtosis-tui doctor`."
-    )
 
 
 class DockerBackend:
@@ -86,6 +90,10 @@ class DockerBackend:
         if host.startswith("unix://"):
             return host[len("unix://"):]
         return DOCKER_SOCKET
+
+    @property
+    def address(self) -> str:
+        return engine_address(self._environment)
 
     # ---------------------------------------------------------------- clients
 
@@ -118,6 +126,7 @@ class DockerBackend:
     def node_states(self) -> dict[str, str]:
         return {}  # one engine: no nodes
 
+    @seam
     def ping(self) -> str:
         probing = self._api_version is None
         client = self._client()
@@ -130,6 +139,7 @@ class DockerBackend:
 
     # --------------------------------------------------------------- networks
 
+    @seam
     def used_subnets(self) -> list[ipaddress.IPv4Network]:
         subnets: list[ipaddress.IPv4Network] = []
         for net in self._client().api.networks():
@@ -142,37 +152,45 @@ class DockerBackend:
                     subnets.append(subnet)
         return subnets
 
+    @seam
     def create_network(
         self, name: str, *, labels: dict[str, str], subnet: ipaddress.IPv4Network
     ) -> NetworkInfo:
         gateway = str(next(subnet.hosts()))
         ipam = IPAMConfig(pool_configs=[IPAMPool(subnet=str(subnet), gateway=gateway)])
         try:
-            net = self._client().networks.create(
+            # The low-level call: the SDK's networks.create inspects the network after
+            # creating it, one more round trip, which fails if a cleaner removed it meanwhile.
+            created = self._client().api.create_network(
                 name, driver="bridge", ipam=ipam, labels=labels, check_duplicate=True
             )
         except docker.errors.APIError as exc:
             raise BackendError(f"cannot create network {name} ({subnet}): {explain(exc)}") from exc
-        return NetworkInfo(name=name, id=net.id or "", subnet=subnet, gateway=gateway)
+        return NetworkInfo(name=name, id=str(created.get("Id") or ""), subnet=subnet,
+                           gateway=gateway)
 
+    @seam
     def remove_network(self, name: str) -> None:
         with removing(f"network {name}"):
             self._client().api.remove_network(name)
 
     # ---------------------------------------------------------------- volumes
 
+    @seam
     def create_volume(self, name: str, *, labels: dict[str, str]) -> None:
         try:
             self._client().volumes.create(name=name, labels=labels)
         except docker.errors.APIError as exc:
             raise BackendError(f"cannot create volume {name}: {explain(exc)}") from exc
 
+    @seam
     def remove_volume(self, name: str) -> None:
         with removing(f"volume {name}"):
             self._client().api.remove_volume(name, force=True)
 
     # ----------------------------------------------------------------- images
 
+    @seam
     def image_exists(self, image: str) -> bool:
         try:
             self._client().api.inspect_image(image)
@@ -182,6 +200,7 @@ class DockerBackend:
         except docker.errors.APIError as exc:
             raise BackendError(f"cannot inspect image {image}: {explain(exc)}") from exc
 
+    @seam
     def ensure_image(self, image: str) -> None:
         if self.image_exists(image):
             return
@@ -192,6 +211,7 @@ class DockerBackend:
 
     # ------------------------------------------------------------- containers
 
+    @seam
     def run_container(self, spec: ContainerSpec) -> ContainerState:
         """Create, start and inspect: three requests (the SDK's high-level ``create``
         inspects once more, which costs a round trip per service under load)."""
@@ -239,6 +259,7 @@ class DockerBackend:
             raise BackendError(f"cannot start container {spec.name}: {explain(exc)}") from exc
         return self.container_state(container)
 
+    @seam
     def container_state(self, container: str) -> ContainerState:
         try:
             data = self._client().api.inspect_container(container)
@@ -257,6 +278,7 @@ class DockerBackend:
             oom_killed=bool(state.get("OOMKilled")),
         )
 
+    @seam
     def wait_container(self, container: str, timeout: float) -> int | None:
         # A client of its own: the wait blocks its socket for up to `timeout`.
         client = self._new_client(timeout + 5)
@@ -268,12 +290,13 @@ class DockerBackend:
         except requests.exceptions.ConnectionError as exc:
             if "timed out" in str(exc).lower():
                 return None
-            raise BackendError(f"lost the engine while waiting for {container}: {exc}") from exc
+            raise EngineUnavailable(lost_engine(f"waiting for {container}", exc)) from exc
         except docker.errors.NotFound as exc:
             raise NotFound(f"container {container} does not exist") from exc
         finally:
             client.close()
 
+    @seam
     def exec(self, container: str, cmd: list[str]) -> ExecOutput:
         api = self._client().api
         try:
@@ -285,6 +308,7 @@ class DockerBackend:
         text = output.decode("utf-8", "replace") if isinstance(output, bytes) else str(output)
         return ExecOutput(exit_code=int(code if code is not None else -1), output=text)
 
+    @seam
     def stats(self, container: str) -> StatsSample | None:
         # one_shot (API 1.41+) answers at once; without it the engine waits a second
         # to fill "precpu_stats". We take two readings ourselves instead.
@@ -304,15 +328,19 @@ class DockerBackend:
             raise BackendError("a shell in a service needs the docker command on PATH")
         return [docker_cli, "exec", "-it", container, *cmd]  # DOCKER_HOST passes through
 
+    @seam
     def start_container(self, container: str) -> None:
         self._lifecycle("start", container)
 
+    @seam
     def stop_container(self, container: str, timeout: float = 10) -> None:
         self._lifecycle("stop", container, timeout=int(timeout))
 
+    @seam
     def restart_container(self, container: str, timeout: float = 10) -> None:
         self._lifecycle("restart", container, timeout=int(timeout))
 
+    @seam
     def kill_container(self, container: str) -> None:
         self._lifecycle("kill", container)
 
@@ -330,10 +358,12 @@ class DockerBackend:
         except docker.errors.APIError as exc:
             raise BackendError(f"cannot {action} container {container}: {explain(exc)}") from exc
 
+    @seam
     def remove_container(self, container: str) -> None:
         with removing(f"container {container}", in_progress_ok=True):
             self._client().api.remove_container(container, force=True, v=True)
 
+    @seam
     def logs(self, container: str, tail: int | None = None) -> str:
         try:
             raw = self._client().api.logs(container, tail=tail if tail is not None else "all")
@@ -341,13 +371,58 @@ class DockerBackend:
             raise NotFound(f"container {container} does not exist") from exc
         return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
 
+    @seam
     def follow_logs(self, container: str) -> base.Stream:
         client = self._new_client(API_TIMEOUT)
-        with log_errors(client, "container", container):
+        try:
             tty = bool((client.api.inspect_container(container).get("Config") or {}).get("Tty"))
-            response = open_log(client, "/containers/{0}/logs", container)
-        return LogStream(response, client, multiplexed=not tty)
+            response = self._open_log(client, container, since=None, stamped=not tty)
+        except BaseException:
+            client.close()
+            raise
 
+        def reopen(since: str | None, broken: bool) -> tuple[Any, Any] | None:
+            """Follow again from ``since`` while the container runs (or the log broke)."""
+            if not broken and not self.container_state(container).running:
+                return None
+            fresh = self._new_client(API_TIMEOUT)
+            try:
+                return self._open_log(fresh, container, since=since, stamped=True), fresh
+            except BaseException:
+                fresh.close()
+                raise
+
+        return LogStream(response, client, multiplexed=not tty, timestamps=not tty, reopen=reopen)
+
+    @seam
+    def _open_log(
+        self, client: docker.DockerClient, container: str, *, since: str | None, stamped: bool
+    ) -> Any:
+        """The raw response of a followed log, with no socket timeout (a log may be
+        silent for as long as its test). The SDK's own logs(stream=True) reads two
+        socket calls per line; LogStream reads it in large chunks (see streams).
+        ``stamped``: each frame starts with its timestamp (how LogStream resumes)."""
+        api = client.api
+        params: dict[str, Any] = {"stdout": 1, "stderr": 1, "follow": 1, "tail": "all"}
+        if stamped:
+            params["timestamps"] = 1
+        if since is not None:
+            params["since"] = since
+        try:
+            response = api._get(
+                api._url("/containers/{0}/logs", container), params=params, stream=True
+            )
+            api._raise_for_status(response)
+            unbounded(response)
+        except docker.errors.NotFound as exc:
+            raise NotFound(f"container {container} does not exist") from exc
+        except docker.errors.APIError as exc:  # e.g. 409: dead or being removed
+            raise BackendError(f"cannot follow the log of {container}: {explain(exc)}") from exc
+        except TRANSPORT as exc:
+            raise EngineUnavailable(lost_engine(f"following the log of {container}", exc)) from exc
+        return response
+
+    @seam
     def read_file(self, container: str, path: str) -> bytes | None:
         try:
             chunks, _stat = self._client().api.get_archive(container, path)
@@ -365,6 +440,7 @@ class DockerBackend:
 
     # --------------------------------------------------------- labels, events
 
+    @seam
     def write_file(self, container: str, path: str, data: bytes) -> None:
         folder, _, name = path.rpartition("/")
         buffer = io.BytesIO()
@@ -379,6 +455,7 @@ class DockerBackend:
         except docker.errors.APIError as exc:
             raise BackendError(f"cannot write {path} into {container}: {explain(exc)}") from exc
 
+    @seam
     def find_labelled(self, label: str, value: str | None = None) -> list[LabelledObject]:
         api = self._client().api
         selector = f"{label}={value}" if value is not None else label
@@ -393,9 +470,27 @@ class DockerBackend:
             found.append(LabelledObject("volume", v["Name"], v["Name"], v.get("Labels") or {}))
         return found
 
+    @seam
     def events(self, label: str, value: str) -> base.EventStream:
-        client = self._new_client(API_TIMEOUT)
-        raw = client.api.events(
-            decode=True, filters={"type": "container", "label": [f"{label}={value}"]}
-        )
-        return EventStream(raw, client)
+        filters = {"type": "container", "label": [f"{label}={value}"]}
+
+        def connect(since: str | None, broken: bool = True) -> tuple[Any, Any]:
+            client = self._new_client(API_TIMEOUT)
+            api = client.api
+            params: dict[str, Any] = {"filters": docker.utils.convert_filters(filters)}
+            if since is not None:
+                params["since"] = since
+            try:
+                response = api._get(api._url("/events"), params=params, stream=True)
+                api._raise_for_status(response)
+                unbounded(response)
+            except docker.errors.APIError as exc:
+                client.close()
+                raise BackendError(f"cannot follow the engine's events: {explain(exc)}") from exc
+            except TRANSPORT as exc:
+                client.close()
+                raise EngineUnavailable(lost_engine("following the engine's events", exc)) from exc
+            return CancellableStream(api._stream_helper(response, decode=True), response), client
+
+        raw, client = connect(None)
+        return EventStream(raw, client, reopen=connect)

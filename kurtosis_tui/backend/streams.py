@@ -7,67 +7,147 @@ all, half a core for a service writing 50,000 lines a second. ``LogStream``
 reads whatever the socket has (up to 64 KiB), undoes the chunked encoding and
 the frames in one pass each, and hands the lines over a read at a time
 (``batches()``): ~2 µs per line, measured on 300,000 lines.
+
+Why streams follow again: a log or event stream may be silent for minutes
+(a quiet test), so it has no socket timeout; and a connection that breaks
+while its container runs (an engine hiccup) is not the end of the log. Both
+streams remember where they were (Docker's timestamps) and go on from there,
+with nothing seen twice. Cutting the timestamp off each frame costs ~0.5 µs a
+line (measured on 300,000 lines in memory: 1.1-1.2 µs a line, against 0.6).
 """
 
 from __future__ import annotations
 
+import calendar
 import codecs
 import contextlib
 import socket
 import struct
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
-import docker
-import requests.exceptions
-
+from kurtosis_tui.backend.docker_errors import TRANSPORT
 from kurtosis_tui.backend.types import ContainerEvent
+from kurtosis_tui.errors import BackendError, NotFound
 from kurtosis_tui.redact import PartialLine
 
-#: Errors that mean "the stream is over": closed from another thread, or the engine left.
-_ENDED = (requests.exceptions.RequestException, OSError, AttributeError, ValueError)
+#: Errors that mean "this connection is over": the engine's transport failed, or the
+#: stream was closed from another thread (its reader is gone: AttributeError, ValueError).
+_ENDED = (*TRANSPORT, AttributeError, ValueError)
 _FRAME_LENGTH = struct.Struct(">L")
 _HEADER = 8
 _READ_SIZE = 1 << 16
+#: Seconds between two tries to reach the engine again after a stream broke.
+RETRY_INTERVAL = 1.0
+
+#: ``reopen(since, broken)``: a new (response, client) that goes on from ``since`` (Docker's
+#: ``seconds.nanoseconds``; None: from the start), or None when there is nothing more to
+#: follow. ``broken``: the connection ended without the engine saying it was over. Raises
+#: BackendError while the engine does not answer (the stream waits and asks again).
+Reopen = Callable[[str | None, bool], "tuple[Any, Any] | None"]
 
 
-class ClosableStream:
-    """Owns a response or SDK stream and its client; ``close()`` from any thread ends it."""
+def socket_of(response: Any) -> socket.socket | None:
+    """The socket under a streamed requests response (or an SDK stream wrapping one)."""
+    response = getattr(response, "_response", response)  # the SDK's CancellableStream
+    raw = getattr(response, "raw", None)
+    sock = getattr(getattr(getattr(getattr(raw, "_fp", None), "fp", None), "raw", None),
+                   "_sock", None)
+    if sock is None:
+        sock = getattr(getattr(raw, "_connection", None), "sock", None)
+    return sock if isinstance(sock, socket.socket) else None
 
-    def __init__(self, raw: Any, client: docker.DockerClient) -> None:
-        self._raw = raw
-        self._client = client
-        self._closed = threading.Event()
 
-    def close(self) -> None:
-        if self._closed.is_set():
-            return
-        self._closed.set()
-        # Shut the socket down first: a reader blocked on a quiet stream (a kept service
-        # that writes nothing) holds the buffered reader's lock, so closing the response
-        # alone would wait for a line that never comes. The shutdown wakes it with EOF.
-        sock = _socket_of(self._raw)
+def unbounded(response: Any) -> None:
+    """No socket timeout for the rest of a streamed response: its headers came within
+    API_TIMEOUT, and its body may be silent for as long as a test. Where the socket
+    cannot be reached, the timeout stays and the stream follows again after it."""
+    sock = socket_of(response)
+    if sock is not None:
+        sock.settimeout(None)
+
+
+def _close_quietly(*closeables: Any) -> None:
+    """Close each; a socket is shut down first, so that a thread blocked reading it
+    wakes up (closing its reader would wait for that thread's lock, for ever)."""
+    for obj in closeables:
+        sock = socket_of(obj)
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-        for closer in (getattr(self._raw, "close", None), self._client.close):
-            try:
-                if closer:
-                    closer()
-            except Exception:  # closing a broken socket may raise; it is closed either way
-                pass
+    for obj in closeables:
+        closer = getattr(obj, "close", None)
+        try:
+            if closer:
+                closer()
+        except Exception:  # closing a broken socket may raise; it is closed either way
+            pass
 
-    def _chunks(self) -> Iterator[Any]:
+
+class ClosableStream:
+    """Owns a response or SDK stream and its client; ``close()`` from any thread ends it.
+
+    With ``reopen``, a connection that ends while the stream is open is replaced by
+    a new one that goes on where it stopped: the stream ends only when ``reopen``
+    says so or it is closed. An engine that does not answer is asked again every
+    RETRY_INTERVAL seconds, for as long as the stream is open.
+    """
+
+    def __init__(self, raw: Any, client: Any, reopen: Reopen | None = None) -> None:
+        self._raw = raw
+        self._client = client
+        self._reopen = reopen
+        self._closed = threading.Event()
+        self._lock = threading.Lock()
+        self.reconnects = 0  # how many times a broken connection was replaced
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed.is_set():
+                return
+            self._closed.set()
+            raw, client = self._raw, self._client
+        _close_quietly(raw, client)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed.is_set()
+
+    def _reconnect(self, since: str | None, broken: bool) -> bool:
+        """Replace the ended connection; False when the stream is over."""
+        if self._reopen is None or self._closed.is_set():
+            return False
+        _close_quietly(self._raw, self._client)
+        while not self._closed.is_set():
+            try:
+                fresh = self._reopen(since, broken)
+            except NotFound:
+                return False
+            except BackendError:  # the engine does not answer (yet): ask again
+                self._closed.wait(RETRY_INTERVAL)
+                continue
+            if fresh is None:
+                return False
+            with self._lock:
+                if not self._closed.is_set():
+                    self._raw, self._client = fresh
+                    self.reconnects += 1
+                    return True
+            _close_quietly(*fresh)
+        return False
+
+    def _chunks(self) -> Generator[Any, None, bool]:
+        """The current connection's items; returns whether it ended cleanly."""
         try:
             for chunk in self._raw:
                 if self._closed.is_set():
-                    return
+                    return True
                 yield chunk
         except _ENDED:
-            return
-        finally:
-            self.close()
+            return False
+        return True
 
 
 class LogStream(ClosableStream):
@@ -75,11 +155,26 @@ class LogStream(ClosableStream):
 
     ``raw`` is the HTTP response of ``GET /containers/{id}/logs?follow=1``;
     ``multiplexed`` is False for a TTY container, whose log has no frame headers.
+    ``timestamps``: each frame starts with Docker's timestamp and a space (the log
+    was asked with ``timestamps=1``); it is cut off here and remembered, so that a
+    broken connection is followed again with ``since`` and no frame is seen twice
+    (``since`` is inclusive: the frames already had at that instant are skipped).
     """
 
-    def __init__(self, raw: Any, client: docker.DockerClient, *, multiplexed: bool) -> None:
-        super().__init__(raw, client)
+    def __init__(
+        self,
+        raw: Any,
+        client: Any,
+        *,
+        multiplexed: bool,
+        timestamps: bool = False,
+        reopen: Reopen | None = None,
+    ) -> None:
+        super().__init__(raw, client, reopen if timestamps and multiplexed else None)
         self._multiplexed = multiplexed
+        self._stamped = timestamps and multiplexed
+        self._last = b""  # the last frame's timestamp
+        self._same = 0  # frames delivered with that timestamp
 
     def __iter__(self) -> Iterator[str]:
         for batch in self.batches():
@@ -108,42 +203,106 @@ class LogStream(ClosableStream):
             yield [partial.take()]
 
     def _payloads(self) -> Iterator[bytes]:
-        """The log's bytes without frame headers, a socket read at a time."""
+        """The log's bytes without frame headers, a socket read at a time, across reconnects."""
+        try:
+            skip: tuple[bytes, int] | None = None
+            while True:
+                clean = yield from self._connection(skip)
+                if self._closed.is_set():
+                    return
+                since = _unix_time(self._last) if self._last else None
+                if not self._reconnect(since, broken=not clean):
+                    return
+                skip = (self._last, self._same) if self._last else None
+        finally:
+            self.close()
+
+    def _connection(self, skip: tuple[bytes, int] | None) -> Generator[bytes, None, bool]:
+        """One connection's payloads (``skip``: frames already had); whether it ended cleanly."""
         buf = b""
         try:
-            for chunk in _body(self._raw, self._closed):
+            stream = _body(self._raw, self._closed)
+            while True:
+                try:
+                    chunk = next(stream)
+                except StopIteration as stop:
+                    return bool(stop.value)
                 if not self._multiplexed:
                     yield chunk
                     continue
                 buf += chunk
-                parts: list[bytes] = []
-                pos, end = 0, len(buf)
-                while end - pos >= _HEADER:
-                    (length,) = _FRAME_LENGTH.unpack_from(buf, pos + 4)
-                    stop = pos + _HEADER + length
-                    if stop > end:
-                        break
-                    parts.append(buf[pos + _HEADER : stop])
-                    pos = stop
+                if self._stamped:
+                    parts, pos, skip = self._stamped_frames(buf, skip)
+                else:
+                    parts, pos = _frames(buf)
                 buf = buf[pos:]
                 if parts:
                     yield b"".join(parts)
         except _ENDED:
-            return
-        finally:
-            self.close()
+            return False
 
 
-def _socket_of(raw: Any) -> socket.socket | None:
-    """The socket under a streamed ``requests`` response (None for other streams: the
-    SDK's own cancellable streams shut theirs down in ``close``)."""
-    reader = getattr(getattr(getattr(raw, "raw", None), "_fp", None), "fp", None)
-    sock = getattr(getattr(reader, "raw", None), "_sock", None)
-    return sock if isinstance(sock, socket.socket) else None
+    def _stamped_frames(
+        self, buf: bytes, skip: tuple[bytes, int] | None
+    ) -> tuple[list[bytes], int, tuple[bytes, int] | None]:
+        """``_frames`` for frames that start with a timestamp and a space: the payloads
+        without it, where the complete frames end, and what is left to skip."""
+        parts: list[bytes] = []
+        last, same = self._last, self._same
+        pos, end = 0, len(buf)
+        unpack = _FRAME_LENGTH.unpack_from
+        while end - pos >= _HEADER:
+            stop = pos + _HEADER + unpack(buf, pos + 4)[0]
+            if stop > end:
+                break
+            start = pos + _HEADER
+            pos = stop
+            space = buf.find(b" ", start, stop)
+            stamp = buf[start:space]
+            if skip is not None:
+                if stamp < skip[0] or (stamp == skip[0] and skip[1] > 0):
+                    if stamp == skip[0]:
+                        skip = (skip[0], skip[1] - 1)
+                    continue
+                skip = None
+            if stamp == last:
+                same += 1
+            else:
+                last, same = stamp, 1
+            parts.append(buf[space + 1 : stop])
+        self._last, self._same = last, same
+        return parts, pos, skip
 
 
-def _body(response: Any, closed: threading.Event) -> Iterator[bytes]:
-    """A streamed HTTP response's body, as large reads.
+def _frames(buf: bytes) -> tuple[list[bytes], int]:
+    """The payloads of the complete frames at the start of ``buf``, and where they end."""
+    parts: list[bytes] = []
+    pos, end = 0, len(buf)
+    unpack = _FRAME_LENGTH.unpack_from
+    while end - pos >= _HEADER:
+        stop = pos + _HEADER + unpack(buf, pos + 4)[0]
+        if stop > end:
+            break
+        parts.append(buf[pos + _HEADER : stop])
+        pos = stop
+    return parts, pos
+
+
+def _unix_time(stamp: bytes) -> str | None:
+    """Docker's ``2026-12-01T12:17:11.880313792Z`` as ``seconds.nanoseconds`` (its ``since``)."""
+    try:
+        text = stamp.decode("ascii")
+        whole, _, rest = text.partition(".")
+        digits = "".join(ch for ch in rest if ch.isdigit())[:9]
+        seconds = calendar.timegm(time.strptime(whole, "%Y-%m-%dT%H:%M:%S"))
+    except ValueError:
+        return None
+    return f"{seconds}.{digits.ljust(9, '0')}"
+
+
+def _body(response: Any, closed: threading.Event) -> Generator[bytes, None, bool]:
+    """A streamed HTTP response's body, as large reads; returns whether it ended cleanly
+    (the last chunk of a chunked body, or the end of any other).
 
     Reads the connection's buffered reader directly (urllib3 would return one
     chunk, i.e. one log line, per call) and undoes the chunked encoding here.
@@ -156,14 +315,14 @@ def _body(response: Any, closed: threading.Event) -> Iterator[bytes]:
         while not closed.is_set():
             data = read(_READ_SIZE)
             if not data:
-                return
+                return True
             yield data
-        return
+        return True
     pending = b""
     while not closed.is_set():
         data = reader.read1(_READ_SIZE)
         if not data:
-            return
+            return not chunked  # a chunked body cut before its last chunk: broken
         if not chunked:
             yield data
             continue
@@ -175,10 +334,10 @@ def _body(response: Any, closed: threading.Event) -> Iterator[bytes]:
             if eol < 0:
                 break
             size = int(pending[pos:eol].split(b";", 1)[0], 16)
-            if size == 0:  # the last chunk: the log has ended
+            if size == 0:  # the last chunk: the engine ended the log
                 if parts:
                     yield b"".join(parts)
-                return
+                return True
             stop = eol + 2 + size
             if stop + 2 > end:
                 break
@@ -187,32 +346,61 @@ def _body(response: Any, closed: threading.Event) -> Iterator[bytes]:
         pending = pending[pos:]
         if parts:
             yield b"".join(parts)
+    return True
 
 
 class EventStream(ClosableStream):
-    """Container lifecycle events, decoded."""
+    """Container lifecycle events, decoded; with ``reopen``, across broken connections.
+
+    A new connection asks for the events since the last one seen (``since`` is
+    inclusive: the events already had at that nanosecond are skipped), or since
+    the stream was opened when none was seen yet.
+    """
+
+    def __init__(self, raw: Any, client: Any, reopen: Reopen | None = None) -> None:
+        super().__init__(raw, client, reopen)
+        self._opened = time.time_ns()
 
     def __iter__(self) -> Iterator[ContainerEvent]:
-        for raw in self._chunks():
-            actor = raw.get("Actor") or {}
-            attrs = dict(actor.get("Attributes") or {})
-            code = attrs.pop("exitCode", None)
-            yield ContainerEvent(
-                action=str(raw.get("Action") or raw.get("status") or ""),
-                container_id=str(actor.get("ID") or raw.get("id") or ""),
-                labels=attrs,
-                exit_code=int(code) if code is not None else None,
-            )
+        last, seen = 0, set[tuple[str, str, str]]()  # the last event's time; events had then
+        try:
+            while True:
+                connection = self._chunks()
+                while True:
+                    try:
+                        raw = next(connection)
+                    except StopIteration:
+                        break
+                    event, nano = _event(raw)
+                    key = (event.action, event.container_id, str(raw.get("id") or ""))
+                    if nano < last or (nano == last and key in seen):
+                        continue  # already had before the connection broke
+                    if nano != last:
+                        last, seen = nano, set()
+                    seen.add(key)
+                    yield event
+                if self._closed.is_set():
+                    return
+                since = last or self._opened
+                if not self._reconnect(f"{since // 10**9}.{since % 10**9:09d}", broken=True):
+                    return
+        finally:
+            self.close()
 
 
-def open_log(client: Any, path: str, ident: str) -> Any:
-    """The engine's response to following all of ``path``'s log (``path`` takes ``ident``),
-    for ``LogStream`` to read: the SDK's own logs(stream=True) reads two socket calls a line."""
-    api = client.api
-    response = api._get(
-        api._url(path, ident),
-        params={"stdout": 1, "stderr": 1, "follow": 1, "tail": "all"},
-        stream=True,
+def _event(raw: dict[str, Any]) -> tuple[ContainerEvent, int]:
+    """One decoded Docker event, and its time in nanoseconds (0 when it has none)."""
+    actor = raw.get("Actor") or {}
+    attrs = dict(actor.get("Attributes") or {})
+    code = attrs.pop("exitCode", None)
+    event = ContainerEvent(
+        action=str(raw.get("Action") or raw.get("status") or ""),
+        container_id=str(actor.get("ID") or raw.get("id") or ""),
+        labels=attrs,
+        exit_code=int(code) if code is not None else None,
     )
-    api._raise_for_status(response)
-    return response
+    try:
+        nano = int(raw.get("timeNano") or 0)
+    except (TypeError, ValueError):
+        nano = 0
+    return event, nano

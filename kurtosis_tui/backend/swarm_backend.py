@@ -41,14 +41,15 @@ from pathlib import Path
 from typing import Any
 
 import docker.errors
+import requests.exceptions
 from docker.types import ContainerSpec as SdkContainerSpec
 from docker.types import EndpointSpec, IPAMConfig, IPAMPool, NetworkAttachmentConfig, ServiceMode
 from docker.types import Mount as SdkMount
 
 from kurtosis_tui import protocol as p
 from kurtosis_tui.backend.base import EventStream, Stream
-from kurtosis_tui.backend.sdk_errors import explain, log_errors
-from kurtosis_tui.backend.streams import LogStream, open_log
+from kurtosis_tui.backend.docker_errors import explain
+from kurtosis_tui.backend.streams import LogStream
 from kurtosis_tui.backend.suite_archive import pack
 from kurtosis_tui.backend.swarm_manager import POLL, SwarmManager
 from kurtosis_tui.backend.swarm_parts import (
@@ -341,8 +342,20 @@ class SwarmBackend(SwarmManager):
     def follow_logs(self, container: str) -> Stream:
         """The job's output through the manager; it ends shortly after the job does."""
         client = self._new_client(3600)
-        with log_errors(client, "job", container):
-            response = open_log(client, "/services/{0}/logs", container)
+        api = client.api
+        try:
+            response = api._get(
+                api._url("/services/{0}/logs", container),
+                params={"stdout": 1, "stderr": 1, "follow": 1, "tail": "all"},
+                stream=True,
+            )
+            api._raise_for_status(response)
+        except docker.errors.NotFound as exc:
+            client.close()
+            raise NotFound(f"job {container} does not exist") from exc
+        except (docker.errors.APIError, requests.exceptions.RequestException) as exc:
+            client.close()
+            raise BackendError(f"cannot follow the log of {container}: {exc}") from exc
         stream = DrainingStream(LogStream(response, client, multiplexed=True))
         with self._lock:
             self._streams.setdefault(container, []).append(stream)

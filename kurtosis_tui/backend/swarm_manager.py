@@ -20,8 +20,8 @@ from docker.types import Mount as SdkMount
 from docker.types import ServiceMode
 
 from kurtosis_tui import protocol as p
-from kurtosis_tui.backend.docker_backend import DockerBackend, engine_hint
-from kurtosis_tui.backend.sdk_errors import explain, removing
+from kurtosis_tui.backend.docker_backend import DockerBackend
+from kurtosis_tui.backend.docker_errors import engine_hint, explain, removing
 from kurtosis_tui.backend.swarm_agent import read_report
 from kurtosis_tui.backend.swarm_parts import (
     SwarmNode,

@@ -18,6 +18,7 @@ from collections import Counter
 
 from kurtosis_tui.backend import Backend
 from kurtosis_tui.engine.cleanup import KIND_ORDER, RunObjects, Sweep, sweep
+from kurtosis_tui.engine.owner import boot_id, parse_owner, pid_namespace
 from kurtosis_tui.errors import BackendError, UsageError
 
 
@@ -33,11 +34,17 @@ def describe(counts: Counter[str]) -> str:
 def _owner_note(run: RunObjects) -> str:
     if run.owner is None:
         return f"run {run.run_id} has no owner label (not made by kurtosis-tui?)"
-    host, _, rest = run.owner.partition(":")
-    pid = rest.partition(":")[0]
-    if host != socket.gethostname():
-        return f"run {run.run_id} belongs to host {host}: clean it there"
-    return f"run {run.run_id} is still running (pid {pid})"
+    owner = parse_owner(run.owner)
+    if owner is None:
+        return f"run {run.run_id} has an owner label of another form: {run.owner}"
+    if owner.host != socket.gethostname():
+        return f"run {run.run_id} belongs to host {owner.host}: clean it there"
+    if owner.boot and owner.boot != boot_id():
+        return (f"run {run.run_id} belongs to another machine named {owner.host}, or to "
+                "this one before it restarted: remove its objects with docker rm/network rm")
+    if owner.pid_ns and owner.pid_ns != pid_namespace():
+        return f"run {run.run_id} belongs to another container named {owner.host}: clean it there"
+    return f"run {run.run_id} is still running (pid {owner.pid})"
 
 
 def clean(backend: Backend | None = None) -> Sweep:

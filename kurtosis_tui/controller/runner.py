@@ -28,7 +28,13 @@ from kurtosis_tui.controller.log import ControllerLog
 from kurtosis_tui.controller.log_forward import LogForwarder
 from kurtosis_tui.controller.monitor import ServiceMonitor
 from kurtosis_tui.controller.verdict import Verdict, describe_failure, format_traceback
-from kurtosis_tui.errors import LoadError, ServiceError, ServiceExitedError, ServiceNotReadyError
+from kurtosis_tui.errors import (
+    LoadError,
+    ServiceError,
+    ServiceExitedError,
+    ServiceNotReadyError,
+    TestStopped,
+)
 from kurtosis_tui.events import Outcome, Phase
 
 #: Lines of each service's log copied into the controller log when a test did not pass.
@@ -182,6 +188,12 @@ class Controller:
             self._set_fatal(Verdict(Outcome.TIMED_OUT, str(exc)))
         except ServiceError as exc:
             self._set_fatal(Verdict(Outcome.ERRORED, str(exc)))
+        except TestStopped:
+            raise  # the stop decides the verdict
+        except Exception as exc:  # e.g. the engine stopped answering: never counts as ready
+            self._set_fatal(Verdict(
+                Outcome.ERRORED, f"service {service.id!r}: waiting for it to be ready failed: {exc}"
+            ))
 
     def _run(self, test: Test, timeout: float) -> Verdict:
         self._enter(Phase.RUN, f"run (timeout {timeout:g} s)")
@@ -207,18 +219,26 @@ class Controller:
         return Verdict(Outcome.PASSED)
 
     def _dead_services(self) -> list[tuple[str, int]]:
-        """Services that crashed and whose die event has not reached us yet."""
-        dead = []
-        for service in self.network.services:
-            if service.stopped_by_test:
-                continue
+        """Services that crashed and whose die event has not reached us yet (all looked
+        at side by side: one round trip, not one per service)."""
+
+        codes: dict[str, int | None] = {}
+
+        def look(service: Service) -> None:
             try:
                 state = self.backend.container_state(service.container_ref)
             except Exception:
-                continue
-            if not state.running and state.exit_code:
-                dead.append((service.id, state.exit_code))
-        return dead
+                return
+            if not state.running:
+                codes[service.id] = state.exit_code
+
+        services = [s for s in self.network.services if not s.stopped_by_test]
+        looks = [threading.Thread(target=look, args=(s,), daemon=True) for s in services]
+        for thread in looks:
+            thread.start()
+        for thread in looks:
+            thread.join()
+        return [(s.id, code) for s in services if (code := codes.get(s.id))]
 
     def _teardown(self, verdict: Verdict) -> None:
         self._enter(Phase.TEARDOWN, "teardown")
@@ -226,7 +246,7 @@ class Controller:
         passed = verdict.outcome is Outcome.PASSED
         if not passed:
             for service in services:
-                self._copy_tail(service, again=service.id not in self._tail_copied)
+                self._copy_tail(service, again=None)
         # as the initializer does: --keep-failed keeps failures, never a cancelled test
         keep = verdict.outcome in (Outcome.FAILED, Outcome.ERRORED, Outcome.TIMED_OUT)
         kept = self.config.keep_services and keep
@@ -330,11 +350,14 @@ class Controller:
             )
         return "; ".join(parts) or f"setup() did not finish within {timeout:g} s"
 
-    def _copy_tail(self, service: Service, again: bool = True) -> None:
+    def _copy_tail(self, service: Service, again: bool | None = True) -> None:
         """Copy the service's last lines into the log (``again=False``: unless it
-        is still down since they were copied at its death). One copier at a time: the
-        monitor's copy at a death and teardown's must not both write the block."""
+        is still down since they were copied at its death; None: False if they were
+        copied, decided under the lock). One copier at a time: the monitor's copy at a
+        death and teardown's must not both write the block."""
         with self._tail_lock:
+            if again is None:
+                again = service.id not in self._tail_copied
             self._copy_tail_locked(service, again)
             self._tail_copied.add(service.id)
 

@@ -27,7 +27,7 @@ from kurtosis_tui.engine.log_copy import LogCopy
 from kurtosis_tui.engine.logbatch import PendingLines
 from kurtosis_tui.engine.prepared import Prepared, Spares, write_settings
 from kurtosis_tui.engine.service_logs import ServiceLogs
-from kurtosis_tui.errors import BackendError, UsageError
+from kurtosis_tui.errors import BackendError, EngineUnavailable, UsageError
 from kurtosis_tui.events import (
     KEPT_NOTE,
     ControllerExited,
@@ -99,6 +99,8 @@ class Attempt:
         self._volume: str | None = None
         self._node = ""  # the cluster node it runs on ("" on a single engine)
         self._cancelled_at = float("inf")
+        self._network_removed = False
+        self._network_remover: threading.Thread | None = None
 
     # ----------------------------------------------------------------- public
 
@@ -180,6 +182,7 @@ class Attempt:
                 with contextlib.suppress(BackendError):
                     backend.kill_container(container)
                 code = backend.wait_container(container, timeout=30)
+            self._network_meanwhile()
             follower.join(timeout=10)  # the stream ends with the container; drain it
         finally:
             stream.close()  # in case it did not end: never leave a thread on a socket
@@ -252,6 +255,8 @@ class Attempt:
                 "and was killed"
             )
         outcome = Outcome.from_exit_code(code)
+        if outcome is Outcome.CANCELLED:  # not by us: `docker stop`, or the engine stopping
+            return Outcome.ERRORED, self._stopped_from_outside()
         if outcome is not None and reported is not None:
             return outcome, reported.message
         # No verdict came: whatever the code, it crashed (Python's own 1 included).
@@ -264,6 +269,19 @@ class Attempt:
         last = "\n".join(self._log.last(CRASH_LINES))
         message = f"the controller exited with code {code} ({hint})"
         return Outcome.ERRORED, f"{message}\nlast lines:\n{last}" if last else message
+
+    def _stopped_from_outside(self) -> str:
+        """Why a controller we did not cancel was stopped, as far as the engine says."""
+        backend = self.ctx.backend
+        message = (
+            "the controller was stopped by something other than kurtosis-tui: `docker stop`, "
+            f"or the Docker engine at {backend.address} stopping or restarting"
+        )
+        try:
+            backend.ping()
+        except EngineUnavailable:
+            return f"{message} (it does not answer now)"
+        return message
 
     # ------------------------------------------------------------- streaming
 
@@ -339,15 +357,40 @@ class Attempt:
             self._service_logs.close()
         if keep:
             return self._mark_kept() + self._restore_log(log)
-        # The controller and whatever of this attempt it left go at once; then the volume
-        # and the network, which need every container gone, at once.
-        problems = _side_by_side([self._remove_controller, self._remove_strays])
+        if self._network_remover is not None:
+            self._network_remover.join(timeout=60)
+        # The controller and whatever of this attempt it left go at once; then the volume,
+        # which no container may use, and the network unless it went already.
+        errors = _side_by_side([self._remove_controller, self._remove_strays])
         later: list[Callable[[], None]] = []
         if self._volume is not None:
             later.append(partial(self.ctx.backend.remove_volume, self._volume))
-        if self._network is not None:
+        if self._network is not None and not self._network_removed:
             later.append(self._remove_network)
-        return problems + _side_by_side(later)
+        if not any(isinstance(e, EngineUnavailable) for e in errors):
+            errors += _side_by_side(later)
+        gone = next((e for e in errors if isinstance(e, EngineUnavailable)), None)
+        if gone is not None:  # one message, not one per object
+            return [f"{gone}; the reaper removes this test's objects once the engine answers"]
+        return [str(e) for e in errors]
+
+    def _network_meanwhile(self) -> None:
+        """The controller stopped, and with it its hold on the network (a stopped
+        container holds none): remove the network while its stream drains and its log
+        is read, still in the controller's teardown phase. A stray service still running
+        holds it: it is tried again in teardown, where a failure is reported. Never with
+        --keep-failed, whose verdict on keeping comes later."""
+        if self._network is None or self.ctx.options.keep_failed:
+            return
+
+        def remove() -> None:
+            with contextlib.suppress(BackendError):
+                self._remove_network()
+                self._network_removed = True
+
+        self._network_remover = threading.Thread(target=remove, daemon=True,
+                                                 name=f"kt-net-{self._base}")
+        self._network_remover.start()
 
     def _remove_controller(self) -> None:
         if self._controller is not None:
@@ -407,15 +450,15 @@ class Attempt:
         self.ctx.sink(event)
 
 
-def _side_by_side(calls: list[Callable[[], None]]) -> list[str]:
+def _side_by_side(calls: list[Callable[[], None]]) -> list[BackendError]:
     """Run the calls at once (the first in this thread); the BackendErrors they raised."""
-    problems: list[str] = []
+    problems: list[BackendError] = []
 
     def run(call: Callable[[], None]) -> None:
         try:
             call()
         except BackendError as exc:
-            problems.append(str(exc))
+            problems.append(exc)
 
     threads = [threading.Thread(target=run, args=(c,), daemon=True) for c in calls[1:]]
     for thread in threads:

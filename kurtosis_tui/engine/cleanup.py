@@ -1,10 +1,10 @@
 """Finding and removing what runs left in Docker, and never anything else.
 
 Every object a run creates carries ``LABEL_RUN=<run id>``; the initializer's
-objects also carry ``LABEL_OWNER=<host>:<pid>:<process start>``. A run whose
-owner process is gone (same host, and that pid is dead or is now another
-process) is dead, and its objects may go. An owner on another host is treated
-as alive: we cannot see its processes, so we never touch its run.
+objects also carry ``LABEL_OWNER``, the token of the process that made them
+(see ``owner``). A run whose owner is certainly gone is dead, and its objects
+may go; any doubt (another host, boot or PID namespace, an unreadable /proc)
+counts as alive: we never touch that run.
 
 ``--keep-failed`` leaves a failed test's objects up. Docker labels cannot be
 changed after creation, so the record that an attempt is kept is a Docker
@@ -23,7 +23,6 @@ are fine: two cleaners may race.
 from __future__ import annotations
 
 import os
-import socket
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -32,6 +31,7 @@ from functools import partial
 from pathlib import Path
 
 from kurtosis_tui.backend import Backend, LabelledObject
+from kurtosis_tui.engine.owner import owner_alive
 from kurtosis_tui.errors import BackendError
 from kurtosis_tui.protocol import (
     LABEL_ATTEMPT,
@@ -48,65 +48,6 @@ REMOVE_WORKERS = 8
 #: The kinds of object a run creates, in the order they are removed (and counted).
 KIND_ORDER = ("container", "volume", "network")
 _WHOLE_RUN = "*"
-
-
-# ------------------------------------------------------------------ owners
-
-
-def _start_time(pid: int) -> str | None:
-    """The process's start time in clock ticks since boot (field 22 of /proc/<pid>/stat).
-
-    None when the process does not exist or is a zombie (killed, not yet reaped:
-    as dead as it will ever be). "?" where there is no /proc (macOS): pid only.
-    """
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        if not Path("/proc/self/stat").exists():
-            return "?" if _pid_exists(pid) else None
-        return None
-    except OSError:
-        return None
-    # The command name (field 2) is in parentheses and may hold spaces or ")".
-    fields = raw[raw.rfind(")") + 2 :].split()
-    if not fields or fields[0] in ("Z", "X"):
-        return None
-    return fields[19]  # field 22 overall; fields[0] is field 3
-
-
-def _pid_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def owner_token(pid: int | None = None) -> str:
-    """``<hostname>:<pid>:<start time>`` of this process (or ``pid``): LABEL_OWNER's value."""
-    pid = os.getpid() if pid is None else pid
-    return f"{socket.gethostname()}:{pid}:{_start_time(pid) or '?'}"
-
-
-def owner_alive(token: str) -> bool:
-    """Whether the process named by ``token`` may still be running.
-
-    Another host's process, or a token we cannot parse, counts as alive: the
-    safe answer is the one that leaves objects alone.
-    """
-    try:
-        host, pid_text, start = token.rsplit(":", 2)
-        pid = int(pid_text)
-    except ValueError:
-        return True
-    if host != socket.gethostname():
-        return True
-    now = _start_time(pid)
-    if now is None:
-        return False
-    return start == "?" or now == "?" or now == start
 
 
 # ------------------------------------------------------------ the user's cache

@@ -12,24 +12,18 @@ import fnmatch
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kurtosis_tui.engine.child import python_main
 from kurtosis_tui.errors import SuiteError, UsageError
 from kurtosis_tui.events import TestInfo
 
 #: Seconds a suite may take to import before we call it hung.
 IMPORT_TIMEOUT = 60.0
 
-# Not `python -m`: that puts the working directory first on sys.path, where a
-# suite's json.py would shadow the json module discovery itself needs.
-_CHILD = (
-    "import sys; del sys.path[0]; "
-    "from kurtosis_tui.engine.discover_main import main; sys.exit(main(sys.argv[1:]))"
-)
 
 
 def check_suite_dir(suite_dir: Path) -> Path:
@@ -114,7 +108,7 @@ def _run_child(suite: Path) -> list[TestInfo]:
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     try:
         proc = subprocess.run(
-            [sys.executable, "-c", _CHILD, str(suite)],
+            python_main("kurtosis_tui.engine.discover_main", str(suite)),
             capture_output=True,
             text=True,
             timeout=IMPORT_TIMEOUT,

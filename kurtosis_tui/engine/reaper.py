@@ -4,7 +4,7 @@ An exit hook cannot survive ``kill -9``, so something outside the tool must
 notice it died. testcontainers uses Ryuk, a container holding a TCP connection
 from the test process. We use a small process on the host instead:
 
-    python -m kurtosis_tui.engine.reaper <run id>
+    python -c "...main(...)" <run id> <backend>   (see ``child``: the cwd is off sys.path)
 
 started in a session of its own (Ctrl-C in the terminal and the terminal's
 hang-up do not reach it) with a pipe on its stdin. The tool holds the pipe's
@@ -13,6 +13,12 @@ dies, however it dies, the kernel closes the pipe and the reaper reads EOF.
 It then removes everything labelled with the run id, except test attempts
 that ``--keep-failed`` recorded (see ``cleanup``), and sweeps again until
 nothing reappears (the controller may be creating a service at that moment).
+
+An engine that does not answer (stopped, restarting, paused) is waited for: the
+reaper asks again every POLL seconds for up to ENGINE_WAIT seconds, and sweeps
+once it answers. A run that could not clean up after itself because the engine
+had gone hands its objects to the reaper the same way (``release``), so they go
+as soon as the engine is back, with no action from the user.
 
 Why a host process, not a reaper container:
 - no image is needed, so it works before the controller image exists and
@@ -39,14 +45,19 @@ import time
 from collections.abc import Mapping
 from typing import IO
 
+from kurtosis_tui.engine.child import python_main
+
 #: After the tool dies, sweep again until nothing of the run is seen for this long.
 QUIET_PERIOD = 3.0
 #: Give up after this many seconds (kill -9 must leave nothing within 30 s).
 DEADLINE = 25.0
 #: On a swarm, a node that left holds its part of the run until it is back: wait that long.
 SWARM_DEADLINE = 900.0
-#: Seconds between sweeps while objects keep appearing.
+#: Seconds between sweeps while objects keep appearing, or the engine does not answer.
 POLL = 0.5
+#: Seconds the reaper waits for an engine that does not answer before it gives up
+#: (what is left then goes with the next run's sweep or `kurtosis-tui clean`).
+ENGINE_WAIT = 600.0
 
 _STOP = "stop"
 _KEEP = "keep"
@@ -100,7 +111,7 @@ def start_reaper(run_id: str, backend_kind: str = "docker",
     """Start the reaper process for ``run_id`` and return at once; ``env``: its
     environment (DOCKER_HOST names the engine to clean), else this process's."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "kurtosis_tui.engine.reaper", run_id, backend_kind],
+        python_main("kurtosis_tui.engine.reaper", run_id, backend_kind),
         env=dict(env) if env is not None else None,
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
@@ -123,29 +134,46 @@ def _await_word(stream: IO[bytes]) -> str | None:
     return None
 
 
-def reap(run_id: str, backend_kind: str = "docker") -> int:
-    """Remove the run's objects until none appear for QUIET_PERIOD; how many were removed."""
+def reap(run_id: str, backend_kind: str = "docker", *, engine_wait: float = ENGINE_WAIT) -> int:
+    """Remove the run's objects until none appear for QUIET_PERIOD; how many were removed.
+
+    Sweeps for at most DEADLINE seconds (SWARM_DEADLINE on a swarm) of an answering
+    engine; while the engine does not answer, that clock stops and the reaper asks
+    again every POLL seconds, for up to ``engine_wait`` seconds in all.
+    """
+    from kurtosis_tui.backend.base import Backend
     from kurtosis_tui.backend.select import make_backend
     from kurtosis_tui.engine.cleanup import remove_run
     from kurtosis_tui.errors import BackendError
 
-    backend = make_backend(backend_kind)
+    window = SWARM_DEADLINE if backend_kind == "swarm" else DEADLINE
     total = 0
-    deadline = time.monotonic() + (SWARM_DEADLINE if backend_kind == "swarm" else DEADLINE)
-    quiet_since = time.monotonic()
-    while time.monotonic() < deadline:
+    started = time.monotonic()
+    window_end: float | None = None  # `window` after the engine (last) started answering
+    quiet_since = started
+    backend: Backend | None = None
+    while True:
         try:
+            backend = backend or make_backend(backend_kind)
             removed = remove_run(backend, run_id)
-        except BackendError:  # the engine is gone or busy: try again until the deadline
+        except BackendError:  # the engine is gone, restarting or stalled: ask again
             removed = None
-        found = sum(removed.counts.values()) + len(removed.errors) if removed else 1
-        total += sum(removed.counts.values()) if removed else 0
         now = time.monotonic()
-        if found:
+        if removed is None:
+            window_end = None
             quiet_since = now
-        elif now - quiet_since >= QUIET_PERIOD:
-            break
-        time.sleep(POLL)  # a poll interval between sweeps, bounded by DEADLINE
+            if now - started >= engine_wait:
+                break
+        else:
+            window_end = window_end or now + window
+            total += sum(removed.counts.values())
+            if sum(removed.counts.values()) or removed.errors:
+                quiet_since = now
+            elif now - quiet_since >= QUIET_PERIOD:
+                break
+            if now >= window_end or now - started >= engine_wait + window:
+                break
+        time.sleep(POLL)  # a poll interval between sweeps, bounded as said above
     return total
 
 

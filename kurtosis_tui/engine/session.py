@@ -178,35 +178,47 @@ class LocalSession:
         return self._sampler.usage(containers)
 
     def close(self) -> None:
+        """Cancel, wait for the teardowns, sweep what is left. Never raises: whatever the
+        run could not remove (the engine was gone) is handed over to the reaper."""
         with self._cond:
             if self._closed:
                 return
             self.cancel()
             self._closed = True
-        self.wait_idle(CLOSE_TIMEOUT)
-        self._nodes_stop.set()
-        with self._cond:
-            threads = list(self._threads)
-        for thread in threads:
-            thread.join(timeout=5)
-        self._batcher.close()
-        self._spares.close()  # what was prepared ahead and never used
-        self._sampler.close()
-        # Attempts tear down after themselves; this sweep catches what a failed removal
-        # left (kept attempts stay: cleanup knows them) before the reaper is let go.
+        clean = False
+        try:
+            idle = self.wait_idle(CLOSE_TIMEOUT)
+            self._nodes_stop.set()
+            with self._cond:
+                threads = list(self._threads)
+            for thread in threads:
+                thread.join(timeout=5)
+            self._batcher.close()
+            self._spares.close()  # what was prepared ahead and never used
+            self._sampler.close()
+            clean = self._sweep() and idle
+        finally:
+            self._release_reaper(clean)
+
+    def _sweep(self) -> bool:
+        """Remove what a failed removal left (kept attempts stay: cleanup knows them);
+        whether everything went."""
         from kurtosis_tui.engine.cleanup import remove_run
 
         try:
-            left = bool(remove_run(self._ctx.backend, self.run_id).errors)
-        except BackendError:
-            left = True
-        if self._reaper is not None:
-            if self._kept:
-                self._reaper.keep()
-            elif left:  # e.g. a swarm node that left: the reaper finishes once it is back
-                self._reaper.release()
-            else:
-                self._reaper.stop()
+            return not remove_run(self._ctx.backend, self.run_id).errors
+        except BackendError:  # the engine is gone: the reaper removes the rest once it is back
+            return False
+
+    def _release_reaper(self, clean: bool) -> None:
+        if self._reaper is None:
+            return
+        if not clean:  # the engine (or a swarm node) was gone: it finishes once it is back
+            self._reaper.release()
+        elif self._kept:
+            self._reaper.keep()
+        else:
+            self._reaper.stop()
 
     # -------------------------------------------------------------- internals
 
@@ -341,7 +353,8 @@ def open_session(
         backend.ping()
     except BackendError as exc:
         raise UsageError(str(exc)) from exc
-    from kurtosis_tui.engine.cleanup import owner_token, sweep
+    from kurtosis_tui.engine.cleanup import sweep
+    from kurtosis_tui.engine.owner import owner_token
     from kurtosis_tui.engine.reaper import start_reaper
 
     run_id = secrets.token_hex(3)

@@ -17,7 +17,7 @@ import docker
 import docker.errors
 import requests.exceptions
 
-from kurtosis_tui.backend.docker_backend import engine_hint
+from kurtosis_tui.backend.docker_errors import engine_hint
 from kurtosis_tui.errors import UsageError
 
 Progress = Callable[[str], None]

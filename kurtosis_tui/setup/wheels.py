@@ -92,7 +92,10 @@ def dependency_wheels() -> list[Path]:
             "--only-binary=:all:", "--platform", "any", "--implementation", "py",
             "--python-version", MIN_PYTHON, "--no-deps", "-d", str(directory), *missing,
         ]
-        proc = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        # Run from the cache, not the user's cwd: `-m` puts the cwd first on sys.path, where
+        # a suite's json.py or requests.py would stand in for the library pip needs.
+        proc = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                              cwd=directory)
         if proc.returncode != 0:
             tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-5:])
             raise UsageError(

@@ -296,8 +296,10 @@ class RunActions(App[int]):
             return
 
         def teardown() -> None:
-            session.close()
-            self.post_message(TornDown())
+            try:
+                session.close()  # never raises by contract; q must quit even if it did
+            finally:
+                self.post_message(TornDown())
 
         self.run_worker(teardown, thread=True, group="teardown", exit_on_error=False)
 

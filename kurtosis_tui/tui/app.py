@@ -194,8 +194,10 @@ class KurtosisApp(HistoryActions, InspectActions):
             self.session = session
             closing = self.closing
         if closing:  # the user quit while the session opened: run nothing, close it
-            session.close()
-            self.post_message(TornDown())
+            try:
+                session.close()
+            finally:
+                self.post_message(TornDown())
             return
         session.schedule(self.tests)
         self.post_message(SessionReady())

@@ -22,7 +22,7 @@ import pytest
 from kurtosis_tui import protocol
 from kurtosis_tui.backend import ContainerSpec, LabelledObject, Mount
 from kurtosis_tui.backend.docker_backend import DockerBackend
-from kurtosis_tui.engine import cleanup
+from kurtosis_tui.engine import cleanup, owner
 
 BUSYBOX = "kurtosis-tui/busybox:local"
 _subnets = itertools.count()
@@ -93,7 +93,7 @@ def make_objects(
 def dead_owner_token() -> str:
     """The owner token of a process that has just exited."""
     proc = subprocess.Popen([sys.executable, "-c", "pass"])
-    token = cleanup.owner_token(proc.pid)
+    token = owner.owner_token(proc.pid)
     proc.wait()
     return token
 
