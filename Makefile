@@ -46,10 +46,13 @@ demo: setup
 	$(VENV)/bin/kurtosis-tui run examples/redis-replication
 	$(VENV)/bin/kurtosis-tui run examples/partition
 
+# pytest runs as two processes side by side: the tests marked slow and the others
+# (.ci/pytest-sets: a log and a JUnit report each in test-reports/, both printed at the
+# end, the target failing if either set fails).
 test: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	@.ci/pytest-sets $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -107,20 +107,22 @@ def test_slug(test: str, limit: int = 24) -> str:
 
     A class name of ASCII letters, digits and ``_`` that fits in ``limit`` is its own
     slug, case kept: ``TestHTTP`` and ``TestHttp`` stay two tests. Any other (non-ASCII
-    letters, longer) is cut, and ends with ``.`` and a hash of the exact name: the
-    ``.`` no class name holds keeps it apart from every name of the first kind.
+    letters, longer) is cut, and ends with ``-`` and a hash of the exact name: the
+    ``-`` no class name holds keeps it apart from every name of the first kind (and,
+    unlike ``.``, a swarm accepts it in a network's name, a DNS name component).
     """
     if _NAME.fullmatch(test) and len(test) <= limit:
         return test
     digest = hashlib.sha1(test.encode("utf-8", "surrogatepass")).hexdigest()[:8]
-    return f"{_NOT_NAME.sub('_', test)[: limit - 9] or 'x'}.{digest}"
+    return f"{_NOT_NAME.sub('_', test)[: limit - 9] or 'x'}-{digest}"
 
 
 def object_name(run_id: str, test: str, attempt: int, *parts: str) -> str:
     """The name of a Docker object of one test attempt: ``kt-<run>-<test>-<attempt>[-parts]``.
 
-    Injective: the test slug is (``test_slug``) and holds no ``-``, the attempt is
-    digits, and a part is a service id. The controller's own container is
+    Injective: the test slug is (``test_slug``); a slug holds a ``-`` only before its
+    hash, the attempt is digits and a part is a service id, which starts with a letter,
+    so no split of the name is ambiguous. The controller's own container is
     ``controller_name()``, whose ``_`` after the attempt no service id can hold.
     """
     pieces = [NAME_PREFIX + run_id, test_slug(test), str(attempt), *parts]

@@ -6,11 +6,15 @@ silent skip would turn a broken set-up green.
 
 from __future__ import annotations
 
+import fcntl
 import os
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -133,3 +137,35 @@ def leftover_check(backend: DockerBackend) -> Callable[..., None]:
         assert_no_leftovers(backend, run, deadline=deadline)
 
     return check
+
+
+#: One lock file for the machine. ``kurtosis-tui clean`` removes every dead run's objects,
+#: kept ones included (as it should), so a test that runs it must not overlap a test that
+#: looks at a kept run whose owner has exited: the other pytest process of ``make test``
+#: (see the Makefile), or another worktree's tests on the same engine.
+CLEAN_LOCK = Path(tempfile.gettempdir()) / "kurtosis-tui-tests-clean.lock"
+
+
+@contextmanager
+def _clean_lock(mode: int) -> Iterator[None]:
+    fd = os.open(CLEAN_LOCK, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, mode)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+@pytest.fixture
+def keeps_runs() -> Iterator[None]:
+    """The test keeps a run past its owner's exit: no ``clean`` may run meanwhile."""
+    with _clean_lock(fcntl.LOCK_SH):
+        yield
+
+
+@pytest.fixture
+def cleans_everything() -> Iterator[None]:
+    """The test runs ``kurtosis-tui clean``: it waits for tests that keep runs, and
+    they wait for it."""
+    with _clean_lock(fcntl.LOCK_EX):
+        yield

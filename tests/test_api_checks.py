@@ -126,7 +126,7 @@ def test_a_hanging_command_is_bounded_and_not_started_twice(
     check = checks.command(["slow"])
     started = time.monotonic()
     assert not check.poll(svc)
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 5  # bounded by ATTEMPT_TIMEOUT; the command never ends
     assert "still running" in check.last_error
     assert not check.poll(svc)
     assert svc.gate is not None

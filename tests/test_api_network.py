@@ -232,7 +232,7 @@ def test_wait_ready_emits_waiting_then_available(tmp_path: Path) -> None:
     assert waiting.check == "call <lambda>"  # type: ignore[attr-defined]
     (available,) = rec.of(events.ServiceAvailable)
     # two failed polls (the early one's and the wait's) and one interval between them
-    assert 0.1 < available.seconds < 2  # type: ignore[attr-defined]
+    assert 0.1 < available.seconds < 4  # type: ignore[attr-defined]  # the deadline is 5 s
     svc.wait_ready()  # already ready: returns at once, no second event
     assert len(rec.of(events.ServiceAvailable)) == 1
 
@@ -245,7 +245,7 @@ def test_wait_ready_fails_at_once_when_the_container_exited(tmp_path: Path) -> N
     started = time.monotonic()
     with pytest.raises(ServiceExitedError, match=r"'a' exited with code 3 while waiting for call"):
         svc.wait_ready()
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 10  # at once, not at the 30 s deadline
 
 
 def test_wait_ready_fails_at_once_on_an_unexpected_exit_report(tmp_path: Path) -> None:
@@ -264,7 +264,7 @@ def test_wait_ready_times_out_at_the_deadline(tmp_path: Path) -> None:
     started = time.monotonic()
     with pytest.raises(ServiceNotReadyError, match=r"'a' not ready .*log /never/ never held"):
         svc.wait_ready()
-    assert 0.45 < time.monotonic() - started < 1.0
+    assert 0.45 < time.monotonic() - started < 5  # not before the deadline; a missed one hangs
     assert [e.service for e in rec.of(events.ServiceTimedOut)] == ["a"]  # type: ignore[attr-defined]
 
 
@@ -275,7 +275,7 @@ def test_wait_ready_honours_its_own_timeout(tmp_path: Path) -> None:
     started = time.monotonic()
     with pytest.raises(ServiceNotReadyError):
         svc.wait_ready(timeout=0.3)
-    assert time.monotonic() - started < 0.8
+    assert time.monotonic() - started < 10  # its own 0.3 s, not the run's 60 s
 
 
 def test_teardown_stops_waits_and_refuses_new_services(tmp_path: Path) -> None:

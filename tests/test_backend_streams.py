@@ -116,7 +116,7 @@ def test_closing_a_quiet_log_stream_wakes_its_reader(backend: DockerBackend, ima
         closer.join(timeout=5)
         took = time.monotonic() - started
         reader.join(timeout=5)
-        assert not closer.is_alive() and took < 1.0
+        assert not closer.is_alive() and took < 4.0  # the socket would stay quiet for good
         assert not reader.is_alive() and got == ["ready"]
     finally:
         backend.remove_container(state.id)

@@ -119,6 +119,7 @@ class Everything(Test):
 """
 
 
+@pytest.mark.slow
 def test_every_api_piece_works_in_a_real_test(harness: Harness) -> None:
     harness.write(EVERYTHING.format(image=busybox_image(harness.backend)))
     harness.write('GREETING = "hello\\n"\n', "helpers.py")
@@ -175,10 +176,12 @@ def test_services_ignoring_sigterm_are_torn_down_at_once(harness: Harness) -> No
     harness.write(STUBBORN.format(image=busybox_image(harness.backend)))
     run = harness.run("Stubborn")
     assert run.outcome is Outcome.PASSED, run.describe()
-    assert run.seconds < 8, run.describe()
+    assert run.seconds < 30, run.describe()  # not 3 x a 10 s SIGTERM grace
     (teardown,) = [e for e in run.of(events.PhaseChanged) if e.phase is Phase.TEARDOWN]  # type: ignore[attr-defined]
     (reported,) = run.of(events.OutcomeReported)
-    assert reported.at - teardown.at < 3, run.describe()
+    # Under one 10 s SIGTERM grace (docker stop's default); the speed goal, <= 1 s, is
+    # benchmarks/bench_teardown.py's.
+    assert reported.at - teardown.at < 7, run.describe()
     assert sorted(run.services_in(events.ServiceRemoved)) == ["a", "b", "c"]
 
 
@@ -192,7 +195,7 @@ def test_sigterm_cancels_and_tears_down(harness: Harness) -> None:
     asked = time.monotonic()
     harness.backend.stop_container(attempt.container, timeout=10)  # SIGTERM, then SIGKILL
     run = attempt.wait()
-    assert time.monotonic() - asked < 5
+    assert time.monotonic() - asked < 9  # before the SIGKILL that comes at 10 s
     assert run.outcome is Outcome.CANCELLED, run.describe()
     assert run.message == "cancelled"
     assert sorted(run.services_in(events.ServiceRemoved)) == ["a", "b", "c"]

@@ -62,7 +62,7 @@ def test_passing_test_reports_every_phase_and_cleans_up(harness: Harness) -> Non
     assert waiting.check == "http :8080/index.html"  # type: ignore[attr-defined]
     assert "| declaring web" in run.log and "| got 'hello\\n'" in run.log
     assert not any(line.startswith("@@") for line in run.log.splitlines())
-    assert run.seconds < 15
+    assert run.seconds < 90  # no check waited out the default setup_timeout (180 s)
 
 
 def test_failed_assert_is_failed_with_its_message(harness: Harness) -> None:
@@ -158,7 +158,7 @@ def test_service_exiting_while_awaited_is_errored_at_once(harness: Harness) -> N
     _write(harness)
     run = harness.run("Crashes")
     assert run.outcome is Outcome.ERRORED, run.describe()
-    assert run.seconds < 10, run.describe()  # not the 60 s setup timeout
+    assert run.seconds < 30, run.describe()  # at once, not at the 60 s setup timeout
     assert "'db' exited with code 3 while waiting for tcp :5432" in run.message
     assert run.message.endswith("its last output: booting db")  # why, in one line
     assert run.log.count("--- last 50 log lines of service 'db'") == 1
@@ -172,7 +172,7 @@ def test_check_that_never_holds_times_out_at_the_setup_deadline(harness: Harness
     _write(harness)
     run = harness.run("NeverReady")
     assert run.outcome is Outcome.TIMED_OUT, run.describe()
-    assert 2 <= run.seconds < 8, run.describe()
+    assert 2 <= run.seconds < 30, run.describe()  # its 2 s, not the default 180 s
     assert run.message.startswith("service 'web' not ready after 2 s: tcp :80 never held")
     assert run.services_in(events.ServiceTimedOut) == ["web"]
     assert run.services_in(events.ServiceRemoved) == ["web"]
@@ -227,7 +227,7 @@ def test_run_overrunning_its_timeout_is_timed_out(harness: Harness) -> None:
     run = harness.run("SlowRun")
     assert run.outcome is Outcome.TIMED_OUT, run.describe()
     assert run.message == "run() did not finish within 1.5 s"
-    assert 1.5 <= run.seconds < 6
+    assert 1.5 <= run.seconds < 30  # run() never returns: only its run_timeout ends it
 
 
 def test_service_dying_during_run_fails_the_test_naming_it(harness: Harness) -> None:

@@ -118,7 +118,7 @@ def test_a_check_that_never_holds_ends_at_the_setup_deadline(suite: tuple[Path, 
     verdict = controller.execute()
     assert verdict.outcome is Outcome.TIMED_OUT
     assert verdict.message.startswith("service 'a' not ready after 0.6 s: call <lambda> never held")
-    assert 0.55 < time.monotonic() - started < 2
+    assert 0.55 < time.monotonic() - started < 5  # its 0.6 s; the check never holds
     assert [e.service for e in _events(out) if isinstance(e, events.ServiceTimedOut)] == ["a"]  # type: ignore[attr-defined]
 
 

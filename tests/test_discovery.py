@@ -167,5 +167,6 @@ def test_discovering_the_examples_is_fast() -> None:
         tests = discover(EXAMPLES / suite)
         elapsed = time.perf_counter() - start
         assert tests
-        # Measured ~0.15 s; the bound leaves room for a loaded 2-core CI machine.
-        assert elapsed < 1.0, f"discovering {suite} took {elapsed:.2f} s"
+        # Measured ~0.15 s alone; the bound only rules out a pathology (a process or an
+        # import per file, a wait) on a loaded 2-core CI machine.
+        assert elapsed < 5.0, f"discovering {suite} took {elapsed:.2f} s"

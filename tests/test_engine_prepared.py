@@ -37,6 +37,7 @@ def _started(recorder: Recorder, test: str) -> list[ControllerStarted]:
     return [e for e in recorder.of(test) if isinstance(e, ControllerStarted)]
 
 
+@pytest.mark.slow
 def test_watch_mode_reruns_on_a_set_made_ahead_and_removes_the_unused_one() -> None:
     recorder = Recorder()
     session = _session(recorder, watching=True)

@@ -139,7 +139,7 @@ def test_a_hung_controller_is_killed_by_the_backstop(recorder: Recorder) -> None
     result = s.results()["Hangs"]
     assert result.outcome is Outcome.TIMED_OUT
     assert "setup_timeout (1 s) + run_timeout (1 s)" in result.message
-    assert 10 <= elapsed < 20, elapsed
+    assert 10 <= elapsed < 60, elapsed  # the backstop, not the default timeouts (180 s)
 
 
 def test_rescheduling_a_running_test_cancels_it_then_runs_it_again(recorder: Recorder) -> None:
@@ -158,7 +158,7 @@ def test_rescheduling_a_running_test_cancels_it_then_runs_it_again(recorder: Rec
         start = time.monotonic()
         s.cancel(["Slow"])
         assert s.wait_idle(30)
-        assert time.monotonic() - start < 8
+        assert time.monotonic() - start < 20  # Slow runs until cancelled
         assert s.results()["Slow"].outcome is Outcome.CANCELLED
         queued = [e.attempt for e in recorder.of("Slow") if isinstance(e, Queued)]
         assert queued == [1, 2]

@@ -15,7 +15,7 @@ from support.controller import Harness, busybox_image
 from kurtosis_tui import events, protocol
 from kurtosis_tui.events import Outcome
 
-pytestmark = pytest.mark.docker
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
 pytest_plugins = ("support.controller",)
 
 COMMON = '''
@@ -220,7 +220,7 @@ class Bandwidth(Test):
         started = time.monotonic()
         with urllib.request.urlopen(f"http://{{a.ip}}:8080/a/big.bin", timeout=60) as page:
             page.read()
-        assert time.monotonic() - started < 2, "the limit was not lifted"
+        assert time.monotonic() - started < 8, "the limit was not lifted"  # 16 s at 1 Mbit/s
 
 
 class Pause(Test):

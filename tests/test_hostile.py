@@ -66,7 +66,11 @@ def test_object_names_are_injective() -> None:
     slugs = {protocol.test_slug(n) for n in names}
     assert len(slugs) == len(names)
     assert protocol.test_slug("TestHTTP") == "TestHTTP"  # readable: the class name itself
-    assert all("-" not in slug for slug in slugs)
+    # a "-" only before the hash of a cut name (no class name holds one), and none of "."
+    # (a swarm refuses it in a network's name)
+    assert all(slug.count("-") == (slug != name) for name, slug in
+               ((n, protocol.test_slug(n)) for n in names))
+    assert all("." not in slug for slug in slugs)
     assert len({protocol.object_name("r", n, 1, "web") for n in names}) == len(names)
     assert protocol.controller_name("r", "T", 1) not in {
         protocol.object_name("r", "T", 1, "controller")}

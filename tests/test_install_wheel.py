@@ -32,7 +32,7 @@ from kurtosis_tui.setup.images import build_lock
 
 # Minutes, not seconds: set-up, builds and runs on an engine of its own (~1-2.5 min alone,
 # slower when the machine is busy).
-pytestmark = [pytest.mark.docker, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(600)]
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 

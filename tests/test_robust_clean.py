@@ -49,6 +49,7 @@ def test_clean_removes_dead_and_kept_runs_only(
     docker_backend: DockerBackend,
     run_ids: list[str],
     unlabelled_network: str,
+    cleans_everything: None,
 ) -> None:
     """The kept record is a real one: concurrent runs' sweeps must honour it too."""
     dead, kept, live, foreign = new_run_id(), new_run_id(), new_run_id(), new_run_id()
@@ -87,7 +88,7 @@ def test_clean_removes_dead_and_kept_runs_only(
 
 
 @pytest.mark.docker
-def test_clean_with_nothing_to_do(tmp_path: Path) -> None:
+def test_clean_with_nothing_to_do(tmp_path: Path, cleans_everything: None) -> None:
     done = _clean({"XDG_CACHE_HOME": str(tmp_path)})
     assert done.returncode == 0, done.stderr
     # Another test's dead run may be cleaned at the same moment; either line is right.
@@ -117,7 +118,7 @@ class Broken(Test):
 
 @pytest.mark.docker
 def test_keep_failed_survives_later_runs_until_clean(
-    docker_backend: DockerBackend, run_ids: list[str], tmp_path: Path
+    docker_backend: DockerBackend, run_ids: list[str], tmp_path: Path, cleans_everything: None
 ) -> None:
     """--keep-failed leaves the failed test up; the next run's sweep spares it; clean removes it."""
     (tmp_path / "broken.py").write_text(FAILING)

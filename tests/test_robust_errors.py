@@ -94,14 +94,16 @@ def silent_engine() -> Iterator[str]:
 
 
 @pytest.mark.parametrize("host", ["tcp://127.0.0.1:9", "unix:///nonexistent.sock", "silent"])
-def test_no_engine_is_exit_2_within_5_s(host: str, tmp_path: Path, silent_engine: str) -> None:
+def test_no_engine_is_exit_2_without_waiting_out_a_timeout(
+    host: str, tmp_path: Path, silent_engine: str
+) -> None:
     host = silent_engine if host == "silent" else host
     root = suite(tmp_path, {"t.py": OK_TEST})
     started = time.monotonic()
     done = kt("run", str(root), "--no-tui", env={"DOCKER_HOST": host})
     took = time.monotonic() - started
     usage_error(done, f"no Docker engine answers at {host}", "kurtosis-tui doctor")
-    assert took < 5.0, f"{took:.1f} s"
+    assert took < 20.0, f"{took:.1f} s"  # a 3 s ping, not the Docker SDK's 60 s timeout
 
 
 # -------------------------------------------------------- suite and args

@@ -272,11 +272,11 @@ def test_second_ctrl_c_quits_at_once_and_nothing_is_left(
     trigger("running", docker_backend, cli.run_id)
     cli.send(signal.SIGINT)
     # Two signals sent back to back can reach Python as one: wait until the first is seen.
-    cli.wait_line(r"press Ctrl-C again", timeout=5, stderr=True)
+    cli.wait_line(r"press Ctrl-C again", timeout=15, stderr=True)
     sent = cli.send(signal.SIGINT)
     assert cli.finish(timeout=10) == 130
     quit_after = time.monotonic() - sent
-    assert quit_after < 4.0
+    assert quit_after < 6.5  # at once, not by the watchdog (GRACE = 7 s)
     assert "quitting now" in cli.stderr and "Traceback" not in cli.stderr
     clean_after = wait_until(lambda: not labelled(docker_backend, cli.run_id), timeout=30)
     print(

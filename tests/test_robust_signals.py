@@ -84,7 +84,7 @@ def test_a_hung_stop_is_ended_by_the_watchdog(sig: signal.Signals, code: int) ->
     took = time.monotonic() - sent
     assert proc.returncode == code
     assert "still stopping after 1 s: quitting now" in err
-    assert 1.0 <= took < 5.0
+    assert 1.0 <= took < 10.0  # the 1 s watchdog ended it; a hang is not ended at all
 
 
 def test_second_signal_quits_at_once() -> None:
@@ -94,7 +94,7 @@ def test_second_signal_quits_at_once() -> None:
     sent = time.monotonic()
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=10)
-    assert time.monotonic() - sent < 2.0
+    assert time.monotonic() - sent < 5.0  # at once, not by the watchdog (GRACE = 7 s)
     assert proc.returncode == 130
     assert "quitting now; removing what this run created" in err
     assert "Traceback" not in err
@@ -116,7 +116,7 @@ def test_second_signal_removes_the_run_before_exiting(
     took = time.monotonic() - sent
     print(f"second Ctrl-C -> exited after {took:.2f} s")
     assert proc.returncode == 130
-    assert took < 4.0
+    assert took < 6.5  # at once (removal bounded by BUDGET), not by the watchdog (7 s)
     assert not labelled(docker_backend, run_id)  # no reaper here: the quit removed them
 
 
@@ -150,7 +150,7 @@ def test_a_hang_up_closes_without_the_ui_and_exits(when: str) -> None:
     code = proc.wait(timeout=20)
     took = time.monotonic() - sent
     assert proc.stdout.read().split() == ["closer"]
-    assert code == 129 and took < 5.0
+    assert code == 129 and took < 15.0  # not at the watchdog (grace=30)
 
 
 def test_under_nohup_a_hang_up_is_left_ignored() -> None:

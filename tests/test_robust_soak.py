@@ -27,6 +27,7 @@ RUNS = 20
 
 
 @pytest.mark.docker
+@pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_twenty_quickstart_runs(docker_backend: DockerBackend) -> None:
     durations: list[float] = []

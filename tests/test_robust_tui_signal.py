@@ -111,7 +111,7 @@ def test_sigterm_reaches_a_textual_app(mode: str, tmp_path: Path) -> None:
     if mode == "quits":
         assert notes[-1] == "exited" and code == 0
     else:
-        assert code == 143 and 2.0 <= took < 6.0  # the watchdog
+        assert code == 143 and 2.0 <= took < 12.0  # the watchdog: a hang is never ended
         assert "exited" not in notes
     modes = termios.tcgetattr(slave)
     assert modes[3] & termios.ECHO and modes[3] & termios.ICANON  # the shell is usable

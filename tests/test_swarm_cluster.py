@@ -119,6 +119,10 @@ def run_id_of(out: str) -> str:
     return match.group(1)
 
 
+# A 3-node cluster for the module: minutes, so the whole file is in the slow set.
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def manager() -> Iterator[str]:
     """A 3-node swarm of our own, up for this module; down (caches kept) at the end."""
@@ -163,6 +167,22 @@ def test_quickstart_passes_on_the_swarm_spread_over_nodes(manager: str, tmp_path
              for c in ET.parse(report).getroot().iter("testcase")}
     assert {k: p.get("value") for k, p in props.items() if p is not None} == {
         k: v[1] for k, v in got.items()}
+    assert wait_clean(run_id_of(proc.stdout), 15) == []
+
+
+@pytest.mark.docker
+def test_the_fault_and_redis_examples_pass_on_the_swarm(manager: str) -> None:
+    """Faults work on a node as on one engine: the controller's helpers run beside the
+    services through its node's socket (a partition of a real redis replica set)."""
+    proc = kt("run", "examples/partition", "--backend", "swarm", "--no-tui", manager=manager)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert {k: v[0] for k, v in results(proc.stdout).items()} == {
+        "ReplicaCutOffThenHealed": "PASSED"}
+    assert wait_clean(run_id_of(proc.stdout), 15) == []
+    proc = kt("run", "examples/redis-replication", "--backend", "swarm", "--no-tui",
+              manager=manager)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.splitlines()[-1] == "2 passed"
     assert wait_clean(run_id_of(proc.stdout), 15) == []
 
 

@@ -62,7 +62,7 @@ class Long(Test):
 
 
 def test_keep_failed_shows_failed_and_q_leaves_the_kept_objects(
-    images: object, tmp_path: Path, kept_home: object, docker_backend: DockerBackend
+    images: object, tmp_path: Path, docker_backend: DockerBackend
 ) -> None:
     suite = tmp_path / "suite"
     suite.mkdir()
@@ -178,11 +178,14 @@ def _pane(tmux: list[str]) -> str:
 
 
 def test_after_q_the_terminal_keeps_the_summary(
-    images: object, tmp_path: Path, kept_home: object, docker_backend: DockerBackend,
+    images: object, tmp_path: Path, keeps_runs: None, docker_backend: DockerBackend,
     tmux_server: list[str]
 ) -> None:
     """The real command in a real terminal, --keep-failed: q exits at once, the summary
-    (and how to reach what was kept) stays on the terminal."""
+    (and how to reach what was kept) stays on the terminal.
+
+    Once the command exits its kept run has a dead owner: no ``clean`` may run
+    meanwhile (it removes kept runs, as it should)."""
     suite = tmp_path / "suite"
     suite.mkdir()
     (suite / "mixed.py").write_text(SUMMARY_SUITE)

@@ -34,8 +34,15 @@ def probe_support(
     )
     try:
         state = backend.run_container(spec)
-        backend.wait_container(state.id, timeout=PROBE_TIMEOUT)
-        return fr.support_from_probe(backend.logs(state.id))
+        if backend.wait_container(state.id, timeout=PROBE_TIMEOUT) is None:
+            raise BackendError(f"the fault probe did not finish within {PROBE_TIMEOUT:g} s")
+        output = backend.logs(state.id)
+        # A probe cut short (a busy engine, logs not drained yet) proves nothing: it must
+        # not be remembered as "this kernel lacks everything".
+        answered = {line.partition("=")[0].strip() for line in output.splitlines()}
+        if not set(fr.FEATURE_NAMES) <= answered:
+            raise BackendError("the fault probe's answer is incomplete")
+        return fr.support_from_probe(output)
     finally:
         with contextlib.suppress(BackendError):
             backend.remove_container(name)

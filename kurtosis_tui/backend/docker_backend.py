@@ -42,7 +42,7 @@ from kurtosis_tui.backend.docker_errors import (
     seam,
 )
 from kurtosis_tui.backend.docker_stats import stats_sample
-from kurtosis_tui.backend.streams import EventStream, LogStream, unbounded
+from kurtosis_tui.backend.streams import EventStream, LogStream, exec_output, unbounded
 from kurtosis_tui.backend.types import (
     ContainerSpec,
     ContainerState,
@@ -301,11 +301,19 @@ class DockerBackend:
         api = self._client().api
         try:
             exec_id = api.exec_create(container, cmd, stdout=True, stderr=True)["Id"]
-            output = api.exec_start(exec_id, demux=False)
+            # Not the SDK's exec_start: it may lose the first frames (see exec_output).
+            response = api._post_json(
+                api._url("/exec/{0}/start", exec_id),
+                headers={"Connection": "Upgrade", "Upgrade": "tcp"},
+                data={"Tty": False, "Detach": False},
+                stream=True,
+            )
+            api._raise_for_status(response)
+            output = exec_output(response)
             code = api.exec_inspect(exec_id).get("ExitCode")
         except docker.errors.APIError as exc:
             raise BackendError(f"cannot exec {cmd!r} in {container}: {explain(exc)}") from exc
-        text = output.decode("utf-8", "replace") if isinstance(output, bytes) else str(output)
+        text = output.decode("utf-8", "replace")
         return ExecOutput(exit_code=int(code if code is not None else -1), output=text)
 
     @seam

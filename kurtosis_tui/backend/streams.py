@@ -274,6 +274,27 @@ class LogStream(ClosableStream):
         return parts, pos, skip
 
 
+def exec_output(response: Any) -> bytes:
+    """A started exec's output (its multiplexed stdout and stderr), read to its end.
+
+    Why not the SDK's ``exec_start``: it reads the socket *under* the HTTP reader, so
+    frames that came in the same read as the response headers were lost (a command
+    that ends fast, on a busy engine: exit code 0 and no output; docker/docker-py#3332).
+    ``_body`` reads through that reader.
+    """
+    out: list[bytes] = []
+    buf = b""
+    try:
+        for chunk in _body(response, threading.Event()):
+            buf += chunk
+            parts, pos = _frames(buf)
+            out.extend(parts)
+            buf = buf[pos:]
+    finally:
+        response.close()
+    return b"".join(out)
+
+
 def _frames(buf: bytes) -> tuple[list[bytes], int]:
     """The payloads of the complete frames at the start of ``buf``, and where they end."""
     parts: list[bytes] = []

@@ -131,7 +131,7 @@ def _run_plain(options: RunOptions, tests: list[TestInfo], backend: Any, junit: 
                watch_plain: Callable[..., int] | None, selected: Selection,
                recorder: Recorder, repeat: int) -> int:
     from kurtosis_tui.engine.session import open_session
-    from kurtosis_tui.engine.signals import InterruptGuard
+    from kurtosis_tui.engine.signals import WAKE, InterruptGuard
     from kurtosis_tui.views.plain import PlainPrinter
 
     printer = PlainPrinter()
@@ -147,7 +147,8 @@ def _run_plain(options: RunOptions, tests: list[TestInfo], backend: Any, junit: 
         try:
             for number in range(1, repeat + 1):
                 session.schedule(tests)
-                session.wait_idle()
+                while not session.wait_idle(WAKE):  # never for good: see WAKE
+                    pass
                 attempts += [(number, r) for r in ordered(session.results(), tests)]
             results = _summarise(printer, session.results(), attempts, tests, repeat)
             if junit is not None:

@@ -30,6 +30,11 @@ or any signal) goes through ``quit_now``.
 
 Handlers are Python-level (``signal.signal``), never the event loop's: they run
 even while the main thread is blocked, and the watchdog is a thread of its own.
+But the main thread must not block for good: a signal that lands while it runs
+(not waits) can stay pending in CPython (3.11) once another thread takes the GIL,
+and is only handled when the main thread next takes the GIL itself. An untimed
+wait never does, so a Ctrl-C was lost; the main thread's waits wake every
+``WAKE`` seconds.
 Handlers can only be installed from the main thread; elsewhere the guard is
 inert (Python delivers signals to the main thread only).
 """
@@ -50,6 +55,8 @@ from kurtosis_tui.backend import Backend
 GRACE = 7.0
 #: Seconds a hard quit spends removing the run's objects before it exits.
 BUDGET = 2.5
+#: Seconds between wake-ups of the main thread's waits, so a pending signal is handled.
+WAKE = 0.25
 #: Exit codes of a hard quit, by signal (the shell's 128 + signal number).
 EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
 

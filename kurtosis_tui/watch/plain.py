@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from kurtosis_tui.engine.interface import RunOptions, Session
+from kurtosis_tui.engine.signals import WAKE
 from kurtosis_tui.errors import UsageError
 from kurtosis_tui.events import TestInfo, TestResult, run_exit_code
 from kurtosis_tui.views.plain import PlainPrinter, count_line, result_line
@@ -61,7 +62,10 @@ class PlainWatch:
                 raise UsageError(f"could not watch {self.options.suite_dir}")
             self._say_watching()
             while True:
-                item = self.inbox.get()
+                try:
+                    item = self.inbox.get(timeout=WAKE)  # never for good: see WAKE
+                except queue.Empty:
+                    continue
                 if isinstance(item, BaseException):
                     raise UsageError(f"watching {self.options.suite_dir} failed: {item}")
                 if item is _STOP:

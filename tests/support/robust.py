@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import itertools
 import os
+import random
 import subprocess
 import sys
 import time
@@ -25,7 +26,9 @@ from kurtosis_tui.backend.docker_backend import DockerBackend
 from kurtosis_tui.engine import cleanup, owner
 
 BUSYBOX = "kurtosis-tui/busybox:local"
-_subnets = itertools.count()
+# From a random /28 on: two pytest processes (make test runs two) looking for a free
+# one at the same moment must not both pick the first.
+_subnets = itertools.count(random.randrange(4096))
 
 
 def new_run_id(tag: str = "rb") -> str:
