@@ -38,6 +38,7 @@ from kurtosis_tui.backend.docker_errors import (
     engine_hint,
     explain,
     lost_engine,
+    removing,
     seam,
 )
 from kurtosis_tui.backend.docker_stats import stats_sample
@@ -170,12 +171,8 @@ class DockerBackend:
 
     @seam
     def remove_network(self, name: str) -> None:
-        try:
+        with removing(f"network {name}"):
             self._client().api.remove_network(name)
-        except docker.errors.NotFound:
-            return
-        except docker.errors.APIError as exc:
-            raise BackendError(f"cannot remove network {name}: {explain(exc)}") from exc
 
     # ---------------------------------------------------------------- volumes
 
@@ -188,12 +185,8 @@ class DockerBackend:
 
     @seam
     def remove_volume(self, name: str) -> None:
-        try:
+        with removing(f"volume {name}"):
             self._client().api.remove_volume(name, force=True)
-        except docker.errors.NotFound:
-            return
-        except docker.errors.APIError as exc:
-            raise BackendError(f"cannot remove volume {name}: {explain(exc)}") from exc
 
     # ----------------------------------------------------------------- images
 
@@ -375,14 +368,8 @@ class DockerBackend:
 
     @seam
     def remove_container(self, container: str) -> None:
-        try:
+        with removing(f"container {container}", in_progress_ok=True):
             self._client().api.remove_container(container, force=True, v=True)
-        except docker.errors.NotFound:
-            return
-        except docker.errors.APIError as exc:
-            if exc.status_code == 409 and "already in progress" in str(exc):
-                return
-            raise BackendError(f"cannot remove container {container}: {explain(exc)}") from exc
 
     @seam
     def logs(self, container: str, tail: int | None = None) -> str:

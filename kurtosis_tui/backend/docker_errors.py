@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, TypeVar, cast
 
 import docker.errors
@@ -80,3 +81,17 @@ def explain(exc: docker.errors.APIError) -> str:
     """The engine's own words, without the SDK's HTTP wrapping."""
     explanation = getattr(exc, "explanation", None)
     return str(explanation or exc)
+
+
+@contextmanager
+def removing(what: str, *, in_progress_ok: bool = False) -> Iterator[None]:
+    """A removal: what is gone already is fine (so is one under way, with
+    ``in_progress_ok``); any other failure is ours, in the engine's words."""
+    try:
+        yield
+    except docker.errors.NotFound:
+        return
+    except docker.errors.APIError as exc:
+        if in_progress_ok and exc.status_code == 409 and "already in progress" in str(exc):
+            return
+        raise BackendError(f"cannot remove {what}: {explain(exc)}") from exc

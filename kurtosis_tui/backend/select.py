@@ -28,6 +28,6 @@ def make_backend(kind: str = "docker") -> Backend:
 def detect_kind() -> str:
     """``swarm`` when the engine DOCKER_HOST names manages a swarm, else ``docker``: what
     ``clean`` needs, since a swarm's runs are found through its jobs, not its containers."""
-    from kurtosis_tui.backend.swarm_backend import is_swarm_manager
+    from kurtosis_tui.backend.swarm_manager import is_swarm_manager
 
     return "swarm" if is_swarm_manager() else "docker"

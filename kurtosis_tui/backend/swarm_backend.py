@@ -25,14 +25,16 @@ or a CI runner). So, per test attempt:
   node is clean, so anything a run left is always findable from the manager.
 
 A "container" id that the engine holds is a job's service id.
+
+What is asked of the manager (nodes, a job's task and logs, agent jobs) is
+``swarm_manager``'s; the plain rules (placement, task states, job specs) are
+``swarm_parts``'.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import secrets
-import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -40,36 +42,24 @@ from typing import Any
 
 import docker.errors
 import requests.exceptions
-from docker.types import (
-    ContainerSpec as SdkContainerSpec,
-)
-from docker.types import (
-    EndpointSpec,
-    IPAMConfig,
-    IPAMPool,
-    NetworkAttachmentConfig,
-    Placement,
-    RestartPolicy,
-    ServiceMode,
-    TaskTemplate,
-)
+from docker.types import ContainerSpec as SdkContainerSpec
+from docker.types import EndpointSpec, IPAMConfig, IPAMPool, NetworkAttachmentConfig, ServiceMode
 from docker.types import Mount as SdkMount
 
 from kurtosis_tui import protocol as p
 from kurtosis_tui.backend.base import EventStream, Stream
-from kurtosis_tui.backend.docker_backend import DockerBackend
-from kurtosis_tui.backend.docker_errors import engine_hint, explain
+from kurtosis_tui.backend.docker_errors import explain
 from kurtosis_tui.backend.streams import LogStream
 from kurtosis_tui.backend.suite_archive import pack
-from kurtosis_tui.backend.swarm_agent import read_report
+from kurtosis_tui.backend.swarm_manager import POLL, SwarmManager
 from kurtosis_tui.backend.swarm_parts import (
-    SwarmNode,
     Task,
     container_status,
-    latest,
+    job_template,
     node_lost,
-    parse_node,
     pick_node,
+    pinned_node,
+    selectors,
     task_failure,
 )
 from kurtosis_tui.backend.swarm_streams import DrainingStream, NoEvents
@@ -81,29 +71,21 @@ from kurtosis_tui.backend.types import (
     NetworkInfo,
     StatsSample,
 )
-from kurtosis_tui.errors import BackendError, EngineUnavailable, NotFound
+from kurtosis_tui.errors import BackendError, NotFound
 
-#: Seconds between looks at a job's task (and its node) while waiting.
-POLL = 0.4
-#: A node list this fresh is good enough (many attempts poll at once).
-NODES_TTL = 0.4
-#: Seconds an agent job may take (its own work is bounded well below this).
-AGENT_TIMEOUT = 60.0
 #: Seconds a network removal is retried while the swarm still counts a task on it.
 NETWORK_DEADLINE = 5.0
 #: Seconds a controller gets between SIGTERM and SIGKILL when its job is stopped.
 STOP_GRACE = 10
 
 
-class SwarmBackend(DockerBackend):
+class SwarmBackend(SwarmManager):
     """A Backend on the swarm whose manager DOCKER_HOST (or the default socket) names."""
 
     def __init__(self, api_version: str | None = None) -> None:
         super().__init__(api_version)
-        self._lock = threading.Lock()
         self._volume_labels: dict[str, dict[str, str]] = {}
         self._placed: dict[str, str] = {}  # job id -> node id, while it may run
-        self._nodes: tuple[float, list[SwarmNode]] = (0.0, [])
         self._streams: dict[str, list[DrainingStream]] = {}
         self._cleaned: set[str] = set()  # jobs whose node an agent already cleaned
 
@@ -120,51 +102,7 @@ class SwarmBackend(DockerBackend):
         """The socket on the nodes (a job mounts its own node's)."""
         return p.DOCKER_SOCKET
 
-    def ping(self) -> str:
-        version = super().ping()
-        try:
-            swarm = self._client().info().get("Swarm") or {}
-        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
-            raise EngineUnavailable(engine_hint()) from exc
-        if swarm.get("LocalNodeState") != "active" or not swarm.get("ControlAvailable"):
-            where = os.environ.get("DOCKER_HOST") or "the default socket"
-            raise EngineUnavailable(
-                f"the engine at {where} is not a Docker Swarm manager, and --backend swarm "
-                "needs one: `kurtosis-tui cluster up` starts a local swarm and prints the "
-                "DOCKER_HOST to use"
-            )
-        return version
-
     # ------------------------------------------------------------------ nodes
-
-    def nodes(self, fresh: bool = False) -> list[SwarmNode]:
-        """The swarm's nodes as the manager sees them (cached for NODES_TTL)."""
-        with self._lock:
-            stamp, cached = self._nodes
-            if not fresh and time.monotonic() - stamp < NODES_TTL:
-                return cached
-        try:
-            found = [parse_node(raw) for raw in self._client().api.nodes()]
-        except docker.errors.APIError as exc:
-            raise BackendError(f"cannot list the swarm's nodes: {explain(exc)}") from exc
-        with self._lock:
-            self._nodes = (time.monotonic(), found)
-        return found
-
-    def node_states(self) -> dict[str, str]:
-        states = {}
-        for node in self.nodes():
-            ready = node.state == "ready"
-            states[node.name] = node.state if not ready else (
-                "ready" if node.availability == "active" else node.availability)
-        return states
-
-    def _node(self, node_id: str) -> SwarmNode | None:
-        return next((n for n in self.nodes() if n.id == node_id), None)
-
-    def _node_name(self, node_id: str) -> str:
-        node = self._node(node_id)
-        return node.name if node else node_id[:12]
 
     def load(self) -> dict[str, int]:
         """How many of our jobs each node (by name) runs now."""
@@ -263,14 +201,8 @@ class SwarmBackend(DockerBackend):
                 [NetworkAttachmentConfig(spec.network, aliases=list(spec.aliases))]
                 if spec.network else None
             )
-            template = TaskTemplate(
-                container,
-                restart_policy=RestartPolicy(condition="none"),
-                placement=Placement(constraints=[f"node.id=={node.id}"]),
-                networks=networks,
-            )
             created = self._client().api.create_service(
-                template, name=spec.name, labels=spec.labels,
+                job_template(container, node.id, networks), name=spec.name, labels=spec.labels,
                 mode=ServiceMode("replicated-job"), endpoint_spec=EndpointSpec(mode="dnsrr"),
             )
         except docker.errors.APIError as exc:
@@ -284,20 +216,6 @@ class SwarmBackend(DockerBackend):
         return ContainerState(id=job, name=spec.name, status="created", exit_code=None,
                               ip="", node=node.name)
 
-    def _service(self, job: str) -> dict[str, Any]:
-        try:
-            return dict(self._client().api.inspect_service(job))
-        except docker.errors.NotFound as exc:
-            raise NotFound(f"job {job} does not exist") from exc
-        except docker.errors.APIError as exc:
-            raise BackendError(f"cannot inspect the job {job}: {explain(exc)}") from exc
-
-    def _task(self, job: str) -> Task | None:
-        try:
-            return latest(self._client().api.tasks(filters={"service": job}))
-        except docker.errors.APIError as exc:
-            raise BackendError(f"cannot read the tasks of {job}: {explain(exc)}") from exc
-
     def _job_node(self, job: str, task: Task | None, service: dict[str, Any] | None) -> str:
         """The node id a job runs (or is to run) on."""
         if task is not None and task.node_id:
@@ -306,13 +224,7 @@ class SwarmBackend(DockerBackend):
             placed = self._placed.get(job)
         if placed:
             return placed
-        constraints = (((service or {}).get("Spec") or {}).get("TaskTemplate") or {}).get(
-            "Placement", {}).get("Constraints") or []
-        for constraint in constraints:
-            key, _, value = constraint.partition("==")
-            if key.strip() == "node.id":
-                return value.strip()
-        return ""
+        return pinned_node(service or {})
 
     def container_state(self, container: str) -> ContainerState:
         service = self._service(container)
@@ -390,21 +302,11 @@ class SwarmBackend(DockerBackend):
         if task is None or task.terminal or not task.container_id:
             return  # not running (yet, or any more): nothing to signal
         node = self._ready_node(self._job_node(job, task, service))
-        selectors = _selectors(service)
-        self._agent(node, service, [action, task.container_id, str(int(timeout)), *selectors])
-        if selectors:
+        selected = selectors(service)
+        self._agent(node, service, [action, task.container_id, str(int(timeout)), *selected])
+        if selected:
             with self._lock:
                 self._cleaned.add(job)  # removing the job needs no second agent
-
-    def _ready_node(self, node_id: str) -> SwarmNode:
-        node = self._node(node_id)
-        if node is None or not node.ready:
-            name = node.name if node else node_id[:12]
-            raise BackendError(
-                f"node {name} is not ready: what the test left there is removed once it is "
-                "back (the run's reaper waits for it; `kurtosis-tui clean` does it later)"
-            )
-        return node
 
     def remove_container(self, container: str) -> None:
         """Remove a job: first what its test left on its node (by an agent), then the job."""
@@ -417,22 +319,14 @@ class SwarmBackend(DockerBackend):
         with self._lock:
             cleaned = container in self._cleaned
         if not cleaned:
-            selectors = _selectors(service)
-            if selectors:
+            selected = selectors(service)
+            if selected:
                 task = self._task(container)
                 node_id = self._job_node(container, task, service)
                 node = self._ready_node(node_id)
-                self._agent(node, service, ["remove", *selectors])
+                self._agent(node, service, ["remove", *selected])
         self._remove_service(container)
         self._forget(container)
-
-    def _remove_service(self, service: str) -> None:
-        try:
-            self._client().api.remove_service(service)
-        except docker.errors.NotFound:
-            return
-        except docker.errors.APIError as exc:
-            raise BackendError(f"cannot remove the job {service}: {explain(exc)}") from exc
 
     def _forget(self, job: str) -> None:
         self._job_ended(job)
@@ -440,76 +334,7 @@ class SwarmBackend(DockerBackend):
             self._placed.pop(job, None)
             self._cleaned.discard(job)
 
-    # ------------------------------------------------------------------ agent
-
-    def _agent(self, node: SwarmNode, job: dict[str, Any], args: list[str]) -> dict[str, Any]:
-        """Run ``swarm_agent ARGS`` on ``node`` in ``job``'s image; its JSON report."""
-        spec = job.get("Spec") or {}
-        labels = dict(spec.get("Labels") or {})
-        image = str(spec["TaskTemplate"]["ContainerSpec"]["Image"])
-        run_id = labels.get(p.LABEL_RUN, "x")
-        agent_labels = {p.LABEL_RUN: run_id, p.LABEL_ROLE: "agent"}
-        if p.LABEL_OWNER in labels:
-            agent_labels[p.LABEL_OWNER] = labels[p.LABEL_OWNER]
-        name = f"{p.NAME_PREFIX}{run_id}-agent-{secrets.token_hex(3)}"
-        container = SdkContainerSpec(
-            image,
-            command=["python", "-m", "kurtosis_tui.backend.swarm_agent"],
-            args=args,
-            mounts=[SdkMount(p.DOCKER_SOCKET, p.DOCKER_SOCKET, type="bind")],
-        )
-        template = TaskTemplate(
-            container,
-            restart_policy=RestartPolicy(condition="none"),
-            placement=Placement(constraints=[f"node.id=={node.id}"]),
-        )
-        api = self._client().api
-        try:
-            agent = str(api.create_service(template, name=name, labels=agent_labels,
-                                           mode=ServiceMode("replicated-job"))["ID"])
-        except docker.errors.APIError as exc:
-            raise BackendError(f"cannot start an agent on node {node.name}: "
-                               f"{explain(exc)}") from exc
-        try:
-            code = self._wait_agent(agent, node)
-            report = read_report(self._service_logs(agent))
-        finally:
-            self._remove_service(agent)
-        errors = list(report.get("errors") or [])
-        if code != 0 or errors:
-            detail = "; ".join(errors) or f"exit code {code}"
-            raise BackendError(f"on node {node.name}, {args[0]} failed: {detail}")
-        return report
-
-    def _wait_agent(self, agent: str, node: SwarmNode) -> int:
-        deadline = time.monotonic() + AGENT_TIMEOUT
-        while time.monotonic() < deadline:
-            task = self._task(agent)
-            if task is not None and task.terminal:
-                problem = task_failure(task, node.name, "the controller image")
-                if problem is not None:
-                    raise BackendError(problem)
-                return task.exit_code if task.exit_code is not None else -1
-            lost = node_lost(self._node(node.id), node.id)
-            if lost is not None:
-                raise BackendError(lost)
-            time.sleep(POLL)  # the manager has no wait endpoint for tasks: poll, bounded
-        raise BackendError(f"an agent on node {node.name} did not finish in "
-                           f"{AGENT_TIMEOUT:.0f} s")
-
     # ------------------------------------------------------------------- logs
-
-    def _service_logs(self, job: str, tail: int | None = None) -> str:
-        api = self._client().api
-        try:
-            raw = api.service_logs(job, stdout=True, stderr=True,
-                                   tail=tail if tail is not None else "all")
-            data = b"".join(raw) if not isinstance(raw, bytes) else raw
-        except docker.errors.NotFound as exc:
-            raise NotFound(f"job {job} does not exist") from exc
-        except docker.errors.APIError as exc:
-            raise BackendError(f"cannot read the logs of {job}: {explain(exc)}") from exc
-        return data.decode("utf-8", "replace")
 
     def logs(self, container: str, tail: int | None = None) -> str:
         return self._service_logs(container, tail)
@@ -581,24 +406,3 @@ class SwarmBackend(DockerBackend):
         """No container events reach the manager from the nodes: a stream that stays quiet."""
         return NoEvents()
 
-
-def _selectors(service: dict[str, Any]) -> list[str]:
-    """``LABEL=VALUE`` of the test attempt a job ran; none for a job of no test (an agent,
-    the fault probe): the swarm removes its task container with it, and nothing else of
-    it is on the node."""
-    labels = dict((service.get("Spec") or {}).get("Labels") or {})
-    if labels.get(p.LABEL_ROLE) == "agent" or p.LABEL_TEST not in labels:
-        return []
-    keys = (p.LABEL_RUN, p.LABEL_TEST, p.LABEL_ATTEMPT)
-    return [f"{k}={labels[k]}" for k in keys if k in labels]
-
-
-def is_swarm_manager() -> bool:
-    """Whether the engine DOCKER_HOST names is a manager of an active swarm."""
-    backend = DockerBackend()
-    try:
-        swarm = backend._client().info().get("Swarm") or {}
-    except (BackendError, docker.errors.DockerException,
-            requests.exceptions.RequestException):
-        return False
-    return swarm.get("LocalNodeState") == "active" and bool(swarm.get("ControlAvailable"))

@@ -1,6 +1,6 @@
 """The swarm backend's plain parts: nodes, tasks, placement and job specs as data.
 
-Kept apart from ``swarm_backend`` (which talks to the manager) so each rule
+Kept apart from ``swarm_manager`` and ``swarm_backend`` (which talk to the manager) so each rule
 here is tested without a swarm.
 """
 
@@ -11,6 +11,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from docker.types import ContainerSpec as SdkContainerSpec
+from docker.types import NetworkAttachmentConfig, Placement, RestartPolicy, TaskTemplate
+
+from kurtosis_tui import protocol as p
 from kurtosis_tui.errors import BackendError
 
 #: Task states after which a task never runs again.
@@ -136,3 +140,42 @@ def task_failure(task: Task, node: str, image: str) -> str | None:
         return (f"node {node} has no image {image}: copy it there with "
                 f"`kurtosis-tui cluster load {image}` (a real swarm pulls it from its registry)")
     return f"node {node} could not run the job ({task.state}): {error}"
+
+
+def is_manager(info: Mapping[str, Any]) -> bool:
+    """Whether an engine's ``info()`` is a manager's of an active swarm."""
+    swarm = info.get("Swarm") or {}
+    return swarm.get("LocalNodeState") == "active" and bool(swarm.get("ControlAvailable"))
+
+
+def job_template(container: SdkContainerSpec, node_id: str,
+                 networks: list[NetworkAttachmentConfig] | None = None) -> TaskTemplate:
+    """A job's task: run once (never restarted), pinned to one node."""
+    return TaskTemplate(
+        container,
+        restart_policy=RestartPolicy(condition="none"),
+        placement=Placement(constraints=[f"node.id=={node_id}"]),
+        networks=networks,
+    )
+
+
+def pinned_node(service: Mapping[str, Any]) -> str:
+    """The node id a job's placement constraint (``job_template``) names, or ""."""
+    constraints = (((service.get("Spec") or {}).get("TaskTemplate") or {}).get(
+        "Placement", {}).get("Constraints") or [])
+    for constraint in constraints:
+        key, _, value = constraint.partition("==")
+        if key.strip() == "node.id":
+            return str(value.strip())
+    return ""
+
+
+def selectors(service: Mapping[str, Any]) -> list[str]:
+    """``LABEL=VALUE`` of the test attempt a job ran; none for a job of no test (an agent,
+    the fault probe): the swarm removes its task container with it, and nothing else of
+    it is on the node."""
+    labels = dict((service.get("Spec") or {}).get("Labels") or {})
+    if labels.get(p.LABEL_ROLE) == "agent" or p.LABEL_TEST not in labels:
+        return []
+    keys = (p.LABEL_RUN, p.LABEL_TEST, p.LABEL_ATTEMPT)
+    return [f"{k}={labels[k]}" for k in keys if k in labels]

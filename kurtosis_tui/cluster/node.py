@@ -14,9 +14,8 @@ gets. Its /var/lib/docker is a named volume (overlay2 cannot stack on the
 container's own overlay root); a kept volume is a warm image cache for the
 node's next start.
 
-The node image is Debian bookworm with docker.io, made offline by mmdebstrap
-from Debian's mirror like the base image (no registry needed), tagged by a
-hash of what goes into it, and made once per host.
+The node image (``node_image``) is Debian bookworm with docker.io, made once
+per host, offline.
 
 Everything carries ``kurtosis-tui.node=<name>`` and never ``kurtosis-tui.run``,
 so ``kurtosis-tui clean`` leaves nodes alone; ``remove_node`` removes one.
@@ -40,7 +39,7 @@ import json
 import re
 import tarfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,19 +47,13 @@ import docker
 import docker.errors
 import requests.exceptions
 
+from kurtosis_tui.cluster.node_image import Progress, ensure_node_image, no_progress
 from kurtosis_tui.errors import UsageError
 from kurtosis_tui.setup import dockerio
-from kurtosis_tui.setup.base import ToolInstaller, debian_image
-from kurtosis_tui.setup.image_labels import LABEL_IMAGE, LABEL_INPUTS, inputs_digest
-from kurtosis_tui.setup.images import build_lock
+from kurtosis_tui.setup.base import ToolInstaller
 
 #: On every container and volume of a node; its value is the node's name.
 LABEL_NODE = "kurtosis-tui.node"
-NODE_REPO = "kurtosis-tui/node"
-#: What a node's root holds: an engine, its firewall tool, TLS roots (for pulls), and
-#: Debian's registry (``docker-registry``) for tests that need a registry of their own.
-NODE_PACKAGES = ("docker.io", "iptables", "ca-certificates", "docker-registry")
-_IMAGE_CHANGES = (f"LABEL {LABEL_IMAGE}=node", 'CMD ["bash"]')
 #: dockerd's port inside the node (plain TCP: it is published to 127.0.0.1 only).
 ENGINE_PORT = 2375
 #: Seconds a node's dockerd may take to answer (~1 s here when the machine is quiet).
@@ -70,7 +63,6 @@ POLL_INTERVAL = 0.2
 STOP_TIMEOUT = 10
 _NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}")
 _ERRORS = (docker.errors.DockerException, requests.exceptions.RequestException)
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -97,41 +89,6 @@ def container_name(name: str) -> str:
 
 def volume_name(name: str) -> str:
     return f"kurtosis-tui-node-{name}"
-
-
-def _noop(_: str) -> None:
-    pass
-
-
-# ------------------------------------------------------------------ the image
-
-
-def node_image_ref() -> str:
-    """The node image's tag: the hash of what goes into it."""
-    digest = inputs_digest([], {"packages": ",".join(NODE_PACKAGES),
-                                "changes": "\n".join(_IMAGE_CHANGES)})
-    return f"{NODE_REPO}:{digest[:16]}"
-
-
-def ensure_node_image(
-    cli: docker.DockerClient, progress: Progress | None = None,
-    install: ToolInstaller | None = None,
-) -> str:
-    """The node image's ref, made with mmdebstrap the first time (~45 s, ~470 MB)."""
-    ref = node_image_ref()
-    if dockerio.inspect(cli, ref):
-        return ref
-    with build_lock():
-        if dockerio.inspect(cli, ref):  # another process made it meanwhile
-            return ref
-        digest = ref.rpartition(":")[2]
-        debian_image(cli, ref, NODE_PACKAGES, progress or _noop, install,
-                     changes=[*_IMAGE_CHANGES, f"LABEL {LABEL_INPUTS}={digest}"])
-        for doc in dockerio.images(cli, [f"{LABEL_IMAGE}=node"]):
-            for old in doc.get("RepoTags") or []:
-                if old != ref:  # an earlier package list's image; kept while a node uses it
-                    dockerio.remove_quietly(cli, old)
-    return ref
 
 
 # ------------------------------------------------------------ start and stop
@@ -191,7 +148,7 @@ def start_node(
     """
     if not _NAME.fullmatch(name):
         raise UsageError(f"bad node name {name!r}: letters, digits, '_', '.', '-'")
-    say = progress or _noop
+    say = progress or no_progress
     with contextlib.closing(dockerio.client()) as cli:
         image = ensure_node_image(cli, say, install)
         all_labels = {**(labels or {}), LABEL_NODE: name}
@@ -395,7 +352,7 @@ def load_images(
     Images the node already has (same id) are skipped; the rest go in one stream,
     so layers they share cross once. Returns the refs that were copied.
     """
-    say = progress or _noop
+    say = progress or no_progress
     with contextlib.closing(dockerio.client()) as cli, contextlib.closing(
         node.client(timeout=dockerio.BUILD_TIMEOUT)
     ) as target:

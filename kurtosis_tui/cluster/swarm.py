@@ -36,11 +36,11 @@ from kurtosis_tui.cluster.node import (
     Node,
     find_nodes,
     load_images,
-    node_image_ref,
     remove_node,
     start_node,
     wait_until_ready,
 )
+from kurtosis_tui.cluster.node_image import node_image_ref
 from kurtosis_tui.errors import UsageError
 from kurtosis_tui.setup import dockerio
 
