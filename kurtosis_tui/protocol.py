@@ -19,6 +19,7 @@ LABEL_ROLE = "kurtosis-tui.role"  # "controller" | "service" | "network" | "volu
 LABEL_SERVICE = "kurtosis-tui.service"  # the service id, on service containers
 LABEL_OWNER = "kurtosis-tui.owner"  # the initializer's token (engine.owner)
 ROLE_FAULT_HELPER = "fault-helper"  # a service's fault helper (its LABEL_SERVICE names it)
+ROLE_KEPT = "kept"  # a kept record: --keep-failed left this attempt's objects up
 
 NAME_PREFIX = "kt-"
 

@@ -139,14 +139,31 @@ class SwarmBackend(SwarmManager):
     # ---------------------------------------------------------------- volumes
 
     def create_volume(self, name: str, *, labels: dict[str, str]) -> None:
-        """Noted only: the job that mounts it creates it on its node, with these labels."""
+        """Noted only: the job that mounts it creates it on its node, with these labels.
+
+        A kept record (``--keep-failed``) holds no data and must be seen from the
+        manager by the next run's sweep and ``clean``: it is a swarm config instead."""
+        if labels.get(p.LABEL_ROLE) == p.ROLE_KEPT:
+            try:
+                self._client().api.create_config(name, b"kept", labels=dict(labels))
+            except docker.errors.APIError as exc:
+                raise BackendError(f"cannot record {name}: {explain(exc)}") from exc
+            return
         with self._lock:
             self._volume_labels[name] = dict(labels)
 
     def remove_volume(self, name: str) -> None:
-        """Nothing on the manager: the volume is its node's, removed with its job."""
+        """Nothing on the manager for a test volume (its node's, removed with its job);
+        a kept record's config goes."""
         with self._lock:
-            self._volume_labels.pop(name, None)
+            noted = self._volume_labels.pop(name, None)
+        if noted is None:
+            with contextlib.suppress(docker.errors.NotFound):
+                try:
+                    self._client().api.remove_config(name)
+                except docker.errors.APIError as exc:
+                    if exc.status_code != 404:
+                        raise BackendError(f"cannot remove {name}: {explain(exc)}") from exc
 
     # ------------------------------------------------------------- containers
 
@@ -398,6 +415,10 @@ class SwarmBackend(SwarmManager):
                 if net.get("Scope") == "swarm":
                     found.append(LabelledObject("network", net["Id"], net["Name"],
                                                 net.get("Labels") or {}))
+            for config in api.configs(filters={"label": selector}):  # kept records
+                spec = config.get("Spec") or {}
+                found.append(LabelledObject("volume", config["ID"], str(spec.get("Name", "")),
+                                            dict(spec.get("Labels") or {})))
         except docker.errors.APIError as exc:
             raise BackendError(f"cannot list the swarm's objects: {explain(exc)}") from exc
         return found

@@ -40,6 +40,7 @@ from kurtosis_tui.protocol import (
     LABEL_RUN,
     LABEL_TEST,
     NAME_PREFIX,
+    ROLE_KEPT,
     object_name,
 )
 
@@ -62,8 +63,6 @@ def user_cache_dir() -> Path:
 # -------------------------------------------------------------- kept records
 
 
-#: The role label of a kept record (a marker volume of the attempt it keeps).
-ROLE_KEPT = "kept"
 
 
 def mark_kept(
