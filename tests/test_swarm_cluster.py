@@ -355,7 +355,7 @@ def test_keep_failed_says_where_and_clean_removes_it_from_the_node(manager: str)
     assert f"kept for inspection: on node {node}," in proc.stdout
     assert f"doomed: docker -H <node {node}'s engine> exec -it kt-{run_id}-" in proc.stdout
     kept = labelled_everywhere(run_id)
-    assert any(item.startswith(f"{node}: container /kt-{run_id}-dyingservice-1-doomed")
+    assert any(item.startswith(f"{node}: container /kt-{run_id}-DyingService-1-doomed")
                for item in kept), kept
     cleaned = kt("clean", manager=manager)
     assert cleaned.returncode == 0, cleaned.stdout + cleaned.stderr
