@@ -125,15 +125,21 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def manager() -> Iterator[str]:
-    """A 3-node swarm of our own, up for this module; down (caches kept) at the end."""
+    """A 3-node swarm of our own, up for this module; down (caches purged) at the end, so
+    every run starts as a first ``up`` does. A node that does not join in time (seen
+    once under heavy load from a warm cache) gets one more try from a cold start."""
     up = kt("cluster", "up", "--nodes", "3", timeout=600)
+    if up.returncode != 0:
+        print(f"cluster up failed once, trying again cold:\n{up.stdout}{up.stderr}")
+        kt("cluster", "down", "--purge", timeout=300)
+        up = kt("cluster", "up", "--nodes", "3", timeout=600)
     assert up.returncode == 0, up.stdout + up.stderr
     line = up.stdout.strip().splitlines()[-1]
     assert line.startswith("export DOCKER_HOST=tcp://127.0.0.1:"), up.stdout
     try:
         yield line.split("=", 1)[1]
     finally:
-        down = kt("cluster", "down", timeout=300)
+        down = kt("cluster", "down", "--purge", timeout=300)
         assert down.returncode == 0, down.stdout + down.stderr
         assert node_engines() == {}
 
