@@ -321,12 +321,6 @@ print(got.get("phoenix"))
 
 
 @pytest.mark.docker
-@pytest.mark.xfail(
-    reason="known race, open: a restarted service's first line can be lost by the "
-    "controller's log forwarding on the swarm (seen in about half the runs on a loaded "
-    "machine); the line counts are shown, XPASS when it holds",
-    strict=False,
-)
 def test_service_logs_are_live_for_the_tui_on_the_swarm(manager: str) -> None:
     # What the TUI gets: each service's lines as LogLines, restarts included (the
     # controller forwards them: this side cannot reach the node's engine).

@@ -387,6 +387,8 @@ class Controller:
             service.removed = True
             if not service.wait_started(REMOVE_TIMEOUT):  # its start failed: nothing to remove
                 return
+            if self.forwarder is not None:  # lines a restart left unsent, before they go
+                self.forwarder.catch_up(service.id)
             try:
                 self.backend.remove_container(service.container_ref)
             except Exception as exc:
