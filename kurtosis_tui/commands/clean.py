@@ -1,6 +1,7 @@
 """``kurtosis-tui clean``: remove what earlier runs left in Docker.
 
-It removes the objects of every run whose owner process is gone, those that
+It removes the objects of every run whose owner process is gone (an earlier
+boot of this machine included: see ``engine.owner``), those that
 ``--keep-failed`` kept included, with their kept records. It never
 touches a live run (another terminal's, or a watch session's), a run owned on
 another host, or a run none of whose objects names an owner (every object
@@ -12,13 +13,12 @@ listed. What it removed is printed as counts per kind.
 from __future__ import annotations
 
 import argparse
-import socket
 import sys
 from collections import Counter
 
 from kurtosis_tui.backend import Backend
 from kurtosis_tui.engine.cleanup import KIND_ORDER, RunObjects, Sweep, sweep
-from kurtosis_tui.engine.owner import boot_id, parse_owner, pid_namespace
+from kurtosis_tui.engine.owner import Verdict, judge, parse_owner
 from kurtosis_tui.errors import BackendError, UsageError
 
 
@@ -35,14 +35,16 @@ def _owner_note(run: RunObjects) -> str:
     if run.owner is None:
         return f"run {run.run_id} has no owner label (not made by kurtosis-tui?)"
     owner = parse_owner(run.owner)
-    if owner is None:
+    verdict = judge(run.owner)
+    if owner is None or verdict is Verdict.UNPARSED:
         return f"run {run.run_id} has an owner label of another form: {run.owner}"
-    if owner.host != socket.gethostname():
+    if verdict is Verdict.OTHER_HOST:
         return f"run {run.run_id} belongs to host {owner.host}: clean it there"
-    if owner.boot and owner.boot != boot_id():
-        return (f"run {run.run_id} belongs to another machine named {owner.host}, or to "
-                "this one before it restarted: remove its objects with docker rm/network rm")
-    if owner.pid_ns and owner.pid_ns != pid_namespace():
+    if verdict is Verdict.OTHER_BOOT:
+        return (f"run {run.run_id} belongs to another machine named {owner.host}, or to a "
+                "boot of this one that it has no record of: remove its objects with "
+                "docker rm/network rm/volume rm")
+    if verdict is Verdict.OTHER_PID_NAMESPACE:
         return f"run {run.run_id} belongs to another container named {owner.host}: clean it there"
     return f"run {run.run_id} is still running (pid {owner.pid})"
 

@@ -2,9 +2,10 @@
 
 Every object a run creates carries ``LABEL_RUN=<run id>``; the initializer's
 objects also carry ``LABEL_OWNER``, the token of the process that made them
-(see ``owner``). A run whose owner is certainly gone is dead, and its objects
-may go; any doubt (another host, boot or PID namespace, an unreadable /proc)
-counts as alive: we never touch that run.
+(see ``owner``). A run whose owner is certainly gone (an earlier boot of this
+machine's included) is dead, and its objects may go; any doubt (another host,
+a boot this machine never recorded, another PID namespace, an unreadable
+/proc) counts as alive: we never touch that run.
 
 ``--keep-failed`` leaves a failed test's objects up. Docker labels cannot be
 changed after creation, so the record that an attempt is kept is a Docker
@@ -22,13 +23,11 @@ are fine: two cleaners may race.
 
 from __future__ import annotations
 
-import os
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
 
 from kurtosis_tui.backend import Backend, LabelledObject
 from kurtosis_tui.engine.owner import owner_alive
@@ -51,18 +50,7 @@ KIND_ORDER = ("container", "volume", "network")
 _WHOLE_RUN = "*"
 
 
-# ------------------------------------------------------------ the user's cache
-
-
-def user_cache_dir() -> Path:
-    """The engine's small state files (XDG_CACHE_HOME is honoured)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "kurtosis-tui"
-
-
 # -------------------------------------------------------------- kept records
-
-
 
 
 def mark_kept(

@@ -18,7 +18,7 @@ from kurtosis_tui import protocol
 from kurtosis_tui.api import fault_rules
 from kurtosis_tui.api.fault_probe import probe_support
 from kurtosis_tui.backend.base import Backend
-from kurtosis_tui.engine.cleanup import user_cache_dir
+from kurtosis_tui.engine.user_cache import user_cache_dir
 from kurtosis_tui.errors import BackendError
 
 CACHE_FILE = "fault-support.json"

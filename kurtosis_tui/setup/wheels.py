@@ -43,8 +43,9 @@ def cache_dir() -> Path:
     if (root / "pyproject.toml").is_file() and os.access(root, os.W_OK):
         path = root / ".build"
     else:
-        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-        path = Path(base) / "kurtosis-tui"
+        from kurtosis_tui.engine.user_cache import user_cache_dir
+
+        path = user_cache_dir()
     path.mkdir(parents=True, exist_ok=True)
     return path
 
