@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 from support.robust import labelled, make_objects, new_run_id
@@ -124,32 +125,52 @@ _HANGUP = textwrap.dedent(
     """
     import sys, threading
     from kurtosis_tui.engine.signals import InterruptGuard
-    quit_key = sys.argv[1] == "after-q"
+    when, log = sys.argv[1], open(sys.argv[2], "a", buffering=1)
     def closer():
-        print("closer", flush=True)
-    guard = InterruptGuard(lambda: print("on_first", flush=True), hangup=True, grace=30)
+        log.write("closer\\n")
+        print("to the dead terminal", flush=True)  # must go nowhere, and not fail
+    def report(closed):
+        log.write(f"report closed={closed}\\n")
+    guard = InterruptGuard(lambda: print("on_first", flush=True), hangup=True, grace=30,
+                           on_hangup=report)
     with guard:
-        guard.attach_closer(closer)
-        if quit_key:
+        if when != "opening":  # no session yet: nothing to close
+            guard.attach_closer(closer)
+        if when == "after-q":
             guard.begin_stop(code=1)  # the UI's quit key: its teardown is under way
         print("ready", flush=True)
+        if when == "ui-returns":  # the UI's loop ends by itself meanwhile
+            while not guard.hung_up:
+                threading.Event().wait(0.01)
+            guard.stand_down()
+            log.write("the main thread went on\\n")
         threading.Event().wait(60)
     """
 )
 
 
-@pytest.mark.parametrize("when", ["running", "after-q"])
-def test_a_hang_up_closes_without_the_ui_and_exits(when: str) -> None:
-    """The terminal closed: the UI is not asked (it cannot draw any more); the closer runs
-    in the guard's own thread, then the process exits 129, at once, not at the watchdog."""
-    proc = subprocess.Popen([sys.executable, "-c", _HANGUP, when], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+@pytest.mark.parametrize("when", ["running", "after-q", "opening", "ui-returns"])
+def test_a_hang_up_closes_and_reports_without_the_ui_and_exits(
+    when: str, tmp_path: Path
+) -> None:
+    """The terminal closed: the UI is not asked (it cannot draw any more); the report is
+    written with what finished, the closer runs, the report again with what the close
+    cancelled, all in the guard's own thread; then the process exits 129, at once (not
+    at the watchdog), having written nothing more to its stdout or stderr."""
+    log = tmp_path / "log"
+    proc = subprocess.Popen([sys.executable, "-c", _HANGUP, when, str(log)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
     sent = time.monotonic()
     proc.send_signal(signal.SIGHUP)
     code = proc.wait(timeout=20)
     took = time.monotonic() - sent
-    assert proc.stdout.read().split() == ["closer"]
+    assert proc.stdout.read() == ""
+    assert proc.stderr is not None and proc.stderr.read() == ""
+    expected = ["report closed=True"]
+    if when != "opening":
+        expected = ["report closed=False", "closer", *expected]
+    assert log.read_text().splitlines() == expected
     assert code == 129 and took < 15.0  # not at the watchdog (grace=30)
 
 

@@ -4,7 +4,9 @@ that closes mid-run (a tmux session killed), which must not leave an orphan."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -12,6 +14,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from xml.etree import ElementTree as ET
 
 import pytest
 from support.robust import labelled, owned_by, wait_until
@@ -120,13 +123,33 @@ def _alive(pid: int) -> bool:
         return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
 
 
+QUICK_TEST = '''
+
+class Quick(Test):
+    """Passes at once."""
+
+    def setup(self, network: Network) -> None:
+        pass
+
+    def run(self, network: Network) -> None:
+        pass
+'''
+
+
 def test_closing_the_terminal_mid_run_ends_the_tui_and_removes_everything(
     images: object, tmp_path: Path, docker_backend: DockerBackend, tmux_server: list[str]
 ) -> None:
-    (tmp_path / "long.py").write_text(LONG_SUITE)
-    command = f"exec {sys.executable} -m kurtosis_tui run {tmp_path}"
+    """The terminal closes once one test passed and another runs: the process is gone
+    fast with nothing left, and the JUnit report and the history still tell what ran
+    (the passed test, the cancelled one): nobody is left to read a summary."""
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    (suite / "long.py").write_text(LONG_SUITE + QUICK_TEST)
+    junit = tmp_path / "junit.xml"
+    env = {**os.environ, "TERM": "xterm-256color", "XDG_DATA_HOME": str(tmp_path / "data")}
+    command = f"exec {sys.executable} -m kurtosis_tui run {suite} --junit-xml {junit}"
     subprocess.run([*tmux_server, "new-session", "-d", "-s", "kt", "-x", "120", "-y", "36",
-                    command], check=True, env={**os.environ, "TERM": "xterm-256color"})
+                    command], check=True, env=env)
     pid = int(subprocess.run([*tmux_server, "display", "-p", "-t", "kt", "#{pane_pid}"],
                              capture_output=True, text=True, check=True).stdout)
     run_id = ""
@@ -141,6 +164,8 @@ def test_closing_the_terminal_mid_run_ends_the_tui_and_removes_everything(
 
     try:
         wait_until(service_running, timeout=120)
+        wait_until(lambda: re.search(r"Quick +PASSED", _pane(tmux_server)) is not None,
+                   timeout=120)
         closed = time.monotonic()
         subprocess.run([*tmux_server, "kill-session", "-t", "kt"], check=True)
         wait_until(lambda: not _alive(pid), timeout=30)
@@ -155,6 +180,17 @@ def test_closing_the_terminal_mid_run_ends_the_tui_and_removes_everything(
     print(f"terminal closed: process gone after {gone:.2f} s, nothing labelled after {clean:.2f} s")
     assert gone < 10.0
     assert clean < 30.0
+    cases = {case.get("name"): case for case in ET.parse(junit).getroot().iter("testcase")}
+    assert set(cases) == {"Quick", "Long"}
+    assert not list(cases["Quick"])  # passed: no failure, error or skip element
+    assert [child.tag for child in cases["Long"]] == ["skipped"]  # cancelled
+    history = subprocess.run([sys.executable, "-m", "kurtosis_tui", "history", "--json"],
+                             capture_output=True, text=True, check=True, env=env, timeout=60)
+    (run,) = json.loads(history.stdout)
+    assert run["run"] == run_id
+    assert {t["name"]: t["outcome"] for t in run["tests"]} == {
+        "Quick": "PASSED", "Long": "CANCELLED"}
+    assert run["duration_s"] is not None  # the record was closed, not cut off
 
 
 SUMMARY_SUITE = KEEP_SUITE + '''

@@ -24,9 +24,14 @@ A full-screen UI also passes ``hangup=True``: SIGHUP (its terminal closed) is
 then handled too. The UI cannot be trusted once its terminal is gone (a write to
 a hung-up terminal fails, and Textual's writer thread dies, blocking the next
 write), so the guard itself runs the closer the UI gave (``attach_closer``:
-cancel, tear down) in a thread and exits, the watchdog as the backstop. The UI's
-own quit key calls ``begin_stop()``: the same watchdog, and a second quit (a key,
-or any signal) goes through ``quit_now``.
+cancel, tear down) in a thread and exits, the watchdog as the backstop. What the
+run leaves in files (a JUnit report, the history) is still owed to the user:
+``on_hangup(closed)`` writes it, at once with what finished (``closed=False``:
+should the teardown outlive the watchdog) and again once the run is closed.
+Nothing is written to the dead terminal. The main thread, should the UI return
+meanwhile, waits in ``stand_down``/``hold_if_hung_up`` for that thread to exit
+the process. The UI's own quit key calls ``begin_stop()``: the same watchdog,
+and a second quit (a key, or any signal) goes through ``quit_now``.
 
 Handlers are Python-level (``signal.signal``), never the event loop's: they run
 even while the main thread is blocked, and the watchdog is a thread of its own.
@@ -45,6 +50,7 @@ import contextlib
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 from types import FrameType, TracebackType
 from typing import Any
@@ -74,9 +80,12 @@ class InterruptGuard:
         budget: float = BUDGET,
         restore_terminal: bool = False,
         hangup: bool = False,
+        on_hangup: Callable[[bool], None] | None = None,
     ) -> None:
         self._on_first = on_first
         self._hangup = hangup
+        self._on_hangup = on_hangup
+        self._hung_up = False
         self._closer: Callable[[], None] | None = None
         self._stopping = False
         self._terminal = _TerminalState() if restore_terminal else None
@@ -104,6 +113,11 @@ class InterruptGuard:
     def interrupted(self) -> bool:
         """Whether a stop was asked for."""
         return self._count > 0 or self._stopping
+
+    @property
+    def hung_up(self) -> bool:
+        """Whether the terminal hung up: the guard's thread ends the process, not the caller."""
+        return self._hung_up
 
     def begin_stop(self, signum: int = signal.SIGTERM, code: int | None = None) -> None:
         """A graceful stop started by the UI itself (its quit key): the same watchdog,
@@ -142,10 +156,19 @@ class InterruptGuard:
         self._previous.clear()
 
     def stand_down(self) -> None:
-        """The stop is over (the UI exited by itself): no watchdog, the previous handlers."""
+        """The stop is over (the UI exited by itself): no watchdog, the previous handlers.
+        After a hang-up the stop is not over: this waits for the process to end."""
+        self.hold_if_hung_up()
         self._over.set()
         self._count, self._stopping = 0, False
         self.restore()
+
+    def hold_if_hung_up(self) -> None:
+        """On a hang-up, never return: the hang-up's thread (or the watchdog) exits the
+        process once the run is closed and reported; the caller must not go on to
+        write to the dead terminal, nor end the process under that thread."""
+        while self._hung_up:
+            time.sleep(WAKE)  # signals are still handled between sleeps
 
     def __enter__(self) -> InterruptGuard:
         return self.install()
@@ -166,7 +189,7 @@ class InterruptGuard:
             self.quit_now(signum)
             return
         if signum == signal.SIGHUP:  # even while the UI stops: it can no longer finish that
-            self._hung_up(signum)
+            self._hang_up(signum)
             return
         if self._stopping:  # the UI's quit key started a stop: a signal now quits at once
             self.quit_now(signum)
@@ -180,19 +203,20 @@ class InterruptGuard:
             raise KeyboardInterrupt
         self._on_first()
 
-    def _hung_up(self, signum: int) -> None:
-        """The terminal is gone: close the run without the UI, then exit."""
+    def _hang_up(self, signum: int) -> None:
+        """The terminal is gone: close the run without the UI, report it, then exit."""
+        self._hung_up = True
         if self._terminal is not None:
             self._terminal.forget()  # nothing to restore, nobody to tell
-        closer = self._closer
-        if closer is None:
-            self.quit_now(signum)
-            return
+        _detach_from_terminal()
+        closer, report = self._closer, self._on_hangup
         self.begin_stop(signum)
 
         def close_then_exit() -> None:
-            with contextlib.suppress(Exception):
-                closer()
+            if closer is not None:  # else no session is open yet: nothing to close
+                _quietly(report, False)
+                _quietly(closer)
+            _quietly(report, True)
             self.quit_now(signum)
 
         threading.Thread(target=close_then_exit, name="kt-hangup-close", daemon=True).start()
@@ -285,6 +309,33 @@ class _TerminalState:
             os.write(self._fd, self._RESET.encode())
             termios.tcsetattr(self._fd, termios.TCSANOW, self._modes)
             self.restored = True
+
+
+def _detach_from_terminal() -> None:
+    """After a hang-up: write nothing to the dead terminal (each write would fail, EIO,
+    and a UI's writer thread would die printing a traceback there). stdout and stderr
+    go to /dev/null, and the UI's own handlers of the signals a hang-up brings along
+    (the kernel sends SIGCONT with SIGHUP; Textual redraws on it) do nothing."""
+    with contextlib.suppress(OSError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        for fd in (1, 2):
+            os.dup2(null, fd)
+        os.close(null)
+    for sig in (signal.SIGCONT, signal.SIGWINCH, signal.SIGTSTP):
+        # a Python no-op, not SIG_IGN: a signal already pending would then be reported
+        # ("ignored due to race condition") on stderr
+        signal.signal(sig, _nothing)
+
+
+def _nothing(signum: int, frame: FrameType | None) -> None:
+    """A handler that does nothing."""
+
+
+def _quietly(call: Callable[..., None] | None, *args: Any) -> None:
+    """Call it, if any, and swallow what it raises: a hang-up's exit must come."""
+    if call is not None:
+        with contextlib.suppress(Exception):
+            call(*args)
 
 
 def _remove_quietly(backend: Backend, run_id: str) -> None:

@@ -1,20 +1,27 @@
-"""Wires the TUI to the engine: options, the default session, JUnit after quitting."""
+"""Wires the TUI to the engine: options, the default session, JUnit after quitting.
+
+A closed terminal (SIGHUP) still leaves the JUnit report and the history record of
+what ran: the interrupt guard writes them from its own thread (``_hangup_report``),
+the app being past trusting, and prints nothing (the terminal is gone).
+"""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+import signal
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from kurtosis_tui.engine.discovery import Selection
 from kurtosis_tui.engine.interface import EventSink, RunOptions, Session
+from kurtosis_tui.engine.signals import EXIT_CODES
 from kurtosis_tui.errors import UsageError
 from kurtosis_tui.events import TestInfo, TestResult
 from kurtosis_tui.history.recorder import Recorder, Tee, warn_stderr
 from kurtosis_tui.tui.app import KurtosisApp
 from kurtosis_tui.tui.bridge import EventBridge
 from kurtosis_tui.tui.components.recent import DOTS
-from kurtosis_tui.tui.model import RunModel, TestHistory
+from kurtosis_tui.tui.model import TestHistory
 from kurtosis_tui.tui.repeat import repeating
 from kurtosis_tui.tui.watching import suite_watcher_factory
 
@@ -63,22 +70,25 @@ def run(
     if recorder is not None and recorder.enabled:
         app.model.history = past_outcomes(options.suite_dir)
     # Every signal is the guard's (the app traps none): SIGTERM/SIGINT run the quit
-    # action, SIGHUP (the terminal closed) closes the session without the UI; a second
-    # stop, or a quit that hangs, exits within the guard's limits (under 10 s).
-    guard = InterruptGuard(quit_app(app), restore_terminal=True, hangup=True)
+    # action, SIGHUP (the terminal closed) closes the session without the UI and writes
+    # the report; a second stop, or a quit that hangs, exits within the guard's limits
+    # (under 10 s).
+    report = _hangup_report(app, tests, junit_xml, recorder, options.suite_dir.name)
+    guard = InterruptGuard(quit_app(app), restore_terminal=True, hangup=True, on_hangup=report)
     app.guard = guard
     try:
         with guard:
             code = app.run()
             guard.stand_down()  # the app closed by itself: what follows needs no watchdog
     finally:
+        guard.hold_if_hung_up()  # the hang-up's thread reports and exits: not us
         if recorder is not None:
             recorder.close(app.return_code if app.return_code is not None else 130)
             for text in held:
                 warn_stderr(text)
     if app.session_error:
         raise UsageError(app.session_error)
-    results = ordered_results(app.model, tests)
+    results = ordered_results(app.model.results(), tests)
     if results:  # the TUI is gone: leave what happened on the terminal, as pytest does
         from kurtosis_tui.views.plain import brief_summary
 
@@ -107,7 +117,27 @@ def past_outcomes(suite: Path) -> dict[str, TestHistory]:
             for name, (outcomes, median) in found.items()}
 
 
-def ordered_results(model: RunModel, tests: Sequence[TestInfo]) -> list[TestResult]:
-    """The latest result of every test that ran, in the suite's order."""
+def _hangup_report(app: KurtosisApp, tests: Sequence[TestInfo], junit_xml: Path | None,
+                   recorder: Recorder | None, suite_name: str) -> Callable[[bool], None]:
+    """The guard's ``on_hangup``: the JUnit report of what the session has finished (at
+    once, and again once it is closed, with what the close cancelled), then the history's
+    close. Results come from the session itself: the app's loop may no longer run."""
+
+    def report(closed: bool) -> None:
+        session = app.session
+        if junit_xml is not None:
+            from kurtosis_tui.views.junit import write_junit
+
+            done = list(session.results().values()) if session is not None else []
+            write_junit(junit_xml, ordered_results(done, tests), list(tests),
+                        suite_name=suite_name)
+        if closed and recorder is not None:
+            recorder.close(EXIT_CODES[signal.SIGHUP])
+
+    return report
+
+
+def ordered_results(results: Iterable[TestResult], tests: Sequence[TestInfo]) -> list[TestResult]:
+    """Each test's result, in the suite's order."""
     order = {t.name: i for i, t in enumerate(tests)}
-    return sorted(model.results(), key=lambda r: order.get(r.name, len(order)))
+    return sorted(results, key=lambda r: order.get(r.name, len(order)))
