@@ -125,14 +125,16 @@ def _hangup_report(app: KurtosisApp, tests: Sequence[TestInfo], junit_xml: Path 
 
     def report(closed: bool) -> None:
         session = app.session
-        if junit_xml is not None:
-            from kurtosis_tui.views.junit import write_junit
+        try:
+            if junit_xml is not None:
+                from kurtosis_tui.views.junit import write_junit
 
-            done = list(session.results().values()) if session is not None else []
-            write_junit(junit_xml, ordered_results(done, tests), list(tests),
-                        suite_name=suite_name)
-        if closed and recorder is not None:
-            recorder.close(EXIT_CODES[signal.SIGHUP])
+                done = list(session.results().values()) if session is not None else []
+                write_junit(junit_xml, ordered_results(done, tests), list(tests),
+                            suite_name=suite_name)
+        finally:  # an unwritable report costs the report only
+            if closed and recorder is not None:
+                recorder.close(EXIT_CODES[signal.SIGHUP])
 
     return report
 
