@@ -6,6 +6,7 @@ a session whose events are what every view (TUI, plain, history) is fed.
 
 from __future__ import annotations
 
+import base64
 import io
 import time
 import xml.etree.ElementTree as ET
@@ -190,6 +191,13 @@ def test_a_secret_is_masked_everywhere_the_cli_shows_it(images: object, tmp_path
     for said in ("print says ***", "raw stdout says ***", "exec says ***",
                  "service says ***", "message says ***"):
         assert said in out, said
+    # printed base64-encoded (each alignment), by the test and by a service
+    encoded = [base64.b64encode(f"{before}{SECRET}".encode()).decode()
+               for before in ("", "a", "ab", "u:")]
+    said = [line for line in out.splitlines() if "b64 print says" in line
+            or "b64 service says" in line]
+    assert len(said) >= 4 and all("***" in line for line in said), said
+    assert not [e for e in encoded if e in out + err + report]
     assert "params: color, token (secret)" in out  # names, never values
     assert f"names {PARAM}: False" in out and "names the secret: False" in out
     failure = _case(root, "Secretive").find("failure")

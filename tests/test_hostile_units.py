@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import os
 import time
@@ -14,7 +15,7 @@ from kurtosis_tui.api.files import write_files
 from kurtosis_tui.controller.log import ControllerLog, PrintCapture
 from kurtosis_tui.errors import ServiceError
 from kurtosis_tui.events import Outcome, TestResult
-from kurtosis_tui.redact import LINE_LIMIT, Redactor
+from kurtosis_tui.redact import B64_MIN, LINE_LIMIT, Redactor, base64_forms
 
 
 def test_files_are_not_written_through_a_planted_symlink(tmp_path: Path) -> None:
@@ -87,6 +88,56 @@ def test_the_redactor_masks_results_but_not_outcomes() -> None:
     result = redactor.value(TestResult("T", Outcome.PASSED, 1.0, "tok!", "log tok\n"))
     assert result == TestResult("T", Outcome.PASSED, 1.0, "***!", "log ***\n")
     assert Redactor([]).value(result) is result
+
+
+B64_SECRET = "s3cr3t?VALUE>77"  # its base64 holds "+" or "/" at some alignment
+
+
+@pytest.mark.parametrize("before", ["", "u", "us", "user:", "Basic dXNlcjp"])
+@pytest.mark.parametrize("encode", [base64.b64encode, base64.urlsafe_b64encode])
+def test_a_secret_printed_base64_encoded_is_masked_at_every_alignment(
+    before: str, encode: object
+) -> None:
+    assert callable(encode)
+    encoded = encode(f"{before}{B64_SECRET} and more".encode()).decode()
+    masked = Redactor([B64_SECRET]).text(f"Authorization: Basic {encoded}")
+    assert "***" in masked
+    # what is left of the encoding around the mask: the text's own, and at most the 2
+    # characters each side that hold bits of the secret and of its neighbours
+    left, right = masked.removeprefix("Authorization: Basic ").split("***")
+    assert len(left) <= len(encode(before.encode()).decode().rstrip("=")) + 2
+    assert len(right.rstrip("=")) <= len(encode(b" and more").decode().rstrip("=")) + 2
+
+
+def test_base64_forms_cover_both_alphabets_and_skip_chance_sized_ones() -> None:
+    forms = base64_forms(B64_SECRET)
+    assert any("+" in f or "/" in f for f in forms)
+    assert {f.replace("+", "-").replace("/", "_") for f in forms} <= forms
+    assert all(len(f) >= B64_MIN for f in forms)
+    assert base64_forms("abc") == set()  # "YWJj" would mask too much by chance
+    assert Redactor(["abc"]).text("YWJj") == "YWJj"
+    # a secret that holds another is still masked whole, and its forms come from it alone
+    assert Redactor(["hunter2", "hunter2-long"]).text("pw=hunter2-long") == "pw=***"
+
+
+def test_a_log_batch_is_masked_line_by_line_only_when_needed() -> None:
+    redactor = Redactor(["hunter2"])
+    clean = ("line one", "line two")
+    assert redactor.value(clean) is clean  # one search of the batch: nothing to change
+    encoded = base64.b64encode(b"pw=hunter2!").decode()
+    assert redactor.value(("a", f"x {encoded}", "hunter2")) == ("a", "x cHc9***iE=", "***")
+    assert redactor.value(("\udce9", "ok")) == ("\\udce9", "ok")  # encodable, line by line
+    lines = ("ends with hunt", "er2 begins")  # split over lines: never masked, never joined
+    assert Redactor(["hunt\ner2"]).value(lines) == lines
+
+
+def test_the_forwarded_lines_are_masked_plain_only_in_the_controller() -> None:
+    """A service's forwarded lines are masked again, in full, by the initializer; the
+    controller looks for the plain secret only there (a flood's hot path)."""
+    redactor = Redactor(["hunter2"])
+    encoded = base64.b64encode(b"hunter2 ok").decode()
+    assert redactor.text(f"hunter2 {encoded}", encoded=False) == f"*** {encoded}"
+    assert "***" in redactor.text(encoded)
 
 
 def test_a_line_written_in_many_pieces_is_linear_and_capped(tmp_path: Path) -> None:

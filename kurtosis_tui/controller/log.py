@@ -92,9 +92,11 @@ class ControllerLog:
             self._flush_stdout()
 
     def forward(self, service: str, lines: list[str]) -> None:
-        """A service's log lines, for the initializer (stdout only, behind LOG_MARKER)."""
+        """A service's log lines, for the initializer (stdout only, behind LOG_MARKER),
+        which masks them again, base64 forms included (not looked for here: a flood)."""
         text = self._redact.text(
-            "".join(f"{protocol.LOG_MARKER}{service} {cap_line(line)}\n" for line in lines))
+            "".join(f"{protocol.LOG_MARKER}{service} {cap_line(line)}\n" for line in lines),
+            encoded=False)
         with self._lock:
             self._write_stdout(text)
             self._flush_stdout()

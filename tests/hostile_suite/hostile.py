@@ -3,6 +3,7 @@
 Run by tests/test_hostile.py, one or a few at a time (``-t``).
 """
 
+import base64
 import os
 import time
 
@@ -100,12 +101,16 @@ class Secretive(Test):
     def setup(self, network: Network) -> None:
         token = self.params["token"]
         network.add_service("echoer", image=BUSYBOX, env={"TOKEN": token},
-                            command=["sh", "-c", 'echo "service says $TOKEN"; exec sleep 3600'],
+                            command=["sh", "-c", 'echo "service says $TOKEN"; '
+                                     'echo "b64 service says $(printf u:%s "$TOKEN" | base64)"; '
+                                     'exec sleep 3600'],
                             ready=checks.log("service says"))
 
     def run(self, network: Network) -> None:
         token = self.params["token"]
         print(f"print says {token}")
+        for before in ("", "a", "ab"):  # each alignment to base64's 3-byte groups
+            print(f"b64 print says {base64.b64encode((before + token).encode()).decode()}")
         os.write(1, f"raw stdout says {token}\n".encode())  # past the controller's capture
         echoer = network.service("echoer")
         print(echoer.exec(["sh", "-c", "echo exec says $TOKEN"]).output.strip())
