@@ -41,6 +41,7 @@ from kurtosis_tui.backend.docker_errors import (
     removing,
     seam,
 )
+from kurtosis_tui.backend.docker_input import AttachedInput
 from kurtosis_tui.backend.docker_stats import stats_sample
 from kurtosis_tui.backend.streams import EventStream, LogStream, exec_output, unbounded
 from kurtosis_tui.backend.types import (
@@ -242,6 +243,7 @@ class DockerBackend:
             "ports": list(spec.ports) or None,
             "host_config": host,
             "networking_config": networking,
+            "stdin_open": spec.stdin,
         }
         try:
             container = str(api.create_container(spec.image, **kwargs)["Id"])
@@ -378,6 +380,10 @@ class DockerBackend:
         except docker.errors.NotFound as exc:
             raise NotFound(f"container {container} does not exist") from exc
         return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+
+    @seam
+    def open_input(self, container: str) -> base.Input:
+        return AttachedInput(self._new_client(API_TIMEOUT), container)
 
     @seam
     def follow_logs(self, container: str) -> base.Stream:

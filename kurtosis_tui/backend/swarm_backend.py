@@ -47,7 +47,7 @@ from docker.types import EndpointSpec, IPAMConfig, IPAMPool, NetworkAttachmentCo
 from docker.types import Mount as SdkMount
 
 from kurtosis_tui import protocol as p
-from kurtosis_tui.backend.base import EventStream, Stream
+from kurtosis_tui.backend.base import EventStream, Input, Stream
 from kurtosis_tui.backend.docker_errors import explain
 from kurtosis_tui.backend.streams import LogStream
 from kurtosis_tui.backend.suite_archive import pack
@@ -394,6 +394,11 @@ class SwarmBackend(SwarmManager):
         here, see ``reaches_services``)."""
         raise BackendError(f"cannot write {path} into the job {container}: its container "
                            "is on its node, which only the job itself reaches")
+
+    def open_input(self, container: str) -> Input:
+        """Not on a swarm: nothing is prepared ahead here (see ``reaches_services``)."""
+        raise BackendError(f"cannot open the input of the job {container}: its container "
+                           "is on its node")
 
     # --------------------------------------------------------- labels, events
 

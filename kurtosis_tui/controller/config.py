@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from kurtosis_tui import protocol
 from kurtosis_tui.errors import ConfigError
@@ -70,24 +70,21 @@ def secret_values(env: Mapping[str, str] | None = None) -> list[str]:
         return []
 
 
-def await_settings(path: Path, interval: float = 0.005) -> dict[str, str]:
-    """The settings the initializer writes into ``path`` once the test is chosen, for a
-    controller prepared ahead (started, imports done, before any test needed it). The
-    file is complete when it ends with a newline; nothing else can wake this process."""
-    while True:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            text = ""
-        if text.endswith("\n"):
-            try:
-                data = json.loads(text)
-            except ValueError as exc:
-                raise ConfigError(f"{path} is not JSON: {exc}") from None
-            if not isinstance(data, dict):
-                raise ConfigError(f"{path} must hold a JSON object")
-            return {str(k): str(v) for k, v in data.items()}
-        time.sleep(interval)
+def await_settings(stream: BinaryIO) -> dict[str, str]:
+    """The settings the initializer sends on ``stream`` (stdin) once the test is chosen,
+    for a controller prepared ahead (started, imports done, before any test needed it):
+    one JSON object and a newline. An input that ends first means the initializer is gone."""
+    line = stream.readline()
+    if not line.endswith(b"\n"):
+        raise ConfigError("the initializer closed this controller's input before naming "
+                          "its test")
+    try:
+        data = json.loads(line)
+    except ValueError as exc:
+        raise ConfigError(f"the settings on stdin are not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError("the settings on stdin must be a JSON object")
+    return {str(k): str(v) for k, v in data.items()}
 
 
 def _required(env: Mapping[str, str], name: str) -> str:

@@ -2,11 +2,16 @@
 
 In watch mode, and while tests wait in the queue for a slot, the session keeps
 spare sets of a network, a volume and a started controller (its imports done,
-waiting for its settings file, see ``controller.config.await_settings``). An
-attempt that takes one skips their creation: its controller starts on the test
-the moment its settings are written into it. Every set carries the run label,
-so the reaper and the session's last sweep find it; an unused set is removed
-when the session closes, and none is made after that.
+waiting for its settings on its stdin, see ``controller.config.await_settings``,
+which the set holds open: ``Backend.open_input``). An attempt that takes one
+skips their creation: its controller starts on the test the moment its settings
+are sent. A plain run makes one set as the
+session opens, while the suite is still being imported (``warm``), and its
+first attempt waits for that set if it is not ready yet: it was begun earlier
+than the attempt could begin its own, so it is ready sooner. (A set made for a
+test still in the queue is not waited for: it is that test's.) Every set
+carries the run label, so the reaper and the session's last sweep find it; an
+unused set is removed when the session closes, and none is made after that.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import threading
 from dataclasses import dataclass
 
 from kurtosis_tui import protocol as p
-from kurtosis_tui.backend import NetworkInfo
+from kurtosis_tui.backend import Input, NetworkInfo
 from kurtosis_tui.engine.context import SessionContext, controller_spec
 from kurtosis_tui.errors import BackendError, UsageError
 
@@ -34,12 +39,15 @@ class Prepared:
     volume: str
     controller: str  # container id
     controller_name: str
+    input: Input  # the controller's stdin, open until its settings are sent
 
 
-def write_settings(ctx: SessionContext, prepared: Prepared, settings: dict[str, str]) -> None:
+def send_settings(prepared: Prepared, settings: dict[str, str]) -> None:
     """Hand the waiting controller its test: it starts on it at once."""
-    data = (json.dumps(settings) + "\n").encode()
-    ctx.backend.write_file(prepared.controller, p.SETTINGS_FILE, data)
+    try:
+        prepared.input.send((json.dumps(settings) + "\n").encode())
+    finally:
+        prepared.input.close()
 
 
 class Spares:
@@ -48,17 +56,32 @@ class Spares:
     def __init__(self, ctx: SessionContext) -> None:
         self._ctx = ctx
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
         self._ready: list[Prepared] = []
         self._making = 0
+        self._promised = 0  # sets made by warm() that no attempt has taken or waited for
         self._threads: list[threading.Thread] = []
         self._closed = False
         self._numbers = itertools.count(1)
 
     def take(self) -> Prepared | None:
-        """A ready set for an attempt (None: none is ready, it provisions its own; one
-        still being made is meant for a test that is still waiting)."""
+        """A ready set for an attempt, or a warm one once it is made (None: none is
+        ready, or making it failed: the attempt provisions its own)."""
         with self._lock:
-            return self._ready.pop(0) if self._ready else None
+            if not self._ready and self._promised and self._making:
+                self._promised -= 1
+                self._changed.wait_for(lambda: self._ready or not self._making or self._closed)
+            elif self._ready and self._promised:
+                self._promised -= 1
+            return self._ready.pop(0) if self._ready and not self._closed else None
+
+    def warm(self, sets: int) -> None:
+        """Make ``sets`` sets now, before any test is known, for the first attempts."""
+        if not self._ctx.prepares_ahead:
+            return
+        with self._lock:
+            self._promised += sets
+        self.keep(sets)
 
     def keep(self, wanted: int) -> None:
         """Start making sets until ``wanted`` are ready or being made."""
@@ -80,6 +103,7 @@ class Spares:
         """Make no more; remove every unused set (those being made remove themselves)."""
         with self._lock:
             self._closed = True
+            self._changed.notify_all()
             unused, self._ready = self._ready, []
             threads = list(self._threads)
         for prepared in unused:
@@ -90,6 +114,7 @@ class Spares:
     def remove(self, prepared: Prepared) -> None:
         """Remove one set: its controller, then its volume and network."""
         backend = self._ctx.backend
+        prepared.input.close()
         with contextlib.suppress(BackendError):
             backend.remove_container(prepared.controller)
         with contextlib.suppress(BackendError):
@@ -110,8 +135,14 @@ class Spares:
                 if prepared is not None and not self._closed:
                     self._ready.append(prepared)
                     prepared = None
+                self._changed.notify_all()
             if prepared is not None:  # the session closed meanwhile
                 self.remove(prepared)
+
+    def _check_open(self) -> None:
+        """Stop making a set the session no longer wants (a suite error closed it)."""
+        if self._closed:
+            raise BackendError("the session closed while a set was being made")
 
     def _create(self, number: int) -> Prepared:
         ctx, backend = self._ctx, self._ctx.backend
@@ -122,11 +153,19 @@ class Spares:
 
         net = ctx.pool.create_network(base, labels("network"))
         try:
+            self._check_open()
             backend.create_volume(base, labels=labels("volume"))
             try:
+                self._check_open()
                 spec = controller_spec(ctx, f"{base}_controller", labels("controller"), net,
                                        base, settings=None)
                 state = backend.run_container(spec)
+                try:
+                    pipe = backend.open_input(state.id)
+                except BaseException:
+                    with contextlib.suppress(BackendError):
+                        backend.remove_container(state.id)
+                    raise
             except BaseException:
                 with contextlib.suppress(BackendError):
                     backend.remove_volume(base)
@@ -136,4 +175,4 @@ class Spares:
                 backend.remove_network(net.name)
             ctx.pool.release(net.subnet)
             raise
-        return Prepared(net, base, state.id, state.name)
+        return Prepared(net, base, state.id, state.name, pipe)
