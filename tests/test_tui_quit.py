@@ -146,7 +146,7 @@ def test_closing_the_terminal_mid_run_ends_the_tui_and_removes_everything(
     suite.mkdir()
     (suite / "long.py").write_text(LONG_SUITE + QUICK_TEST)
     junit = tmp_path / "junit.xml"
-    env = {**os.environ, "TERM": "xterm-256color", "XDG_DATA_HOME": str(tmp_path / "data")}
+    env = {**os.environ, "TERM": "xterm-256color", "KURTOSIS_TUI_HOME": str(tmp_path / "home")}
     command = f"exec {sys.executable} -m kurtosis_tui run {suite} --junit-xml {junit}"
     subprocess.run([*tmux_server, "new-session", "-d", "-s", "kt", "-x", "120", "-y", "36",
                     command], check=True, env=env)
