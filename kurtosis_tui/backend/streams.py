@@ -12,8 +12,10 @@ Why streams follow again: a log or event stream may be silent for minutes
 (a quiet test), so it has no socket timeout; and a connection that breaks
 while its container runs (an engine hiccup) is not the end of the log. Both
 streams remember where they were (Docker's timestamps) and go on from there,
-with nothing seen twice. Cutting the timestamp off each frame costs ~0.5 µs a
-line (measured on 300,000 lines in memory: 1.1-1.2 µs a line, against 0.6).
+with nothing seen twice. The frames are cut by one walk (``_frames``); the
+timestamps are then cut off the payloads, one ``partition`` each: ~0.07 µs a
+line (measured on 300,000 lines in memory, 64 KiB reads: 0.57-0.59 µs a line,
+against 0.50-0.54 without timestamps).
 """
 
 from __future__ import annotations
@@ -231,34 +233,24 @@ class LogStream(ClosableStream):
                     yield chunk
                     continue
                 buf += chunk
-                if self._stamped:
-                    parts, pos, skip = self._stamped_frames(buf, skip)
-                else:
-                    parts, pos = _frames(buf)
+                parts, pos = _frames(buf)
                 buf = buf[pos:]
+                if self._stamped:
+                    parts, skip = self._unstamped(parts, skip)
                 if parts:
                     yield b"".join(parts)
         except _ENDED:
             return False
 
-
-    def _stamped_frames(
-        self, buf: bytes, skip: tuple[bytes, int] | None
-    ) -> tuple[list[bytes], int, tuple[bytes, int] | None]:
-        """``_frames`` for frames that start with a timestamp and a space: the payloads
-        without it, where the complete frames end, and what is left to skip."""
+    def _unstamped(
+        self, payloads: list[bytes], skip: tuple[bytes, int] | None
+    ) -> tuple[list[bytes], tuple[bytes, int] | None]:
+        """Payloads that start with a timestamp and a space, without it (the last one
+        and how many frames had it are remembered); ``skip``: what is left to skip."""
         parts: list[bytes] = []
         last, same = self._last, self._same
-        pos, end = 0, len(buf)
-        unpack = _FRAME_LENGTH.unpack_from
-        while end - pos >= _HEADER:
-            stop = pos + _HEADER + unpack(buf, pos + 4)[0]
-            if stop > end:
-                break
-            start = pos + _HEADER
-            pos = stop
-            space = buf.find(b" ", start, stop)
-            stamp = buf[start:space]
+        for payload in payloads:
+            stamp, _, text = payload.partition(b" ")
             if skip is not None:
                 if stamp < skip[0] or (stamp == skip[0] and skip[1] > 0):
                     if stamp == skip[0]:
@@ -269,9 +261,9 @@ class LogStream(ClosableStream):
                 same += 1
             else:
                 last, same = stamp, 1
-            parts.append(buf[space + 1 : stop])
+            parts.append(text)
         self._last, self._same = last, same
-        return parts, pos, skip
+        return parts, skip
 
 
 def exec_output(response: Any) -> bytes:
