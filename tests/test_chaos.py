@@ -28,7 +28,6 @@ import subprocess
 import sys
 import tarfile
 import textwrap
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -38,6 +37,7 @@ from pathlib import Path
 import docker
 import pytest
 from support.engine import Recorder
+from support.sockets import serve, splice
 
 from kurtosis_tui import events as ev
 from kurtosis_tui.backend.docker_backend import DockerBackend
@@ -115,7 +115,7 @@ class Forwarder:
         self.server.bind(("127.0.0.1", 0))
         self.server.listen(128)
         self.address = f"tcp://127.0.0.1:{self.server.getsockname()[1]}"
-        threading.Thread(target=self._serve, daemon=True, name="chaos-forwarder").start()
+        serve(self.server, self._connect, "chaos-forwarder")
 
     def point_at(self, docker_host: str) -> None:
         host, _, port = docker_host.removeprefix("tcp://").rpartition(":")
@@ -123,14 +123,6 @@ class Forwarder:
 
     def close(self) -> None:
         self.server.close()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.server.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._connect, args=(conn,), daemon=True).start()
 
     def _connect(self, conn: socket.socket) -> None:
         try:
@@ -140,20 +132,7 @@ class Forwarder:
         except (OSError, AssertionError):
             conn.close()  # the engine is not there: as a refused connection
             return
-        for a, b in ((conn, upstream), (upstream, conn)):
-            threading.Thread(target=_pump, args=(a, b), daemon=True).start()
-
-
-def _pump(src: socket.socket, dst: socket.socket) -> None:
-    try:
-        while data := src.recv(65536):
-            dst.sendall(data)
-    except OSError:
-        pass
-    finally:
-        for sock in (src, dst):
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
+        splice(conn, upstream)
 
 
 @dataclass
