@@ -37,6 +37,7 @@ from pathlib import Path
 import docker
 import pytest
 from support.engine import Recorder
+from support.robust import wait_until
 from support.sockets import serve, splice
 
 from kurtosis_tui import events as ev
@@ -254,14 +255,6 @@ def _session(chaos: Chaos, recorder: Recorder, name: str) -> tuple[object, str]:
     return session, session.run_id
 
 
-def _wait_for(what: str, predicate: Callable[[], bool], timeout: float) -> float:
-    start = time.monotonic()
-    while not predicate():
-        assert time.monotonic() - start < timeout, f"timed out waiting for {what}"
-        time.sleep(0.1)
-    return time.monotonic() - start
-
-
 def _phase(phase: ev.Phase) -> Callable[[ev.Event], bool]:
     return lambda e: isinstance(e, ev.PhaseChanged) and e.phase is phase
 
@@ -316,7 +309,7 @@ def test_dockerd_stopped_mid_run_errors_the_test_and_everything_goes_once_it_is_
     assert closed < 30
 
     answering = on_node.start_engine()
-    took = _wait_for("the reaper's sweep", lambda: on_node.leftovers() == [], SWEPT_WITHIN)
+    took = wait_until(lambda: on_node.leftovers() == [], SWEPT_WITHIN, what="the reaper's sweep")
     print(f"engine back: nothing left {took:.1f} s after it answered "
           f"({time.monotonic() - answering:.1f} s)")
 
@@ -343,7 +336,7 @@ def test_a_suite_shadowing_docker_json_requests_runs_and_kill_9_leaves_nothing(
         tool.send_signal(signal.SIGKILL)
         tool.wait()
         killed = time.monotonic()
-        took = _wait_for("the reaper", lambda: on_node.leftovers() == [], 30)
+        took = wait_until(lambda: on_node.leftovers() == [], 30, what="the reaper")
         print(f"kill -9 in a shadowing suite (node engine): nothing left after {took:.1f} s")
         assert time.monotonic() - killed < 30
     finally:
