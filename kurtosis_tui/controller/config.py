@@ -80,13 +80,7 @@ def await_settings(path: Path, interval: float = 0.005) -> dict[str, str]:
         except FileNotFoundError:
             text = ""
         if text.endswith("\n"):
-            try:
-                data = json.loads(text)
-            except ValueError as exc:
-                raise ConfigError(f"{path} is not JSON: {exc}") from None
-            if not isinstance(data, dict):
-                raise ConfigError(f"{path} must hold a JSON object")
-            return {str(k): str(v) for k, v in data.items()}
+            return _json_object(text, str(path))
         time.sleep(interval)
 
 
@@ -112,13 +106,16 @@ def _number(env: Mapping[str, str], name: str) -> float | None:
 
 def _params(env: Mapping[str, str], name: str) -> dict[str, str]:
     text = env.get(name, "").strip()
-    if not text:
-        return {}
+    return _json_object(text, f"environment variable {name}") if text else {}
+
+
+def _json_object(text: str, where: str) -> dict[str, str]:
+    """``text``, a JSON object, as strings; ``where`` it came from names it in the error."""
     try:
         data = json.loads(text)
     except ValueError as exc:
         # the text itself is not quoted: it may hold secrets
-        raise ConfigError(f"environment variable {name} is not JSON: {exc.args[0]}") from None
+        raise ConfigError(f"{where} is not JSON: {exc.args[0]}") from None
     if not isinstance(data, dict):
-        raise ConfigError(f"environment variable {name} must be a JSON object")
+        raise ConfigError(f"{where} must be a JSON object")
     return {str(k): str(v) for k, v in data.items()}
