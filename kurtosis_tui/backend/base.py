@@ -93,6 +93,12 @@ class Backend(Protocol):
 
     def remove_volume(self, name: str) -> None: ...
 
+    # kept records
+    def mark_kept(self, name: str, *, labels: dict[str, str]) -> None:
+        """The record that objects stay (``--keep-failed``, see ``engine.cleanup``): an
+        object that ``find_labelled`` lists as a ``volume`` and ``remove_volume`` removes."""
+        ...
+
     # images
     def image_exists(self, image: str) -> bool: ...
 

@@ -188,6 +188,10 @@ class DockerBackend:
         with removing(f"volume {name}"):
             self._client().api.remove_volume(name, force=True)
 
+    def mark_kept(self, name: str, *, labels: dict[str, str]) -> None:
+        """A small volume: it lives in the engine with the objects it keeps."""
+        self.create_volume(name, labels=labels)
+
     # ----------------------------------------------------------------- images
 
     @seam

@@ -139,18 +139,17 @@ class SwarmBackend(SwarmManager):
     # ---------------------------------------------------------------- volumes
 
     def create_volume(self, name: str, *, labels: dict[str, str]) -> None:
-        """Noted only: the job that mounts it creates it on its node, with these labels.
-
-        A kept record (``--keep-failed``) holds no data and must be seen from the
-        manager by the next run's sweep and ``clean``: it is a swarm config instead."""
-        if labels.get(p.LABEL_ROLE) == p.ROLE_KEPT:
-            try:
-                self._client().api.create_config(name, b"kept", labels=dict(labels))
-            except docker.errors.APIError as exc:
-                raise BackendError(f"cannot record {name}: {explain(exc)}") from exc
-            return
+        """Noted only: the job that mounts it creates it on its node, with these labels."""
         with self._lock:
             self._volume_labels[name] = dict(labels)
+
+    def mark_kept(self, name: str, *, labels: dict[str, str]) -> None:
+        """A swarm config: a volume lives on a node, and the record must be seen from the
+        manager by the next run's sweep and ``clean`` (it holds no data)."""
+        try:
+            self._client().api.create_config(name, b"kept", labels=dict(labels))
+        except docker.errors.APIError as exc:
+            raise BackendError(f"cannot record {name}: {explain(exc)}") from exc
 
     def remove_volume(self, name: str) -> None:
         """Nothing on the manager for a test volume (its node's, removed with its job);
