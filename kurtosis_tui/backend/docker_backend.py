@@ -3,9 +3,8 @@
 Why the shape: the SDK promises no thread-safety for one client, and the
 engine runs tests in many threads, so each thread gets its own client. The API
 version is asked once and handed to every later client, which saves the
-``/version`` round trip that testcontainers users pay per container. Blocking
-streams (logs, events) have no socket timeout and follow again after a break
-(see ``streams``); another thread can end them.
+``/version`` round trip that testcontainers users pay per container. Log and
+event streams have no socket timeout and follow again after a break (see ``streams``).
 
 Every error of the SDK and its transport (requests, urllib3, sockets) becomes a
 ``BackendError`` here, at the seam (``docker_errors.seam``): a stalled or restarting engine is

@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
+from kurtosis_tui.backend.base import Stream
 from kurtosis_tui.backend.docker_errors import TRANSPORT
 from kurtosis_tui.backend.types import ContainerEvent
 from kurtosis_tui.errors import BackendError, NotFound
@@ -152,7 +153,7 @@ class ClosableStream:
         return True
 
 
-class LogStream(ClosableStream):
+class LogStream(ClosableStream, Stream):
     """A container's log from its first line, following it until the container stops.
 
     ``raw`` is the HTTP response of ``GET /containers/{id}/logs?follow=1``;
@@ -177,10 +178,6 @@ class LogStream(ClosableStream):
         self._stamped = timestamps and multiplexed
         self._last = b""  # the last frame's timestamp
         self._same = 0  # frames delivered with that timestamp
-
-    def __iter__(self) -> Iterator[str]:
-        for batch in self.batches():
-            yield from batch
 
     def batches(self) -> Iterator[list[str]]:
         """Lists of complete lines, as they arrive (a partial last line waits for its end).
