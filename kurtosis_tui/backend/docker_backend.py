@@ -40,7 +40,8 @@ from kurtosis_tui.backend.docker_errors import (
 from kurtosis_tui.backend.docker_follow import open_events, open_log
 from kurtosis_tui.backend.docker_specs import container_state, create_kwargs
 from kurtosis_tui.backend.docker_stats import stats_sample
-from kurtosis_tui.backend.streams import EventStream, LogStream, exec_output
+from kurtosis_tui.backend.docker_wire import exec_output
+from kurtosis_tui.backend.streams import EventStream, LogStream
 from kurtosis_tui.backend.types import (
     ContainerSpec,
     ContainerState,

@@ -16,7 +16,7 @@ import docker.utils
 from docker.types import CancellableStream
 
 from kurtosis_tui.backend.docker_errors import TRANSPORT, explain, lost_engine, seam
-from kurtosis_tui.backend.streams import unbounded
+from kurtosis_tui.backend.docker_wire import unbounded
 from kurtosis_tui.errors import BackendError, EngineUnavailable, NotFound
 
 
