@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from support.history import WITHOUT_DAC, read_only_home
 from support.tui import screen_text
 from textual.widgets import DataTable
 
@@ -132,17 +133,8 @@ def test_a_corrupt_store_costs_one_warning_and_the_run_passes(tmp_path: Path,
 
 def test_a_read_only_store_costs_one_warning_and_the_run_passes(tmp_path: Path,
                                                                images: Images) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
-    Store(home / "history.db").close()
-    for path in home.iterdir():
-        path.chmod(0o444)
-    home.chmod(0o555)
-    try:  # root, but without the capability that lets root write anyone's files
-        run = cli(home, "run", str(SUITE), "-t", "Steady", "--no-tui",
-                  prefix=("setpriv", "--bounding-set=-dac_override,-dac_read_search"))
-    finally:
-        home.chmod(0o755)
+    with read_only_home(tmp_path) as home:
+        run = cli(home, "run", str(SUITE), "-t", "Steady", "--no-tui", prefix=WITHOUT_DAC)
     assert run.returncode == 0, run.stderr
     assert run.stdout.splitlines()[-1] == "1 passed"
     (warning,) = run.stderr.splitlines()
