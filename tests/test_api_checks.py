@@ -160,3 +160,12 @@ def test_call_holds_when_the_function_says_so_and_survives_exceptions() -> None:
     assert check.last_error == ""
     with pytest.raises(ValueError):
         checks.call("not callable")  # type: ignore[arg-type]
+
+
+def test_polls_come_quickly_at_first_then_every_interval() -> None:
+    from kurtosis_tui.api.checks import FIRST_PAUSE, INTERVAL, pause_after
+
+    pauses = [pause_after(n) for n in range(1, 12)]
+    assert pauses[:4] == [FIRST_PAUSE, 2 * FIRST_PAUSE, 4 * FIRST_PAUSE, 8 * FIRST_PAUSE]
+    assert pauses == sorted(pauses)  # never quicker again
+    assert pauses[-1] == INTERVAL and max(pauses) == INTERVAL

@@ -19,7 +19,7 @@ from support.robust import shield_from_older_sweeps
 
 from kurtosis_tui.backend.docker_backend import DockerBackend
 from kurtosis_tui.errors import NotFound
-from kurtosis_tui.protocol import controller_name, object_name
+from kurtosis_tui.protocol import LABEL_OWNER, LABEL_ROLE, LABEL_RUN, object_name
 
 CONTRACT = "tests/contract_suite"
 LINE = re.compile(r"^(\w+): (PASSED|FAILED|ERRORED|TIMED_OUT|CANCELLED) \((\d+\.\d) s\)$",
@@ -57,6 +57,45 @@ def test_a_name_in_the_wrong_case_gets_a_hint_and_exit_2() -> None:
     assert proc.returncode == 2
     assert "no test 'tcpecho'" in proc.stderr and "did you mean 'TcpEcho'?" in proc.stderr
     assert "Traceback" not in proc.stderr and proc.stdout == ""
+
+
+@pytest.mark.docker
+def test_a_suite_error_met_while_the_first_set_is_made_leaves_nothing(tmp_path: Path) -> None:
+    # The session opens (and makes its first network, volume and controller) while the
+    # suite is imported: an import error still ends in one line, exit 2, nothing left.
+    (tmp_path / "broken.py").write_text(
+        "from kurtosis_tui import Test\nraise RuntimeError('boom at import')\n")
+    proc = subprocess.Popen([sys.executable, "-m", "kurtosis_tui", "run", str(tmp_path),
+                             "--no-tui"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, text=True, cwd=ROOT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2, out + err
+    assert err.strip() == ("kurtosis-tui: broken.py:2: import failed: RuntimeError: "
+                           "boom at import") and out == ""
+    owned = [f"{o.kind} {o.name}" for o in DockerBackend().find_labelled(LABEL_OWNER)
+             if f":{proc.pid}:" in o.labels.get(LABEL_OWNER, "")]
+    assert owned == []
+
+
+@pytest.mark.docker
+def test_the_first_test_starts_on_the_set_made_as_the_run_opened(tmp_path: Path) -> None:
+    from kurtosis_tui.events import ControllerStarted, NetworkCreated
+    from kurtosis_tui.history.store import Store
+
+    proc = run_cli("run", CONTRACT, "-t", "Passes", "--no-tui",
+                   env={"KURTOSIS_TUI_HOME": str(tmp_path)})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    run_id = run_id_of(proc.stdout)
+    # the run's record (what `show` replays): its network and controller were made
+    # before the test was known, while the suite was imported (engine/prepared.py)
+    store = Store(tmp_path / "history.db")
+    run = store.find(run_id)
+    assert run is not None
+    made = [e for e in store.events(run.pk) if isinstance(e, (NetworkCreated, ControllerStarted))]
+    assert [(type(e).__name__, e.ahead) for e in made] == [
+        ("NetworkCreated", True), ("ControllerStarted", True)]
+    assert made[0].name == f"kt-{run_id}--ahead-1"  # type: ignore[union-attr]
+    assert leftovers(run_id) == []
 
 
 @pytest.mark.docker
@@ -171,10 +210,11 @@ def test_ctrl_c_cancels_tears_down_and_exits_130(images: object) -> None:
         if line.startswith("[OverrunningRun] started"):
             break
     # A cancel mid-test is the point: wait until the controller is up and running.
-    controller = controller_name(run_id_of("".join(seen)), "OverrunningRun", 1)
+    # (One of the two runs on the set made as the run opened: its name is not the test's.)
+    run_id = run_id_of("".join(seen))
     backend, deadline = DockerBackend(), time.monotonic() + 30
-    while not _running(backend, controller):
-        assert time.monotonic() < deadline, "the controller never ran"
+    while not _controllers_running(backend, run_id, 2):
+        assert time.monotonic() < deadline, "the controllers never ran"
         time.sleep(0.1)
     start = time.monotonic()
     proc.send_signal(signal.SIGINT)
@@ -193,6 +233,12 @@ def _running(backend: DockerBackend, container: str) -> bool:
         return backend.container_state(container).running
     except NotFound:
         return False
+
+
+def _controllers_running(backend: DockerBackend, run_id: str, count: int) -> bool:
+    controllers = [o.id for o in backend.find_labelled(LABEL_RUN, run_id)
+                   if o.kind == "container" and o.labels.get(LABEL_ROLE) == "controller"]
+    return len(controllers) == count and all(_running(backend, c) for c in controllers)
 
 
 @pytest.mark.docker

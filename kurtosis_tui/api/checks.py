@@ -2,8 +2,10 @@
 
 A check knows how to describe itself for the UI (``describe()``) and how to
 make one bounded attempt (``poll(service)``); the waiting loop around it
-(``Service.wait_ready``) polls every ``INTERVAL`` seconds until it holds, the
-service exits, or the deadline passes. ``last_error`` says why the last
+(``Service.wait_ready``) polls until it holds, the service exits, or the
+deadline passes: at once, then after ``FIRST_PAUSE`` seconds, each pause twice
+the last up to ``INTERVAL`` (a server that listens a few milliseconds after its
+container starts is seen then, not a whole interval later). ``last_error`` says why the last
 attempt did not hold, for the message a user reads when it never does.
 
 ``tcp`` and ``http`` connect from the test controller, which sits on the test
@@ -24,12 +26,19 @@ from kurtosis_tui.api.types import ExecResult
 
 __all__ = ["Check", "CheckTarget", "call", "command", "http", "log", "tcp"]
 
-#: Seconds between two attempts.
+#: Seconds between two attempts, once the first quick ones have failed.
 INTERVAL = 0.15
+#: Seconds before the second attempt (the pauses double from there up to INTERVAL).
+FIRST_PAUSE = 0.01
 #: Seconds one attempt may take.
 ATTEMPT_TIMEOUT = 2.0
 
 T = TypeVar("T")
+
+
+def pause_after(attempts: int) -> float:
+    """Seconds to wait after the ``attempts``-th failed attempt (1, 2, ...)."""
+    return min(INTERVAL, FIRST_PAUSE * 2 ** min(attempts - 1, 8))
 
 
 class CheckTarget(Protocol):

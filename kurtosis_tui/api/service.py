@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from kurtosis_tui import events, protocol
-from kurtosis_tui.api.checks import INTERVAL, Check
+from kurtosis_tui.api.checks import INTERVAL, Check, pause_after
 from kurtosis_tui.api.runtime import Runtime
 from kurtosis_tui.api.types import ExecResult, ServiceDir
 from kurtosis_tui.api.validation import as_cmd
@@ -363,8 +363,11 @@ class Service:
             self._waiting_since = time.monotonic()
             self._report_waiting(check.describe(), total, "")
             self._log(f"waiting for service {self.id!r}: {check.describe()}")
-        next_probe = 0.0
+        # Its start was just seen (run_container's state) and the monitor hears of an
+        # exit: the engine is first asked about the container a probe interval from now.
+        next_probe = time.monotonic() + STATE_PROBE_INTERVAL
         next_report = time.monotonic() + PROGRESS_INTERVAL
+        attempts = 0
         while True:
             if handover is not None and handover.is_set():
                 return
@@ -384,7 +387,8 @@ class Service:
             if time.monotonic() >= next_report:
                 next_report = time.monotonic() + PROGRESS_INTERVAL
                 self._report_waiting(check.describe(), total, check.last_error)
-            pause = min(INTERVAL, max(0.0, deadline - time.monotonic()))
+            attempts += 1
+            pause = min(pause_after(attempts), max(0.0, deadline - time.monotonic()))
             if (handover or self._rt.stopping).wait(pause) and handover is not None:
                 return
 

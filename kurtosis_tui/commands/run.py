@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -59,32 +59,39 @@ def main(args: argparse.Namespace) -> int:
     run_tui = _tui_entry() if use_tui else None
     watch_plain = _watch_entry() if args.watch and run_tui is None else None
     with ThreadPoolExecutor(1) as pool:
-        # Importing the suite (a child process) overlaps the engine's first answer.
-        found = pool.submit(discover, suite, selection)
+        # Importing the suite (a child process) overlaps the engine's first answer
+        # and, in plain output, the session's opening (see _run_plain).
+        found = pool.submit(_tests_of, suite, selection, args.suite_dir)
         try:
             backend = _backend(getattr(args, "backend", "docker"))
         except UsageError:
             found.result()  # a suite error is reported before an engine one
             raise
-        tests = found.result()
+        recorder = Recorder(suite, repeat=args.repeat)
+        # The history keeps every service's log, plain runs included: stream them
+        # (benchmarks/bench_history.py measures what that costs).
+        options = RunOptions(suite_dir=suite, parallelism=args.parallelism, params=params,
+                             secrets=secrets,
+                             keep_failed=args.keep_failed,
+                             stream_service_logs=run_tui is not None or recorder.enabled,
+                             prepare_image=_image_preparer(backend.kind),
+                             backend=backend.kind)
+        junit = Path(args.junit_xml) if args.junit_xml else None
+        if run_tui is not None:
+            return int(run_tui(options=options, tests=found.result(), watch=args.watch,
+                               junit_xml=junit, selected=selection, recorder=recorder,
+                               repeat=args.repeat))
+        return _run_plain(options, found, backend, junit, watch_plain, selection, recorder,
+                          args.repeat)
+
+
+def _tests_of(suite: Path, selection: Selection, shown: str) -> list[TestInfo]:
+    """The selected tests of the suite; UsageError when it defines none."""
+    tests = discover(suite, selection)
     if not tests:
-        raise UsageError(f"no tests in {args.suite_dir}: no subclass of kurtosis_tui.Test "
+        raise UsageError(f"no tests in {shown}: no subclass of kurtosis_tui.Test "
                          "is defined in its *.py files")
-    recorder = Recorder(suite, repeat=args.repeat)
-    # The history keeps every service's log, plain runs included: stream them
-    # (benchmarks/bench_history.py measures what that costs).
-    options = RunOptions(suite_dir=suite, parallelism=args.parallelism, params=params,
-                         secrets=secrets,
-                         keep_failed=args.keep_failed,
-                         stream_service_logs=run_tui is not None or recorder.enabled,
-                         prepare_image=_image_preparer(backend.kind),
-                         backend=backend.kind)
-    junit = Path(args.junit_xml) if args.junit_xml else None
-    if run_tui is not None:
-        return int(run_tui(options=options, tests=tests, watch=args.watch, junit_xml=junit,
-                            selected=selection, recorder=recorder, repeat=args.repeat))
-    return _run_plain(options, tests, backend, junit, watch_plain, selection, recorder,
-                      args.repeat)
+    return tests
 
 
 def _prepare_image(progress: Callable[[str], None] | None) -> str:
@@ -127,24 +134,30 @@ def _watch_entry() -> Callable[..., int]:
     return run_watch_plain
 
 
-def _run_plain(options: RunOptions, tests: list[TestInfo], backend: Any, junit: Path | None,
-               watch_plain: Callable[..., int] | None, selected: Selection,
-               recorder: Recorder, repeat: int) -> int:
+def _run_plain(options: RunOptions, found: Future[list[TestInfo]], backend: Any,
+               junit: Path | None, watch_plain: Callable[..., int] | None,
+               selected: Selection, recorder: Recorder, repeat: int) -> int:
     from kurtosis_tui.engine.session import open_session
     from kurtosis_tui.engine.signals import WAKE, InterruptGuard
     from kurtosis_tui.views.plain import PlainPrinter
 
+    if found.done():
+        found.result()  # a suite error, before any Docker object is made for it
     printer = PlainPrinter()
     code = 130
+    tests: list[TestInfo] = []
     # The first Ctrl-C/SIGTERM raises KeyboardInterrupt here: close() cancels and tears
     # down, the summary says what finished, the CLI exits 130. A second one quits at once.
     with InterruptGuard() as guard:
+        # One set (network, volume, started controller) is made while the suite is
+        # still being imported: the first test starts on it (engine/prepared.py).
         session = open_session(options, Tee(printer, recorder), backend,
-                               watching=watch_plain is not None,
-                               progress=_image_progress(printer, recorder))
+                               watching=watch_plain is not None, ahead=1,
+                               progress=_image_progress(printer, recorder, found))
         guard.attach(session.run_id, backend)
         attempts: list[tuple[int, TestResult]] = []
         try:
+            tests = found.result()
             for number in range(1, repeat + 1):
                 session.schedule(tests)
                 while not session.wait_idle(WAKE):  # never for good: see WAKE
@@ -163,7 +176,8 @@ def _run_plain(options: RunOptions, tests: list[TestInfo], backend: Any, junit: 
             return code
         except KeyboardInterrupt:
             session.close()
-            _summarise(printer, session.results(), attempts, tests, repeat)
+            if tests:
+                _summarise(printer, session.results(), attempts, tests, repeat)
             raise
         finally:
             session.close()
@@ -184,11 +198,17 @@ def _summarise(printer: Any, latest: dict[str, TestResult],
     return results
 
 
-def _image_progress(printer: Any, recorder: Recorder) -> Callable[[str], None]:
-    """Say that the controller image is being (re)built, without Docker's build steps."""
+def _image_progress(printer: Any, recorder: Recorder,
+                    found: Future[list[TestInfo]]) -> Callable[[str], None]:
+    """Say that the controller image is being (re)built, without Docker's build steps.
+
+    A build takes a while: before its first word, the suite's import must be over,
+    so that a suite error (a typo in ``-t``) is said at once, not after the build
+    (raised here, it ends the session's opening before anything is built)."""
     from kurtosis_tui.setup.images import CONTROLLER_REPO
 
     def progress(line: str) -> None:
+        found.result()
         if line.startswith(CONTROLLER_REPO):
             printer.write(line)
             recorder.said(line)

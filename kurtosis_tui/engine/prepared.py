@@ -4,9 +4,13 @@ In watch mode, and while tests wait in the queue for a slot, the session keeps
 spare sets of a network, a volume and a started controller (its imports done,
 waiting for its settings file, see ``controller.config.await_settings``). An
 attempt that takes one skips their creation: its controller starts on the test
-the moment its settings are written into it. Every set carries the run label,
-so the reaper and the session's last sweep find it; an unused set is removed
-when the session closes, and none is made after that.
+the moment its settings are written into it. A plain run makes one set as the
+session opens, while the suite is still being imported (``warm``), and its
+first attempt waits for that set if it is not ready yet: it was begun earlier
+than the attempt could begin its own, so it is ready sooner. (A set made for a
+test still in the queue is not waited for: it is that test's.) Every set
+carries the run label, so the reaper and the session's last sweep find it; an
+unused set is removed when the session closes, and none is made after that.
 """
 
 from __future__ import annotations
@@ -48,17 +52,32 @@ class Spares:
     def __init__(self, ctx: SessionContext) -> None:
         self._ctx = ctx
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
         self._ready: list[Prepared] = []
         self._making = 0
+        self._promised = 0  # sets made by warm() that no attempt has taken or waited for
         self._threads: list[threading.Thread] = []
         self._closed = False
         self._numbers = itertools.count(1)
 
     def take(self) -> Prepared | None:
-        """A ready set for an attempt (None: none is ready, it provisions its own; one
-        still being made is meant for a test that is still waiting)."""
+        """A ready set for an attempt, or a warm one once it is made (None: none is
+        ready, or making it failed: the attempt provisions its own)."""
         with self._lock:
-            return self._ready.pop(0) if self._ready else None
+            if not self._ready and self._promised and self._making:
+                self._promised -= 1
+                self._changed.wait_for(lambda: self._ready or not self._making or self._closed)
+            elif self._ready and self._promised:
+                self._promised -= 1
+            return self._ready.pop(0) if self._ready and not self._closed else None
+
+    def warm(self, sets: int) -> None:
+        """Make ``sets`` sets now, before any test is known, for the first attempts."""
+        if not self._ctx.prepares_ahead:
+            return
+        with self._lock:
+            self._promised += sets
+        self.keep(sets)
 
     def keep(self, wanted: int) -> None:
         """Start making sets until ``wanted`` are ready or being made."""
@@ -80,6 +99,7 @@ class Spares:
         """Make no more; remove every unused set (those being made remove themselves)."""
         with self._lock:
             self._closed = True
+            self._changed.notify_all()
             unused, self._ready = self._ready, []
             threads = list(self._threads)
         for prepared in unused:
@@ -110,8 +130,14 @@ class Spares:
                 if prepared is not None and not self._closed:
                     self._ready.append(prepared)
                     prepared = None
+                self._changed.notify_all()
             if prepared is not None:  # the session closed meanwhile
                 self.remove(prepared)
+
+    def _check_open(self) -> None:
+        """Stop making a set the session no longer wants (a suite error closed it)."""
+        if self._closed:
+            raise BackendError("the session closed while a set was being made")
 
     def _create(self, number: int) -> Prepared:
         ctx, backend = self._ctx, self._ctx.backend
@@ -122,8 +148,10 @@ class Spares:
 
         net = ctx.pool.create_network(base, labels("network"))
         try:
+            self._check_open()
             backend.create_volume(base, labels=labels("volume"))
             try:
+                self._check_open()
                 spec = controller_spec(ctx, f"{base}_controller", labels("controller"), net,
                                        base, settings=None)
                 state = backend.run_container(spec)

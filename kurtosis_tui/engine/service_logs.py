@@ -8,6 +8,10 @@ quick test may remove its services a fraction of a second later, and a removed
 container's log is gone. A stream ends when the test stops or restarts the
 service; the start event of the container running again follows it anew,
 skipping the lines already delivered (Docker replays a log from its first line).
+A restart's start event may come before the old stream has ended: the follower
+then goes round once more when it does. Nothing asks the engine whether a
+container runs: at teardown that would be one more request per service while
+the engine is busiest.
 """
 
 from __future__ import annotations
@@ -33,6 +37,16 @@ class _Follower:
         self.stream: Stream | None = None
         self.thread: threading.Thread | None = None  # None: not following right now
         self.closed = False
+        self.starts = 0  # the engine's start events seen for the container
+        self.again = False  # it started again while the last stream was still open
+
+    def started(self) -> None:
+        """The engine says the container started (its first start, or a restart)."""
+        with self.lock:
+            self.starts += 1
+            if self.starts > 1 and self.thread is not None:
+                self.again = True
+        self.start()
 
     def start(self) -> None:
         """Follow the container's log from where we are (no-op while already following)."""
@@ -74,19 +88,13 @@ class _Follower:
                 self.buffer.extend(fresh)
         finally:
             stream.close()
-        # Decided under the lock that start() takes: a restart seen after this point
-        # finds no thread and starts one; one before it is seen here as running.
+        # Decided under the lock that started() takes: a restart seen after this point
+        # finds no thread and starts one; one seen before it set ``again``.
         with self.lock:
-            again = not self.closed and self._running()
+            again, self.again = not self.closed and self.again, False
             if not again:
                 self.thread = None
             return again
-
-    def _running(self) -> bool:
-        try:
-            return self.backend.container_state(self.container).running
-        except BackendError:
-            return False
 
     def close(self) -> threading.Thread | None:
         with self.lock:
@@ -115,8 +123,9 @@ class ServiceLogs:
             if not self._closed and self._watcher is None:
                 self._start_watcher_locked()
 
-    def follow(self, service: str, container_id: str) -> None:
-        """Follow a service container that started (no-op when already followed)."""
+    def follow(self, service: str, container_id: str, *, event: bool = False) -> None:
+        """Follow a service container that started (no-op when already followed).
+        ``event``: the engine's start event says so (a second one is a restart)."""
         with self._lock:
             if self._closed:
                 return
@@ -127,7 +136,10 @@ class ServiceLogs:
                 self._followers[container_id] = follower
             if self._watcher is None:
                 self._start_watcher_locked()
-        follower.start()
+        if event:
+            follower.started()
+        else:
+            follower.start()
 
     def _start_watcher_locked(self) -> None:
         try:
@@ -145,7 +157,7 @@ class ServiceLogs:
                 mine = of_attempt(event.labels, self._run_id, self._test, self._attempt,
                                   role="service")
                 if event.action == "start" and mine and service:
-                    self.follow(service, event.container_id)
+                    self.follow(service, event.container_id, event=True)
         finally:
             events.close()
 

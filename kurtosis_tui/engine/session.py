@@ -163,6 +163,12 @@ class LocalSession:
                     attempt.cancel()
             self._maybe_finished()
 
+    def prepare_ahead(self, sets: int) -> None:
+        """Begin making ``sets`` spare sets now (no-op where none can be made ahead)."""
+        with self._cond:
+            if not self._closed:
+                self._spares.warm(sets)
+
     def wait_idle(self, timeout: float | None = None) -> bool:
         with self._cond:
             return self._cond.wait_for(lambda: not self._queue and not self._running, timeout)
@@ -335,8 +341,12 @@ def open_session(
     watching: bool = False,
     controller_command: Sequence[str] | None = None,
     progress: Callable[[str], None] | None = None,
+    ahead: int = 0,
 ) -> LocalSession:
     """A session on the local engine, ready to ``schedule``.
+
+    ``ahead``: sets (network, volume, started controller) to begin making now, before
+    the tests are known, for the first attempts to start on (engine/prepared.py).
 
     ``controller_command`` replaces the controller image's entrypoint (tests use a
     stand-in controller to produce crashes and hangs the real one never does).
@@ -386,7 +396,7 @@ def open_session(
         except BaseException:
             reaper.stop()
             raise
-    return LocalSession(
+    session = LocalSession(
         options,
         sink,
         backend,
@@ -397,6 +407,8 @@ def open_session(
         controller_command=controller_command,
         fault_support=fault_support,
     )
+    session.prepare_ahead(ahead)
+    return session
 
 
 def _fault_support(backend: Backend, run_id: str, owner: str) -> str:
