@@ -11,6 +11,8 @@ Two flavours: by default the services start, and everything is removed, one
 after another (what a first script does); with ``--side-by-side`` the three
 services start at once and the four containers are removed at once, then the
 volume and the network together (a thread per call: what a careful script does).
+``--services N`` starts N services (``svc-01``...) instead of three: figures 9
+and 10 compare a test of twenty services with what the engine alone takes.
 """
 
 from __future__ import annotations
@@ -79,8 +81,8 @@ def free_subnet(client: docker.DockerClient) -> ipaddress.IPv4Network:
     raise RuntimeError("no free subnet in 10.213.0.0/16")
 
 
-def run_once(busybox: str, python_image: str,
-             side_by_side: bool = False) -> tuple[int, dict[str, float]]:
+def run_once(busybox: str, python_image: str, side_by_side: bool = False,
+             services: tuple[str, ...] = SERVICES) -> tuple[int, dict[str, float]]:
     """One test's worth of Docker work: the controller's exit code, seconds per step."""
     steps: dict[str, float] = {}
     mark = time.perf_counter()
@@ -117,14 +119,14 @@ def run_once(busybox: str, python_image: str,
 
     try:
         try:
-            containers += each([service_starter(s) for s in SERVICES], side_by_side)
+            containers += each([service_starter(s) for s in services], side_by_side)
         finally:  # a failed start: the ones that did start are still removed below
-            if len(containers) < len(SERVICES):
+            if len(containers) < len(services):
                 containers[:] = client.containers.list(all=True, filters={
                     "label": f"{protocol.LABEL_RUN}={run_id}"})
-        step(f"services start (3, {how})")
+        step(f"services start ({len(services)}, {how})")
         controller = client.containers.run(
-            python_image, ["python3", "-c", WAIT_SCRIPT, str(PORT), *SERVICES], entrypoint=[],
+            python_image, ["python3", "-c", WAIT_SCRIPT, str(PORT), *services], entrypoint=[],
             name=f"{name}-controller", network=name, labels=labels, mounts=[mount],
             init=True, detach=True)
         containers.append(controller)
@@ -136,15 +138,21 @@ def run_once(busybox: str, python_image: str,
         each([partial(c.remove, force=True) for c in containers], side_by_side)
         each([partial(volume.remove, force=True), network.remove], side_by_side)
         client.close()
-        step(f"teardown (4 force-removes, volume, network; {how})")
+        step(f"teardown ({len(containers)} force-removes, volume, network; {how})")
     return code, steps
 
 
 def main(argv: list[str]) -> int:
-    """``baseline_docker.py [--side-by-side] [BUSYBOX_IMAGE PYTHON_IMAGE]`` (the harness
-    passes both images)."""
+    """``baseline_docker.py [--side-by-side] [--services N] [BUSYBOX_IMAGE PYTHON_IMAGE]``
+    (the harness passes both images)."""
     side_by_side = "--side-by-side" in argv
     argv = [a for a in argv if a != "--side-by-side"]
+    services = SERVICES
+    if "--services" in argv:
+        at = argv.index("--services")
+        count = int(argv[at + 1])
+        services = tuple(f"svc-{n:02d}" for n in range(1, count + 1))
+        del argv[at:at + 2]
     busybox: str | None
     python_image: str | None
     if len(argv) == 2:
@@ -155,7 +163,7 @@ def main(argv: list[str]) -> int:
         print(f"missing images: one of {BUSYBOX_IMAGES} and one of {PYTHON_IMAGES}",
               file=sys.stderr)
         return 2
-    code, steps = run_once(busybox, python_image, side_by_side)
+    code, steps = run_once(busybox, python_image, side_by_side, services)
     print(json.dumps({"steps": steps}))
     return code
 

@@ -79,10 +79,10 @@ ENV_SUITE_ARCHIVE = "KT_SUITE_ARCHIVE"  # the suite, packed, where no bind mount
 #: "1": the controller sends its services' log lines on its stdout (the initializer
 #: cannot reach the services' engine, as on a swarm node, and a view wants them live)
 ENV_FORWARD_LOGS = "KT_FORWARD_LOGS"
-#: Set on a controller started before its test was chosen (prepared ahead): it waits for
-#: this file, a JSON object of the settings above, that the initializer writes into it.
-ENV_SETTINGS_FILE = "KT_SETTINGS_FILE"
-SETTINGS_FILE = "/tmp/kt-settings.json"
+#: Set ("1") on a controller started before its test was chosen (prepared ahead): it
+#: reads its settings, the ones above as one JSON object and a newline, on its stdin,
+#: which the initializer holds open (``Backend.open_input``) until the test is chosen.
+ENV_SETTINGS_ON_STDIN = "KT_SETTINGS_ON_STDIN"
 
 ENV_FAULT_IMAGE = "KT_FAULT_IMAGE"  # the fault helper image (iptables, iproute2)
 #: What this engine's kernel can do: "fault=" (supported) or "fault=what is missing",

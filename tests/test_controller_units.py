@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
+import os
 import re
 import threading
 from pathlib import Path
@@ -183,21 +184,26 @@ def test_monitor_routes_die_events_of_this_attempts_services_only(tmp_path: Path
     assert (exited.service, exited.exit_code, exited.expected) == ("db", 137, False)  # type: ignore[attr-defined]
 
 
-def test_a_controller_prepared_ahead_waits_for_its_whole_settings_file(tmp_path: Path) -> None:
-    path = tmp_path / "settings.json"
+def test_a_controller_prepared_ahead_waits_for_its_whole_settings_line() -> None:
+    read_fd, write_fd = os.pipe()
     got: list[dict[str, str]] = []
-    waiter = threading.Thread(target=lambda: got.append(await_settings(path)), daemon=True)
-    waiter.start()
-    path.write_text('{"KT_TEST_NAME": "Web", "KT_ATTEMPT": 2')  # no newline: not complete
-    waiter.join(0.1)
-    assert waiter.is_alive() and not got
-    path.write_text('{"KT_TEST_NAME": "Web", "KT_ATTEMPT": 2}\n')
-    waiter.join(5)
+    with os.fdopen(read_fd, "rb") as stdin, os.fdopen(write_fd, "wb", buffering=0) as feed:
+        waiter = threading.Thread(target=lambda: got.append(await_settings(stdin)),
+                                  daemon=True)
+        waiter.start()
+        feed.write(b'{"KT_TEST_NAME": "Web", ')  # no newline yet: not complete
+        waiter.join(0.1)
+        assert waiter.is_alive() and not got
+        feed.write(b'"KT_ATTEMPT": 2}\n')
+        waiter.join(5)
     assert got == [{"KT_TEST_NAME": "Web", "KT_ATTEMPT": "2"}]
 
 
-def test_a_settings_file_that_is_not_an_object_is_a_config_error(tmp_path: Path) -> None:
-    path = tmp_path / "settings.json"
-    path.write_text("[1, 2]\n")
+def test_settings_that_are_not_an_object_are_a_config_error() -> None:
     with pytest.raises(ConfigError, match="JSON object"):
-        await_settings(path)
+        await_settings(io.BytesIO(b"[1, 2]\n"))
+
+
+def test_an_input_that_ends_before_the_settings_means_the_initializer_is_gone() -> None:
+    with pytest.raises(ConfigError, match="closed this controller's input"):
+        await_settings(io.BytesIO(b'{"KT_TEST_NAME": "W'))

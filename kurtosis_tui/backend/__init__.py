@@ -3,7 +3,7 @@
 Its errors live in ``kurtosis_tui.errors`` (``BackendError`` and kin).
 """
 
-from kurtosis_tui.backend.base import Backend, EventStream, Stream
+from kurtosis_tui.backend.base import Backend, EventStream, Input, Stream
 from kurtosis_tui.backend.types import (
     ContainerEvent,
     ContainerSpec,
@@ -21,6 +21,7 @@ __all__ = [
     "ContainerState",
     "EventStream",
     "ExecOutput",
+    "Input",
     "LabelledObject",
     "Mount",
     "NetworkInfo",

@@ -43,6 +43,14 @@ class Stream(Protocol):
     def close(self) -> None: ...
 
 
+class Input(Protocol):
+    """A running container's stdin, held open: one ``send``, then ``close``."""
+
+    def send(self, data: bytes) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class EventStream(Protocol):
     def __iter__(self) -> Iterator[ContainerEvent]: ...
 
@@ -153,6 +161,11 @@ class Backend(Protocol):
         ...
 
     def logs(self, container: str, tail: int | None = None) -> str: ...
+
+    def open_input(self, container: str) -> Input:
+        """The stdin of a running container created with ``ContainerSpec.stdin``: what
+        is sent reaches its process at once (a controller prepared ahead waits on it)."""
+        ...
 
     def follow_logs(self, container: str) -> Stream:
         """Every line the container has written and will write, until it ends."""

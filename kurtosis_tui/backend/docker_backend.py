@@ -38,6 +38,7 @@ from kurtosis_tui.backend.docker_errors import (
     seam,
 )
 from kurtosis_tui.backend.docker_follow import open_events, open_log
+from kurtosis_tui.backend.docker_input import AttachedInput
 from kurtosis_tui.backend.docker_specs import container_state, create_kwargs
 from kurtosis_tui.backend.docker_stats import stats_sample
 from kurtosis_tui.backend.docker_wire import exec_output
@@ -344,6 +345,10 @@ class DockerBackend:
         except docker.errors.NotFound as exc:
             raise NotFound(f"container {container} does not exist") from exc
         return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+
+    @seam
+    def open_input(self, container: str) -> base.Input:
+        return AttachedInput(self._new_client(API_TIMEOUT), container)
 
     @seam
     def follow_logs(self, container: str) -> base.Stream:

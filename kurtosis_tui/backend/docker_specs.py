@@ -38,6 +38,7 @@ def create_kwargs(api: Any, spec: ContainerSpec) -> dict[str, Any]:
         "ports": list(spec.ports) or None,
         "host_config": host,
         "networking_config": networking,
+        "stdin_open": spec.stdin,
     }
 
 

@@ -44,7 +44,7 @@ import requests.exceptions
 from docker.types import EndpointSpec, IPAMConfig, IPAMPool, NetworkAttachmentConfig, ServiceMode
 
 from kurtosis_tui import protocol as p
-from kurtosis_tui.backend.base import EventStream, Stream
+from kurtosis_tui.backend.base import EventStream, Input, Stream
 from kurtosis_tui.backend.docker_errors import explain
 from kurtosis_tui.backend.streams import LogStream
 from kurtosis_tui.backend.swarm_manager import POLL, SwarmManager
@@ -352,6 +352,11 @@ class SwarmBackend(SwarmManager):
         here, see ``reaches_services``)."""
         raise BackendError(f"cannot write {path} into the job {container}: its container "
                            "is on its node, which only the job itself reaches")
+
+    def open_input(self, container: str) -> Input:
+        """Not on a swarm: nothing is prepared ahead here (see ``reaches_services``)."""
+        raise BackendError(f"cannot open the input of the job {container}: its container "
+                           "is on its node")
 
     # --------------------------------------------------------- labels, events
 

@@ -36,6 +36,7 @@ class ContainerSpec:
     #: ``container:<id>``: share that container's network namespace (``network`` unset).
     network_mode: str | None = None
     cap_add: tuple[str, ...] = ()  # e.g. ("NET_ADMIN",) for the fault helpers only
+    stdin: bool = False  # its stdin stays open for ``Backend.open_input`` to write to
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from kurtosis_tui import protocol
 from kurtosis_tui.errors import ConfigError
@@ -70,18 +70,15 @@ def secret_values(env: Mapping[str, str] | None = None) -> list[str]:
         return []
 
 
-def await_settings(path: Path, interval: float = 0.005) -> dict[str, str]:
-    """The settings the initializer writes into ``path`` once the test is chosen, for a
-    controller prepared ahead (started, imports done, before any test needed it). The
-    file is complete when it ends with a newline; nothing else can wake this process."""
-    while True:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            text = ""
-        if text.endswith("\n"):
-            return _json_object(text, str(path))
-        time.sleep(interval)
+def await_settings(stream: BinaryIO) -> dict[str, str]:
+    """The settings the initializer sends on ``stream`` (stdin) once the test is chosen,
+    for a controller prepared ahead (started, imports done, before any test needed it):
+    one JSON object and a newline. An input that ends first means the initializer is gone."""
+    line = stream.readline()
+    if not line.endswith(b"\n"):
+        raise ConfigError("the initializer closed this controller's input before naming "
+                          "its test")
+    return _json_object(line, "the settings line on stdin")
 
 
 def _required(env: Mapping[str, str], name: str) -> str:
@@ -109,7 +106,7 @@ def _params(env: Mapping[str, str], name: str) -> dict[str, str]:
     return _json_object(text, f"environment variable {name}") if text else {}
 
 
-def _json_object(text: str, where: str) -> dict[str, str]:
+def _json_object(text: str | bytes, where: str) -> dict[str, str]:
     """``text``, a JSON object, as strings; ``where`` it came from names it in the error."""
     try:
         data = json.loads(text)

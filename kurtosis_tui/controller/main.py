@@ -61,11 +61,10 @@ def _run(log: object) -> int:
     backend = DockerBackend()
     env: dict[str, str] = dict(os.environ)
     try:
-        settings_file = env.get(protocol.ENV_SETTINGS_FILE)
-        if settings_file:  # prepared ahead: the imports are done, the engine answered
-            with contextlib.suppress(BackendError):
+        if env.get(protocol.ENV_SETTINGS_ON_STDIN):  # prepared ahead: imports done,
+            with contextlib.suppress(BackendError):  # the engine answered
                 backend.ping()
-            env.update(await_settings(Path(settings_file)))
+            env.update(await_settings(sys.stdin.buffer))
         config = ControllerConfig.from_env(env)
         log.mask(config.secrets.values())  # a controller prepared ahead learns them only now
     except ConfigError as exc:

@@ -25,7 +25,7 @@ from kurtosis_tui.engine.cleanup import mark_kept
 from kurtosis_tui.engine.context import SessionContext, controller_spec, test_settings
 from kurtosis_tui.engine.log_copy import LogCopy
 from kurtosis_tui.engine.logbatch import PendingLines
-from kurtosis_tui.engine.prepared import Prepared, Spares, write_settings
+from kurtosis_tui.engine.prepared import Prepared, Spares, send_settings
 from kurtosis_tui.engine.service_logs import ServiceLogs
 from kurtosis_tui.errors import BackendError, EngineUnavailable, UsageError
 from kurtosis_tui.events import (
@@ -215,7 +215,7 @@ class Attempt:
         return state.id, state.name
 
     def _take_prepared(self) -> tuple[str, str]:
-        """The set made ahead: the phases pass at once, and writing the settings into
+        """The set made ahead: the phases pass at once, and sending the settings to
         the waiting controller starts it on this test."""
         prepared = self._prepared
         assert prepared is not None
@@ -230,7 +230,7 @@ class Attempt:
         self._emit(PhaseChanged, phase=Phase.CONTROLLER)
         self._check_cancelled()
         settings = test_settings(self.ctx, self.info, self.number, net, prepared.volume)
-        write_settings(self.ctx, prepared, settings)
+        send_settings(prepared, settings)
         return prepared.controller, prepared.controller_name
 
     def _own_controller(self, container: str) -> None:

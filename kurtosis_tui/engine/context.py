@@ -83,14 +83,14 @@ def controller_spec(
     volume: str,
     settings: dict[str, str] | None,
 ) -> ContainerSpec:
-    """The controller container; ``settings`` None: it waits for its settings file."""
+    """The controller container; ``settings`` None: it waits for them on its stdin."""
     env = {
         p.ENV_RUN_ID: ctx.run_id,
         p.ENV_OWNER: ctx.owner,
         p.ENV_SUITE_HOST_DIR: str(ctx.suite_dir),
         p.ENV_FAULT_SUPPORT: ctx.fault_support,
         "PYTHONUNBUFFERED": "1",
-        **(settings if settings is not None else {p.ENV_SETTINGS_FILE: p.SETTINGS_FILE}),
+        **(settings if settings is not None else {p.ENV_SETTINGS_ON_STDIN: "1"}),
     }
     return ContainerSpec(
         name=name,
@@ -101,6 +101,7 @@ def controller_spec(
         env=env,
         network=net.name,
         hostname="controller",
+        stdin=settings is None,
         mounts=(
             Mount(str(ctx.suite_dir), p.SUITE_MOUNT, kind="bind", read_only=True),
             Mount(volume, p.VOLUME_MOUNT, kind="volume"),

@@ -2,9 +2,10 @@
 
 In watch mode, and while tests wait in the queue for a slot, the session keeps
 spare sets of a network, a volume and a started controller (its imports done,
-waiting for its settings file, see ``controller.config.await_settings``). An
-attempt that takes one skips their creation: its controller starts on the test
-the moment its settings are written into it. A plain run makes one set as the
+waiting for its settings on its stdin, see ``controller.config.await_settings``,
+which the set holds open: ``Backend.open_input``). An attempt that takes one
+skips their creation: its controller starts on the test the moment its settings
+are sent. A plain run makes one set as the
 session opens, while the suite is still being imported (``warm``), and its
 first attempt waits for that set if it is not ready yet: it was begun earlier
 than the attempt could begin its own, so it is ready sooner. (A set made for a
@@ -22,7 +23,7 @@ import threading
 from dataclasses import dataclass
 
 from kurtosis_tui import protocol as p
-from kurtosis_tui.backend import NetworkInfo
+from kurtosis_tui.backend import Input, NetworkInfo
 from kurtosis_tui.engine.context import SessionContext, controller_spec
 from kurtosis_tui.errors import BackendError, UsageError
 
@@ -38,12 +39,15 @@ class Prepared:
     volume: str
     controller: str  # container id
     controller_name: str
+    input: Input  # the controller's stdin, open until its settings are sent
 
 
-def write_settings(ctx: SessionContext, prepared: Prepared, settings: dict[str, str]) -> None:
+def send_settings(prepared: Prepared, settings: dict[str, str]) -> None:
     """Hand the waiting controller its test: it starts on it at once."""
-    data = (json.dumps(settings) + "\n").encode()
-    ctx.backend.write_file(prepared.controller, p.SETTINGS_FILE, data)
+    try:
+        prepared.input.send((json.dumps(settings) + "\n").encode())
+    finally:
+        prepared.input.close()
 
 
 class Spares:
@@ -110,6 +114,7 @@ class Spares:
     def remove(self, prepared: Prepared) -> None:
         """Remove one set: its controller, then its volume and network."""
         backend = self._ctx.backend
+        prepared.input.close()
         with contextlib.suppress(BackendError):
             backend.remove_container(prepared.controller)
         with contextlib.suppress(BackendError):
@@ -155,6 +160,12 @@ class Spares:
                 spec = controller_spec(ctx, f"{base}_controller", labels("controller"), net,
                                        base, settings=None)
                 state = backend.run_container(spec)
+                try:
+                    pipe = backend.open_input(state.id)
+                except BaseException:
+                    with contextlib.suppress(BackendError):
+                        backend.remove_container(state.id)
+                    raise
             except BaseException:
                 with contextlib.suppress(BackendError):
                     backend.remove_volume(base)
@@ -164,4 +175,4 @@ class Spares:
                 backend.remove_network(net.name)
             ctx.pool.release(net.subnet)
             raise
-        return Prepared(net, base, state.id, state.name)
+        return Prepared(net, base, state.id, state.name, pipe)
