@@ -352,17 +352,21 @@ class DockerBackend:
 
     @seam
     def follow_logs(self, container: str) -> base.Stream:
+        """One request: the tool's containers never have a TTY (``ContainerSpec`` has no
+        such option), so the log is multiplexed and stamped without asking. The stream
+        ends when Docker ends it (the container stopped: a restart is the caller's to
+        follow, see ``engine.service_logs``); only a broken connection is followed again,
+        without asking the engine first (one request less per container at teardown)."""
         client = self._new_client(API_TIMEOUT)
         try:
-            tty = bool((client.api.inspect_container(container).get("Config") or {}).get("Tty"))
-            response = open_log(client, container, since=None, stamped=not tty)
+            response = open_log(client, container, since=None, stamped=True)
         except BaseException:
             client.close()
             raise
 
         def reopen(since: str | None, broken: bool) -> tuple[Any, Any] | None:
-            """Follow again from ``since`` while the container runs (or the log broke)."""
-            if not broken and not self.container_state(container).running:
+            """Follow again from ``since`` after the connection broke."""
+            if not broken:
                 return None
             fresh = self._new_client(API_TIMEOUT)
             try:
@@ -371,7 +375,7 @@ class DockerBackend:
                 fresh.close()
                 raise
 
-        return LogStream(response, client, multiplexed=not tty, timestamps=not tty, reopen=reopen)
+        return LogStream(response, client, multiplexed=True, timestamps=True, reopen=reopen)
 
     @seam
     def read_file(self, container: str, path: str) -> bytes | None:
