@@ -12,10 +12,10 @@ from __future__ import annotations
 import json
 import socket
 import struct
-import threading
 from collections.abc import Iterator
 
 import pytest
+from support.sockets import serve
 
 from kurtosis_tui.backend.docker_backend import DockerBackend
 
@@ -37,15 +37,7 @@ class _FakeEngine:
         self.frames = frames
         self.server = socket.create_server(("127.0.0.1", 0))
         self.port = self.server.getsockname()[1]
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.server.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+        serve(self.server, self._handle, "fake-engine")
 
     def _handle(self, conn: socket.socket) -> None:
         with conn:

@@ -11,11 +11,11 @@ import itertools
 import socket
 import struct
 import threading
-import time
 from typing import Any
 
 import pytest
 import requests.exceptions
+from support.robust import wait_until
 
 from kurtosis_tui import protocol
 from kurtosis_tui.backend import ContainerSpec
@@ -121,13 +121,6 @@ def _collect(stream: Any, into: list[Any]) -> threading.Thread:
     return thread
 
 
-def _wait_for(predicate: Any, seconds: float, what: str) -> None:
-    end = time.monotonic() + seconds
-    while not predicate():
-        assert time.monotonic() < end, f"timed out waiting for {what}"
-        time.sleep(0.05)
-
-
 def test_a_log_silent_longer_than_the_socket_timeout_keeps_streaming(
     backend: DockerBackend, images: Images, run_id: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -153,9 +146,9 @@ def test_a_severed_log_is_followed_again_with_no_line_lost_or_twice(
         stream = backend.follow_logs(container)
         lines: list[str] = []
         reader = _collect(stream, lines)
-        _wait_for(lambda: len(lines) > 20, 20, "the first lines")
+        wait_until(lambda: len(lines) > 20, 20, what="the first lines")
         _sever(stream)
-        _wait_for(lambda: stream.reconnects >= 1, 20, "a new connection")
+        wait_until(lambda: stream.reconnects >= 1, 20, what="a new connection")
         reader.join(timeout=60)
         assert not reader.is_alive()
         assert lines == [f"line-{i}" for i in range(400)]
@@ -171,12 +164,12 @@ def test_a_severed_event_stream_goes_on_with_no_event_lost_or_twice(
     reader = _collect(stream, events)
     try:
         first = _run(backend, images, run_id, "true")
-        _wait_for(lambda: any(e.action == "die" for e in events), 20, "the first die")
+        wait_until(lambda: any(e.action == "die" for e in events), 20, what="the first die")
         _sever(stream)
-        _wait_for(lambda: stream.reconnects >= 1, 20, "a new connection")
+        wait_until(lambda: stream.reconnects >= 1, 20, what="a new connection")
         second = _run(backend, images, run_id, "true")
-        _wait_for(lambda: any(e.action == "die" and e.container_id == second for e in events),
-                  20, "the second die")
+        wait_until(lambda: any(e.action == "die" and e.container_id == second for e in events),
+                   20, what="the second die")
         starts = [e.container_id for e in events if e.action == "start"]
         assert starts == [first, second]
         backend.remove_container(first)

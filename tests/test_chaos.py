@@ -28,7 +28,6 @@ import subprocess
 import sys
 import tarfile
 import textwrap
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -38,6 +37,8 @@ from pathlib import Path
 import docker
 import pytest
 from support.engine import Recorder
+from support.robust import wait_until
+from support.sockets import serve, splice
 
 from kurtosis_tui import events as ev
 from kurtosis_tui.backend.docker_backend import DockerBackend
@@ -115,7 +116,7 @@ class Forwarder:
         self.server.bind(("127.0.0.1", 0))
         self.server.listen(128)
         self.address = f"tcp://127.0.0.1:{self.server.getsockname()[1]}"
-        threading.Thread(target=self._serve, daemon=True, name="chaos-forwarder").start()
+        serve(self.server, self._connect, "chaos-forwarder")
 
     def point_at(self, docker_host: str) -> None:
         host, _, port = docker_host.removeprefix("tcp://").rpartition(":")
@@ -123,14 +124,6 @@ class Forwarder:
 
     def close(self) -> None:
         self.server.close()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.server.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._connect, args=(conn,), daemon=True).start()
 
     def _connect(self, conn: socket.socket) -> None:
         try:
@@ -140,20 +133,7 @@ class Forwarder:
         except (OSError, AssertionError):
             conn.close()  # the engine is not there: as a refused connection
             return
-        for a, b in ((conn, upstream), (upstream, conn)):
-            threading.Thread(target=_pump, args=(a, b), daemon=True).start()
-
-
-def _pump(src: socket.socket, dst: socket.socket) -> None:
-    try:
-        while data := src.recv(65536):
-            dst.sendall(data)
-    except OSError:
-        pass
-    finally:
-        for sock in (src, dst):
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
+        splice(conn, upstream)
 
 
 @dataclass
@@ -275,14 +255,6 @@ def _session(chaos: Chaos, recorder: Recorder, name: str) -> tuple[object, str]:
     return session, session.run_id
 
 
-def _wait_for(what: str, predicate: Callable[[], bool], timeout: float) -> float:
-    start = time.monotonic()
-    while not predicate():
-        assert time.monotonic() - start < timeout, f"timed out waiting for {what}"
-        time.sleep(0.1)
-    return time.monotonic() - start
-
-
 def _phase(phase: ev.Phase) -> Callable[[ev.Event], bool]:
     return lambda e: isinstance(e, ev.PhaseChanged) and e.phase is phase
 
@@ -337,7 +309,7 @@ def test_dockerd_stopped_mid_run_errors_the_test_and_everything_goes_once_it_is_
     assert closed < 30
 
     answering = on_node.start_engine()
-    took = _wait_for("the reaper's sweep", lambda: on_node.leftovers() == [], SWEPT_WITHIN)
+    took = wait_until(lambda: on_node.leftovers() == [], SWEPT_WITHIN, what="the reaper's sweep")
     print(f"engine back: nothing left {took:.1f} s after it answered "
           f"({time.monotonic() - answering:.1f} s)")
 
@@ -364,7 +336,7 @@ def test_a_suite_shadowing_docker_json_requests_runs_and_kill_9_leaves_nothing(
         tool.send_signal(signal.SIGKILL)
         tool.wait()
         killed = time.monotonic()
-        took = _wait_for("the reaper", lambda: on_node.leftovers() == [], 30)
+        took = wait_until(lambda: on_node.leftovers() == [], 30, what="the reaper")
         print(f"kill -9 in a shadowing suite (node engine): nothing left after {took:.1f} s")
         assert time.monotonic() - killed < 30
     finally:

@@ -14,12 +14,12 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from support.engine import STANDIN_COMMAND, STANDIN_SUITE, Recorder, leftovers
+from support.tui import until
 
 from kurtosis_tui import events as ev
 from kurtosis_tui.backend.docker_backend import DockerBackend
@@ -122,13 +122,13 @@ def test_q_quits_the_tui_when_the_engine_is_gone(
 
     async def scenario() -> tuple[str, float]:
         async with app.run_test(size=(120, 34)) as pilot:
-            await _until("the controller", lambda: (a := app.model.attempt("Slow")) is not None
-                         and a.controller_state == "running", 60)
+            await until(lambda: (a := app.model.attempt("Slow")) is not None
+                         and a.controller_state == "running", 60, what="the controller")
             engine.leave()
             run_id = app.session.run_id if app.session else ""
             pressed = time.monotonic()
             await pilot.press("q")
-            await _until("the app to exit", lambda: not app.is_running, 60)
+            await until(lambda: not app.is_running, 60, what="the app to exit")
             return run_id, time.monotonic() - pressed
 
     run_id, took = asyncio.run(scenario())
@@ -139,11 +139,3 @@ def test_q_quits_the_tui_when_the_engine_is_gone(
     while leftovers(run_id):
         assert time.monotonic() < deadline, f"left behind: {leftovers(run_id)}"
         time.sleep(0.2)
-
-
-async def _until(what: str, predicate: Callable[[], bool], timeout: float) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        assert loop.time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.05)

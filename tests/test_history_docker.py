@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from support.history import WITHOUT_DAC, read_only_home
+from support.tui import screen_text
 from textual.widgets import DataTable
 
 from kurtosis_tui.history.replay import load
@@ -75,7 +77,7 @@ async def _pilot_the_past_run(past: object, logs: object) -> None:
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert app.selected == "Broken"
-        screen = _screen(app)
+        screen = screen_text(app)
         assert "FAILED" in screen and "read-only" in screen
         services = app.query_one("#services", DataTable)
         assert "talker" in str(services.get_row_at(0))
@@ -83,9 +85,9 @@ async def _pilot_the_past_run(past: object, logs: object) -> None:
         assert app.source == "talker"
         view = app.query_one(LogView)
         assert view.buffer is not None and view.buffer.lines[-1] == "talker done"
-        assert "talker done" in _screen(app)
+        assert "talker done" in screen_text(app)
         await pilot.press("t")
-        screen = _screen(app)
+        screen = screen_text(app)
         for label in ("network", "controller", "setup", "· talker", "run", "teardown"):
             assert label in screen
         await pilot.press("r")  # nothing runs in a past run: it says so
@@ -94,10 +96,6 @@ async def _pilot_the_past_run(past: object, logs: object) -> None:
         assert said.startswith("rerun") and said.endswith(f": {READ_ONLY}")
         await pilot.press("q")
     assert app.return_code == 1
-
-
-def _screen(app: PastRunApp) -> str:
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
 def test_repeat_finds_the_flaky_test(tmp_path: Path, images: Images) -> None:
@@ -135,17 +133,8 @@ def test_a_corrupt_store_costs_one_warning_and_the_run_passes(tmp_path: Path,
 
 def test_a_read_only_store_costs_one_warning_and_the_run_passes(tmp_path: Path,
                                                                images: Images) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
-    Store(home / "history.db").close()
-    for path in home.iterdir():
-        path.chmod(0o444)
-    home.chmod(0o555)
-    try:  # root, but without the capability that lets root write anyone's files
-        run = cli(home, "run", str(SUITE), "-t", "Steady", "--no-tui",
-                  prefix=("setpriv", "--bounding-set=-dac_override,-dac_read_search"))
-    finally:
-        home.chmod(0o755)
+    with read_only_home(tmp_path) as home:
+        run = cli(home, "run", str(SUITE), "-t", "Steady", "--no-tui", prefix=WITHOUT_DAC)
     assert run.returncode == 0, run.stderr
     assert run.stdout.splitlines()[-1] == "1 passed"
     (warning,) = run.stderr.splitlines()

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support.history import TESTS, make_suite, record, story
+from support.history import TESTS, WITHOUT_DAC, make_suite, read_only_home, record, story
 
 from kurtosis_tui import events as ev
 from kurtosis_tui.events import Outcome, Phase, TestResult
@@ -203,12 +203,6 @@ def test_a_locked_store_costs_one_warning_not_a_hang(tmp_path: Path,
 
 def test_a_read_only_store_costs_one_warning(tmp_path: Path) -> None:
     """As a user who may not write the file (root, but without CAP_DAC_OVERRIDE)."""
-    home = tmp_path / "home"
-    home.mkdir()
-    Store(home / "history.db").close()
-    for path in home.iterdir():
-        path.chmod(0o444)
-    home.chmod(0o555)
     script = (
         "import sys, pathlib; sys.path[:0] = [sys.argv[1], sys.argv[1] + '/tests']\n"
         "from support.history import story, make_suite\n"
@@ -219,14 +213,11 @@ def test_a_read_only_store_costs_one_warning(tmp_path: Path) -> None:
         "print('the run went on')\n"
     )
     root = Path(__file__).resolve().parent.parent
-    try:
+    with read_only_home(tmp_path) as home:
         done = subprocess.run(
-            ["setpriv", "--bounding-set=-dac_override,-dac_read_search", sys.executable,
-             "-c", script, str(root), str(tmp_path)],
+            [*WITHOUT_DAC, sys.executable, "-c", script, str(root), str(tmp_path)],
             capture_output=True, text=True, timeout=60,
             env={"KURTOSIS_TUI_HOME": str(home), "PATH": "/usr/bin:/bin"})
-    finally:
-        home.chmod(0o755)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "the run went on\n"
     lines = done.stderr.splitlines()

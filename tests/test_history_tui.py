@@ -14,8 +14,8 @@ from textual.widgets import DataTable
 from kurtosis_tui import events as ev
 from kurtosis_tui.events import Outcome
 from kurtosis_tui.tui.history_screen import HistoryScreen
-from kurtosis_tui.tui.model import TestHistory
 from kurtosis_tui.tui.repeat import repeating
+from kurtosis_tui.tui.rows import TestHistory
 
 
 @sync

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from support.tui import until
 
 from kurtosis_tui import events as ev
 from kurtosis_tui.backend import docker_backend
@@ -73,14 +74,6 @@ def _plain_run(suite: Path) -> tuple[subprocess.Popen[str], list[tuple[float, st
     return proc, lines
 
 
-async def _until(what: str, predicate: Callable[[], bool], timeout: float) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        assert loop.time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.2)
-
-
 def test_a_test_silent_for_150_s_shows_its_failure_live_in_the_tui_and_plain_output(
     images: object, tmp_path: Path, leftover_check: Callable[..., None]
 ) -> None:
@@ -105,13 +98,14 @@ def test_a_test_silent_for_150_s_shows_its_failure_live_in_the_tui_and_plain_out
 
     async def scenario() -> str:
         async with app.run_test(size=(120, 34)) as pilot:
-            await _until("the test to finish", lambda: app.model.tests["QuietThenFails"]
-                         .status() not in ("not run", "queued", "running"), SILENCE + 150)
+            await until(lambda: app.model.tests["QuietThenFails"]
+                         .status() not in ("not run", "queued", "running"),
+                        SILENCE + 150, what="the test to finish")
             app.flush_logs()
             await pilot.pause()
             run_id = app.session.run_id if app.session else ""
             await pilot.press("q")
-            await _until("the app to exit", lambda: not app.is_running, 60)
+            await until(lambda: not app.is_running, 60, what="the app to exit")
         return run_id
 
     run_id = asyncio.run(scenario())

@@ -173,7 +173,7 @@ class FakeBackend:
     def remove_network(self, name: str) -> None:
         self._remove("network", name)
 
-    def create_volume(self, name: str, *, labels: dict[str, str]) -> None:
+    def mark_kept(self, name: str, *, labels: dict[str, str]) -> None:
         self.objects.append(LabelledObject("volume", name, name, dict(labels)))
 
 

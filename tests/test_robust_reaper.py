@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import socket
@@ -23,6 +22,7 @@ from support.robust import (
     shield_from_older_sweeps,
     wait_until,
 )
+from support.sockets import serve, splice
 
 from kurtosis_tui import protocol
 from kurtosis_tui.backend import ContainerSpec
@@ -221,7 +221,7 @@ class _Engine:
         self.server = socket.socket(socket.AF_UNIX)
         self.server.bind(str(path))
         self.server.listen(64)
-        threading.Thread(target=self._serve, daemon=True).start()
+        serve(self.server, self._connect, "reaper-engine")
 
     def answer(self) -> None:
         self.answering.set()
@@ -229,32 +229,14 @@ class _Engine:
     def close(self) -> None:
         self.server.close()
 
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.server.accept()
-            except OSError:
-                return
-            if not self.answering.is_set():
-                self.refused += 1
-                conn.close()
-                continue
-            upstream = socket.socket(socket.AF_UNIX)
-            upstream.connect(self.target)
-            for a, b in ((conn, upstream), (upstream, conn)):
-                threading.Thread(target=_pump, args=(a, b), daemon=True).start()
-
-
-def _pump(src: socket.socket, dst: socket.socket) -> None:
-    try:
-        while data := src.recv(65536):
-            dst.sendall(data)
-    except OSError:
-        pass
-    finally:
-        for sock in (src, dst):
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
+    def _connect(self, conn: socket.socket) -> None:
+        if not self.answering.is_set():
+            self.refused += 1
+            conn.close()
+            return
+        upstream = socket.socket(socket.AF_UNIX)
+        upstream.connect(self.target)
+        splice(conn, upstream)
 
 
 def test_the_reaper_waits_for_an_engine_that_does_not_answer_then_sweeps(

@@ -92,6 +92,14 @@ def _run_in_pty(argv: list[str]) -> tuple[subprocess.Popen[bytes], int]:
     return proc, slave
 
 
+def _sigterm(proc: subprocess.Popen[bytes]) -> tuple[int, float]:
+    """SIGTERM to ``proc``: its exit code and the seconds it took to exit."""
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    code = proc.wait(timeout=15)
+    return code, time.monotonic() - sent
+
+
 @pytest.mark.parametrize("mode", ["quits", "hangs"])
 def test_sigterm_reaches_a_textual_app(mode: str, tmp_path: Path) -> None:
     marker = tmp_path / "marker"
@@ -99,10 +107,7 @@ def test_sigterm_reaches_a_textual_app(mode: str, tmp_path: Path) -> None:
     try:
         wait_until(lambda: marker.exists() and "mounted" in marker.read_text(), timeout=30)
         wait_until(lambda: not termios.tcgetattr(slave)[3] & termios.ECHO, timeout=10)  # raw
-        sent = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
-        code = proc.wait(timeout=15)
-        took = time.monotonic() - sent
+        code, took = _sigterm(proc)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -136,10 +141,7 @@ def test_sigterm_to_the_real_tui_tears_down_and_restores_the_terminal(
         wait_until(lambda: _run_id_of(docker_backend, proc.pid) is not None, timeout=120)
         run_id = _run_id_of(docker_backend, proc.pid) or ""
         trigger("running", docker_backend, run_id)
-        sent = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
-        code = proc.wait(timeout=15)
-        took = time.monotonic() - sent
+        code, took = _sigterm(proc)
     finally:
         if proc.poll() is None:
             proc.kill()

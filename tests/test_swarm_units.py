@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from kurtosis_tui import protocol
 from kurtosis_tui.backend.suite_archive import LIMIT, pack, unpack
 from kurtosis_tui.backend.swarm_agent import MARKER, read_report
 from kurtosis_tui.backend.swarm_parts import (
@@ -22,6 +23,8 @@ from kurtosis_tui.backend.swarm_parts import (
     pick_node,
     task_failure,
 )
+from kurtosis_tui.backend.swarm_specs import job_container
+from kurtosis_tui.backend.types import ContainerSpec, Mount
 from kurtosis_tui.errors import BackendError
 from kurtosis_tui.events import Outcome, TestResult
 from kurtosis_tui.views.junit import render
@@ -119,6 +122,30 @@ def test_a_suite_travels_packed_and_unpacks_whole(tmp_path: Path) -> None:
     assert all(p.stat().st_mode & 0o222 == 0 for p in [dest, *dest.rglob("*")])
     assert got == ["data.txt", "pkg/helper.py", "test_a.py"]
     assert (dest / "data.txt").read_bytes() == b"\x00\x01"
+
+
+def test_a_jobs_container_mounts_what_a_node_has_and_refuses_the_rest(tmp_path: Path) -> None:
+    (tmp_path / "tests.py").write_text("pass\n")
+    spec = ContainerSpec(
+        name="kt-r-T-1_controller", image="ctl", labels={"a": "b"}, env={"X": "1"},
+        mounts=(Mount("kt-r-T-1_vol", protocol.VOLUME_MOUNT),
+                Mount(protocol.DOCKER_SOCKET, protocol.DOCKER_SOCKET, kind="bind"),
+                Mount(str(tmp_path), protocol.SUITE_MOUNT, kind="bind", read_only=True)),
+    )
+    container = job_container(spec, {"kt-r-T-1_vol": {"role": "volume"}})
+    volume, socket = container["Mounts"]
+    assert (volume["Type"], volume["Source"], volume["VolumeOptions"]["Labels"]) == (
+        "volume", "kt-r-T-1_vol", {"role": "volume"})
+    assert (socket["Type"], socket["Source"]) == ("bind", protocol.DOCKER_SOCKET)
+    env = dict(item.split("=", 1) for item in container["Env"])
+    assert env["X"] == "1" and env[protocol.ENV_SUITE_ARCHIVE]  # the suite, packed
+    assert container["CapabilityDrop"] == ["DAC_OVERRIDE"]  # the suite stays read-only
+    host = ContainerSpec(name="svc", image="i", labels={}, mounts=(Mount("/etc", "/x", "bind"),))
+    with pytest.raises(BackendError, match=r"a host folder \(/etc\) cannot be mounted"):
+        job_container(host, {})
+    shared = ContainerSpec(name="f", image="i", labels={}, network_mode="container:abc")
+    with pytest.raises(BackendError, match="network mode container:abc cannot be had"):
+        job_container(shared, {})
 
 
 def test_a_suite_too_large_for_a_job_is_refused_by_name(tmp_path: Path) -> None:

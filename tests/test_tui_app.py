@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from support.fake import FakeSession, finish_story, info, setup_story
+from support.tui import screen_text, until
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
@@ -105,19 +106,6 @@ class Harness:
         await pilot.pause()
         self.app.flush_logs()
         await pilot.pause()
-
-
-async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Poll a condition with a deadline (the app runs on this loop)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        assert loop.time() < deadline, "timed out waiting"
-        await asyncio.sleep(0.01)
-
-
-def screen_text(app: KurtosisApp) -> str:
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
 def log_text(app: KurtosisApp) -> list[str]:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from support.tui import screen_text, until
 
 from kurtosis_tui.engine.discovery import discover
 from kurtosis_tui.engine.interface import RunOptions
@@ -18,18 +19,6 @@ from kurtosis_tui.tui.runner import default_factory
 pytestmark = pytest.mark.docker
 
 QUICKSTART = Path(__file__).resolve().parent.parent / "examples" / "quickstart"
-
-
-async def until(what: str, predicate: Callable[[], bool], timeout: float) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        assert loop.time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.05)
-
-
-def screen_text(app: KurtosisApp) -> str:
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
 def test_quickstart_runs_reruns_and_tears_down(images: object, tmp_path: Path,
@@ -46,9 +35,9 @@ def test_quickstart_runs_reruns_and_tears_down(images: object, tmp_path: Path,
 
     async def scenario() -> str:
         async with app.run_test(size=(120, 34)) as pilot:
-            await until("every test to finish", lambda: app.session is not None
+            await until(lambda: app.session is not None
                         and all(status(n) not in ("not run", "queued", "running")
-                                for n in names), timeout=240)
+                                for n in names), 240, what="every test to finish")
             app.flush_logs()
             await pilot.pause()
             text = screen_text(app)
@@ -67,13 +56,13 @@ def test_quickstart_runs_reruns_and_tears_down(images: object, tmp_path: Path,
             assert f" {first_service} " in text  # its log is one click away
 
             await pilot.press("1", "r")  # rerun the selected test: attempt 2
-            await until("the rerun", lambda: (a := app.model.attempt(selected)) is not None
-                        and a.number == 2 and status(selected) == "PASSED", timeout=120)
+            await until(lambda: (a := app.model.attempt(selected)) is not None
+                        and a.number == 2 and status(selected) == "PASSED", 120, what="the rerun")
             assert "attempt 2" in screen_text(app)
 
             run_id = app.session.run_id if app.session else ""
             await pilot.press("q")  # cancel nothing, tear down, exit with the outcome
-            await until("the app to exit", lambda: not app.is_running, timeout=60)
+            await until(lambda: not app.is_running, 60, what="the app to exit")
         return run_id
 
     run_id = asyncio.run(scenario())

@@ -18,7 +18,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 from support.robust import labelled, owned_by, wait_until
-from test_tui_docker import screen_text, until
+from support.tui import screen_text, until
 
 from kurtosis_tui import protocol
 from kurtosis_tui.backend.docker_backend import DockerBackend
@@ -78,8 +78,7 @@ def test_keep_failed_shows_failed_and_q_leaves_the_kept_objects(
 
     async def scenario() -> str:
         async with app.run_test(size=(120, 40)) as pilot:
-            await until("FAILED", lambda: app.model.tests["KeepMe"].status() == "FAILED",
-                        timeout=120)
+            await until(lambda: app.model.tests["KeepMe"].status() == "FAILED", 120, what="FAILED")
             await pilot.pause()
             text = screen_text(app)
             assert "FAILED" in text and "(keep.py:13)" in text
@@ -87,7 +86,7 @@ def test_keep_failed_shows_failed_and_q_leaves_the_kept_objects(
             run_id = app.session.run_id if app.session else ""
             sent = time.monotonic()
             await pilot.press("q")
-            await until("the app to exit", lambda: not app.is_running, timeout=30)
+            await until(lambda: not app.is_running, 30, what="the app to exit")
             took.append(time.monotonic() - sent)
         return run_id
 

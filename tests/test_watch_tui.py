@@ -14,6 +14,7 @@ from pathlib import Path
 
 import anyio
 from support.fake import FakeSession
+from support.tui import screen_text, until
 
 from kurtosis_tui.engine.discovery import discover
 from kurtosis_tui.engine.interface import EventSink
@@ -48,19 +49,6 @@ class ObservedWatcher(SuiteWatcher):
         return super().aupdates(stop_event, both)
 
 
-async def until(predicate: Callable[[], bool], what: str) -> None:
-    """Poll a condition against a deadline (the app runs on this loop)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + DEADLINE
-    while not predicate():
-        assert loop.time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.05)
-
-
-def screen_text(app: KurtosisApp) -> str:
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
-
-
 def test_saves_reach_the_tui_and_w_stops_watching(tmp_path: Path) -> None:
     suite = tmp_path / "suite"
     suite.mkdir()
@@ -79,23 +67,26 @@ def test_saves_reach_the_tui_and_w_stops_watching(tmp_path: Path) -> None:
 
     async def main() -> None:
         async with app.run_test(size=(110, 30)) as pilot:
-            await until(lambda: bool(sessions) and bool(sessions[0].scheduled), "the first run")
+            await until(lambda: bool(sessions) and bool(sessions[0].scheduled),
+                        DEADLINE, what="the first run")
             session = sessions[0]
-            await until(watcher.ready.is_set, "the watcher to be ready")
+            await until(watcher.ready.is_set, DEADLINE, what="the watcher to be ready")
 
             (suite / "test_a.py").write_text(source_of("Alpha", "# saved\n"))
-            await until(lambda: session.scheduled[-1] == ["Alpha"], "Alpha's rerun")
+            await until(lambda: session.scheduled[-1] == ["Alpha"], DEADLINE, what="Alpha's rerun")
 
             (suite / "test_b.py").write_text(source_of("Beta", "def broken(:\n"))
-            await until(lambda: "test_b.py:6" in screen_text(app), "the problem in the header")
-            await until(lambda: "ERRORED" in screen_text(app), "Beta shown ERRORED")
+            await until(lambda: "test_b.py:6" in screen_text(app),
+                        DEADLINE, what="the problem in the header")
+            await until(lambda: "ERRORED" in screen_text(app), DEADLINE, what="Beta shown ERRORED")
 
             (suite / "test_b.py").write_text(source_of("Beta"))
-            await until(lambda: session.scheduled[-1] == ["Beta"], "Beta's rerun after the fix")
+            await until(lambda: session.scheduled[-1] == ["Beta"],
+                        DEADLINE, what="Beta's rerun after the fix")
 
             await pilot.press("w")
             await until(lambda: not any(w.name == "watch" and w.is_running for w in app.workers),
-                        "the watch worker to end")
+                        DEADLINE, what="the watch worker to end")
             await pilot.press("q")
 
     asyncio.run(main())

@@ -27,9 +27,14 @@ from kurtosis_tui.backend.types import (
 
 
 class Stream(Protocol):
-    """A blocking iterator of log lines that another thread can close."""
+    """A blocking iterator of log lines that another thread can close.
 
-    def __iter__(self) -> Iterator[str]: ...
+    An implementation subclasses it for ``__iter__``, which it defines by ``batches``.
+    """
+
+    def __iter__(self) -> Iterator[str]:
+        for batch in self.batches():
+            yield from batch
 
     def batches(self) -> Iterator[list[str]]:
         """The same lines, a list of those at hand at a time (cheaper for floods)."""
@@ -100,6 +105,12 @@ class Backend(Protocol):
     def create_volume(self, name: str, *, labels: dict[str, str]) -> None: ...
 
     def remove_volume(self, name: str) -> None: ...
+
+    # kept records
+    def mark_kept(self, name: str, *, labels: dict[str, str]) -> None:
+        """The record that objects stay (``--keep-failed``, see ``engine.cleanup``): an
+        object that ``find_labelled`` lists as a ``volume`` and ``remove_volume`` removes."""
+        ...
 
     # images
     def image_exists(self, image: str) -> bool: ...

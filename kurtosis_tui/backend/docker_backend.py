@@ -3,9 +3,9 @@
 Why the shape: the SDK promises no thread-safety for one client, and the
 engine runs tests in many threads, so each thread gets its own client. The API
 version is asked once and handed to every later client, which saves the
-``/version`` round trip that testcontainers users pay per container. Blocking
-streams (logs, events) have no socket timeout and follow again after a break
-(see ``streams``); another thread can end them.
+``/version`` round trip that testcontainers users pay per container. Log and
+event streams have no socket timeout and follow again after a break (see
+``docker_follow`` and ``streams``); ``docker_specs`` says our types in Docker's words.
 
 Every error of the SDK and its transport (requests, urllib3, sockets) becomes a
 ``BackendError`` here, at the seam (``docker_errors.seam``): a stalled or restarting engine is
@@ -15,25 +15,21 @@ an ``EngineUnavailable`` that names the engine's address, never a raw
 
 from __future__ import annotations
 
-import io
 import ipaddress
 import os
 import shutil
-import tarfile
 import threading
 from typing import Any
 
 import docker
 import docker.constants
 import docker.errors
-import docker.utils
 import requests.exceptions
-from docker.types import CancellableStream, IPAMConfig, IPAMPool
-from docker.types import Mount as SdkMount
+from docker.types import IPAMConfig, IPAMPool
 
 from kurtosis_tui.backend import base
+from kurtosis_tui.backend.docker_archive import first_file, single_file_tar
 from kurtosis_tui.backend.docker_errors import (
-    TRANSPORT,
     engine_address,
     engine_hint,
     explain,
@@ -41,9 +37,12 @@ from kurtosis_tui.backend.docker_errors import (
     removing,
     seam,
 )
+from kurtosis_tui.backend.docker_follow import open_events, open_log
 from kurtosis_tui.backend.docker_input import AttachedInput
+from kurtosis_tui.backend.docker_specs import container_state, create_kwargs
 from kurtosis_tui.backend.docker_stats import stats_sample
-from kurtosis_tui.backend.streams import EventStream, LogStream, exec_output, unbounded
+from kurtosis_tui.backend.docker_wire import exec_output
+from kurtosis_tui.backend.streams import EventStream, LogStream
 from kurtosis_tui.backend.types import (
     ContainerSpec,
     ContainerState,
@@ -189,6 +188,10 @@ class DockerBackend:
         with removing(f"volume {name}"):
             self._client().api.remove_volume(name, force=True)
 
+    def mark_kept(self, name: str, *, labels: dict[str, str]) -> None:
+        """A small volume: it lives in the engine with the objects it keeps."""
+        self.create_volume(name, labels=labels)
+
     # ----------------------------------------------------------------- images
 
     @seam
@@ -217,34 +220,7 @@ class DockerBackend:
         """Create, start and inspect: three requests (the SDK's high-level ``create``
         inspects once more, which costs a round trip per service under load)."""
         api = self._client().api
-        host = api.create_host_config(
-            init=spec.init,
-            network_mode=spec.network_mode or spec.network or None,
-            cap_add=list(spec.cap_add) or None,
-            mounts=[
-                SdkMount(m.target, m.source, type=m.kind, read_only=m.read_only)
-                for m in spec.mounts
-            ],
-            port_bindings={c: ("127.0.0.1", h) for c, h in spec.ports.items()} or None,
-        )
-        networking = None
-        if spec.network and spec.aliases and not spec.network_mode:
-            endpoint = api.create_endpoint_config(aliases=list(spec.aliases))
-            networking = api.create_networking_config({spec.network: endpoint})
-        kwargs: dict[str, Any] = {
-            "name": spec.name,
-            "command": spec.command,
-            "entrypoint": spec.entrypoint,
-            "environment": spec.env,
-            "labels": spec.labels,
-            "detach": True,
-            "hostname": spec.hostname,
-            "working_dir": spec.working_dir,
-            "ports": list(spec.ports) or None,
-            "host_config": host,
-            "networking_config": networking,
-            "stdin_open": spec.stdin,
-        }
+        kwargs = create_kwargs(api, spec)
         try:
             container = str(api.create_container(spec.image, **kwargs)["Id"])
         except docker.errors.ImageNotFound as exc:
@@ -267,18 +243,7 @@ class DockerBackend:
             data = self._client().api.inspect_container(container)
         except docker.errors.NotFound as exc:
             raise NotFound(f"container {container} does not exist") from exc
-        state = data.get("State") or {}
-        networks = ((data.get("NetworkSettings") or {}).get("Networks")) or {}
-        ip = next((n.get("IPAddress") or "" for n in networks.values()), "")
-        status = state.get("Status", "")
-        return ContainerState(
-            id=data["Id"],
-            name=data.get("Name", "").lstrip("/"),
-            status=status,
-            exit_code=state.get("ExitCode") if status in ("exited", "dead") else None,
-            ip=ip,
-            oom_killed=bool(state.get("OOMKilled")),
-        )
+        return container_state(data)
 
     @seam
     def wait_container(self, container: str, timeout: float) -> int | None:
@@ -387,54 +352,30 @@ class DockerBackend:
 
     @seam
     def follow_logs(self, container: str) -> base.Stream:
+        """One request: the tool's containers never have a TTY (``ContainerSpec`` has no
+        such option), so the log is multiplexed and stamped without asking. The stream
+        ends when Docker ends it (the container stopped: a restart is the caller's to
+        follow, see ``engine.service_logs``); only a broken connection is followed again,
+        without asking the engine first (one request less per container at teardown)."""
         client = self._new_client(API_TIMEOUT)
         try:
-            tty = bool((client.api.inspect_container(container).get("Config") or {}).get("Tty"))
-            response = self._open_log(client, container, since=None, stamped=not tty)
+            response = open_log(client, container, since=None, stamped=True)
         except BaseException:
             client.close()
             raise
 
         def reopen(since: str | None, broken: bool) -> tuple[Any, Any] | None:
-            """Follow again from ``since`` while the container runs (or the log broke)."""
-            if not broken and not self.container_state(container).running:
+            """Follow again from ``since`` after the connection broke."""
+            if not broken:
                 return None
             fresh = self._new_client(API_TIMEOUT)
             try:
-                return self._open_log(fresh, container, since=since, stamped=True), fresh
+                return open_log(fresh, container, since=since, stamped=True), fresh
             except BaseException:
                 fresh.close()
                 raise
 
-        return LogStream(response, client, multiplexed=not tty, timestamps=not tty, reopen=reopen)
-
-    @seam
-    def _open_log(
-        self, client: docker.DockerClient, container: str, *, since: str | None, stamped: bool
-    ) -> Any:
-        """The raw response of a followed log, with no socket timeout (a log may be
-        silent for as long as its test). The SDK's own logs(stream=True) reads two
-        socket calls per line; LogStream reads it in large chunks (see streams).
-        ``stamped``: each frame starts with its timestamp (how LogStream resumes)."""
-        api = client.api
-        params: dict[str, Any] = {"stdout": 1, "stderr": 1, "follow": 1, "tail": "all"}
-        if stamped:
-            params["timestamps"] = 1
-        if since is not None:
-            params["since"] = since
-        try:
-            response = api._get(
-                api._url("/containers/{0}/logs", container), params=params, stream=True
-            )
-            api._raise_for_status(response)
-            unbounded(response)
-        except docker.errors.NotFound as exc:
-            raise NotFound(f"container {container} does not exist") from exc
-        except docker.errors.APIError as exc:  # e.g. 409: dead or being removed
-            raise BackendError(f"cannot follow the log of {container}: {explain(exc)}") from exc
-        except TRANSPORT as exc:
-            raise EngineUnavailable(lost_engine(f"following the log of {container}", exc)) from exc
-        return response
+        return LogStream(response, client, multiplexed=True, timestamps=True, reopen=reopen)
 
     @seam
     def read_file(self, container: str, path: str) -> bytes | None:
@@ -445,25 +386,15 @@ class DockerBackend:
             return None
         except docker.errors.APIError as exc:
             raise BackendError(f"cannot read {path} from {container}: {explain(exc)}") from exc
-        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-            member = next((m for m in tar.getmembers() if m.isfile()), None)
-            if member is None:
-                return None
-            extracted = tar.extractfile(member)
-            return extracted.read() if extracted else None
+        return first_file(data)
 
     # --------------------------------------------------------- labels, events
 
     @seam
     def write_file(self, container: str, path: str, data: bytes) -> None:
         folder, _, name = path.rpartition("/")
-        buffer = io.BytesIO()
-        with tarfile.open(fileobj=buffer, mode="w") as tar:
-            info = tarfile.TarInfo(name)
-            info.size, info.mode = len(data), 0o644
-            tar.addfile(info, io.BytesIO(data))
         try:
-            self._client().api.put_archive(container, folder or "/", buffer.getvalue())
+            self._client().api.put_archive(container, folder or "/", single_file_tar(name, data))
         except docker.errors.NotFound as exc:
             raise NotFound(f"container {container} does not exist") from exc
         except docker.errors.APIError as exc:
@@ -490,21 +421,11 @@ class DockerBackend:
 
         def connect(since: str | None, broken: bool = True) -> tuple[Any, Any]:
             client = self._new_client(API_TIMEOUT)
-            api = client.api
-            params: dict[str, Any] = {"filters": docker.utils.convert_filters(filters)}
-            if since is not None:
-                params["since"] = since
             try:
-                response = api._get(api._url("/events"), params=params, stream=True)
-                api._raise_for_status(response)
-                unbounded(response)
-            except docker.errors.APIError as exc:
+                return open_events(client, filters, since), client
+            except BaseException:
                 client.close()
-                raise BackendError(f"cannot follow the engine's events: {explain(exc)}") from exc
-            except TRANSPORT as exc:
-                client.close()
-                raise EngineUnavailable(lost_engine("following the engine's events", exc)) from exc
-            return CancellableStream(api._stream_helper(response, decode=True), response), client
+                raise
 
         raw, client = connect(None)
         return EventStream(raw, client, reopen=connect)

@@ -28,7 +28,7 @@ A "container" id that the engine holds is a job's service id.
 
 What is asked of the manager (nodes, a job's task and logs, agent jobs) is
 ``swarm_manager``'s; the plain rules (placement, task states, job specs) are
-``swarm_parts``'.
+``swarm_parts``'; what a job's container can mount, ``swarm_specs``'.
 """
 
 from __future__ import annotations
@@ -37,20 +37,16 @@ import contextlib
 import secrets
 import time
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import docker.errors
 import requests.exceptions
-from docker.types import ContainerSpec as SdkContainerSpec
 from docker.types import EndpointSpec, IPAMConfig, IPAMPool, NetworkAttachmentConfig, ServiceMode
-from docker.types import Mount as SdkMount
 
 from kurtosis_tui import protocol as p
 from kurtosis_tui.backend.base import EventStream, Input, Stream
 from kurtosis_tui.backend.docker_errors import explain
 from kurtosis_tui.backend.streams import LogStream
-from kurtosis_tui.backend.suite_archive import pack
 from kurtosis_tui.backend.swarm_manager import POLL, SwarmManager
 from kurtosis_tui.backend.swarm_parts import (
     Task,
@@ -62,6 +58,7 @@ from kurtosis_tui.backend.swarm_parts import (
     selectors,
     task_failure,
 )
+from kurtosis_tui.backend.swarm_specs import job_container
 from kurtosis_tui.backend.swarm_streams import DrainingStream, NoEvents
 from kurtosis_tui.backend.types import (
     ContainerSpec,
@@ -75,8 +72,6 @@ from kurtosis_tui.errors import BackendError, NotFound
 
 #: Seconds a network removal is retried while the swarm still counts a task on it.
 NETWORK_DEADLINE = 5.0
-#: Seconds a controller gets between SIGTERM and SIGKILL when its job is stopped.
-STOP_GRACE = 10
 
 
 class SwarmBackend(SwarmManager):
@@ -139,18 +134,17 @@ class SwarmBackend(SwarmManager):
     # ---------------------------------------------------------------- volumes
 
     def create_volume(self, name: str, *, labels: dict[str, str]) -> None:
-        """Noted only: the job that mounts it creates it on its node, with these labels.
-
-        A kept record (``--keep-failed``) holds no data and must be seen from the
-        manager by the next run's sweep and ``clean``: it is a swarm config instead."""
-        if labels.get(p.LABEL_ROLE) == p.ROLE_KEPT:
-            try:
-                self._client().api.create_config(name, b"kept", labels=dict(labels))
-            except docker.errors.APIError as exc:
-                raise BackendError(f"cannot record {name}: {explain(exc)}") from exc
-            return
+        """Noted only: the job that mounts it creates it on its node, with these labels."""
         with self._lock:
             self._volume_labels[name] = dict(labels)
+
+    def mark_kept(self, name: str, *, labels: dict[str, str]) -> None:
+        """A swarm config: a volume lives on a node, and the record must be seen from the
+        manager by the next run's sweep and ``clean`` (it holds no data)."""
+        try:
+            self._client().api.create_config(name, b"kept", labels=dict(labels))
+        except docker.errors.APIError as exc:
+            raise BackendError(f"cannot record {name}: {explain(exc)}") from exc
 
     def remove_volume(self, name: str) -> None:
         """Nothing on the manager for a test volume (its node's, removed with its job);
@@ -169,51 +163,15 @@ class SwarmBackend(SwarmManager):
 
     def run_container(self, spec: ContainerSpec) -> ContainerState:
         """Start ``spec`` as a job on the least busy ready node."""
-        if spec.network_mode not in (None, "none"):
-            raise BackendError(f"{spec.name}: network mode {spec.network_mode} cannot be had "
-                               "by a job (a fault helper is its controller's to start)")
-        env = dict(spec.env)
-        mounts: list[SdkMount] = []
-        cap_drop: list[str] = []
-        for m in spec.mounts:
-            if m.kind == "volume":
-                with self._lock:
-                    labels = spec.volume_labels or self._volume_labels.get(m.source, {})
-                mounts.append(SdkMount(m.target, m.source, type="volume",
-                                       read_only=m.read_only, labels=labels))
-            elif m.source == p.DOCKER_SOCKET:
-                mounts.append(SdkMount(m.target, m.source, type="bind"))
-            elif m.target == p.SUITE_MOUNT:
-                env[p.ENV_SUITE_ARCHIVE] = pack(Path(m.source))
-                if m.read_only:  # unpacked read-only; without this, root writes anyway
-                    cap_drop.append("DAC_OVERRIDE")
-            else:
-                raise BackendError(f"{spec.name}: a host folder ({m.source}) cannot be "
-                                   "mounted on a swarm node")
-        return self._place_and_create(spec, env, mounts, cap_drop)
-
-    def _place_and_create(self, spec: ContainerSpec, env: dict[str, str],
-                          mounts: list[SdkMount], cap_drop: list[str]) -> ContainerState:
+        with self._lock:
+            noted = dict(self._volume_labels)
+        container = job_container(spec, noted)
         nodes = self.nodes(fresh=True)
         with self._lock:
             node = pick_node(nodes, Counter(self._placed.values()))
             reservation = f"pending-{secrets.token_hex(4)}"
             self._placed[reservation] = node.id
         try:
-            container = SdkContainerSpec(
-                spec.image,
-                command=spec.entrypoint,
-                args=spec.command,
-                hostname=spec.hostname,
-                env=env,
-                workdir=spec.working_dir,
-                labels=spec.labels,
-                mounts=mounts,
-                stop_grace_period=STOP_GRACE * 1_000_000_000,
-                init=spec.init,
-                cap_add=list(spec.cap_add) or None,
-                cap_drop=cap_drop or None,
-            )
             networks = (
                 [NetworkAttachmentConfig(spec.network, aliases=list(spec.aliases))]
                 if spec.network else None

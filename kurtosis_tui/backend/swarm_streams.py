@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from kurtosis_tui.backend.base import Stream
 from kurtosis_tui.backend.streams import LogStream
 
 #: After a job ends, its log stream closes no sooner than this (the manager relays a
@@ -24,17 +25,13 @@ DRAIN_QUIET = 0.3
 DRAIN_MAX = 3.0
 
 
-class DrainingStream:
+class DrainingStream(Stream):
     """A log stream that closes itself soon after its job ends (service logs never end)."""
 
     def __init__(self, inner: LogStream) -> None:
         self._inner = inner
         self._last = time.monotonic()
         self._finishing = False
-
-    def __iter__(self) -> Iterator[str]:
-        for batch in self.batches():
-            yield from batch
 
     def batches(self) -> Iterator[list[str]]:
         for batch in self._inner.batches():

@@ -78,13 +78,7 @@ def await_settings(stream: BinaryIO) -> dict[str, str]:
     if not line.endswith(b"\n"):
         raise ConfigError("the initializer closed this controller's input before naming "
                           "its test")
-    try:
-        data = json.loads(line)
-    except ValueError as exc:
-        raise ConfigError(f"the settings on stdin are not JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise ConfigError("the settings on stdin must be a JSON object")
-    return {str(k): str(v) for k, v in data.items()}
+    return _json_object(line, "the settings line on stdin")
 
 
 def _required(env: Mapping[str, str], name: str) -> str:
@@ -109,13 +103,16 @@ def _number(env: Mapping[str, str], name: str) -> float | None:
 
 def _params(env: Mapping[str, str], name: str) -> dict[str, str]:
     text = env.get(name, "").strip()
-    if not text:
-        return {}
+    return _json_object(text, f"environment variable {name}") if text else {}
+
+
+def _json_object(text: str | bytes, where: str) -> dict[str, str]:
+    """``text``, a JSON object, as strings; ``where`` it came from names it in the error."""
     try:
         data = json.loads(text)
     except ValueError as exc:
         # the text itself is not quoted: it may hold secrets
-        raise ConfigError(f"environment variable {name} is not JSON: {exc.args[0]}") from None
+        raise ConfigError(f"{where} is not JSON: {exc.args[0]}") from None
     if not isinstance(data, dict):
-        raise ConfigError(f"environment variable {name} must be a JSON object")
+        raise ConfigError(f"{where} must be a JSON object")
     return {str(k): str(v) for k, v in data.items()}

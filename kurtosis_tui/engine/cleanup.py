@@ -8,11 +8,12 @@ a boot this machine never recorded, another PID namespace, an unreadable
 /proc) counts as alive: we never touch that run.
 
 ``--keep-failed`` leaves a failed test's objects up. Docker labels cannot be
-changed after creation, so the record that an attempt is kept is a Docker
-object of its own: a small volume labelled as the attempt's, with role
-``kept`` (``kt-...-<attempt>_kept``). It lives in the engine with the objects it
-keeps, so every sweeper of that engine (another user's, another checkout's)
-sees it, and no cache clean-up can lose it. Automatic sweeps and the reaper
+changed after creation, so the record that an attempt is kept is an object
+of its own (``Backend.mark_kept``: a small volume on one engine, a config on a
+swarm's manager), labelled as the attempt's, with role ``kept``
+(``kt-...-<attempt>_kept``). It lives in the engine with the objects it keeps,
+so every sweeper of that engine (another user's, another checkout's) sees it,
+and no cache clean-up can lose it. Automatic sweeps and the reaper
 skip kept attempts (the marker included); ``kurtosis-tui clean`` removes them,
 marker and all.
 
@@ -67,7 +68,7 @@ def mark_kept(
         labels[LABEL_TEST] = test
         labels[LABEL_ATTEMPT] = "" if attempt is None else str(attempt)
         name = object_name(run_id, test, attempt or 0) + "_kept"
-    backend.create_volume(name, labels=labels)
+    backend.mark_kept(name, labels=labels)
 
 
 def kept_entries(objects: Iterable[LabelledObject]) -> set[str]:

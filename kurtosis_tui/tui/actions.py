@@ -31,12 +31,13 @@ from kurtosis_tui.tui.components.test_detail import TestDetail
 from kurtosis_tui.tui.components.tests_table import TestsTable
 from kurtosis_tui.tui.guard import QuitGuard
 from kurtosis_tui.tui.messages import TornDown, WatchPlanned
-from kurtosis_tui.tui.model import ACTIVE, CONTROLLER, RunModel
+from kurtosis_tui.tui.model import RunModel
+from kurtosis_tui.tui.rows import ACTIVE, CONTROLLER
 from kurtosis_tui.tui.watching import WatcherFactory, watch_loop
 from kurtosis_tui.views.plain import PlainPrinter
 
 if TYPE_CHECKING:
-    from kurtosis_tui.tui.model import AttemptView
+    from kurtosis_tui.tui.rows import AttemptView
 
 
 class RunActions(App[int]):

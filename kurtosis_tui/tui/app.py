@@ -37,7 +37,8 @@ from kurtosis_tui.tui.history_screen import HistoryActions
 from kurtosis_tui.tui.inspecting import USAGE_SECONDS, InspectActions, Launcher, run_suspended
 from kurtosis_tui.tui.log_feeds import ALL
 from kurtosis_tui.tui.messages import Progress, RunEvent, SessionReady, TornDown
-from kurtosis_tui.tui.model import ACTIVE, CONTROLLER, RunModel
+from kurtosis_tui.tui.model import RunModel
+from kurtosis_tui.tui.rows import ACTIVE, CONTROLLER
 from kurtosis_tui.tui.watching import WatcherFactory
 
 SessionFactory = Callable[[EventSink], Session]

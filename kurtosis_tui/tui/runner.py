@@ -21,8 +21,8 @@ from kurtosis_tui.history.recorder import Recorder, Tee, warn_stderr
 from kurtosis_tui.tui.app import KurtosisApp
 from kurtosis_tui.tui.bridge import EventBridge
 from kurtosis_tui.tui.components.recent import DOTS
-from kurtosis_tui.tui.model import TestHistory
 from kurtosis_tui.tui.repeat import repeating
+from kurtosis_tui.tui.rows import TestHistory
 from kurtosis_tui.tui.watching import suite_watcher_factory
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from kurtosis_tui import events as ev
 from kurtosis_tui.events import Outcome, Phase, TestInfo, TestResult
 from kurtosis_tui.history.recorder import Recorder
+from kurtosis_tui.history.store import Store
 
 TESTS = (TestInfo("Good", "test_a.py", 3, "passes"), TestInfo("Bad", "sub/test_b.py", 7))
 
@@ -61,3 +64,21 @@ def make_suite(tmp_path: Path, text: str = "x = 1\n") -> Path:
     return suite
 
 
+#: Run a command as root without the capabilities that let root write (or read) anyone's files.
+WITHOUT_DAC = ("setpriv", "--bounding-set=-dac_override,-dac_read_search")
+
+
+@contextmanager
+def read_only_home(tmp_path: Path) -> Iterator[Path]:
+    """A KURTOSIS_TUI_HOME holding a history store, both read-only while the block runs
+    (to a process under ``WITHOUT_DAC``)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    Store(home / "history.db").close()
+    for path in home.iterdir():
+        path.chmod(0o444)
+    home.chmod(0o555)
+    try:
+        yield home
+    finally:
+        home.chmod(0o755)

@@ -35,12 +35,13 @@ def new_run_id(tag: str = "rb") -> str:
     return f"{tag}{uuid.uuid4().hex[:8]}"
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float, poll: float = 0.1) -> float:
+def wait_until(predicate: Callable[[], bool], timeout: float, poll: float = 0.1,
+               what: str = "a condition") -> float:
     """Poll ``predicate`` until it holds; seconds taken. Fails the test at ``timeout``."""
     start = time.monotonic()
     while not predicate():
         if time.monotonic() - start > timeout:
-            pytest.fail(f"condition not met within {timeout} s")
+            pytest.fail(f"timed out after {timeout} s waiting for {what}")
         time.sleep(poll)
     return time.monotonic() - start
 

@@ -27,7 +27,7 @@ from rich.text import Text
 
 from kurtosis_tui.events import ResourceUsage
 from kurtosis_tui.tui.components.styles import seconds, status_style
-from kurtosis_tui.tui.model import ServiceState, TestRow
+from kurtosis_tui.tui.rows import ServiceState, TestRow
 
 Row = TypeVar("Row")
 

@@ -14,7 +14,8 @@ from rich.text import Text
 
 from kurtosis_tui.tui.components.columns import Column, register
 from kurtosis_tui.tui.components.styles import seconds, status_style
-from kurtosis_tui.tui.model import RunModel, TestRow
+from kurtosis_tui.tui.model import RunModel
+from kurtosis_tui.tui.rows import TestRow
 
 DOTS = 5
 #: " ●●○●● 12.3 s"

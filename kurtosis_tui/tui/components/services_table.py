@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from kurtosis_tui.tui.components.columns import SERVICES_COLUMNS, fit, measure
-from kurtosis_tui.tui.model import AttemptView
+from kurtosis_tui.tui.rows import AttemptView
 
 PADDING = 1  # DataTable's cell padding, each side
 

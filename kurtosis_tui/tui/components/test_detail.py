@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from kurtosis_tui.tui.components.styles import status_style
-from kurtosis_tui.tui.model import AttemptView, TestRow
+from kurtosis_tui.tui.rows import AttemptView, TestRow
 from kurtosis_tui.views.plain import headline, kept_note
 
 

@@ -10,7 +10,8 @@ from textual.widgets import DataTable
 
 from kurtosis_tui.tui.components import recent  # noqa: F401  (registers the history column)
 from kurtosis_tui.tui.components.columns import TESTS_COLUMNS, Column, fit, middle_cut
-from kurtosis_tui.tui.model import RunModel, TestRow
+from kurtosis_tui.tui.model import RunModel
+from kurtosis_tui.tui.rows import TestRow
 
 
 def matches(row: TestRow, needle: str) -> bool:

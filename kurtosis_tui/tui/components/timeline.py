@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from kurtosis_tui.tui.components.styles import seconds, theme_color
-from kurtosis_tui.tui.model import AttemptView, Span
+from kurtosis_tui.tui.rows import AttemptView, Span
 
 LABEL = 14
 FIGURE = 8
