@@ -67,6 +67,14 @@ def test_another_host_stays_unjudged_even_with_a_recorded_boot(boots: Path) -> N
     assert owner.owner_alive(_token(host="other-host"))
 
 
+def test_without_our_own_boot_id_no_boot_is_known_to_be_earlier(
+    boots: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process that cannot read its boot id cannot tell the recorded boots from its own."""
+    monkeypatch.setattr(owner, "boot_id", lambda: "?")
+    assert owner.judge(_token()) is Verdict.OTHER_BOOT
+
+
 def test_this_boot_is_still_judged_by_its_process(boots: Path) -> None:
     assert owner.judge(owner.owner_token()) is Verdict.ALIVE
     assert owner.judge(_token(boot=owner.boot_id(), pid_ns="1")) is Verdict.OTHER_PID_NAMESPACE

@@ -105,7 +105,9 @@ def judge(token: str) -> Verdict:
     if owner.host != socket.gethostname():
         return Verdict.OTHER_HOST
     if owner.boot and owner.boot != boot_id():
-        return Verdict.DEAD if owner.boot in recorded_boots() else Verdict.OTHER_BOOT
+        # (with our own boot id unknown, a recorded boot may be this one)
+        earlier = boot_id() != _UNKNOWN and owner.boot in recorded_boots()
+        return Verdict.DEAD if earlier else Verdict.OTHER_BOOT
     if owner.pid_ns and owner.pid_ns != pid_namespace():
         return Verdict.OTHER_PID_NAMESPACE
     now = _start_time(owner.pid)
