@@ -228,6 +228,69 @@ def test_ctrl_c_cancels_tears_down_and_exits_130(images: object) -> None:
     assert leftovers(run_id_of(out)) == []
 
 
+HANGUP_SUITE = """
+import time
+from kurtosis_tui import Network, Test
+
+
+class Quick(Test):
+    def run(self, network: Network) -> None:
+        pass
+
+
+class Long(Test):
+    def setup(self, network: Network) -> None:
+        network.add_service("svc", image="kurtosis-tui/busybox:local", command=["sleep", "600"])
+
+    def run(self, network: Network) -> None:
+        time.sleep(300)
+"""
+
+
+@pytest.mark.docker
+def test_a_hang_up_in_plain_output_still_leaves_the_report_and_the_history(
+    images: object, tmp_path: Path
+) -> None:
+    # `run --no-tui` in a terminal that closes: SIGHUP mid-run. Nobody reads a summary,
+    # but the JUnit file and the history say what ran; the process ends, nothing is left.
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    (suite / "tests.py").write_text(HANGUP_SUITE)
+    junit = tmp_path / "junit.xml"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "KURTOSIS_TUI_HOME": str(tmp_path / "home")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kurtosis_tui", "run", str(suite), "--no-tui", "-j", "2",
+         "--junit-xml", str(junit)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+    assert proc.stdout is not None
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if line.startswith("[Quick] PASSED"):
+            break
+    run_id = run_id_of("".join(seen))
+    backend, deadline = DockerBackend(), time.monotonic() + 60
+    while not any(o.kind == "container" and o.name.endswith("-svc")
+                  for o in backend.find_labelled(LABEL_RUN, run_id)):
+        assert time.monotonic() < deadline, "Long's service never started"
+        time.sleep(0.1)
+    start = time.monotonic()
+    proc.send_signal(signal.SIGHUP)
+    proc.communicate(timeout=30)
+    assert proc.returncode == 129
+    assert time.monotonic() - start < 10
+    assert leftovers(run_id) == []
+    cases = {case.get("name"): case for case in ET.parse(junit).getroot().iter("testcase")}
+    assert set(cases) == {"Quick", "Long"}
+    assert not list(cases["Quick"])  # passed
+    assert [child.tag for child in cases["Long"]] == ["skipped"]  # cancelled
+    history = run_cli("history", "--json", env={"KURTOSIS_TUI_HOME": str(tmp_path / "home")})
+    (run,) = json.loads(history.stdout)
+    assert {t["name"]: t["outcome"] for t in run["tests"]} == {
+        "Quick": "PASSED", "Long": "CANCELLED"}
+    assert run["duration_s"] is not None  # the record was closed, not cut off
+
+
 def _running(backend: DockerBackend, container: str) -> bool:
     try:
         return backend.container_state(container).running

@@ -8,6 +8,7 @@ suite, the engine, the controller image) is a UsageError: one line, exit 2.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -148,13 +149,19 @@ def _run_plain(options: RunOptions, found: Future[list[TestInfo]], backend: Any,
     tests: list[TestInfo] = []
     # The first Ctrl-C/SIGTERM raises KeyboardInterrupt here: close() cancels and tears
     # down, the summary says what finished, the CLI exits 130. A second one quits at once.
-    with InterruptGuard() as guard:
+    # A hang-up (the terminal closed) closes the run from the guard's thread, which
+    # writes the JUnit report and closes the history, then exits 129.
+    opened: list[Any] = []
+    hang_up = _hangup_report(opened, found, junit, recorder, options.suite_dir.name)
+    with InterruptGuard(hangup=True, on_hangup=hang_up) as guard:
         # One set (network, volume, started controller) is made while the suite is
         # still being imported: the first test starts on it (engine/prepared.py).
         session = open_session(options, Tee(printer, recorder), backend,
                                watching=watch_plain is not None, ahead=1,
                                progress=_image_progress(printer, recorder, found))
+        opened.append(session)
         guard.attach(session.run_id, backend)
+        guard.attach_closer(session.close)
         attempts: list[tuple[int, TestResult]] = []
         try:
             tests = found.result()
@@ -162,6 +169,7 @@ def _run_plain(options: RunOptions, found: Future[list[TestInfo]], backend: Any,
                 session.schedule(tests)
                 while not session.wait_idle(WAKE):  # never for good: see WAKE
                     pass
+                guard.hold_if_hung_up()  # the hang-up's thread reports and exits
                 attempts += [(number, r) for r in ordered(session.results(), tests)]
             results = _summarise(printer, session.results(), attempts, tests, repeat)
             if junit is not None:
@@ -182,6 +190,28 @@ def _run_plain(options: RunOptions, found: Future[list[TestInfo]], backend: Any,
         finally:
             session.close()
             recorder.close(code)
+
+
+def _hangup_report(opened: list[Any], found: Future[list[TestInfo]], junit: Path | None,
+                   recorder: Recorder, suite_name: str) -> Callable[[bool], None]:
+    """The guard's ``on_hangup``: the JUnit report of what the session finished (at once,
+    and again once it is closed, with what the close cancelled), then the history's close."""
+
+    def report(closed: bool) -> None:
+        try:
+            if junit is not None and opened and found.done() and not found.exception():
+                from kurtosis_tui.views.junit import write_junit
+
+                tests = found.result()
+                write_junit(junit, ordered(opened[0].results(), tests), tests,
+                            suite_name=suite_name)
+        finally:  # an unwritable report costs the report only
+            if closed:
+                from kurtosis_tui.engine.signals import EXIT_CODES
+
+                recorder.close(EXIT_CODES[signal.SIGHUP])
+
+    return report
 
 
 def _summarise(printer: Any, latest: dict[str, TestResult],
