@@ -96,3 +96,22 @@ def _wait_for_spares(run_id: str, timeout: float = 60) -> list[str]:
         if any(name.startswith("container") for name in found) or time.monotonic() > deadline:
             return found
         time.sleep(0.1)
+
+
+def test_a_session_that_fails_to_open_removes_the_set_it_began() -> None:
+    # open_session makes the first set's network and volume while it checks the engine;
+    # a check that fails then (here: the controller image) leaves none of it behind.
+    from kurtosis_tui.engine.owner import owner_token
+    from kurtosis_tui.errors import BackendError, UsageError
+    from kurtosis_tui.protocol import LABEL_OWNER
+
+    def no_image(progress: object) -> str:
+        raise BackendError("no controller image today")
+
+    before = {o.id for o in DockerBackend().find_labelled(LABEL_OWNER, owner_token())}
+    with pytest.raises(UsageError, match="no controller image today"):
+        open_session(RunOptions(suite_dir=CONTRACT, prepare_image=no_image), Recorder(),
+                     ahead=1)
+    after = [f"{o.kind} {o.name}" for o in DockerBackend().find_labelled(LABEL_OWNER, owner_token())
+             if o.id not in before]
+    assert after == []

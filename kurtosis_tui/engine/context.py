@@ -10,6 +10,7 @@ into it once the test is known.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,18 +41,23 @@ class SessionContext:
 
     @property
     def prepares_ahead(self) -> bool:
-        """Whether networks, volumes and controllers may be made before a test is chosen:
-        not with --keep-failed (kept objects are known by their test's labels), with
-        a stand-in controller (it reads no settings file), nor where this side cannot
-        write into a controller's container (a swarm job's is on its node)."""
-        return (not self.options.keep_failed and self.controller_command is None
-                and self.backend.reaches_services)
+        """Whether networks, volumes and controllers may be made before a test is chosen
+        (see ``may_prepare_ahead``)."""
+        return may_prepare_ahead(self.options, self.backend, self.controller_command)
 
     @property
     def forwards_service_logs(self) -> bool:
         """Whether the controller sends its services' logs on its stdout: a view wants
         them live, and this side cannot follow them itself (a swarm node's engine)."""
         return self.options.stream_service_logs and not self.backend.reaches_services
+
+
+def may_prepare_ahead(options: RunOptions, backend: Backend,
+                      controller_command: Sequence[str] | None) -> bool:
+    """Not with --keep-failed (kept objects are known by their test's labels), with a
+    stand-in controller (it reads no settings), nor where this side cannot reach a
+    controller's container (a swarm job's is on its node)."""
+    return not options.keep_failed and controller_command is None and backend.reaches_services
 
 
 def test_settings(

@@ -20,11 +20,13 @@ import contextlib
 import itertools
 import json
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kurtosis_tui import protocol as p
-from kurtosis_tui.backend import Input, NetworkInfo
+from kurtosis_tui.backend import Backend, Input, NetworkInfo
 from kurtosis_tui.engine.context import SessionContext, controller_spec
+from kurtosis_tui.engine.subnets import SubnetPool
 from kurtosis_tui.errors import BackendError, UsageError
 
 #: Seconds ``close`` waits for sets still being made (they then remove themselves).
@@ -63,6 +65,7 @@ class Spares:
         self._threads: list[threading.Thread] = []
         self._closed = False
         self._numbers = itertools.count(1)
+        self._bases: dict[int, Base] = {}  # made before the session, by set number
 
     def take(self) -> Prepared | None:
         """A ready set for an attempt, or a warm one once it is made (None: none is
@@ -75,12 +78,16 @@ class Spares:
                 self._promised -= 1
             return self._ready.pop(0) if self._ready and not self._closed else None
 
-    def warm(self, sets: int) -> None:
-        """Make ``sets`` sets now, before any test is known, for the first attempts."""
+    def warm(self, sets: int, bases: Sequence[Base] = ()) -> None:
+        """Make ``sets`` sets now, before any test is known, for the first attempts;
+        the first ones on ``bases`` (networks and volumes made already, numbered from 1)."""
         if not self._ctx.prepares_ahead:
+            for base in bases:
+                remove_base(self._ctx.backend, self._ctx.pool, base)
             return
         with self._lock:
             self._promised += sets
+            self._bases.update(enumerate(bases, start=1))
         self.keep(sets)
 
     def keep(self, wanted: int) -> None:
@@ -105,9 +112,12 @@ class Spares:
             self._closed = True
             self._changed.notify_all()
             unused, self._ready = self._ready, []
+            bases, self._bases = list(self._bases.values()), {}
             threads = list(self._threads)
         for prepared in unused:
             self.remove(prepared)
+        for base in bases:
+            remove_base(self._ctx.backend, self._ctx.pool, base)
         for thread in threads:
             thread.join(CLOSE_WAIT)
 
@@ -117,11 +127,7 @@ class Spares:
         prepared.input.close()
         with contextlib.suppress(BackendError):
             backend.remove_container(prepared.controller)
-        with contextlib.suppress(BackendError):
-            backend.remove_volume(prepared.volume)
-        with contextlib.suppress(BackendError):
-            backend.remove_network(prepared.network.name)
-            self._ctx.pool.release(prepared.network.subnet)
+        remove_base(backend, self._ctx.pool, Base(prepared.network, prepared.volume))
 
     def _make(self, number: int) -> None:
         prepared = None
@@ -146,33 +152,60 @@ class Spares:
 
     def _create(self, number: int) -> Prepared:
         ctx, backend = self._ctx, self._ctx.backend
-        base = f"{p.NAME_PREFIX}{ctx.run_id}--ahead-{number}"  # no test's name has "--"
-
-        def labels(role: str) -> dict[str, str]:
-            return p.attempt_labels(ctx.run_id, "", 0, role, ctx.owner)
-
-        net = ctx.pool.create_network(base, labels("network"))
+        with self._lock:
+            base = self._bases.pop(number, None)
+        if base is None:
+            base = make_base(backend, ctx.pool, ctx.run_id, ctx.owner, number)
         try:
             self._check_open()
-            backend.create_volume(base, labels=labels("volume"))
+            name = f"{base.volume}_controller"
+            spec = controller_spec(ctx, name, _labels(ctx.run_id, ctx.owner, "controller"),
+                                   base.network, base.volume, settings=None)
+            state = backend.run_container(spec)
             try:
-                self._check_open()
-                spec = controller_spec(ctx, f"{base}_controller", labels("controller"), net,
-                                       base, settings=None)
-                state = backend.run_container(spec)
-                try:
-                    pipe = backend.open_input(state.id)
-                except BaseException:
-                    with contextlib.suppress(BackendError):
-                        backend.remove_container(state.id)
-                    raise
+                pipe = backend.open_input(state.id)
             except BaseException:
                 with contextlib.suppress(BackendError):
-                    backend.remove_volume(base)
+                    backend.remove_container(state.id)
                 raise
         except BaseException:
-            with contextlib.suppress(BackendError):
-                backend.remove_network(net.name)
-            ctx.pool.release(net.subnet)
+            remove_base(backend, ctx.pool, base)
             raise
-        return Prepared(net, base, state.id, state.name, pipe)
+        return Prepared(base.network, base.volume, state.id, state.name, pipe)
+
+
+@dataclass(frozen=True)
+class Base:
+    """A set's network and volume: all a set needs before the controller image is known."""
+
+    network: NetworkInfo
+    volume: str
+
+
+def _labels(run_id: str, owner: str, role: str) -> dict[str, str]:
+    return p.attempt_labels(run_id, "", 0, role, owner)
+
+
+def make_base(backend: Backend, pool: SubnetPool, run_id: str, owner: str,
+              number: int) -> Base:
+    """Set ``number``'s network and volume (``open_session`` makes the first one while
+    it checks the engine, before the session exists)."""
+    name = f"{p.NAME_PREFIX}{run_id}--ahead-{number}"  # no test's name has "--"
+    net = pool.create_network(name, _labels(run_id, owner, "network"))
+    try:
+        backend.create_volume(name, labels=_labels(run_id, owner, "volume"))
+    except BaseException:
+        with contextlib.suppress(BackendError):
+            backend.remove_network(net.name)
+        pool.release(net.subnet)
+        raise
+    return Base(net, name)
+
+
+def remove_base(backend: Backend, pool: SubnetPool, base: Base) -> None:
+    """Remove a set's volume and network (no container may use them any more)."""
+    with contextlib.suppress(BackendError):
+        backend.remove_volume(base.volume)
+    with contextlib.suppress(BackendError):
+        backend.remove_network(base.network.name)
+        pool.release(base.network.subnet)

@@ -25,11 +25,11 @@ from typing import TYPE_CHECKING
 from kurtosis_tui import protocol as p
 from kurtosis_tui.backend import Backend
 from kurtosis_tui.engine.attempt import Attempt
-from kurtosis_tui.engine.context import SessionContext
+from kurtosis_tui.engine.context import SessionContext, may_prepare_ahead
 from kurtosis_tui.engine.inspect import StatsSampler, shell_command
 from kurtosis_tui.engine.interface import EventSink, RunOptions
 from kurtosis_tui.engine.logbatch import LogBatcher
-from kurtosis_tui.engine.prepared import Spares
+from kurtosis_tui.engine.prepared import Base, Spares, make_base, remove_base
 from kurtosis_tui.engine.subnets import SubnetPool
 from kurtosis_tui.errors import BackendError, UsageError
 from kurtosis_tui.events import (
@@ -77,6 +77,7 @@ class LocalSession:
         reaper: Reaper | None = None,
         controller_command: Sequence[str] | None = None,
         fault_support: str = "",
+        subnets: SubnetPool | None = None,
     ) -> None:
         self.run_id = run_id
         self.options = options
@@ -93,7 +94,7 @@ class LocalSession:
             options=options,
             sink=sink,
             batcher=self._batcher,
-            pool=SubnetPool(backend),
+            pool=subnets or SubnetPool(backend),
             run_id=run_id,
             owner=owner,
             suite_dir=options.suite_dir.resolve(),
@@ -163,11 +164,12 @@ class LocalSession:
                     attempt.cancel()
             self._maybe_finished()
 
-    def prepare_ahead(self, sets: int) -> None:
-        """Begin making ``sets`` spare sets now (no-op where none can be made ahead)."""
+    def prepare_ahead(self, sets: int, bases: Sequence[Base] = ()) -> None:
+        """Begin making ``sets`` spare sets now (no-op where none can be made ahead), the
+        first ones on ``bases`` (their networks and volumes, made already)."""
         with self._cond:
             if not self._closed:
-                self._spares.warm(sets)
+                self._spares.warm(sets, bases)
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         with self._cond:
@@ -378,22 +380,34 @@ def open_session(
         with contextlib.suppress(BackendError):
             sweep(engine, exclude=run_id)
 
-    def probe() -> None:  # no free subnet at all is an environment error (exit 2)
-        pool = SubnetPool(engine)
-        pool.release(pool.acquire())
+    subnets = SubnetPool(engine)
+    early = ahead > 0 and may_prepare_ahead(options, backend, controller_command)
+
+    def probe() -> list[Base]:  # no free subnet at all is an environment error (exit 2)
+        if early:  # the first set's network and volume, made now, prove one is free
+            try:
+                return [make_base(engine, subnets, run_id, owner, 1)]
+            except BackendError:
+                return []  # the set makes its own; an attempt says what fails
+        subnets.release(subnets.acquire())
+        return []
 
     # Four waits on the engine, side by side; the reaper starts meanwhile.
     with ThreadPoolExecutor(4) as pool:
         image = pool.submit(_with_controller_image, options, backend, progress)
         faults = pool.submit(_fault_support, backend, run_id, owner)
-        checks = [pool.submit(probe), pool.submit(sweep_dead)]
+        made = pool.submit(probe)
+        swept = pool.submit(sweep_dead)
         reaper = start_reaper(run_id, backend.kind, env)
         try:
             options = image.result()
-            for check in checks:
-                check.result()
+            bases = made.result()
+            swept.result()
             fault_support = faults.result()
         except BaseException:
+            with contextlib.suppress(Exception):
+                for base in made.result():
+                    remove_base(engine, subnets, base)
             reaper.stop()
             raise
     session = LocalSession(
@@ -406,8 +420,9 @@ def open_session(
         reaper=reaper,
         controller_command=controller_command,
         fault_support=fault_support,
+        subnets=subnets,
     )
-    session.prepare_ahead(ahead)
+    session.prepare_ahead(ahead, bases)
     return session
 
 
