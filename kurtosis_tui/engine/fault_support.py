@@ -64,3 +64,11 @@ def engine_fault_support(
         return None
     _remember(key, fault_rules.encode_support(support))
     return support
+
+
+def encoded_fault_support(backend: Backend, run_id: str, owner: str) -> str:
+    """What the engine's kernel supports, for the controllers (probed once per engine)."""
+    labels = {protocol.LABEL_RUN: run_id, protocol.LABEL_OWNER: owner}
+    name = f"{protocol.NAME_PREFIX}{run_id}-fault-probe"
+    support = engine_fault_support(backend, labels, name)
+    return fault_rules.encode_support(support) if support is not None else ""

@@ -15,26 +15,25 @@ import contextlib
 import dataclasses
 import os
 import secrets
-import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from kurtosis_tui import protocol as p
 from kurtosis_tui.backend import Backend
 from kurtosis_tui.engine.attempt import Attempt
 from kurtosis_tui.engine.context import SessionContext, may_prepare_ahead
+from kurtosis_tui.engine.fault_support import encoded_fault_support
 from kurtosis_tui.engine.inspect import StatsSampler, shell_command
 from kurtosis_tui.engine.interface import EventSink, RunOptions
 from kurtosis_tui.engine.logbatch import LogBatcher
 from kurtosis_tui.engine.prepared import Base, Spares, make_base, remove_base
 from kurtosis_tui.engine.subnets import SubnetPool
+from kurtosis_tui.engine.view_sink import guarded, redacting
 from kurtosis_tui.errors import BackendError, UsageError
 from kurtosis_tui.events import (
     Event,
-    LogLines,
     NodesSeen,
     Outcome,
     ResourceUsage,
@@ -82,7 +81,7 @@ class LocalSession:
         self.run_id = run_id
         self.options = options
         redactor = Redactor(options.secrets.values())
-        sink = _guarded(_redacting(sink, redactor))
+        sink = guarded(redacting(sink, redactor))
         self._sink = sink
         self._watching = watching
         self._reaper = reaper
@@ -303,38 +302,6 @@ class LocalSession:
         self._cond.notify_all()
 
 
-def _redacting(sink: EventSink, redactor: Redactor) -> EventSink:
-    """The sink, behind the one mask every view's event passes: the controller's lines and
-    events (the test's code may write to its stdout past the controller's own masking),
-    the services' logs and the results."""
-
-    def redacting(event: Event) -> None:
-        if isinstance(event, LogLines) and not redactor:
-            sink(event)  # decoded with "replace" from bytes: encodable already
-        else:
-            sink(redactor.value(event))
-
-    return redacting
-
-
-def _guarded(sink: EventSink) -> EventSink:
-    """The sink, unable to break the engine: a view that raises loses the event, and the
-    attempt still tears down (one line on stderr says so, once)."""
-    told = threading.Event()
-
-    def guarded(event: Event) -> None:
-        try:
-            sink(event)
-        except Exception as exc:
-            if not told.is_set():
-                told.set()
-                with contextlib.suppress(OSError):
-                    print(f"kurtosis-tui: a view failed on {type(event).__name__}: {exc!r} "
-                          "(the run goes on)", file=sys.stderr)
-
-    return guarded
-
-
 def open_session(
     options: RunOptions,
     sink: EventSink,
@@ -395,7 +362,7 @@ def open_session(
     # Four waits on the engine, side by side; the reaper starts meanwhile.
     with ThreadPoolExecutor(4) as pool:
         image = pool.submit(_with_controller_image, options, backend, progress)
-        faults = pool.submit(_fault_support, backend, run_id, owner)
+        faults = pool.submit(encoded_fault_support, backend, run_id, owner)
         made = pool.submit(probe)
         swept = pool.submit(sweep_dead)
         reaper = start_reaper(run_id, backend.kind, env)
@@ -424,16 +391,6 @@ def open_session(
     )
     session.prepare_ahead(ahead, bases)
     return session
-
-
-def _fault_support(backend: Backend, run_id: str, owner: str) -> str:
-    """What the engine's kernel supports, for the controllers (probed once per engine)."""
-    from kurtosis_tui.api.fault_rules import encode_support
-    from kurtosis_tui.engine.fault_support import engine_fault_support
-
-    labels = {p.LABEL_RUN: run_id, p.LABEL_OWNER: owner}
-    support = engine_fault_support(backend, labels, f"{p.NAME_PREFIX}{run_id}-fault-probe")
-    return encode_support(support) if support is not None else ""
 
 
 def _with_controller_image(
