@@ -23,6 +23,7 @@ from kurtosis_tui import protocol as p
 from kurtosis_tui.backend import NetworkInfo, Stream
 from kurtosis_tui.engine.cleanup import mark_kept
 from kurtosis_tui.engine.context import SessionContext, controller_spec, test_settings
+from kurtosis_tui.engine.ending import CRASH_LINES, ControllerEnding, verdict
 from kurtosis_tui.engine.log_copy import LogCopy
 from kurtosis_tui.engine.logbatch import PendingLines
 from kurtosis_tui.engine.prepared import Prepared, Spares, send_settings
@@ -53,19 +54,6 @@ from kurtosis_tui.events import (
 BACKSTOP_GRACE = 8.0
 #: Seconds a cancelled controller gets to tear its services down before it is killed.
 CANCEL_GRACE = 3
-#: Lines of the controller's output quoted in the message of a crashed controller.
-CRASH_LINES = 15
-
-_EXIT_HINTS = {
-    137: "killed by SIGKILL: out of memory, or docker kill",
-    139: "crashed (segmentation fault)",
-    143: "terminated (SIGTERM)",
-    125: "the container could not run",
-    126: "the controller command cannot be executed",
-    127: "the controller command was not found in the image",
-}
-
-
 class _Cancelled(Exception):
     pass
 
@@ -240,48 +228,14 @@ class Attempt:
                 self._start_stopper_locked()
 
     def _verdict(self, code: int, overran: bool, container: str) -> tuple[Outcome, str]:
-        reported = self._reported
-        # A cancel that came after the controller's verdict does not change it.
-        decided = reported is not None and reported.at <= self._cancelled_at
-        if self._cancelled.is_set():
-            if not decided or reported is None:
-                return Outcome.CANCELLED, "cancelled"
-            with contextlib.suppress(ValueError):
-                return Outcome(reported.outcome), reported.message
-        if overran:
-            return Outcome.TIMED_OUT, (
-                f"the controller was still running {BACKSTOP_GRACE:.0f} s after setup_timeout "
-                f"({self.info.setup_timeout:g} s) + run_timeout ({self.info.run_timeout:g} s) "
-                "and was killed"
-            )
-        outcome = Outcome.from_exit_code(code)
-        if outcome is Outcome.CANCELLED:  # not by us: `docker stop`, or the engine stopping
-            return Outcome.ERRORED, self._stopped_from_outside()
-        if outcome is not None and reported is not None:
-            return outcome, reported.message
-        # No verdict came: whatever the code, it crashed (Python's own 1 included).
-        hint = _EXIT_HINTS.get(code, "not an exit code of ours: it crashed")
-        if outcome is not None:
-            hint = "before it reported an outcome: it crashed"
-        with contextlib.suppress(BackendError):
-            if self.ctx.backend.container_state(container).oom_killed:
-                hint = "killed: out of memory"
-        last = "\n".join(self._log.last(CRASH_LINES))
-        message = f"the controller exited with code {code} ({hint})"
-        return Outcome.ERRORED, f"{message}\nlast lines:\n{last}" if last else message
-
-    def _stopped_from_outside(self) -> str:
-        """Why a controller we did not cancel was stopped, as far as the engine says."""
         backend = self.ctx.backend
-        message = (
-            "the controller was stopped by something other than kurtosis-tui: `docker stop`, "
-            f"or the Docker engine at {backend.address} stopping or restarting"
-        )
-        try:
-            backend.ping()
-        except EngineUnavailable:
-            return f"{message} (it does not answer now)"
-        return message
+        ending = ControllerEnding(
+            code=code, overran=overran, reported=self._reported,
+            cancelled=self._cancelled.is_set(), cancelled_at=self._cancelled_at,
+            limits=(self.info.setup_timeout, self.info.run_timeout, BACKSTOP_GRACE))
+        return verdict(ending, last_lines=lambda: self._log.last(CRASH_LINES),
+                       oom_killed=lambda: backend.container_state(container).oom_killed,
+                       engine=backend)
 
     # ------------------------------------------------------------- streaming
 
