@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Callable
 from functools import partial
 
-from kurtosis_tui import events, protocol
+from kurtosis_tui import events
 from kurtosis_tui.api.fault_rules import decode_support
 from kurtosis_tui.api.network import Network
 from kurtosis_tui.api.runtime import Runtime
@@ -27,6 +27,8 @@ from kurtosis_tui.controller.loader import load_test_class
 from kurtosis_tui.controller.log import ControllerLog
 from kurtosis_tui.controller.log_forward import LogForwarder
 from kurtosis_tui.controller.monitor import ServiceMonitor
+from kurtosis_tui.controller.removal import remove_services
+from kurtosis_tui.controller.tails import TailCopier
 from kurtosis_tui.controller.verdict import Verdict, describe_failure, format_traceback
 from kurtosis_tui.errors import (
     LoadError,
@@ -36,11 +38,6 @@ from kurtosis_tui.errors import (
     TestStopped,
 )
 from kurtosis_tui.events import Outcome, Phase
-
-#: Lines of each service's log copied into the controller log when a test did not pass.
-LOG_TAIL = 50
-#: Seconds teardown waits for the containers' removal before giving up on them.
-REMOVE_TIMEOUT = 30.0
 
 
 class _Worker:
@@ -99,8 +96,7 @@ class Controller:
         self._cancelled = False
         self._fatal: Verdict | None = None
         self._crashes: list[tuple[str, int]] = []  # unexpected exits during run
-        self._tail_copied: set[str] = set()  # services whose last lines the log has
-        self._tail_lock = threading.Lock()
+        self.tails = TailCopier(backend, log)
 
     def _emit(self, event: events.TestEvent) -> None:
         self.log.event(event)
@@ -246,7 +242,7 @@ class Controller:
         passed = verdict.outcome is Outcome.PASSED
         if not passed:
             for service in services:
-                self._copy_tail(service, again=None)
+                self.tails.copy(service, again=None)
         # as the initializer does: --keep-failed keeps failures, never a cancelled test
         keep = verdict.outcome in (Outcome.FAILED, Outcome.ERRORED, Outcome.TIMED_OUT)
         kept = self.config.keep_services and keep
@@ -255,7 +251,9 @@ class Controller:
             names = ", ".join(s.container for s in services) or "none"
             self.log.line(f"keeping the services for inspection: {names}")
         else:
-            self._remove_all(services)
+            catch_up = self.forwarder.catch_up if self.forwarder is not None else None
+            remove_services(services, self.backend, self.runtime, self.config,
+                            catch_up=catch_up)
         self.monitor.close()
         if self.forwarder is not None:
             self.forwarder.close()
@@ -325,7 +323,7 @@ class Controller:
 
     def _on_unexpected_exit(self, service: Service, code: int) -> None:
         # its last lines, now: in the live log, and before teardown can remove it
-        self._copy_tail(service)
+        self.tails.copy(service)
         if self.phase is Phase.SETUP:
             if service.ready is not None:  # awaited (or about to be): it can never be ready
                 error = service.exited_error(code)
@@ -349,83 +347,6 @@ class Controller:
                 f"{s.ready.describe()} never held{tail}"
             )
         return "; ".join(parts) or f"setup() did not finish within {timeout:g} s"
-
-    def _copy_tail(self, service: Service, again: bool | None = True) -> None:
-        """Copy the service's last lines into the log (``again=False``: unless it
-        is still down since they were copied at its death; None: False if they were
-        copied, decided under the lock). One copier at a time: the monitor's copy at a
-        death and teardown's must not both write the block."""
-        with self._tail_lock:
-            if again is None:
-                again = service.id not in self._tail_copied
-            self._copy_tail_locked(service, again)
-            self._tail_copied.add(service.id)
-
-    def _copy_tail_locked(self, service: Service, again: bool) -> None:
-        try:
-            state = self.backend.container_state(service.container_ref)
-            if not again and not state.running:
-                return
-            status = state.status + (
-                f", exit code {state.exit_code}" if state.exit_code is not None else ""
-            )
-            text = self.backend.logs(service.container_ref, tail=LOG_TAIL)
-        except Exception as exc:
-            self.log.line(f"--- service {service.id!r}: no logs ({exc})")
-            return
-        if not text.strip():
-            self.log.line(f"--- service {service.id!r} ({status}) wrote no output")
-            return
-        self.log.line(f"--- last {LOG_TAIL} log lines of service {service.id!r} ({status})")
-        for line in text.splitlines():
-            self.log.line(line, f"{service.id} | ")
-
-    def _remove_all(self, services: list[Service]) -> None:
-        """Force-remove every service at once: no grace period is waited out."""
-
-        def remove(service: Service) -> None:
-            service.removed = True
-            if not service.wait_started(REMOVE_TIMEOUT):  # its start failed: nothing to remove
-                return
-            if self.forwarder is not None:  # lines a restart left unsent, before they go
-                self.forwarder.catch_up(service.id)
-            try:
-                self.backend.remove_container(service.container_ref)
-            except Exception as exc:
-                self.log.line(f"cannot remove service {service.id!r}: {exc}")
-                return
-            self.runtime.event(events.ServiceRemoved, service=service.id)
-
-        workers = [_Worker(f"rm-{s.id}", partial(remove, s), self._wake) for s in services]
-        deadline = time.monotonic() + REMOVE_TIMEOUT
-        late = False
-        for worker, service in zip(workers, services, strict=True):
-            if not worker.done.wait(max(0.0, deadline - time.monotonic())):
-                self.log.line(f"removing service {service.id!r} did not finish in time")
-                late = True
-        if services:
-            self.log.line(f"removed {len(services)} service(s)")
-        # No service can start after begin_teardown and each start was waited for above:
-        # only a start or removal still hanging can leave a container behind.
-        if late:
-            self._remove_stragglers()
-
-    def _remove_stragglers(self) -> None:
-        """Containers of ours that a stuck user thread started after teardown began."""
-        try:
-            found = self.backend.find_labelled(protocol.LABEL_RUN, self.config.run_id)
-        except Exception:
-            return
-        cfg = self.config
-        for obj in found:
-            if obj.kind == "container" and protocol.of_attempt(
-                obj.labels, cfg.run_id, cfg.test_name, cfg.attempt
-            ) and obj.labels.get(protocol.LABEL_ROLE) in ("service", protocol.ROLE_FAULT_HELPER):
-                self.log.line(f"removing leftover container {obj.name}")
-                try:
-                    self.backend.remove_container(obj.id)
-                except Exception as exc:
-                    self.log.line(f"cannot remove {obj.name}: {exc}")
 
 
 def _instantiate(cls: type[Test], params: dict[str, str]) -> Test:
