@@ -29,7 +29,8 @@ from kurtosis_tui.tui.watching import suite_watcher_factory
 def default_factory(options: RunOptions, *, watch: bool,
                     recorder: Recorder | None = None) -> Callable[[EventSink], Session]:
     """The engine's ``open_session``, with live service logs on (the TUI shows them);
-    the history's recorder sees the events the app sees, in the same order."""
+    the history's recorder sees the events the app sees, in the same order. As in plain
+    output, one set is made as the session opens, for the first test to start on."""
     options = dataclasses.replace(options, stream_service_logs=True)
 
     def factory(sink: EventSink) -> Session:
@@ -38,7 +39,7 @@ def default_factory(options: RunOptions, *, watch: bool,
         progress = sink.progress if isinstance(sink, EventBridge) else None
         if recorder is not None:
             sink = Tee(sink, recorder)
-        return open_session(options, sink, watching=watch, progress=progress)
+        return open_session(options, sink, watching=watch, progress=progress, ahead=1)
 
     return factory
 
