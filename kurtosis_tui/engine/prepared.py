@@ -5,9 +5,8 @@ spare sets of a network, a volume and a started controller (its imports done,
 waiting for its settings on its stdin, see ``controller.config.await_settings``,
 which the set holds open: ``Backend.open_input``). An attempt that takes one
 skips their creation: its controller starts on the test the moment its settings
-are sent. A plain run makes one set as the
-session opens, while the suite is still being imported (``warm``), and its
-first attempt waits for that set if it is not ready yet: it was begun earlier
+are sent. Every run makes one set as its session opens (``warm``; in plain
+output, while the suite is still being imported), and its first attempt waits for that set if it is not ready yet: it was begun earlier
 than the attempt could begin its own, so it is ready sooner. (A set made for a
 test still in the queue is not waited for: it is that test's.) Every set
 carries the run label, so the reaper and the session's last sweep find it; an
