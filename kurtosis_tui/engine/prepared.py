@@ -6,8 +6,9 @@ waiting for its settings on its stdin, see ``controller.config.await_settings``,
 which the set holds open: ``Backend.open_input``). An attempt that takes one
 skips their creation: its controller starts on the test the moment its settings
 are sent. Every run makes one set as its session opens (``warm``; in plain
-output, while the suite is still being imported), and its first attempt waits for that set if it is not ready yet: it was begun earlier
-than the attempt could begin its own, so it is ready sooner. (A set made for a
+output, while the suite is still being imported), and its first attempt waits
+for that set if it is not ready yet: it was begun earlier than the attempt
+could begin its own, so it is ready sooner. (A set made for a
 test still in the queue is not waited for: it is that test's.) Every set
 carries the run label, so the reaper and the session's last sweep find it; an
 unused set is removed when the session closes, and none is made after that.
