@@ -139,7 +139,8 @@ def _run_plain(options: RunOptions, found: Future[list[TestInfo]], backend: Any,
                junit: Path | None, watch_plain: Callable[..., int] | None,
                selected: Selection, recorder: Recorder, repeat: int) -> int:
     from kurtosis_tui.engine.session import open_session
-    from kurtosis_tui.engine.signals import WAKE, InterruptGuard
+    from kurtosis_tui.engine.signals import EXIT_CODES, WAKE, InterruptGuard
+    from kurtosis_tui.views.junit import hangup_report
     from kurtosis_tui.views.plain import PlainPrinter
 
     if found.done():
@@ -152,7 +153,11 @@ def _run_plain(options: RunOptions, found: Future[list[TestInfo]], backend: Any,
     # A hang-up (the terminal closed) closes the run from the guard's thread, which
     # writes the JUnit report and closes the history, then exits 129.
     opened: list[Any] = []
-    hang_up = _hangup_report(opened, found, junit, recorder, options.suite_dir.name)
+    hang_up = hangup_report(
+        junit, lambda: opened[0].results() if opened else {},
+        lambda: found.result() if found.done() and not found.exception() else None,
+        suite_name=options.suite_dir.name,
+        close_history=lambda: recorder.close(EXIT_CODES[signal.SIGHUP]))
     with InterruptGuard(hangup=True, on_hangup=hang_up) as guard:
         # One set (network, volume, started controller) is made while the suite is
         # still being imported: the first test starts on it (engine/prepared.py).
@@ -190,28 +195,6 @@ def _run_plain(options: RunOptions, found: Future[list[TestInfo]], backend: Any,
         finally:
             session.close()
             recorder.close(code)
-
-
-def _hangup_report(opened: list[Any], found: Future[list[TestInfo]], junit: Path | None,
-                   recorder: Recorder, suite_name: str) -> Callable[[bool], None]:
-    """The guard's ``on_hangup``: the JUnit report of what the session finished (at once,
-    and again once it is closed, with what the close cancelled), then the history's close."""
-
-    def report(closed: bool) -> None:
-        try:
-            if junit is not None and opened and found.done() and not found.exception():
-                from kurtosis_tui.views.junit import write_junit
-
-                tests = found.result()
-                write_junit(junit, ordered(opened[0].results(), tests), tests,
-                            suite_name=suite_name)
-        finally:  # an unwritable report costs the report only
-            if closed:
-                from kurtosis_tui.engine.signals import EXIT_CODES
-
-                recorder.close(EXIT_CODES[signal.SIGHUP])
-
-    return report
 
 
 def _summarise(printer: Any, latest: dict[str, TestResult],

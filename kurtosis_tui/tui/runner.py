@@ -1,7 +1,7 @@
 """Wires the TUI to the engine: options, the default session, JUnit after quitting.
 
 A closed terminal (SIGHUP) still leaves the JUnit report and the history record of
-what ran: the interrupt guard writes them from its own thread (``_hangup_report``),
+what ran: the interrupt guard writes them from its own thread (``views.junit.hangup_report``),
 the app being past trusting, and prints nothing (the terminal is gone).
 """
 
@@ -24,6 +24,7 @@ from kurtosis_tui.tui.components.recent import DOTS
 from kurtosis_tui.tui.repeat import repeating
 from kurtosis_tui.tui.rows import TestHistory
 from kurtosis_tui.tui.watching import suite_watcher_factory
+from kurtosis_tui.views.junit import hangup_report
 
 
 def default_factory(options: RunOptions, *, watch: bool,
@@ -70,11 +71,17 @@ def run(
     )
     if recorder is not None and recorder.enabled:
         app.model.history = past_outcomes(options.suite_dir)
+    def close_history() -> None:
+        if recorder is not None:
+            recorder.close(EXIT_CODES[signal.SIGHUP])
+
     # Every signal is the guard's (the app traps none): SIGTERM/SIGINT run the quit
     # action, SIGHUP (the terminal closed) closes the session without the UI and writes
-    # the report; a second stop, or a quit that hangs, exits within the guard's limits
-    # (under 10 s).
-    report = _hangup_report(app, tests, junit_xml, recorder, options.suite_dir.name)
+    # the report (from the session itself: the app's loop may no longer run); a second
+    # stop, or a quit that hangs, exits within the guard's limits (under 10 s).
+    report = hangup_report(
+        junit_xml, lambda: app.session.results() if app.session is not None else {},
+        lambda: tests, suite_name=options.suite_dir.name, close_history=close_history)
     guard = InterruptGuard(quit_app(app), restore_terminal=True, hangup=True, on_hangup=report)
     app.guard = guard
     try:
@@ -116,28 +123,6 @@ def past_outcomes(suite: Path) -> dict[str, TestHistory]:
         return {}  # the recorder says why, once
     return {name: TestHistory(tuple(outcomes), median)
             for name, (outcomes, median) in found.items()}
-
-
-def _hangup_report(app: KurtosisApp, tests: Sequence[TestInfo], junit_xml: Path | None,
-                   recorder: Recorder | None, suite_name: str) -> Callable[[bool], None]:
-    """The guard's ``on_hangup``: the JUnit report of what the session has finished (at
-    once, and again once it is closed, with what the close cancelled), then the history's
-    close. Results come from the session itself: the app's loop may no longer run."""
-
-    def report(closed: bool) -> None:
-        session = app.session
-        try:
-            if junit_xml is not None:
-                from kurtosis_tui.views.junit import write_junit
-
-                done = list(session.results().values()) if session is not None else []
-                write_junit(junit_xml, ordered_results(done, tests), list(tests),
-                            suite_name=suite_name)
-        finally:  # an unwritable report costs the report only
-            if closed and recorder is not None:
-                recorder.close(EXIT_CODES[signal.SIGHUP])
-
-    return report
 
 
 def ordered_results(results: Iterable[TestResult], tests: Sequence[TestInfo]) -> list[TestResult]:

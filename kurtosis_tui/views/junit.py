@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from kurtosis_tui.errors import UsageError
 from kurtosis_tui.events import Outcome, TestInfo, TestResult
+from kurtosis_tui.views.plain import ordered
 
 
 def _classname(info: TestInfo | None) -> str:
@@ -83,3 +84,23 @@ def write_junit(path: Path, results: Sequence[TestResult], tests: Sequence[TestI
                         errors="backslashreplace")
     except OSError as exc:
         raise UsageError(f"cannot write the JUnit report {path}: {exc.strerror}") from exc
+
+
+def hangup_report(path: Path | None, results: Callable[[], Mapping[str, TestResult]],
+                  tests: Callable[[], Sequence[TestInfo] | None], *, suite_name: str,
+                  close_history: Callable[[], None]) -> Callable[[bool], None]:
+    """What a closed terminal still owes the user, as the interrupt guard's ``on_hangup``
+    (``engine.signals``): the report at ``path`` of what the session finished (at once,
+    and again once it is closed, with what the close cancelled), then, once closed, the
+    history's close. ``tests()`` is None while the suite is not known yet (no report)."""
+
+    def report(closed: bool) -> None:
+        try:
+            known = tests()
+            if path is not None and known is not None:
+                write_junit(path, ordered(results(), known), known, suite_name=suite_name)
+        finally:  # an unwritable report costs the report only
+            if closed:
+                close_history()
+
+    return report
