@@ -5,8 +5,9 @@ make one bounded attempt (``poll(service)``); the waiting loop around it
 (``Service.wait_ready``) polls until it holds, the service exits, or the
 deadline passes: at once, then after ``FIRST_PAUSE`` seconds, each pause twice
 the last up to ``INTERVAL`` (a server that listens a few milliseconds after its
-container starts is seen then, not a whole interval later). ``last_error`` says why the last
-attempt did not hold, for the message a user reads when it never does.
+container starts is seen then, not a whole interval later). ``last_error`` says
+why the last attempt did not hold, for the message a user reads when it never
+does.
 
 ``tcp`` and ``http`` connect from the test controller, which sits on the test
 network, to the service's IP; ``command`` runs inside the service; ``log``
