@@ -17,7 +17,8 @@ from kurtosis_tui.backend.docker_backend import DockerBackend
 pytest_plugins = ("support.robust",)  # its fixtures
 
 # A stand-in for the run command. argv: mode grace [run_id]
-#   quick: the graceful stop ends at once; hang: it never ends; callback: on_first given
+#   quick: the graceful stop ends at once; hang: it never ends; callback: on_first given;
+#   whole: the signal lands inside ``guard.whole()``, which ends when a line comes on stdin
 _TOOL = textwrap.dedent(
     """
     import sys, threading
@@ -34,6 +35,11 @@ _TOOL = textwrap.dedent(
             from kurtosis_tui.backend.docker_backend import DockerBackend
             guard.attach(sys.argv[3], DockerBackend())
         try:
+            if mode == "whole":
+                with guard.whole():
+                    print("ready", flush=True)
+                    sys.stdin.readline()
+                    print("whole", flush=True)
             print("ready", flush=True)
             stopped.wait(60)
         except KeyboardInterrupt:
@@ -48,7 +54,8 @@ _TOOL = textwrap.dedent(
 
 def _start(mode: str, grace: float = 30.0, run_id: str | None = None) -> subprocess.Popen[str]:
     argv = [sys.executable, "-c", _TOOL, mode, str(grace)] + ([run_id] if run_id else [])
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "ready"
     return proc
@@ -66,6 +73,19 @@ def test_first_signal_is_a_graceful_stop(sig: signal.Signals) -> None:
     out, err = proc.communicate(timeout=10)
     assert out.split() == ["graceful", "done"]
     assert "press Ctrl-C again to quit at once" in err
+    assert proc.returncode == 130 and "Traceback" not in err
+
+
+def test_a_first_signal_inside_a_whole_step_lands_once_the_step_is_done() -> None:
+    proc = _start("whole")
+    proc.send_signal(signal.SIGINT)
+    assert proc.stderr is not None  # the handler ran (it says so) while the step went on
+    said = ""
+    while not said.strip():  # the handler's message starts on a line of its own
+        said = proc.stderr.readline()
+    assert "press Ctrl-C again" in said
+    out, err = proc.communicate("go\n", timeout=10)
+    assert out.split() == ["whole", "graceful", "done"]
     assert proc.returncode == 130 and "Traceback" not in err
 
 

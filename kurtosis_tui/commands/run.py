@@ -171,7 +171,8 @@ def _run_plain(options: RunOptions, found: Future[list[TestInfo]], backend: Any,
         try:
             tests = found.result()
             for number in range(1, repeat + 1):
-                session.schedule(tests)
+                with guard.whole():  # "running N tests" and the queue, or neither
+                    session.schedule(tests)
                 while not session.wait_idle(WAKE):  # never for good: see WAKE
                     pass
                 guard.hold_if_hung_up()  # the hang-up's thread reports and exits

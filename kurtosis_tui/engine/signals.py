@@ -51,7 +51,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import FrameType, TracebackType
 from typing import Any
 
@@ -97,6 +97,8 @@ class InterruptGuard:
         self._previous: dict[int, Any] = {}
         self._quitting = threading.Lock()
         self._over = threading.Event()
+        self._whole = 0  # depth of ``whole()`` blocks: the first signal waits for them
+        self._held = False  # a KeyboardInterrupt owed once the outermost block ends
 
     # ------------------------------------------------------------ set-up
 
@@ -170,6 +172,21 @@ class InterruptGuard:
         while self._hung_up:
             time.sleep(WAKE)  # signals are still handled between sleeps
 
+    @contextlib.contextmanager
+    def whole(self) -> Iterator[None]:
+        """A step the first Ctrl-C must not cut in half: its ``KeyboardInterrupt`` is
+        raised once the block is done. Scheduling is one: a Ctrl-C between the
+        "running 1 test" line and the queue left a test never queued, so never
+        cancelled, and a summary of "no tests ran". A second signal still quits."""
+        self._whole += 1
+        try:
+            yield
+        finally:
+            self._whole -= 1
+            if not self._whole and self._held:
+                self._held = False
+                raise KeyboardInterrupt
+
     def __enter__(self) -> InterruptGuard:
         return self.install()
 
@@ -200,6 +217,9 @@ class InterruptGuard:
             "(press Ctrl-C again to quit at once)"
         )
         if self._on_first is None:
+            if self._whole:
+                self._held = True  # raised as the block ends (``whole``)
+                return
             raise KeyboardInterrupt
         self._on_first()
 
