@@ -11,7 +11,7 @@ from support.engine import ROOT, Recorder, leftovers
 
 from kurtosis_tui.engine.discovery import discover
 from kurtosis_tui.engine.interface import RunOptions
-from kurtosis_tui.engine.session import open_session
+from kurtosis_tui.engine.opening import open_session
 from kurtosis_tui.events import (
     LogLines,
     Outcome,

@@ -21,7 +21,8 @@ from support.engine import (
 
 from kurtosis_tui.engine.discovery import discover
 from kurtosis_tui.engine.interface import RunOptions
-from kurtosis_tui.engine.session import LocalSession, open_session
+from kurtosis_tui.engine.opening import open_session
+from kurtosis_tui.engine.session import LocalSession
 from kurtosis_tui.events import (
     ControllerExited,
     ControllerStarted,
