@@ -183,6 +183,16 @@ def test_close_cancels_running_and_queued_tests_and_leaves_nothing(recorder: Rec
     assert leftovers(s.run_id) == []
 
 
+def test_a_schedule_that_loses_the_race_to_close_runs_nothing(recorder: Recorder) -> None:
+    s = session(recorder)
+    s.close()  # the user quit while a view's worker was on its way to schedule
+    s.schedule([TESTS["Passes"]])
+    assert s.results() == {}
+    assert recorder.events == []  # no "running 1 test", no test that never ends
+    assert s.wait_idle(0)
+    assert leftovers(s.run_id) == []
+
+
 def test_parallelism_one_runs_one_test_at_a_time(recorder: Recorder) -> None:
     run(recorder, ["Passes", "Fails", "Chatty"], parallelism=1)
     running = 0

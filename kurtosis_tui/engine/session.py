@@ -112,7 +112,7 @@ class LocalSession:
     def schedule(self, tests: Sequence[TestInfo]) -> None:
         with self._cond:
             if self._closed:
-                raise RuntimeError("the session is closed")
+                return  # a quit won the race (a TUI worker's schedule): nothing is to run
             if not self._announced:
                 self._announced = True
                 self._emit(
