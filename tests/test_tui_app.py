@@ -15,7 +15,7 @@ import pytest
 from support.fake import FakeSession, finish_story, info, setup_story
 from support.tui import screen_text, until
 from textual.pilot import Pilot
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Input
 
 from kurtosis_tui import events as ev
 from kurtosis_tui.engine.interface import EventSink
@@ -524,3 +524,23 @@ async def test_faults_show_in_the_services_panel_and_on_the_timeline(harness: Ha
         await pilot.pause()
         row = next(line for line in screen_text(harness.app).splitlines() if "faults " in line)
         assert row.count("▼") == 2 and row.rstrip(" │").endswith(" 2"), row
+
+
+@sync
+async def test_keys_typed_before_the_first_frame_reach_the_tests_not_a_hidden_box(
+        harness: Harness) -> None:
+    """On a real terminal the screen gives focus to its first focusable widget as it
+    composes, before the app's own ``focus`` lands: a ``q`` typed while the TUI opened
+    went into the hidden tests filter, which then hid every test, and the quit was lost."""
+    async with harness.app.run_test(size=(100, 30)) as pilot:
+        await harness.start(pilot)
+        app = harness.app
+        app.screen.set_focus(None)
+        app.screen._update_auto_focus()  # what Textual does as a screen composes
+        await pilot.pause()
+        assert not isinstance(app.focused, Input)  # no hidden box takes the keys
+        await pilot.press("x")
+        assert app.query_one("#filter", Input).value == ""
+        assert all(name in screen_text(app) for name in TESTS)
+        await pilot.press("q")
+        await until(lambda: not app.is_running)
