@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from kurtosis_tui import __version__
 from kurtosis_tui.backend.select import KINDS
@@ -21,9 +21,23 @@ EXIT_USAGE = 2
 
 
 class _Parser(argparse.ArgumentParser):
+    """Bad arguments are one line, like every other usage error: what is wrong, and
+    where the help is (argparse's usage block buried the message under five lines)."""
+
+    commands: Mapping[str, argparse.ArgumentParser] = {}  # the top parser's, by name
+
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        raise UsageError(message)
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+    def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                   namespace: None = None) -> argparse.Namespace:
+        """An argument the command does not know is reported by that command, with its
+        help (argparse leaves it to the top parser, which named only itself)."""
+        parsed, extra = self.parse_known_args(args, namespace)
+        if extra:
+            command = self.commands.get(getattr(parsed, "command", ""), self)
+            command.error(f"unrecognized arguments: {' '.join(extra)}")
+        return parsed
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"kurtosis-tui {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
+    parser.commands = sub.choices
 
     run = sub.add_parser("run", help="run a suite's tests (the TUI on a terminal)")
     run.add_argument("suite_dir", metavar="SUITE_DIR",

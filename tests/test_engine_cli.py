@@ -331,12 +331,17 @@ def _suite(tmp_path: Path, files: dict[str, str]) -> str:
         (["run", CONTRACT, "--no-tui", "--param", "novalue"], "--param 'novalue' is not KEY=VALUE"),
         (["run", CONTRACT, "--no-tui", "-j", "0"], "-j/--parallelism must be 1 or more"),
         (["run", CONTRACT, "--no-tui", "-t", "Nope"], "no test 'Nope'"),
-        (["run", CONTRACT, "--no-tui", "-j", "x"], "invalid int value"),
+        (["run", CONTRACT, "--no-tui", "-j", "x"],
+         "argument -j/--parallelism: invalid int value: 'x' (see `kurtosis-tui run --help`)"),
+        (["run", CONTRACT, "--no-tui", "--bogus"],
+         "unrecognized arguments: --bogus (see `kurtosis-tui run --help`)"),
+        (["run"], "the following arguments are required: SUITE_DIR"),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(args: list[str], message: str) -> None:
     proc = run_cli(*args)
     assert proc.returncode == 2
+    assert len(proc.stderr.splitlines()) == 1 and proc.stderr.startswith("kurtosis-tui: ")
     assert message in proc.stderr
     assert "Traceback" not in proc.stderr
     assert proc.stdout == ""
