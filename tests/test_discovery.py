@@ -97,6 +97,9 @@ def test_a_file_of_the_suite_stands_for_the_tests_defined_in_it(suite: Path) -> 
     assert suite_target(suite) == (suite.resolve(), None)
     with pytest.raises(UsageError, match=r"neither a suite directory nor a \.py file"):
         suite_target(write(suite, "notes.txt", "hello\n"))
+    with pytest.raises(UsageError) as info:  # a typo in the file's name
+        suite_target(suite / "test_wbe.py")
+    assert str(info.value) == f"suite file {suite / 'test_wbe.py'} does not exist"
 
 
 def test_syntax_error_names_file_and_line(suite: Path) -> None:

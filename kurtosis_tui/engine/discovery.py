@@ -83,6 +83,8 @@ def suite_target(path: Path) -> tuple[Path, str | None]:
     suite; a ``*.py`` file stands for the tests defined in it, its folder the suite."""
     if path.is_file() and path.suffix == ".py":
         return path.resolve().parent, path.name
+    if path.suffix == ".py" and not path.exists():
+        raise UsageError(f"suite file {path} does not exist")  # not "suite directory"
     if path.exists() and not path.is_dir():
         raise UsageError(f"{path} is neither a suite directory nor a .py file of one")
     return check_suite_dir(path), None
