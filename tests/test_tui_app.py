@@ -18,10 +18,11 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
 from kurtosis_tui import events as ev
-from kurtosis_tui.engine.interface import EventSink
+from kurtosis_tui.engine.interface import EventSink, RunOptions
 from kurtosis_tui.engine.signals import InterruptGuard, quit_app
 from kurtosis_tui.errors import SuiteError, UsageError
 from kurtosis_tui.events import Outcome
+from kurtosis_tui.tui import runner
 from kurtosis_tui.tui.app import KurtosisApp
 from kurtosis_tui.tui.components.log_view import LogView
 from kurtosis_tui.watch.watcher import WatchUpdate
@@ -544,3 +545,15 @@ async def test_keys_typed_before_the_first_frame_reach_the_tests_not_a_hidden_bo
         assert all(name in screen_text(app) for name in TESTS)
         await pilot.press("q")
         await until(lambda: not app.is_running)
+
+
+def test_a_quit_before_any_test_ran_still_says_so_on_the_terminal(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A ``q`` as the TUI drew its first frame (the session still opening) closed it with
+    exit 1 and nothing on the terminal: not even that no test ran."""
+    monkeypatch.setattr(KurtosisApp, "run", lambda self: 1)  # quit before the session opened
+    code = runner.run(options=RunOptions(suite_dir=tmp_path), tests=[info("A"), info("B")],
+                      watch=False, junit_xml=None, session_factory=FakeSession)
+    assert code == 1
+    assert capsys.readouterr().out.splitlines() == ["no tests ran"]

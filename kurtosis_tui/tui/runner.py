@@ -97,10 +97,11 @@ def run(
     if app.session_error:
         raise UsageError(app.session_error)
     results = ordered_results(app.model.results(), tests)
-    if results:  # the TUI is gone: leave what happened on the terminal, as pytest does
-        from kurtosis_tui.views.plain import brief_summary
+    # The TUI is gone: leave what happened on the terminal, as pytest does; a quit
+    # before any test ran says so ("no tests ran"), not nothing.
+    from kurtosis_tui.views.plain import brief_summary
 
-        print(brief_summary(results), flush=True)
+    print(brief_summary(results), flush=True)
     if junit_xml is not None:
         from kurtosis_tui.views.junit import write_junit
 
