@@ -557,3 +557,34 @@ def test_a_quit_before_any_test_ran_still_says_so_on_the_terminal(
                       watch=False, junit_xml=None, session_factory=FakeSession)
     assert code == 1
     assert capsys.readouterr().out.splitlines() == ["no tests ran"]
+
+
+def test_repeat_in_the_tui_counts_every_attempt(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """``--repeat 3`` in the TUI: a test that failed twice then passed left ``Flaky:
+    PASSED``, ``2 passed`` and exit 0 (only each test's last attempt counted), where the
+    contract says ``NAME#K`` lines, ``N flaky`` and exit 1 when any attempt did not pass."""
+    outcomes = {"Flaky": [Outcome.FAILED, Outcome.FAILED, Outcome.PASSED],
+                "Steady": [Outcome.PASSED] * 3}
+
+    def rounds(app: KurtosisApp) -> int:  # the three rounds, then q
+        for number in (1, 2, 3):
+            for name, seen in outcomes.items():
+                for event in [*setup_story(name, T0, number),
+                              *finish_story(name, T0, seen[number - 1], number)]:
+                    app.model.apply(event)
+        return app.model.exit_code()
+
+    monkeypatch.setattr(KurtosisApp, "run", rounds)
+    junit = tmp_path / "report.xml"
+    code = runner.run(options=RunOptions(suite_dir=tmp_path), repeat=3,
+                      tests=[info("Flaky"), info("Steady")], watch=False, junit_xml=junit,
+                      session_factory=FakeSession)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(" (")[0] for line in lines if "#" in line] == [
+        "Flaky#1: FAILED", "Flaky#2: FAILED", "Flaky#3: PASSED",
+        "Steady#1: PASSED", "Steady#2: PASSED", "Steady#3: PASSED"]
+    assert lines[-1] == "4 passed, 2 failed, 1 flaky"
+    assert code == 1
+    assert junit.read_text().count("<testcase") == 6

@@ -34,6 +34,8 @@ class RunModel:
         self._reasons: dict[str, str] = {}  # test -> why its next attempt runs
         self.version = 0  # bumped on every change: views redraw when it moves
         self._history: dict[str, TestHistory] = {}
+        #: ``--repeat N``: every attempt counts (exit code, summary), not each test's last
+        self.repeat = 1
 
     @property
     def history(self) -> dict[str, TestHistory]:
@@ -92,7 +94,11 @@ class RunModel:
         ]
 
     def exit_code(self) -> int:
-        """The contract's exit code: 0 only when every test's last attempt PASSED."""
+        """The contract's exit code: 0 only when every test's last attempt PASSED (with
+        ``--repeat``, every attempt)."""
+        if self.repeat > 1:  # a test with no attempt yet counts as not passed (None)
+            return run_exit_code(o for r in self.tests.values()
+                                 for o in ([a.outcome for a in r.attempts.values()] or [None]))
         return run_exit_code(r.latest.outcome if r.latest is not None else None
                              for r in self.tests.values())
 
@@ -101,6 +107,11 @@ class RunModel:
             r.latest.result for r in self.tests.values()
             if r.latest is not None and r.latest.result is not None
         ]
+
+    def attempt_results(self) -> list[tuple[int, TestResult]]:
+        """Every finished attempt's result, with its number (a ``--repeat`` run's)."""
+        return [(number, att.result) for r in self.tests.values()
+                for number, att in sorted(r.attempts.items()) if att.result is not None]
 
     # ------------------------------------------------------------- folding
 

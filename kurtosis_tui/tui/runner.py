@@ -71,6 +71,7 @@ def run(
     )
     if recorder is not None and recorder.enabled:
         app.model.history = past_outcomes(options.suite_dir)
+    app.model.repeat = repeat
     def close_history() -> None:
         if recorder is not None:
             recorder.close(EXIT_CODES[signal.SIGHUP])
@@ -96,12 +97,18 @@ def run(
                 warn_stderr(text)
     if app.session_error:
         raise UsageError(app.session_error)
-    results = ordered_results(app.model.results(), tests)
-    # The TUI is gone: leave what happened on the terminal, as pytest does; a quit
-    # before any test ran says so ("no tests ran"), not nothing.
-    from kurtosis_tui.views.plain import brief_summary
+    from kurtosis_tui.views.plain import brief_summary, by_test
 
-    print(brief_summary(results), flush=True)
+    # The TUI is gone: leave what happened on the terminal, as pytest does; a quit
+    # before any test ran says so ("no tests ran"), not nothing. With ``--repeat``,
+    # as in plain output, every attempt: ``NAME#K`` lines and the flaky count.
+    numbers: list[int] | None = None
+    if repeat > 1:
+        pairs = by_test(app.model.attempt_results(), tests)
+        results, numbers = [r for _, r in pairs], [n for n, _ in pairs]
+    else:
+        results = ordered_results(app.model.results(), tests)
+    print(brief_summary(results, numbers), flush=True)
     if junit_xml is not None:
         from kurtosis_tui.views.junit import write_junit
 

@@ -106,13 +106,14 @@ def kept_note(message: str) -> list[str]:
     return lines[start:] if start else []
 
 
-def brief_summary(results: Sequence[TestResult]) -> str:
+def brief_summary(results: Sequence[TestResult], numbers: Sequence[int] | None = None) -> str:
     """What a full-screen view leaves on the terminal when it closes: a line per test,
     under each one that did not pass its one-line message (and how to reach what
-    ``--keep-failed`` kept), then the counts."""
+    ``--keep-failed`` kept), then the counts. ``numbers``: as ``summary``'s."""
     lines: list[str] = []
-    for result in results:
-        lines.append(result_line(result))
+    nums: list[int | None] = list(numbers) if numbers is not None else [None] * len(results)
+    for result, number in zip(results, nums, strict=True):
+        lines.append(result_line(result, number))
         if result.outcome is Outcome.PASSED:
             continue
         first = headline(result.outcome, result.message)
@@ -120,7 +121,7 @@ def brief_summary(results: Sequence[TestResult]) -> str:
             lines.append(f"  {first}")
         if result.kept:
             lines.extend(f"  {line}" for line in kept_note(result.message))
-    lines.append(count_line(results))
+    lines.append(_counts(results, numbers))
     return "\n".join(lines)
 
 
@@ -229,9 +230,13 @@ def summary(results: Sequence[TestResult], numbers: Sequence[int] | None = None)
         chunks.append(banner(f"end of {name}"))
         chunks.append("")
     chunks.extend(result_line(r, n) for r, n in zip(results, nums, strict=True))
+    chunks.append(_counts(results, numbers))
+    return "\n".join(chunks)
+
+
+def _counts(results: Sequence[TestResult], numbers: Sequence[int] | None) -> str:
+    """The count line; a ``--repeat`` run's (``numbers`` given) adds how many were flaky."""
     counts = count_line(results)
     if numbers is not None:
-        flaky = len(flaky_names(zip(numbers, results, strict=True)))
-        counts += f", {flaky} flaky"
-    chunks.append(counts)
-    return "\n".join(chunks)
+        counts += f", {len(flaky_names(zip(numbers, results, strict=True)))} flaky"
+    return counts
