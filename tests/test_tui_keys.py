@@ -319,3 +319,20 @@ async def test_quit_arms_the_watchdog_and_a_second_q_or_ctrl_c_quits_at_once(
         assert guard.calls[1:] == [("quit_now", 1), ("quit_now", 1)]
         harness.close_gate.set()
         await until(lambda: not harness.app.is_running)
+
+
+@sync
+async def test_a_maximized_panel_fills_the_screen(harness: Harness) -> None:
+    """``m`` on the tests panel kept its width (at most 56 columns, centred on a hatch),
+    and on the services panel its 8 rows at the bottom: neither was any bigger."""
+    async with harness.app.run_test(size=(140, 40)) as pilot:
+        await harness.start(pilot)
+        await harness.emit(pilot, *setup_story("HelloHttp", T0))
+        for key, panel in (("1", "#tests-panel"), ("2", "#services"), ("3", "#logs")):
+            await pilot.press(key, "m")
+            await pilot.pause()
+            region = harness.app.query_one(panel).region
+            assert harness.app.screen.maximized is harness.app.query_one(panel)
+            assert (region.width, region.height) == (140, 39), panel  # all but the footer
+            await pilot.press("m")
+            await pilot.pause()

@@ -71,6 +71,10 @@ class KurtosisApp(HistoryActions, InspectActions):
     #services { border: round $panel-lighten-2; }
     DataTable { scrollbar-size-horizontal: 0; }
     #services:focus { border: round $accent; }
+    /* ``m``: a maximized panel fills the screen, whatever its size in the layout */
+    #tests-panel.-maximized, #services.-maximized {
+        width: 1fr; max-width: 100%; height: 1fr; max-height: 100%;
+    }
     """
     BINDINGS = [
         # Shown in the footer, most used first (at 80 columns the tail is cut).
