@@ -117,7 +117,7 @@ def critical_path(rounds: int) -> dict[str, object]:
 
     from kurtosis_tui.engine.discovery import discover
     from kurtosis_tui.engine.interface import RunOptions
-    from kurtosis_tui.engine.session import open_session
+    from kurtosis_tui.engine.opening import open_session
     from kurtosis_tui.history.recorder import Recorder, Tee
     from kurtosis_tui.setup.images import ensure_controller_image
 

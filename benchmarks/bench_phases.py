@@ -1,7 +1,7 @@
 """Figure 2: where figure 1's test spends its time, in the engine's own words.
 
 Figure 1's suite runs ``REPEATS`` times in one engine session (the API the TUI
-uses, ``kurtosis_tui.engine.session.open_session``) with a sink that keeps
+uses, ``kurtosis_tui.engine.opening.open_session``) with a sink that keeps
 every event. From the events' timestamps come (a) the time in each phase, as
 the TUI timeline draws it, and (b) finer steps between named events: network,
 volume, controller start, the controller's boot, services, waits, run,

@@ -44,7 +44,7 @@ from kurtosis_tui import events as ev  # noqa: E402
 from kurtosis_tui.cluster import swarm  # noqa: E402
 from kurtosis_tui.engine.discovery import discover  # noqa: E402
 from kurtosis_tui.engine.interface import RunOptions  # noqa: E402
-from kurtosis_tui.engine.session import open_session  # noqa: E402
+from kurtosis_tui.engine.opening import open_session  # noqa: E402
 from kurtosis_tui.setup.images import ensure_controller_image  # noqa: E402
 
 PARALLELISM = 6

@@ -96,7 +96,7 @@ def save(path: Path, text: str) -> float:
 def measure(suite: Path, image: str) -> dict[str, object]:
     from kurtosis_tui.engine.discovery import discover
     from kurtosis_tui.engine.interface import RunOptions
-    from kurtosis_tui.engine.session import open_session
+    from kurtosis_tui.engine.opening import open_session
     from kurtosis_tui.views.plain import PlainPrinter
     from kurtosis_tui.watch.plain import PlainWatch
 

@@ -64,11 +64,11 @@ def failure_message(attempts: Sequence[Sequence[TestEvent]]) -> str:
 def session_api_missing() -> str | None:
     """None when ``open_session`` can be used, else why not."""
     try:
-        from kurtosis_tui.engine import session
+        from kurtosis_tui.engine import opening
     except ImportError as exc:
         return f"the engine's session API is not available yet ({exc})"
-    if not hasattr(session, "open_session"):
-        return "kurtosis_tui.engine.session has no open_session yet"
+    if not hasattr(opening, "open_session"):
+        return "kurtosis_tui.engine.opening has no open_session yet"
     return None
 
 
@@ -78,7 +78,7 @@ def run_attempts(suite: Path, names: Sequence[str], repeats: int, *,
     in one session; the events of each finished attempt."""
     from kurtosis_tui.engine.discovery import discover
     from kurtosis_tui.engine.interface import RunOptions
-    from kurtosis_tui.engine.session import open_session
+    from kurtosis_tui.engine.opening import open_session
 
     tests = discover(suite, list(names))
     recorder = Recorder()

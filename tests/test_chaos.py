@@ -45,7 +45,7 @@ from kurtosis_tui.backend.docker_backend import DockerBackend
 from kurtosis_tui.cluster import node as nodes
 from kurtosis_tui.engine.discovery import discover
 from kurtosis_tui.engine.interface import RunOptions
-from kurtosis_tui.engine.session import open_session
+from kurtosis_tui.engine.opening import open_session
 from kurtosis_tui.protocol import LABEL_RUN
 from kurtosis_tui.setup import dockerio
 from kurtosis_tui.setup.base import LOCAL_BASE

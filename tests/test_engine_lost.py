@@ -25,7 +25,7 @@ from kurtosis_tui import events as ev
 from kurtosis_tui.backend.docker_backend import DockerBackend
 from kurtosis_tui.engine.discovery import discover
 from kurtosis_tui.engine.interface import RunOptions
-from kurtosis_tui.engine.session import open_session
+from kurtosis_tui.engine.opening import open_session
 from kurtosis_tui.errors import EngineUnavailable
 from kurtosis_tui.setup.images import ensure_controller_image
 from kurtosis_tui.tui.app import KurtosisApp

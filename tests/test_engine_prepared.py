@@ -12,7 +12,8 @@ from support.engine import ROOT, Recorder, leftovers
 from kurtosis_tui.backend.docker_backend import DockerBackend
 from kurtosis_tui.engine.discovery import discover
 from kurtosis_tui.engine.interface import RunOptions
-from kurtosis_tui.engine.session import LocalSession, open_session
+from kurtosis_tui.engine.opening import open_session
+from kurtosis_tui.engine.session import LocalSession
 from kurtosis_tui.events import ControllerStarted, NetworkCreated, Outcome, VolumeCreated
 from kurtosis_tui.protocol import LABEL_RUN, LABEL_TEST
 from kurtosis_tui.setup.images import ensure_controller_image

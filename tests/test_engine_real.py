@@ -13,7 +13,7 @@ from kurtosis_tui.backend import Stream
 from kurtosis_tui.backend.docker_backend import DockerBackend
 from kurtosis_tui.engine.discovery import discover
 from kurtosis_tui.engine.interface import RunOptions
-from kurtosis_tui.engine.session import open_session
+from kurtosis_tui.engine.opening import open_session
 from kurtosis_tui.events import (
     LogLines,
     Outcome,

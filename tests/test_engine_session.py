@@ -21,7 +21,8 @@ from support.engine import (
 
 from kurtosis_tui.engine.discovery import discover
 from kurtosis_tui.engine.interface import RunOptions
-from kurtosis_tui.engine.session import LocalSession, open_session
+from kurtosis_tui.engine.opening import open_session
+from kurtosis_tui.engine.session import LocalSession
 from kurtosis_tui.events import (
     ControllerExited,
     ControllerStarted,
@@ -179,6 +180,16 @@ def test_close_cancels_running_and_queued_tests_and_leaves_nothing(recorder: Rec
     assert results["Passes"].outcome is Outcome.CANCELLED  # never started
     assert not any(isinstance(e, Started) for e in recorder.of("Passes"))
     assert isinstance(recorder.events[-1], RunFinished)
+    assert leftovers(s.run_id) == []
+
+
+def test_a_schedule_that_loses_the_race_to_close_runs_nothing(recorder: Recorder) -> None:
+    s = session(recorder)
+    s.close()  # the user quit while a view's worker was on its way to schedule
+    s.schedule([TESTS["Passes"]])
+    assert s.results() == {}
+    assert recorder.events == []  # no "running 1 test", no test that never ends
+    assert s.wait_idle(0)
     assert leftovers(s.run_id) == []
 
 

@@ -22,7 +22,7 @@ from kurtosis_tui.backend import ContainerSpec
 from kurtosis_tui.backend.docker_backend import DockerBackend
 from kurtosis_tui.engine.discovery import discover
 from kurtosis_tui.engine.interface import RunOptions
-from kurtosis_tui.engine.session import open_session
+from kurtosis_tui.engine.opening import open_session
 from kurtosis_tui.events import ControllerStarted, LogLines, Outcome
 from kurtosis_tui.redact import LINE_LIMIT
 from kurtosis_tui.setup.example_images import BUSYBOX_IMAGE

@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "kurtosis_tui"
 
 #: The layers, lowest first. A module may import its own layer and lower ones only.
 LAYERS: list[set[str]] = [
-    {"errors", "protocol", "events", "suite_files", "redact"},
+    {"errors", "protocol", "events", "results", "suite_files", "redact"},
     {"backend"},
     {"api", ""},  # the package's own __init__ re-exports the suite API
     {"controller"},

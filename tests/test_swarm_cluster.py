@@ -302,7 +302,7 @@ from kurtosis_tui import events
 from kurtosis_tui.cluster.swarm import swarm_controller_image
 from kurtosis_tui.engine.discovery import discover
 from kurtosis_tui.engine.interface import RunOptions
-from kurtosis_tui.engine.session import open_session
+from kurtosis_tui.engine.opening import open_session
 
 got = {}
 def sink(event):

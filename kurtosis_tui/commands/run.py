@@ -138,7 +138,7 @@ def _watch_entry() -> Callable[..., int]:
 def _run_plain(options: RunOptions, found: Future[list[TestInfo]], backend: Any,
                junit: Path | None, watch_plain: Callable[..., int] | None,
                selected: Selection, recorder: Recorder, repeat: int) -> int:
-    from kurtosis_tui.engine.session import open_session
+    from kurtosis_tui.engine.opening import open_session
     from kurtosis_tui.engine.signals import EXIT_CODES, WAKE, InterruptGuard
     from kurtosis_tui.views.junit import hangup_report
     from kurtosis_tui.views.plain import PlainPrinter

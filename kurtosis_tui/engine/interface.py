@@ -47,7 +47,8 @@ class Session(Protocol):
 
     def schedule(self, tests: Sequence[TestInfo]) -> None:
         """Queue an attempt at each test. One already queued or running is cancelled,
-        torn down, and then run again."""
+        torn down, and then run again. Once the session is closed, nothing: the quit
+        came first (a view's worker may still be on its way to schedule)."""
         ...
 
     def cancel(self, names: Iterable[str] | None = None) -> None:

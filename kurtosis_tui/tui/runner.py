@@ -35,7 +35,7 @@ def default_factory(options: RunOptions, *, watch: bool,
     options = dataclasses.replace(options, stream_service_logs=True)
 
     def factory(sink: EventSink) -> Session:
-        from kurtosis_tui.engine.session import open_session
+        from kurtosis_tui.engine.opening import open_session
 
         progress = sink.progress if isinstance(sink, EventBridge) else None
         if recorder is not None:
