@@ -79,6 +79,9 @@ ENV_SUITE_ARCHIVE = "KT_SUITE_ARCHIVE"  # the suite, packed, where no bind mount
 #: "1": the controller sends its services' log lines on its stdout (the initializer
 #: cannot reach the services' engine, as on a swarm node, and a view wants them live)
 ENV_FORWARD_LOGS = "KT_FORWARD_LOGS"
+#: "1": the initializer follows the services' logs itself; the controller hands it the
+#: log of a service the test started again, just before removing it (``LOG_AT_MARKER``)
+ENV_HANDS_OVER_LOGS = "KT_HANDS_OVER_LOGS"
 #: Set ("1") on a controller started before its test was chosen (prepared ahead): it
 #: reads its settings, the ones above as one JSON object and a newline, on its stdin,
 #: which the initializer holds open (``Backend.open_input``) until the test is chosen.
@@ -96,6 +99,27 @@ FAULT_IMAGE = "kurtosis-tui/faults:local"
 EVENT_MARKER = "@@kt-event "
 #: ...and a service's log line: ``LOG_MARKER + service + " " + line``
 LOG_MARKER = "@@kt-log "
+#: ...and a line of a service container's log with its number in the whole log (from
+#: 0, as Docker replays a log): ``LOG_AT_MARKER + container id + " " + number + " " + line``
+LOG_AT_MARKER = "@@kt-log-at "
+
+
+
+def unseen(had: int, first: int, lines: list[str]) -> tuple[list[str], int]:
+    """Of ``lines``, numbered from ``first`` in a container's log, those past the ``had``
+    lines already had; and how many are had then. The one rule by which two readers of
+    one log (each replays it from its first line) hand over without a line twice."""
+    return lines[max(0, had - first):], max(had, first + len(lines))
+
+
+def numbered_line(wire: str) -> tuple[str, int, str] | None:
+    """The container, number and text of a ``LOG_AT_MARKER`` line of the controller's
+    stdout (None: not one)."""
+    parts = wire[len(LOG_AT_MARKER):].split(" ", 2)
+    if len(parts) < 3 or not parts[1].isdigit():
+        return None
+    return parts[0], int(parts[1]), parts[2]
+
 
 SERVICE_ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 

@@ -191,20 +191,20 @@ async def test_m_maximizes_and_restores_the_focused_panel(harness: Harness) -> N
         await harness.start(pilot)
         await harness.emit(pilot, ev.LogLines("HelloHttp", source="controller",
                                               lines=("a line of the log",)))
-        await pilot.press("3", "m")
-        await pilot.pause()
+        shown = lambda text: lambda: text in screen_text(harness.app)  # noqa: E731
         screen = harness.app.screen
+        # The screen is laid out again on the next refreshes: wait for that, not a pause.
+        await pilot.press("3", "m")
+        await until(lambda: "RedisReplication" not in screen_text(harness.app), what="maximized")
         assert screen.maximized is harness.app.query_one("#logs")
-        text = screen_text(harness.app)
-        assert "a line of the log" in text and "RedisReplication" not in text
+        assert "a line of the log" in screen_text(harness.app)
         await pilot.press("m")
-        await pilot.pause()
+        await until(shown("RedisReplication"), what="the tests table again")
         assert screen.maximized is None
-        assert "RedisReplication" in screen_text(harness.app)
         await pilot.press("1", "m")
-        await pilot.pause()
+        await until(lambda: screen.maximized is not None, what="the tests panel maximized")
         assert screen.maximized is harness.app.query_one("#tests-panel")
-        assert "HelloHttp" in screen_text(harness.app)
+        await until(shown("HelloHttp"), what="the tests panel's rows")
         await pilot.press("m")
         assert screen.maximized is None
 

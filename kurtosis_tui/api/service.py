@@ -81,6 +81,7 @@ class Service(ServiceWaits):
         self._start_done.set()  # started unless the network says it is starting
         self._start_error: ServiceError | None = None
         self.removed = False
+        self.started_again = False  # by the test (restart, start): see controller.log_handover
         self.faults: FaultHooks | None = None
 
     def __repr__(self) -> str:
@@ -193,6 +194,7 @@ class Service(ServiceWaits):
         with self._lock:
             self._is_ready.clear()
             self._stopped_by_test = action in ("stop", "kill")
+            self.started_again = self.started_again or not self._stopped_by_test
             if expecting:
                 self._expected_dies += 1
         try:

@@ -30,6 +30,7 @@ class ControllerConfig:
     owner: str = ""
     keep_services: bool = False
     forward_logs: bool = False  # send the services' log lines on stdout (see protocol)
+    hands_over_logs: bool = False  # the initializer follows them: see log_handover
     fault_image: str = protocol.FAULT_IMAGE
     fault_support: str = ""  # protocol.ENV_FAULT_SUPPORT's text; "": probe when needed
     suite_dir: Path = Path(protocol.SUITE_MOUNT)
@@ -55,6 +56,7 @@ class ControllerConfig:
             owner=env.get(protocol.ENV_OWNER, ""),
             keep_services=env.get(protocol.ENV_KEEP_SERVICES, "") in ("1", "true", "yes"),
             forward_logs=env.get(protocol.ENV_FORWARD_LOGS, "") == "1",
+            hands_over_logs=env.get(protocol.ENV_HANDS_OVER_LOGS, "") == "1",
             fault_image=env.get(protocol.ENV_FAULT_IMAGE) or protocol.FAULT_IMAGE,
             fault_support=env.get(protocol.ENV_FAULT_SUPPORT, ""),
             suite_host_dir=env.get(protocol.ENV_SUITE_HOST_DIR, ""),

@@ -94,8 +94,18 @@ class ControllerLog:
     def forward(self, service: str, lines: list[str]) -> None:
         """A service's log lines, for the initializer (stdout only, behind LOG_MARKER),
         which masks them again, base64 forms included (not looked for here: a flood)."""
+        self._send_lines([f"{protocol.LOG_MARKER}{service} "] * len(lines), lines)
+
+    def hand_over(self, container: str, first: int, lines: list[str]) -> None:
+        """Lines of a container's log, numbered from ``first``, behind LOG_AT_MARKER
+        (masked like ``forward``'s)."""
+        self._send_lines(
+            [f"{protocol.LOG_AT_MARKER}{container} {first + i} " for i in range(len(lines))],
+            lines)
+
+    def _send_lines(self, heads: list[str], lines: list[str]) -> None:
         text = self._redact.text(
-            "".join(f"{protocol.LOG_MARKER}{service} {cap_line(line)}\n" for line in lines),
+            "".join(f"{head}{cap_line(line)}\n" for head, line in zip(heads, lines, strict=True)),
             encoded=False)
         with self._lock:
             self._write_stdout(text)

@@ -24,6 +24,7 @@ from kurtosis_tui import events
 from kurtosis_tui.backend.base import Backend, Stream
 from kurtosis_tui.controller.log import ControllerLog
 from kurtosis_tui.errors import BackendError
+from kurtosis_tui.protocol import unseen
 
 #: Seconds between looks at a stopped service, for it running again.
 RESTART_POLL = 0.5
@@ -62,22 +63,16 @@ class LogForwarder:
         with self._lock:
             followed = [f for f in self._followed.values() if f.service == service]
         for record in followed:
-            try:
-                text = self._backend.logs(record.container)
-            except BackendError:
-                continue  # gone already: nothing left to read
-            lines = text.split("\n")
-            if lines[-1] == "":
-                lines.pop()
-            self._send(record, 0, [line.removesuffix("\r") for line in lines])
+            lines = log_lines(self._backend, record.container)
+            if lines is not None:
+                self._send(record, 0, lines)
 
     def _send(self, record: _Followed, first: int, lines: list[str]) -> None:
         """Send ``lines`` (the log's lines from index ``first`` on) that were not sent."""
         with record.lock:
-            fresh = lines[max(0, record.sent - first):]
+            fresh, record.sent = unseen(record.sent, first, lines)
             if fresh:
                 self._log.forward(record.service, fresh)
-            record.sent = max(record.sent, first + len(lines))
 
     def _follow(self, record: _Followed) -> None:
         while not self._closed.is_set():
@@ -115,3 +110,15 @@ class LogForwarder:
             streams = list(self._streams)
         for stream in streams:
             stream.close()
+
+
+def log_lines(backend: Backend, container: str) -> list[str] | None:
+    """The container's whole log, in lines as a followed stream counts them (None: gone)."""
+    try:
+        text = backend.logs(container)
+    except BackendError:
+        return None
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return [line.removesuffix("\r") for line in lines]

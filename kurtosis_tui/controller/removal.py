@@ -21,16 +21,16 @@ REMOVE_TIMEOUT = 30.0
 
 def remove_services(services: list[Service], backend: Backend, runtime: Runtime,
                     config: ControllerConfig, *,
-                    catch_up: Callable[[str], None] | None = None) -> None:
-    """Force-remove every service at once (``catch_up(service)`` first: the log
-    forwarder's last lines of it, before they go)."""
+                    catch_up: Callable[[Service], None] | None = None) -> None:
+    """Force-remove every service at once (``catch_up(service)`` first: the last
+    lines of its log that the initializer may lack, before they go)."""
 
     def remove(service: Service) -> None:
         service.removed = True
         if not service.wait_started(REMOVE_TIMEOUT):  # its start failed: nothing to remove
             return
         if catch_up is not None:  # lines a restart left unsent, before they go
-            catch_up(service.id)
+            catch_up(service)
         try:
             backend.remove_container(service.container_ref)
         except Exception as exc:

@@ -26,6 +26,7 @@ from kurtosis_tui.controller.config import ControllerConfig
 from kurtosis_tui.controller.loader import load_test_class
 from kurtosis_tui.controller.log import ControllerLog
 from kurtosis_tui.controller.log_forward import LogForwarder
+from kurtosis_tui.controller.log_handover import hand_over
 from kurtosis_tui.controller.monitor import ServiceMonitor
 from kurtosis_tui.controller.removal import remove_services
 from kurtosis_tui.controller.tails import TailCopier
@@ -251,14 +252,22 @@ class Controller:
             names = ", ".join(s.container for s in services) or "none"
             self.log.line(f"keeping the services for inspection: {names}")
         else:
-            catch_up = self.forwarder.catch_up if self.forwarder is not None else None
             remove_services(services, self.backend, self.runtime, self.config,
-                            catch_up=catch_up)
+                            catch_up=self._catch_up())
         self.monitor.close()
         if self.forwarder is not None:
             self.forwarder.close()
 
     # ------------------------------------------------------------ helpers
+
+    def _catch_up(self) -> Callable[[Service], None] | None:
+        """What teardown sends of a service's log before removing it, for the initializer."""
+        forwarder = self.forwarder
+        if forwarder is not None:
+            return lambda service: forwarder.catch_up(service.id)
+        if self.config.hands_over_logs:
+            return partial(hand_over, self.backend, self.log)
+        return None
 
     def _enter(self, phase: Phase, what: str) -> None:
         self.phase = phase

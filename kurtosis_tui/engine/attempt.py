@@ -79,8 +79,7 @@ class Attempt(AttemptTeardown):
         # side cannot reach the services' engine, forwarded by the controller (its stdout).
         self._service_logs = (
             ServiceLogs(ctx.backend, ctx.batcher, ctx.run_id, info.name, number)
-            if ctx.options.stream_service_logs and not ctx.forwards_service_logs
-            else None
+            if ctx.follows_service_logs else None
         )
         self._network: NetworkInfo | None = None
         self._volume: str | None = None
@@ -254,6 +253,11 @@ class Attempt(AttemptTeardown):
         forwarded: dict[str, PendingLines] = {}
         try:
             for line in stream:
+                if line.startswith(p.LOG_AT_MARKER):  # handed over: see controller.log_handover
+                    numbered = p.numbered_line(line)
+                    if self._service_logs is not None and numbered is not None:
+                        self._service_logs.hand_over(*numbered)
+                    continue
                 if line.startswith(p.LOG_MARKER):  # a service's line, sent by the controller
                     service, _, text = line[len(p.LOG_MARKER):].partition(" ")
                     if service not in forwarded:

@@ -51,6 +51,12 @@ class SessionContext:
         them live, and this side cannot follow them itself (a swarm node's engine)."""
         return self.options.stream_service_logs and not self.backend.reaches_services
 
+    @property
+    def follows_service_logs(self) -> bool:
+        """Whether this side follows the services' logs itself (``engine.service_logs``),
+        which the controller's hand-over completes (``controller.log_handover``)."""
+        return self.options.stream_service_logs and self.backend.reaches_services
+
 
 def may_prepare_ahead(options: RunOptions, backend: Backend,
                       controller_command: Sequence[str] | None) -> bool:
@@ -78,6 +84,7 @@ def test_settings(
         p.ENV_SECRETS: json.dumps(dict(ctx.options.secrets)),
         p.ENV_KEEP_SERVICES: "1" if ctx.options.keep_failed else "0",
         p.ENV_FORWARD_LOGS: "1" if ctx.forwards_service_logs else "0",
+        p.ENV_HANDS_OVER_LOGS: "1" if ctx.follows_service_logs else "0",
     }
 
 
