@@ -328,11 +328,15 @@ async def test_a_maximized_panel_fills_the_screen(harness: Harness) -> None:
     async with harness.app.run_test(size=(140, 40)) as pilot:
         await harness.start(pilot)
         await harness.emit(pilot, *setup_story("HelloHttp", T0))
-        for key, panel in (("1", "#tests-panel"), ("2", "#services"), ("3", "#logs")):
-            await pilot.press(key, "m")
-            await pilot.pause()
-            region = harness.app.query_one(panel).region
-            assert harness.app.screen.maximized is harness.app.query_one(panel)
-            assert (region.width, region.height) == (140, 39), panel  # all but the footer
+        screen = harness.app.screen
+        for key, name in (("1", "#tests-panel"), ("2", "#services"), ("3", "#logs")):
+            panel = harness.app.query_one(name)
+            await pilot.press(key)
+            await until(lambda: panel.has_focus_within, what=f"{name} focused")  # noqa: B023
             await pilot.press("m")
-            await pilot.pause()
+            await until(lambda: screen.maximized is panel, what=f"{name} maximized")  # noqa: B023
+            # Laid out again on the next refreshes: wait for that (a deadline, not a pause).
+            # All but the footer's row, or the size it had in the layout (the defect):
+            await until(lambda: panel.region.size == (140, 39), what=f"{name} full size")  # noqa: B023
+            await pilot.press("m")
+            await until(lambda: screen.maximized is None, what="restored")
