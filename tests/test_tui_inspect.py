@@ -206,3 +206,21 @@ async def test_the_services_panel_shows_cpu_and_memory_of_running_services(
         await pilot.pause()
         row = next(line for line in screen_text(harness.app).splitlines() if " web " in line)
         assert "80.0%" in row and "3.00G" in row
+
+
+@sync
+async def test_e_finds_the_failing_line_of_any_exception_in_the_controller_log(
+        harness: Harness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only an assert's message names its line: a ``RuntimeError`` raised in ``run()``
+    (or a library's ``ConnectionError``) opened the file at the class's line, though the
+    traceback in the controller log says where it was raised."""
+    monkeypatch.setenv("VISUAL", "true")
+    calls = _launcher(harness)
+    harness.app.suite_dir = tmp_path
+    async with harness.app.run_test(size=(120, 40)) as pilot:
+        await harness.start(pilot)
+        await harness.emit(pilot, *setup_story("HelloHttp", T0), *finish_story(
+            "HelloHttp", T0, Outcome.FAILED, message="RuntimeError: boom"))  # line 21
+        await pilot.press("e")
+        await until(lambda: bool(calls))
+        assert calls[-1] == ["true", "+21", str(tmp_path / "hellohttp.py")]

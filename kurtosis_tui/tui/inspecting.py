@@ -17,7 +17,7 @@ import shutil
 import signal
 import subprocess
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from textual.app import SuspendNotSupported
@@ -27,6 +27,7 @@ from kurtosis_tui.events import ResourceUsage
 from kurtosis_tui.tui.actions import RunActions
 from kurtosis_tui.tui.components.log_panel import LogPanel
 from kurtosis_tui.tui.components.services_table import ServicesTable
+from kurtosis_tui.tui.rows import CONTROLLER
 
 CLIP_LIMIT = 100_000  # bytes ``y`` copies at most: terminals cap OSC 52 (xterm: 100 kB)
 USAGE_SECONDS = 2.0  # how often the services panel's CPU / memory refresh
@@ -68,7 +69,9 @@ class InspectActions(RunActions):
             return
         path = self.suite_dir / row.info.file
         att = self._selected_attempt()
-        line = failing_line(att.message if att else "", path.name) or row.info.line
+        log = att.logs.get(CONTROLLER) if att else None
+        line = (failing_line(att.message if att else "", path.name)
+                or raised_at(log.lines if log else [], row.info.file) or row.info.line)
         editor = editor_command()
         if editor is None:
             self.notify("no editor: set $VISUAL or $EDITOR (vi is not installed)",
@@ -157,6 +160,17 @@ def failing_line(message: str, file_name: str) -> int | None:
     """The line of ``file_name`` a failure's message points at (``hello.py:21``)."""
     found = re.findall(rf"(?:^|[\s(/]){re.escape(file_name)}:(\d+)", message)
     return int(found[-1]) if found else None
+
+
+def raised_at(log: Sequence[str], file: str) -> int | None:
+    """The line of the suite's ``file`` (relative to the suite) that the last traceback
+    in a controller log passed through: only an assert's message names its line."""
+    pattern = re.compile(rf'File "(?:[^"]*/)?{re.escape(file)}", line (\d+)')
+    for text in reversed(log):
+        found = pattern.search(text)
+        if found:
+            return int(found.group(1))
+    return None
 
 
 def editor_command() -> list[str] | None:
