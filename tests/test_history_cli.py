@@ -56,7 +56,8 @@ def test_show_prints_the_run_and_exits_with_its_code(
     (["show", "nope"], "no run 'nope' in the history"),
     (["show", "last"], "no run recorded yet"),
     (["history", "-n", "0"], "-n must be 1 or more"),
-    (["history", "no/such/dir"], "no such suite directory"),
+    (["history", "no/such/dir"], "suite directory no/such/dir does not exist"),
+    (["history", "/dev/null"], "/dev/null is not a directory (give the suite's directory)"),
     (["run", "somewhere", "--repeat", "0"], "--repeat must be 1 or more"),
     (["run", "somewhere", "--repeat", "2", "--watch"], "do not go together"),
 ])

@@ -12,6 +12,7 @@ import json
 import os
 from pathlib import Path
 
+from kurtosis_tui.engine.discovery import check_suite_dir
 from kurtosis_tui.errors import UsageError
 from kurtosis_tui.history.replay import (
     RUN_COLUMNS,
@@ -36,10 +37,7 @@ def suite_key(suite_dir: str | None) -> str | None:
     """The stored name of a suite: its resolved path."""
     if suite_dir is None:
         return None
-    path = Path(suite_dir)
-    if not path.is_dir():
-        raise UsageError(f"{suite_dir}: no such suite directory")
-    return str(path.resolve())
+    return str(check_suite_dir(Path(suite_dir)))  # the words run and list use
 
 
 def main(args: argparse.Namespace) -> int:
