@@ -15,6 +15,7 @@ from kurtosis_tui.events import (
     RunStarted,
     ServiceAvailable,
     ServiceExited,
+    ServiceWaiting,
     TestInfo,
     TestResult,
     run_exit_code,
@@ -42,7 +43,10 @@ def test_progress_lines_as_events_arrive() -> None:
         RunStarted(run_id="abc123", tests=tuple(INFOS), parallelism=2),
         Started(test="Web"),
         LogLines(test="Web", lines=("noise",)),
+        ServiceWaiting(test="Web", service="web", check="tcp :80", waited=0, limit=60),
         ServiceAvailable(test="Web", service="web", seconds=0.42),
+        # no check: nothing was awaited (it read "available (0.0 s)", as if a check held)
+        ServiceAvailable(test="Web", service="client", seconds=0.0),
         ServiceExited(test="Web", service="web", exit_code=0, expected=True),
         ServiceExited(test="Db", service="db", exit_code=3),
         Started(test="Web", attempt=2),
@@ -53,7 +57,9 @@ def test_progress_lines_as_events_arrive() -> None:
     assert out.getvalue().splitlines() == [
         "running 3 tests (run abc123, 2 at once)",
         "[Web] started",
+        "[Web] waiting for service web: tcp :80 (0 of 60 s)",
         "[Web] service web available (0.4 s)",
+        "[Web] service client available (no check)",
         "[Db] service db exited with code 3",
         "[Web] started (attempt 2)",
         "[Web] PASSED (2.3 s)",

@@ -142,9 +142,20 @@ class PlainPrinter:
         self.out = out if out is not None else sys.stdout
         self._lock = threading.Lock()
         self._closed = False
+        self._awaited: set[tuple[str, int, str]] = set()  # services with a ready check
 
     def __call__(self, event: Event) -> None:
         line = self.describe(event)
+        # A service with a check is awaited (ServiceWaiting) before it is available; one
+        # without is "available" at once: say no check held (the TUI: "running (no check)").
+        if isinstance(event, ServiceWaiting):
+            with self._lock:
+                self._awaited.add((event.test, event.attempt, event.service))
+        elif isinstance(event, ServiceAvailable):
+            with self._lock:
+                awaited = (event.test, event.attempt, event.service) in self._awaited
+            if not awaited:
+                line = f"[{event.test}] service {event.service} available (no check)"
         if line is not None:
             self.write(line)
 
