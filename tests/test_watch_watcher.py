@@ -237,3 +237,13 @@ def test_forced_polling_is_honoured(
     finally:
         stop.set()
         thread.join(10)
+
+
+def test_a_change_to_tests_left_out_by_t_says_so(suite: Path) -> None:
+    """With ``-t A``, saving test_b.py (B's file) said ``test_b.py changed: no test
+    imports it``, untrue of a file that defines a test: B is only not selected."""
+    watcher = SuiteWatcher(suite, [t for t in fake_discover(suite) if t.name == "A"],
+                           selected=["A"], discover=fake_discover)
+    update = watcher.process([suite / "test_b.py"])
+    assert update is not None and update.rerun == ()
+    assert update.note == "test_b.py changed: its tests (B) are not selected"

@@ -220,16 +220,21 @@ def affected_tests(
     tests: Sequence[TestInfo],
     suite_dir: Path,
     graph: ImportGraph | None = None,
+    left_out: Sequence[TestInfo] = (),
 ) -> Decision:
     """Which of ``tests`` (the suite as rediscovered after the change) to rerun.
 
     ``changed_paths`` may be absolute or relative to ``suite_dir``; paths that
     discovery would not import (other files, hidden folders) change nothing.
+    ``left_out``: the suite's tests the run did not select (``-t``, a file): named.
     """
     graph = graph or ImportGraph.scan(suite_dir)
     by_file: dict[str, list[str]] = {}
     for t in tests:
         by_file.setdefault(PurePosixPath(t.file).as_posix(), []).append(t.name)
+    unselected: dict[str, list[str]] = {}
+    for t in left_out:
+        unselected.setdefault(PurePosixPath(t.file).as_posix(), []).append(t.name)
     changed = sorted({
         rel for p in changed_paths
         if (rel := relative_to_suite(p, suite_dir)) is not None and is_suite_file(rel)
@@ -250,6 +255,9 @@ def affected_tests(
             notes.append(f"could not tell which tests import {rel} ({reason}): rerunning all")
         elif user_tests:
             notes.append(f"{rel} changed: rerunning the tests of {', '.join(user_tests)}")
+        elif rel in unselected:
+            notes.append(f"{rel} changed: its tests ({', '.join(unselected[rel])}) "
+                         "are not selected")  # by -t, or by the file run was given
         else:
             notes.append(f"{rel} changed: no test imports it")
     if rerun_all:

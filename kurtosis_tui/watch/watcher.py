@@ -146,14 +146,15 @@ class SuiteWatcher:
             return None
         self._pending |= changed
         try:
-            new_tests = tuple(t for t in self._discover(self.suite_dir)
-                              if self.selected.matches(t))
+            found = self._discover(self.suite_dir)
+            new_tests = tuple(t for t in found if self.selected.matches(t))
         except SuiteError as problem:
             return self._problem(tuple(sorted(changed)), problem)
         except Exception as exc:  # a discovery bug must not end watch mode
             return self._problem(tuple(sorted(changed)), SuiteError(f"discovery failed: {exc}"))
         pending, self._pending = sorted(self._pending), set()
-        decision = affected_tests(pending, new_tests, self.suite_dir)
+        decision = affected_tests(pending, new_tests, self.suite_dir,
+                                  left_out=[t for t in found if not self.selected.matches(t)])
         names = set(decision.rerun) | self._errored
         self._errored = set()
         new_names = {t.name for t in new_tests}
