@@ -79,12 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
     history = sub.add_parser("history", help="past runs, newest first (or the flaky tests)")
     history.add_argument("suite_dir", metavar="SUITE_DIR", nargs="?",
                          help="only this suite's runs")
-    history.add_argument("-n", type=int, default=20, metavar="N",
-                         help="at most N runs (default 20)")
+    history.add_argument("-n", type=int, metavar="N", help="at most N runs (default 20)")
     history.add_argument("--flaky", action="store_true",
                          help="tests whose outcomes differed at unchanged suite files")
     history.add_argument("--json", action="store_true", help="one JSON document")
-    history.add_argument("--clear", action="store_true", help="empty the history")
+    history.add_argument("--clear", action="store_true",
+                         help="empty the history (every suite's runs)")
 
     show = sub.add_parser("show", help="a past run, after its containers are gone")
     show.add_argument("run", metavar="RUN", help="a run id (from `history`), or `last`")

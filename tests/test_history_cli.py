@@ -87,3 +87,18 @@ def test_clear_empties_the_store_and_replaces_a_corrupt_one(
     assert main(["history", "--clear"]) == 0
     assert main(["history"]) == 0
     assert "no runs recorded yet" in capsys.readouterr().out
+
+
+def test_clear_with_a_suite_or_a_filter_clears_nothing(
+        home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``history SUITE --clear`` emptied the whole store: every other suite's runs went
+    with the one the user named. --clear empties the store, so it takes no filter."""
+    record(home, story("fff666"))
+    (home / "other").mkdir()
+    for argv in (["history", "other", "--clear"], ["history", "--clear", "--flaky"],
+                 ["history", "--clear", "-n", "3"]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert "--clear empties the whole history" in err and len(err.splitlines()) == 1
+    assert main(["history", "--json"]) == 0
+    assert [r["run"] for r in json.loads(capsys.readouterr().out)] == ["fff666"]

@@ -40,9 +40,21 @@ def suite_key(suite_dir: str | None) -> str | None:
     return str(check_suite_dir(Path(suite_dir)))  # the words run and list use
 
 
+#: Runs ``history`` lists when ``-n`` is not given.
+DEFAULT_RUNS = 20
+
+
 def main(args: argparse.Namespace) -> int:
     if args.clear:
+        # It empties the store: a filter would read as "only these" and clear them all.
+        given = [what for what, on in (("SUITE_DIR", args.suite_dir is not None),
+                                       ("--flaky", args.flaky), ("-n", args.n is not None)) if on]
+        if given:
+            raise UsageError(f"--clear empties the whole history: it takes no "
+                             f"{', '.join(given)}")
         return clear()
+    if args.n is None:
+        args.n = DEFAULT_RUNS
     if args.n < 1:
         raise UsageError(f"-n must be 1 or more (got {args.n})")
     store = open_store()
