@@ -31,7 +31,8 @@ def test_history_lists_runs_newest_first_in_the_contracts_shape(
     assert " suite " in lines[1]  # shown relative to here
     assert main(["history", "--json", "-n", "1"]) == 0
     (run,) = json.loads(capsys.readouterr().out)
-    assert set(run) == {"run", "started", "suite", "duration_s", "counts", "tests"}
+    assert set(run) == {"run", "started", "suite", "duration_s", "state", "counts", "tests"}
+    assert run["state"] == "finished"
     assert run["run"] == "bbb222" and run["suite"] == str(home / "suite")
     assert run["counts"] == {"passed": 2, "failed": 0, "errored": 0, "timed_out": 0,
                              "cancelled": 0}

@@ -238,3 +238,69 @@ def test_reading_a_store_never_written_finds_nothing(tmp_path: Path) -> None:
     assert db.empty and db.runs() == [] and db.find("last") is None
     assert Store(tmp_path / "nothing.db", create=False).runs() == []
     assert not (tmp_path / "nothing.db").exists()
+
+
+_KILLED_WRITER = """
+import os, sys, time
+from pathlib import Path
+sys.path.insert(0, "tests")
+from support.history import make_suite, story
+from kurtosis_tui import events as ev
+from kurtosis_tui.history.recorder import Recorder
+from kurtosis_tui.history.store import Store
+
+tmp = Path(sys.argv[1])
+events = story("dead01")
+bad = next(i for i, e in enumerate(events) if isinstance(e, ev.TestStarted) and e.test == "Bad")
+rec = Recorder(make_suite(tmp), path=tmp / "history.db", keep=100, warn=print)
+for event in events[: bad + 1]:  # Good finished, Bad started: then the process is killed
+    rec(event)
+deadline = time.monotonic() + 30
+while time.monotonic() < deadline:
+    db = Store(tmp / "history.db", create=False)
+    runs = db.runs()
+    stored = db.events(runs[0].pk) if runs else []
+    db.close()
+    if any(isinstance(e, ev.TestStarted) and e.test == "Bad" for e in stored):
+        os.kill(os.getpid(), 9)
+    time.sleep(0.02)
+sys.exit("Bad's start was never stored")
+"""
+
+
+def test_a_killed_run_reads_as_interrupted_naming_what_never_finished(tmp_path: Path) -> None:
+    from kurtosis_tui.history.replay import recent_runs, run_json, run_line
+
+    proc = subprocess.run([sys.executable, "-c", _KILLED_WRITER, str(tmp_path)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == -9, proc.stdout + proc.stderr
+    db = Store(tmp_path / "history.db", create=False)
+    ((run, attempts),) = recent_runs(db)
+    assert run.finished is None
+    assert run_line(run, attempts)[3] == "interrupted"  # not "running" for ever
+    assert run_json(run, attempts)["state"] == "interrupted"
+    shown = plain_output(load(db, run)).splitlines()
+    assert shown[-1] == ("run interrupted: the process that ran it ended before the run did "
+                         "(killed?); never finished: Bad")
+    assert "Good: PASSED (1.1 s)" in shown
+
+
+def test_a_run_under_way_reads_as_running(tmp_path: Path) -> None:
+    from kurtosis_tui.history.replay import recent_runs, run_json, run_line
+
+    rec = Recorder(make_suite(tmp_path), path=tmp_path / "history.db", keep=100)
+    events = story("live01")
+    for event in events[:3]:  # RunStarted, Good queued and started: stored at once
+        rec(event)
+    try:
+        deadline = time.monotonic() + 30
+        while not Store(tmp_path / "history.db", create=False).runs():
+            assert time.monotonic() < deadline, "the run's row was never written"
+            time.sleep(0.02)
+        db = Store(tmp_path / "history.db", create=False)
+        ((run, attempts),) = recent_runs(db)
+        assert run_line(run, attempts)[3] == "running"
+        assert run_json(run, attempts)["state"] == "running"
+        assert "run interrupted" not in plain_output(load(db, run))
+    finally:
+        rec.close(0)

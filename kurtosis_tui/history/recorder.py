@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from kurtosis_tui import events as ev
+from kurtosis_tui.engine.owner import owner_token
 from kurtosis_tui.history.codec import Said
 from kurtosis_tui.history.store import AttemptRow, HistoryError, Store, keep_runs
 from kurtosis_tui.suite_files import suite_files
@@ -137,6 +138,7 @@ class Recorder:
         spans = self._phases.setdefault(key, [])
         if isinstance(event, ev.TestStarted):
             self._started[key] = event.at
+            return ("flush", None)  # stored at once: a run killed now still names it
         elif isinstance(event, ev.PhaseChanged):
             last = next((s for s in reversed(spans) if s[3] == "phase"), None)
             if last is not None and last[0] == event.phase.value:
@@ -167,7 +169,7 @@ class Recorder:
                 if kind == "begin":
                     run: ev.RunStarted = payload
                     self.run_pk = store.begin_run(run.run_id, run.at, self._suite, self._hash,
-                                                  self._repeat, run.watching)
+                                                  self._repeat, run.watching, owner_token())
                 elif kind == "attempt":
                     seq += 1
                     store.add_attempt(*self._take_attempt(payload), seq=seq)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from kurtosis_tui import events as ev
+from kurtosis_tui.engine.owner import Verdict, judge
 from kurtosis_tui.history.codec import Said
 from kurtosis_tui.history.store import AttemptRow, RunRow, Store
 from kurtosis_tui.views.plain import COUNT_WORDS, PlainPrinter, banner, by_test, ordered
@@ -51,6 +52,14 @@ class PastRun:
         return ev.run_exit_code(r.outcome for _, r in self.finished())
 
 
+def state(run: RunRow) -> str:
+    """``finished``; ``running``; or ``interrupted``: no end recorded, and the process
+    that ran it is gone (killed: it could not record its end)."""
+    if run.finished is not None:
+        return "finished"
+    return "interrupted" if run.owner and judge(run.owner) is Verdict.DEAD else "running"
+
+
 def load(store: Store, run: RunRow) -> PastRun:
     return PastRun(run, store.events(run.pk))
 
@@ -78,7 +87,19 @@ def plain_output(past: PastRun, test: str | None = None) -> str:
         printer.print_summary([r for _, r in pairs], numbers)
     else:
         printer.print_summary(ordered({r.name: r for _, r in done}, past.tests))
+    if state(past.run) == "interrupted":
+        printer.write(interrupted_line(past, test))
     return out.getvalue()
+
+
+def interrupted_line(past: PastRun, test: str | None = None) -> str:
+    """What ``show`` says of a run its process never finished, and of its tests that
+    had started and never finished (as far as the run recorded before it went)."""
+    ended = {(e.test, e.attempt) for e in past.events if isinstance(e, ev.TestFinished)}
+    cut = sorted({e.test for e in past.events if isinstance(e, ev.TestStarted)
+                  and (e.test, e.attempt) not in ended and test in (None, e.test)})
+    line = "run interrupted: the process that ran it ended before the run did (killed?)"
+    return f"{line}; never finished: {', '.join(cut)}" if cut else line
 
 
 def counts(outcomes: Sequence[str]) -> dict[str, int]:
@@ -106,7 +127,7 @@ def run_line(run: RunRow, attempts: Sequence[AttemptRow]) -> list[str]:
     tally = counts([a.outcome for a in attempts])
     words = ", ".join(f"{tally[o.value.lower()]} {word}" for o, word in COUNT_WORDS.items()
                       if tally[o.value.lower()]) or "no tests finished"
-    took = "running" if run.duration is None else f"{run.duration:.1f} s"
+    took = state(run) if run.duration is None else f"{run.duration:.1f} s"
     return [run.id, iso(run.started)[:19].replace("T", " "), shown_path(run.suite), took, words]
 
 
@@ -124,6 +145,7 @@ def run_json(run: RunRow, attempts: Sequence[AttemptRow]) -> dict[str, Any]:
         "started": iso(run.started),
         "suite": run.suite,
         "duration_s": None if run.duration is None else round(run.duration, 3),
+        "state": state(run),
         "counts": counts([a.outcome for a in attempts]),
         "tests": [{"name": a.test, "outcome": a.outcome, "duration_s": round(a.duration, 3),
                    "attempt": a.attempt, "message": a.message} for a in attempts],

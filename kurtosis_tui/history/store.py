@@ -75,6 +75,13 @@ CREATE TABLE IF NOT EXISTS events (
 """
 
 
+#: Who wrote each run (``engine.owner``'s token): a run whose writer is gone without
+#: recording its end (killed) then reads as interrupted, not as running for ever. A
+#: table of its own, made where missing: a store stays schema 1, read by either version.
+_OWNERS = ("CREATE TABLE IF NOT EXISTS run_owners "
+           "(run INTEGER PRIMARY KEY, owner TEXT NOT NULL)")
+
+
 class HistoryError(KurtosisTuiError):
     """The store cannot be used (locked, full, corrupt, read-only, or too new)."""
 
@@ -124,6 +131,7 @@ class RunRow:
     exit_code: int | None
     repeat: int
     watching: bool
+    owner: str | None = None  # the writer's token; None in a run recorded before owners
 
     @property
     def duration(self) -> float | None:
@@ -157,6 +165,7 @@ class Store:
 
     def __init__(self, path: Path | None = None, *, create: bool = True) -> None:
         self.path = path or store_path()
+        self._owners = False  # whether the store has run_owners (a reader may not)
         if not create and not self.path.exists():
             self._db: sqlite3.Connection | None = None
             return
@@ -188,6 +197,11 @@ class Store:
                     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             elif create:
                 db.execute("PRAGMA journal_mode=WAL")
+            if create:
+                db.execute(_OWNERS)
+            self._owners = bool(db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'run_owners'"
+            ).fetchone())
 
     # ------------------------------------------------------------ plumbing
 
@@ -228,14 +242,17 @@ class Store:
     # ------------------------------------------------------------- writing
 
     def begin_run(self, run_id: str, started: float, suite: str, suite_hash: str,
-                  repeat: int = 1, watching: bool = False) -> int:
+                  repeat: int = 1, watching: bool = False, owner: str | None = None) -> int:
         """A new run's row; its key for the other writes."""
         with self._guard(), self._transaction() as db:
             cur = db.execute(
                 "INSERT INTO runs (id, started, suite, suite_hash, repeat, watching) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (run_id, started, suite, suite_hash, repeat, int(watching)))
-            return int(cur.lastrowid or 0)
+            pk = int(cur.lastrowid or 0)
+            if owner is not None and self._owners:
+                db.execute("INSERT OR REPLACE INTO run_owners VALUES (?, ?)", (pk, owner))
+            return pk
 
     def add_attempt(self, row: AttemptRow, logs: Sequence[tuple[str, list[str], int]],
                     events: Sequence[Event], seq: int) -> None:
@@ -274,15 +291,19 @@ class Store:
             old = [r[0] for r in db.execute(
                 "SELECT pk FROM runs ORDER BY started DESC, pk DESC LIMIT -1 OFFSET ?",
                 (keep,))]
-            for table, column in (("attempts", "run"), ("logs", "run"), ("events", "run"),
-                                  ("runs", "pk")):
+            for table, column in (*self._by_run(), ("runs", "pk")):
                 db.executemany(f"DELETE FROM {table} WHERE {column} = ?", [(pk,) for pk in old])
             return len(old)
 
     def clear(self) -> None:
         with self._guard(), self._transaction() as db:
-            for table in ("attempts", "logs", "events", "runs"):
+            for table, _ in (*self._by_run(), ("runs", "pk")):
                 db.execute(f"DELETE FROM {table}")
+
+    def _by_run(self) -> list[tuple[str, str]]:
+        """The tables of a run's parts, and the column that names the run."""
+        parts = [("attempts", "run"), ("logs", "run"), ("events", "run")]
+        return [*parts, ("run_owners", "run")] if self._owners else parts
 
     # ------------------------------------------------------------- reading
 
@@ -290,18 +311,20 @@ class Store:
         """Runs, newest first (of one suite when given)."""
         if self._db is None:
             return []
-        sql = "SELECT * FROM runs"
+        sql = ("SELECT runs.*, run_owners.owner FROM runs LEFT JOIN run_owners "
+               "ON run_owners.run = runs.pk" if self._owners else "SELECT runs.*, NULL FROM runs")
         args: list[Any] = []
         if suite is not None:
-            sql += " WHERE suite = ?"
+            sql += " WHERE runs.suite = ?"
             args.append(suite)
-        sql += " ORDER BY started DESC, pk DESC"
+        sql += " ORDER BY runs.started DESC, runs.pk DESC"
         if limit is not None:
             sql += " LIMIT ?"
             args.append(limit)
         with self._guard():
-            return [RunRow(pk, id_, started, finished, suite_, hash_, code, repeat, bool(w))
-                    for pk, id_, started, finished, suite_, hash_, code, repeat, w
+            return [RunRow(pk, id_, started, finished, suite_, hash_, code, repeat, bool(w),
+                           owner)
+                    for pk, id_, started, finished, suite_, hash_, code, repeat, w, owner
                     in self._conn().execute(sql, args)]
 
     def find(self, ref: str) -> RunRow | None:
