@@ -336,6 +336,11 @@ def _suite(tmp_path: Path, files: dict[str, str]) -> str:
         (["run", CONTRACT, "--no-tui", "--bogus"],
          "unrecognized arguments: --bogus (see `kurtosis-tui run --help`)"),
         (["run"], "the following arguments are required: SUITE_DIR"),
+        # an unwritable report is said before any test runs, not after the suite ran
+        (["run", CONTRACT, "--no-tui", "--junit-xml", "/no/such/dir/report.xml"],
+         "--junit-xml /no/such/dir/report.xml: cannot be written: /no/such/dir is not a "
+         "directory"),
+        (["run", CONTRACT, "--no-tui", "--junit-xml", "/tmp"], "--junit-xml /tmp: is a directory"),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(args: list[str], message: str) -> None:

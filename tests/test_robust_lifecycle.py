@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -248,6 +249,24 @@ def test_ctrl_c_in_each_phase_stops_cleanly_within_10_s(
     assert re.search(rf"^{name}: ({expected}) \(", cli.stdout, re.M), cli.stdout
     assert "Traceback" not in cli.stderr
     assert not labelled(docker_backend, cli.run_id)  # torn down before the exit, not reaped
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_stopped_run_still_writes_its_junit_report(
+    sig: signal.Signals, suite_dir: Path, tmp_path: Path, docker_backend: DockerBackend,
+    clis: list[Cli],
+) -> None:
+    """A CI job's timeout sends SIGTERM: the report says what finished and what not."""
+    report = tmp_path / "junit.xml"
+    cli = Cli(str(suite_dir), "-t", "InRun", "--junit-xml", str(report))
+    clis.append(cli)
+    trigger("running", docker_backend, cli.run_id)
+    cli.send(sig)
+    assert cli.finish(timeout=15) == 130, cli.stdout + cli.stderr
+    cases = ET.parse(report).getroot().findall("testcase")
+    assert [c.get("name") for c in cases] == ["InRun"]
+    skipped = cases[0].find("skipped")  # CANCELLED
+    assert skipped is not None, ET.tostring(cases[0], encoding="unicode")
 
 
 def test_sigterm_is_a_graceful_stop(

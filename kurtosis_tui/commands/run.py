@@ -54,6 +54,7 @@ def main(args: argparse.Namespace) -> int:
     if args.repeat > 1 and args.watch:
         raise UsageError("--repeat and --watch do not go together: a watched run reruns "
                          "on saves, a repeated one a fixed number of times")
+    junit = _junit_target(args.junit_xml) if args.junit_xml else None
     suite, file = suite_target(Path(args.suite_dir))
     selection = Selection(tuple(args.tests), file)
     use_tui = sys.stdout.isatty() and not args.no_tui
@@ -77,7 +78,6 @@ def main(args: argparse.Namespace) -> int:
                              stream_service_logs=run_tui is not None or recorder.enabled,
                              prepare_image=_image_preparer(backend.kind),
                              backend=backend.kind)
-        junit = Path(args.junit_xml) if args.junit_xml else None
         if run_tui is not None:
             return int(run_tui(options=options, tests=found.result(), watch=args.watch,
                                junit_xml=junit, selected=selection, recorder=recorder,
@@ -93,6 +93,12 @@ def _tests_of(suite: Path, selection: Selection, shown: str) -> list[TestInfo]:
         raise UsageError(f"no tests in {shown}: no subclass of kurtosis_tui.Test "
                          "is defined in its *.py files")
     return tests
+
+
+def _junit_target(given: str) -> Path:
+    from kurtosis_tui.views.junit import junit_target  # its XML module only when asked for
+
+    return junit_target(given)
 
 
 def _prepare_image(progress: Callable[[str], None] | None) -> str:
@@ -140,7 +146,7 @@ def _run_plain(options: RunOptions, found: Future[list[TestInfo]], backend: Any,
                selected: Selection, recorder: Recorder, repeat: int) -> int:
     from kurtosis_tui.engine.opening import open_session
     from kurtosis_tui.engine.signals import EXIT_CODES, WAKE, InterruptGuard
-    from kurtosis_tui.views.junit import hangup_report
+    from kurtosis_tui.views.junit import hangup_report, write_junit
     from kurtosis_tui.views.plain import PlainPrinter
 
     if found.done():
@@ -149,7 +155,8 @@ def _run_plain(options: RunOptions, found: Future[list[TestInfo]], backend: Any,
     code = 130
     tests: list[TestInfo] = []
     # The first Ctrl-C/SIGTERM raises KeyboardInterrupt here: close() cancels and tears
-    # down, the summary says what finished, the CLI exits 130. A second one quits at once.
+    # down, the summary and the JUnit report say what finished (a CI job's timeout sends
+    # SIGTERM: its report is what it gets), the CLI exits 130. A second one quits at once.
     # A hang-up (the terminal closed) closes the run from the guard's thread, which
     # writes the JUnit report and closes the history, then exits 129.
     opened: list[Any] = []
@@ -168,20 +175,29 @@ def _run_plain(options: RunOptions, found: Future[list[TestInfo]], backend: Any,
         guard.attach(session.run_id, backend)
         guard.attach_closer(session.close)
         attempts: list[tuple[int, TestResult]] = []
+        number = 0  # the round under way (--repeat), until its attempts are counted
+
+        def report() -> list[TestResult]:
+            """The summary and the JUnit report of what finished; its results."""
+            latest = session.results()
+            unfinished = [(number, r) for r in ordered(latest, tests)] if number else []
+            results = _summarise(printer, latest, attempts + unfinished, tests, repeat)
+            if junit is not None:
+                write_junit(junit, results, tests, suite_name=options.suite_dir.name)
+            return results
+
         try:
             tests = found.result()
-            for number in range(1, repeat + 1):
+            for round_no in range(1, repeat + 1):
+                number = round_no
                 with guard.whole():  # "running N tests" and the queue, or neither
                     session.schedule(tests)
                 while not session.wait_idle(WAKE):  # never for good: see WAKE
                     pass
                 guard.hold_if_hung_up()  # the hang-up's thread reports and exits
                 attempts += [(number, r) for r in ordered(session.results(), tests)]
-            results = _summarise(printer, session.results(), attempts, tests, repeat)
-            if junit is not None:
-                from kurtosis_tui.views.junit import write_junit
-
-                write_junit(junit, results, tests, suite_name=options.suite_dir.name)
+                number = 0
+            results = report()
             if watch_plain is not None:
                 code = int(watch_plain(options=options, session=session, tests=tests,
                                        printer=printer, selected=selected))
@@ -191,7 +207,10 @@ def _run_plain(options: RunOptions, found: Future[list[TestInfo]], backend: Any,
         except KeyboardInterrupt:
             session.close()
             if tests:
-                _summarise(printer, session.results(), attempts, tests, repeat)
+                try:
+                    report()
+                except UsageError as exc:  # an unwritable report: said, still exit 130
+                    print(f"kurtosis-tui: {exc}", file=sys.stderr)
             raise
         finally:
             session.close()

@@ -8,6 +8,7 @@ log as the element's text so a CI page shows why without digging.
 
 from __future__ import annotations
 
+import os
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
@@ -74,6 +75,23 @@ def render(results: Sequence[TestResult], tests: Sequence[TestInfo] = (),
                               f"{result.controller_log}")
     ET.indent(suite)
     return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def junit_target(given: str) -> Path:
+    """``--junit-xml``'s path, checked before anything runs: a report that cannot be
+    written is a usage error (exit 2) now, not after a whole suite ran for nothing.
+    Nothing is created: an old report stays until the new one replaces it."""
+    path = Path(given)
+    where = path.parent
+    if path.is_dir():
+        problem = "is a directory"
+    elif not where.is_dir():
+        problem = f"cannot be written: {where} is not a directory"
+    elif not os.access(path if path.exists() else where, os.W_OK):
+        problem = "cannot be written: permission denied"
+    else:
+        return path
+    raise UsageError(f"--junit-xml {given}: {problem}")
 
 
 def write_junit(path: Path, results: Sequence[TestResult], tests: Sequence[TestInfo] = (),
