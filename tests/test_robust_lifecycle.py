@@ -305,8 +305,10 @@ def test_second_ctrl_c_quits_at_once_and_nothing_is_left(
 
 @pytest.mark.parametrize("phase", ["network", "running"])
 def test_kill_9_leaves_nothing_within_30_s(
-    phase: str, suite_dir: Path, docker_backend: DockerBackend, clis: list[Cli]
+    phase: str, suite_dir: Path, tmp_path: Path, docker_backend: DockerBackend,
+    clis: list[Cli], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("KURTOSIS_TUI_HOME", str(tmp_path / "home"))  # a history of its own
     name = "InNetwork" if phase == "network" else "InRun"
     cli = Cli(str(suite_dir), "-t", name, "-t", "InChecks")
     clis.append(cli)
@@ -315,6 +317,18 @@ def test_kill_9_leaves_nothing_within_30_s(
     cli.finish(timeout=10)
     wait_until(lambda: not labelled(docker_backend, cli.run_id), timeout=30)
     print(f"kill -9 in {phase}: nothing labelled after {time.monotonic() - killed:.2f} s")
+    if phase == "running":  # (killed in the network phase, it may not be recorded yet)
+        # The history cannot have its end: it says the run was interrupted, not running.
+        listed = _cli("history").stdout.splitlines()
+        assert listed[1].startswith(cli.run_id) and " interrupted " in listed[1], listed
+        shown = _cli("show", "last", "--no-tui").stdout.splitlines()
+        assert shown[-1] == ("run interrupted: the process that ran it ended before the run "
+                             "did (killed?); never finished: InChecks, InRun"), shown
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "kurtosis_tui", *args],
+                          capture_output=True, text=True, timeout=60)
 
 
 def test_controller_crash_is_errored_with_its_last_lines(
