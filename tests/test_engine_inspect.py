@@ -105,6 +105,28 @@ def test_cpu_percent_is_from_two_readings_and_a_failing_read_does_not_stop_the_s
         sampler.close()
 
 
+def test_a_new_container_shows_its_use_after_two_readings_not_a_period_later() -> None:
+    from kurtosis_tui.backend.types import StatsSample
+
+    def read(container: str) -> StatsSample:
+        read.calls += 1  # type: ignore[attr-defined]
+        return StatsSample(cpu_total=1_000 * read.calls,  # type: ignore[attr-defined]
+                           system_total=10_000 * read.calls,  # type: ignore[attr-defined]
+                           online_cpus=1, memory=5, memory_limit=9)
+
+    read.calls = 0  # type: ignore[attr-defined]
+    sampler = StatsSampler(read, period=60.0)  # the next round would be a minute away
+    try:
+        deadline = time.monotonic() + 10
+        usage = sampler.usage(["new"])
+        while "new" not in usage and time.monotonic() < deadline:
+            time.sleep(0.02)  # polling as a view does
+            usage = sampler.usage(["new"])
+        assert usage["new"].cpu_percent == 10.0
+    finally:
+        sampler.close()
+
+
 def test_on_a_swarm_x_says_why_there_is_no_shell_and_no_cpu_is_read(
         monkeypatch: pytest.MonkeyPatch) -> None:
     from kurtosis_tui.backend.swarm_backend import SwarmBackend

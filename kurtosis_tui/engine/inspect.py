@@ -7,8 +7,9 @@ one-shot stats, and keeps the last reading. Docker 20.10 answers a one-shot
 read at its collector's next 1 s tick (measured: ~1 s each, 20 s for 20 in a
 row), so the reads of one round go out together, from a few threads of the
 sampler's own that only wait on sockets. CPU % needs two readings, so a
-container shows CPU from its second round on. ``usage()`` only reads what the
-thread keeps, so a view may call it on its UI thread.
+container shows CPU from its second round on, which follows its first at once.
+``usage()`` only reads what the thread keeps, so a view may call it on its UI
+thread.
 """
 
 from __future__ import annotations
@@ -110,8 +111,12 @@ class StatsSampler:
                 for gone in set(self._samples) - wanted:
                     self._samples.pop(gone, None)
                     self._usage.pop(gone, None)
+                # A first reading has no CPU % yet: the second goes out at once (Docker
+                # answers it at its next tick), so a new service shows its use ~1 s
+                # later, not a whole period later.
+                first = any(c in self._samples and c not in self._usage for c in wanted)
             self.round_seconds = time.monotonic() - began
-            self._stop.wait(max(0.0, self._period - self.round_seconds))
+            self._stop.wait(0.0 if first else max(0.0, self._period - self.round_seconds))
 
     def _sample(self, container: str) -> None:
         if self._stop.is_set():
