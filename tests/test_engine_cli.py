@@ -197,18 +197,8 @@ def test_keep_failed_leaves_the_failed_test_up_until_clean(
 
 @pytest.mark.docker
 def test_ctrl_c_cancels_tears_down_and_exits_130(images: object) -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kurtosis_tui", "run", CONTRACT, "--no-tui", "-t", "NeverReady",
-         "-t", "OverrunningRun"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    assert proc.stdout is not None
-    seen = []
-    for line in proc.stdout:
-        seen.append(line)
-        if line.startswith("[OverrunningRun] started"):
-            break
+    proc, seen = _run_until("[OverrunningRun] started", CONTRACT, "-t", "NeverReady",
+                            "-t", "OverrunningRun")
     # A cancel mid-test is the point: wait until the controller is up and running.
     # (One of the two runs on the set made as the run opened: its name is not the test's.)
     run_id = run_id_of("".join(seen))
@@ -226,6 +216,24 @@ def test_ctrl_c_cancels_tears_down_and_exits_130(images: object) -> None:
     assert out.splitlines()[-1].endswith("cancelled")
     assert "Traceback" not in err
     assert leftovers(run_id_of(out)) == []
+
+
+def _run_until(first: str, *args: str, env: dict[str, str] | None = None,
+               ) -> tuple[subprocess.Popen[str], list[str]]:
+    """``kurtosis-tui run ARGS --no-tui`` going on in the background, its output read up
+    to the line that starts with ``first`` (the lines so far, that one included)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kurtosis_tui", "run", *args, "--no-tui"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+    )
+    assert proc.stdout is not None
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if line.startswith(first):
+            break
+    return proc, seen
 
 
 HANGUP_SUITE = """
@@ -257,17 +265,8 @@ def test_a_hang_up_in_plain_output_still_leaves_the_report_and_the_history(
     suite.mkdir()
     (suite / "tests.py").write_text(HANGUP_SUITE)
     junit = tmp_path / "junit.xml"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "KURTOSIS_TUI_HOME": str(tmp_path / "home")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kurtosis_tui", "run", str(suite), "--no-tui", "-j", "2",
-         "--junit-xml", str(junit)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
-    assert proc.stdout is not None
-    seen = []
-    for line in proc.stdout:
-        seen.append(line)
-        if line.startswith("[Quick] PASSED"):
-            break
+    proc, seen = _run_until("[Quick] PASSED", str(suite), "-j", "2", "--junit-xml", str(junit),
+                            env={"KURTOSIS_TUI_HOME": str(tmp_path / "home")})
     run_id = run_id_of("".join(seen))
     backend, deadline = DockerBackend(), time.monotonic() + 60
     while not any(o.kind == "container" and o.name.endswith("-svc")

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from support.engine import run_cli
 from support.robust import labelled, wait_until
 
 from kurtosis_tui import protocol
@@ -319,16 +320,11 @@ def test_kill_9_leaves_nothing_within_30_s(
     print(f"kill -9 in {phase}: nothing labelled after {time.monotonic() - killed:.2f} s")
     if phase == "running":  # (killed in the network phase, it may not be recorded yet)
         # The history cannot have its end: it says the run was interrupted, not running.
-        listed = _cli("history").stdout.splitlines()
+        listed = run_cli("history").stdout.splitlines()
         assert listed[1].startswith(cli.run_id) and " interrupted " in listed[1], listed
-        shown = _cli("show", "last", "--no-tui").stdout.splitlines()
+        shown = run_cli("show", "last", "--no-tui").stdout.splitlines()
         assert shown[-1] == ("run interrupted: the process that ran it ended before the run "
                              "did (killed?); never finished: InChecks, InRun"), shown
-
-
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "kurtosis_tui", *args],
-                          capture_output=True, text=True, timeout=60)
 
 
 def test_controller_crash_is_errored_with_its_last_lines(
