@@ -104,7 +104,6 @@ LOG_MARKER = "@@kt-log "
 LOG_AT_MARKER = "@@kt-log-at "
 
 
-
 def unseen(had: int, first: int, lines: list[str]) -> tuple[list[str], int]:
     """Of ``lines``, numbered from ``first`` in a container's log, those past the ``had``
     lines already had; and how many are had then. The one rule by which two readers of

@@ -20,7 +20,7 @@ from kurtosis_tui.engine.interface import RunOptions
 from kurtosis_tui.errors import BackendError, UsageError
 from kurtosis_tui.events import TestInfo, TestResult, run_exit_code
 from kurtosis_tui.history.recorder import Recorder, Tee
-from kurtosis_tui.views.plain import by_test, ordered
+from kurtosis_tui.views.plain import numbered, ordered
 
 
 def parse_params(pairs: Sequence[str], flag: str = "--param") -> dict[str, str]:
@@ -225,9 +225,8 @@ def _summarise(printer: Any, latest: dict[str, TestResult],
         results = ordered(latest, tests)
         printer.print_summary(results)
         return results
-    pairs = by_test(attempts, tests)
-    results = [r for _, r in pairs]
-    printer.print_summary(results, [n for n, _ in pairs])
+    results, numbers = numbered(attempts, tests)
+    printer.print_summary(results, numbers)
     return results
 
 

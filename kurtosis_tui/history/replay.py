@@ -21,7 +21,7 @@ from kurtosis_tui import events as ev
 from kurtosis_tui.engine.owner import Verdict, judge
 from kurtosis_tui.history.codec import Said
 from kurtosis_tui.history.store import AttemptRow, RunRow, Store
-from kurtosis_tui.views.plain import COUNT_WORDS, PlainPrinter, banner, by_test, ordered
+from kurtosis_tui.views.plain import COUNT_WORDS, PlainPrinter, banner, numbered, ordered
 
 
 @dataclass(frozen=True)
@@ -82,9 +82,8 @@ def plain_output(past: PastRun, test: str | None = None) -> str:
                 printer.write(result.controller_log.rstrip("\n"))
                 printer.write(banner(f"end of {result.name}#{number}") + "\n")
     if past.run.repeat > 1 or test is not None:
-        pairs = by_test(done, past.tests)
-        numbers = [n for n, _ in pairs] if past.run.repeat > 1 else None
-        printer.print_summary([r for _, r in pairs], numbers)
+        results, numbers = numbered(done, past.tests)
+        printer.print_summary(results, numbers if past.run.repeat > 1 else None)
     else:
         printer.print_summary(ordered({r.name: r for _, r in done}, past.tests))
     if state(past.run) == "interrupted":

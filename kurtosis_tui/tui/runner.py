@@ -97,15 +97,14 @@ def run(
                 warn_stderr(text)
     if app.session_error:
         raise UsageError(app.session_error)
-    from kurtosis_tui.views.plain import brief_summary, by_test
+    from kurtosis_tui.views.plain import brief_summary, numbered
 
     # The TUI is gone: leave what happened on the terminal, as pytest does; a quit
     # before any test ran says so ("no tests ran"), not nothing. With ``--repeat``,
     # as in plain output, every attempt: ``NAME#K`` lines and the flaky count.
     numbers: list[int] | None = None
     if repeat > 1:
-        pairs = by_test(app.model.attempt_results(), tests)
-        results, numbers = [r for _, r in pairs], [n for n, _ in pairs]
+        results, numbers = numbered(app.model.attempt_results(), tests)
     else:
         results = ordered_results(app.model.results(), tests)
     print(brief_summary(results, numbers), flush=True)

@@ -85,6 +85,14 @@ def by_test(attempts: Iterable[tuple[int, TestResult]],
     return sorted(attempts, key=lambda a: (index.get(a[1].name, len(index)), a[0]))
 
 
+def numbered(attempts: Iterable[tuple[int, TestResult]],
+             tests: Sequence[TestInfo]) -> tuple[list[TestResult], list[int]]:
+    """A ``--repeat`` run's attempts as its summary counts them (``by_test``'s order):
+    the results, and each one's number apart (``summary``'s ``numbers``)."""
+    pairs = by_test(attempts, tests)
+    return [r for _, r in pairs], [n for n, _ in pairs]
+
+
 def flaky_names(attempts: Iterable[tuple[int, TestResult]]) -> list[str]:
     """Tests with both a passing and a failing attempt, in first-seen order."""
     seen: dict[str, list[Outcome]] = {}
