@@ -204,3 +204,19 @@ def test_a_suite_whose_tests_were_all_deleted_exits_1() -> None:
     model.apply(ev.SuiteChanged(tests=(), changed_files=("test_a.py",)))
     assert model.tests == {}
     assert model.exit_code() == 1  # as plain output's: no test ran
+
+
+def test_a_run_is_over_only_once_its_schedule_drained() -> None:
+    # RunStarted comes before its tests' TestQueued: a view drawn in between must not say
+    # "run finished" (nothing is queued yet, but nothing has run either).
+    model = RunModel()
+    model.apply(ev.RunStarted("r1", (info("HelloHttp"),), parallelism=1, at=T0))
+    assert model.ended_at() is None
+    assert model.elapsed(T0 + 2) == 2.0
+    for event in (*setup_story("HelloHttp", T0), *finish_story("HelloHttp", T0, Outcome.PASSED)):
+        model.apply(event)
+    model.apply(ev.RunFinished(results=(), at=T0 + 5))
+    assert model.ended_at() == T0 + 5
+    assert model.elapsed(T0 + 60) == 5.0
+    model.apply(ev.TestQueued("HelloHttp", 2, at=T0 + 9))  # a rerun: not over any more
+    assert model.ended_at() is None

@@ -64,6 +64,7 @@ def test_failed_test_with_its_log(snap_compare: Snap, tmp_path: Path) -> None:
             "'bye\\n' (hellohttp.py:21)")),
         *setup_story("RedisReplication", T0, services=REDIS),
         *finish_story("RedisReplication", T0, Outcome.PASSED, services=REDIS),
+        ev.RunFinished(results=(), at=T0 + 6),  # as the engine ends every schedule
     ], now=T0 + 6)
     assert snap_compare(app, terminal_size=(80, 24), run_before=play)
 
@@ -72,6 +73,7 @@ def test_timeline_of_a_passed_test(snap_compare: Snap, tmp_path: Path) -> None:
     app, play = scripted(tmp_path, [
         *setup_story("RedisReplication", T0, services=REDIS),
         *finish_story("RedisReplication", T0, Outcome.PASSED, services=REDIS),
+        ev.RunFinished(results=(), at=T0 + 6),  # as the engine ends every schedule
     ], now=T0 + 6)
 
     async def run_before(pilot: Pilot[Any]) -> None:

@@ -69,11 +69,17 @@ class RunModel:
     def busy(self) -> bool:
         return any(r.status() in ACTIVE for r in self.tests.values())
 
+    def ended_at(self) -> float | None:
+        """When the run finished: its schedule drained (RunFinished) and nothing was
+        queued since. None while it goes on, and before the first RunFinished: between
+        RunStarted and its first TestQueued nothing is queued yet, and it is not over."""
+        return self.finished_at if not self.busy() else None
+
     def elapsed(self, now: float) -> float:
         if self.started_at is None:
             return 0.0
-        end = self.finished_at if self.finished_at is not None and not self.busy() else now
-        return max(0.0, end - self.started_at)
+        end = self.ended_at()
+        return max(0.0, (now if end is None else end) - self.started_at)
 
     def nodes(self) -> list[tuple[str, str, int, int]]:
         """Each cluster node: (name, state, tests running there, attempts finished)."""

@@ -46,7 +46,7 @@ class StatusBar(Static):
             line.append(f"  {progress}", style="italic")
         if closing:
             line.append("  tearing down…", style="bold " + status_style(self.app, "tearing down"))
-        elif model.started_at is not None and not model.busy():
+        elif model.ended_at() is not None:
             line.append("  run finished · q to quit", style="dim")
         self.update(line)
 
