@@ -18,10 +18,11 @@ import requests.exceptions
 from support.robust import wait_until
 
 from kurtosis_tui import protocol
-from kurtosis_tui.backend import ContainerSpec
+from kurtosis_tui.backend import ContainerSpec, docker_follow
 from kurtosis_tui.backend import docker_backend as db
 from kurtosis_tui.backend.docker_backend import DockerBackend
-from kurtosis_tui.backend.streams import LogStream
+from kurtosis_tui.backend.docker_wire import frames
+from kurtosis_tui.backend.streams import LogStream, _unix_time
 from tests.conftest import Images
 
 pytestmark = pytest.mark.docker
@@ -94,6 +95,26 @@ def test_a_log_the_engine_ended_is_over_when_reopen_says_so() -> None:
     assert stream.reconnects == 0
 
 
+def test_a_log_the_engine_ended_early_is_caught_up_from_its_last_frame() -> None:
+    # Docker 20.10's follower can end at a container's exit before its last lines:
+    # the stream reads once more from its last timestamp, and then it is over.
+    followed = _chunked(_stamped(T1, "one\n"), _stamped(T2, "two-a"), last=True)
+    asked: list[tuple[str | None, bool]] = []
+
+    def reopen(since: str | None, broken: bool) -> tuple[Any, Any] | None:
+        asked.append((since, broken))
+        if len(asked) > 1:
+            return None
+        read = _stamped(T2, "two-a") + _stamped(T2, "two-b\n") + _stamped(T3, "three\n")
+        return read, None  # a body already read (``docker_follow.catch_up``)
+
+    stream = LogStream(_Response(followed), None, multiplexed=True, timestamps=True,
+                       reopen=reopen)
+    assert list(stream) == ["one", "two-atwo-b", "three"]
+    assert asked == [("1796126402.000000001", False), ("1796126403.000000001", False)]
+    assert stream.reconnects == 0  # nothing broke
+
+
 # ------------------------------------------------------------------ real engine
 
 
@@ -152,6 +173,27 @@ def test_a_severed_log_is_followed_again_with_no_line_lost_or_twice(
         reader.join(timeout=60)
         assert not reader.is_alive()
         assert lines == [f"line-{i}" for i in range(400)]
+    finally:
+        backend.remove_container(container)
+
+
+def test_a_catch_up_read_holds_every_frame_from_its_timestamp_on(
+    backend: DockerBackend, images: Images, run_id: str
+) -> None:
+    """Past the first tail it asks for (256), the tail doubles until it reaches back."""
+    container = _run(backend, images, run_id, "seq 0 999 | sed 's/^/line-/'")
+    try:
+        assert backend.wait_container(container, timeout=60) == 0
+        client = backend._client()
+        stamped = client.api.logs(container, timestamps=True).decode().splitlines()
+        stamp, _, text = stamped[100].partition(" ")
+        assert text == "line-100"
+        since = _unix_time(stamp.encode())
+        read, _ = frames(docker_follow.catch_up(client, container, since))
+        texts = [frame.partition(b" ")[2].decode().strip() for frame in read]
+        first = texts.index("line-100")  # lines before it at the same instant may come too
+        assert texts[first:] == [f"line-{i}" for i in range(100, 1000)]
+        assert len(frames(docker_follow.catch_up(client, container, None))[0]) == 1000
     finally:
         backend.remove_container(container)
 

@@ -30,7 +30,7 @@ from docker.types import IPAMConfig, IPAMPool
 from kurtosis_tui.backend import base
 from kurtosis_tui.backend.docker_containers import DockerContainers
 from kurtosis_tui.backend.docker_errors import engine_address, engine_hint, explain, removing, seam
-from kurtosis_tui.backend.docker_follow import open_events, open_log
+from kurtosis_tui.backend.docker_follow import catch_up, open_events, open_log
 from kurtosis_tui.backend.docker_input import AttachedInput
 from kurtosis_tui.backend.streams import EventStream, LogStream
 from kurtosis_tui.backend.types import LabelledObject, NetworkInfo
@@ -184,21 +184,30 @@ class DockerBackend(DockerContainers):
     @seam
     def follow_logs(self, container: str) -> base.Stream:
         """One request: the tool's containers never have a TTY (``ContainerSpec`` has no
-        such option), so the log is multiplexed and stamped without asking. The stream
-        ends when Docker ends it (the container stopped: a restart is the caller's to
-        follow, see ``engine.service_logs``); only a broken connection is followed again,
-        without asking the engine first (one request less per container at teardown)."""
+        such option), so the log is multiplexed and stamped without asking. When Docker
+        ends it (the container stopped: a restart is the caller's to follow, see
+        ``engine.service_logs``), what its follower may have left out is read once more
+        (``docker_follow.catch_up``); a broken connection is followed again."""
         client = self._new_client(API_TIMEOUT)
         try:
             response = open_log(client, container, since=None, stamped=True)
         except BaseException:
             client.close()
             raise
+        caught_up = False
 
         def reopen(since: str | None, broken: bool) -> tuple[Any, Any] | None:
-            """Follow again from ``since`` after the connection broke."""
+            """Follow again from ``since`` after a break; after the end, catch up once."""
+            nonlocal caught_up
             if not broken:
-                return None
+                if caught_up:
+                    return None
+                caught_up = True
+                reader = self._new_client(API_TIMEOUT)
+                try:
+                    return catch_up(reader, container, since), None
+                finally:
+                    reader.close()
             fresh = self._new_client(API_TIMEOUT)
             try:
                 return open_log(fresh, container, since=since, stamped=True), fresh

@@ -40,8 +40,10 @@ RETRY_INTERVAL = 1.0
 
 #: ``reopen(since, broken)``: a new (response, client) that goes on from ``since`` (Docker's
 #: ``seconds.nanoseconds``; None: from the start), or None when there is nothing more to
-#: follow. ``broken``: the connection ended without the engine saying it was over. Raises
-#: BackendError while the engine does not answer (the stream waits and asks again).
+#: follow; the response may be a body already read (bytes, with no client). ``broken``:
+#: the connection ended without the engine saying it was over (False: the engine ended
+#: the log, and the backend may read once more what it left out). Raises BackendError
+#: while the engine does not answer (the stream waits and asks again).
 Reopen = Callable[[str | None, bool], "tuple[Any, Any] | None"]
 
 
@@ -109,7 +111,7 @@ class ClosableStream:
             with self._lock:
                 if not self._closed.is_set():
                     self._raw, self._client = fresh
-                    self.reconnects += 1
+                    self.reconnects += broken
                     return True
             _close_quietly(*fresh)
         return False
@@ -193,7 +195,8 @@ class LogStream(ClosableStream, Stream):
         """One connection's payloads (``skip``: frames already had); whether it ended cleanly."""
         buf = b""
         try:
-            stream = body(self._raw, self._closed)
+            stream = _whole(self._raw) if isinstance(self._raw, bytes) else body(
+                self._raw, self._closed)
             while True:
                 try:
                     chunk = next(stream)
@@ -234,6 +237,13 @@ class LogStream(ClosableStream, Stream):
             parts.append(text)
         self._last, self._same = last, same
         return parts, skip
+
+
+def _whole(data: bytes) -> Generator[bytes, None, bool]:
+    """A body already read, as one read that ended cleanly."""
+    if data:
+        yield data
+    return True
 
 
 def _unix_time(stamp: bytes) -> str | None:

@@ -198,7 +198,7 @@ def busybox_image(backend: DockerBackend) -> str:
     for image in (BUSYBOX_IMAGE, "kurtosis-tui/busybox:dev"):
         if backend.image_exists(image):
             return image
-    pytest.skip("no busybox image: run `kurtosis-tui images --examples`")
+    pytest.fail("no busybox image: run `kurtosis-tui images --examples` (make setup does)")
 
 
 @pytest.fixture(scope="session")
