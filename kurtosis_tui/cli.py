@@ -4,126 +4,78 @@ Each sub-command lives in ``kurtosis_tui.commands.<name>`` with a
 ``main(args) -> int``; they are imported lazily so that ``list`` and ``--help``
 never pay for Textual or the Docker SDK. A ``UsageError`` anywhere becomes one
 line on stderr and exit code 2, never a traceback.
+
+A Ctrl-C or SIGTERM at any moment is one line and exit 130, never a traceback:
+``main`` first puts the process's interrupt handling in place
+(engine/interrupts.py), and imports everything heavy (argparse, the commands,
+the Docker SDK, Textual) after it, inside its ``try``. This module's own imports
+run before that: keep them light (the grammar is in ``cli_parser``).
 """
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import sys
-from collections.abc import Mapping, Sequence
 
-from kurtosis_tui import __version__
-from kurtosis_tui.backend.select import KINDS
-from kurtosis_tui.errors import UsageError
+TYPE_CHECKING = False  # typing's costs ~3 ms of import before the handling is in place
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 EXIT_USAGE = 2
 
 
-class _Parser(argparse.ArgumentParser):
-    """Bad arguments are one line, like every other usage error: what is wrong, and
-    where the help is (argparse's usage block buried the message under five lines)."""
-
-    commands: Mapping[str, argparse.ArgumentParser] = {}  # the top parser's, by name
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{message} (see `{self.prog} --help`)")
-
-    def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
-                   namespace: None = None) -> argparse.Namespace:
-        """An argument the command does not know is reported by that command, with its
-        help (argparse leaves it to the top parser, which named only itself)."""
-        parsed, extra = self.parse_known_args(args, namespace)
-        if extra:
-            command = self.commands.get(getattr(parsed, "command", ""), self)
-            command.error(f"unrecognized arguments: {' '.join(extra)}")
-        return parsed
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="kurtosis-tui",
-        description="Test networked software on real Docker networks.",
-    )
-    parser.add_argument("--version", action="version", version=f"kurtosis-tui {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    sub.required = True
-    parser.commands = sub.choices
-
-    run = sub.add_parser("run", help="run a suite's tests (the TUI on a terminal)")
-    run.add_argument("suite_dir", metavar="SUITE_DIR",
-                     help="the suite's directory, or one .py file of it (its tests only)")
-    run.add_argument("-t", "--test", dest="tests", action="append", default=[],
-                     metavar="NAME", help="run only this test, or those a glob pattern "
-                     "matches (repeatable)")
-    run.add_argument("-j", "--parallelism", type=int, default=4, metavar="N",
-                     help="tests at once (default 4)")
-    run.add_argument("--watch", action="store_true",
-                     help="after the run, rerun the tests whose files change")
-    run.add_argument("--no-tui", action="store_true", help="plain output even on a terminal")
-    run.add_argument("--junit-xml", metavar="FILE", help="write a JUnit XML report")
-    run.add_argument("--param", dest="params", action="append", default=[],
-                     metavar="KEY=VALUE", help="a parameter for the tests (repeatable)")
-    run.add_argument("--secret", dest="secrets", action="append", default=[],
-                     metavar="KEY=VALUE",
-                     help="a parameter whose value is shown and stored as *** (repeatable)")
-    run.add_argument("--keep-failed", action="store_true",
-                     help="leave a failed test's network, services and volume up")
-    run.add_argument("--backend", choices=KINDS, default=KINDS[0],
-                     help="docker: the engine DOCKER_HOST names (default); swarm: spread "
-                          "the tests over the swarm whose manager DOCKER_HOST names")
-
-    run.add_argument("--repeat", type=int, default=1, metavar="N",
-                     help="run each selected test N times (finds flaky tests)")
-
-    history = sub.add_parser("history", help="past runs, newest first (or the flaky tests)")
-    history.add_argument("suite_dir", metavar="SUITE_DIR", nargs="?",
-                         help="only this suite's runs")
-    history.add_argument("-n", type=int, metavar="N", help="at most N runs (default 20)")
-    history.add_argument("--flaky", action="store_true",
-                         help="tests whose outcomes differed at unchanged suite files")
-    history.add_argument("--json", action="store_true", help="one JSON document")
-    history.add_argument("--clear", action="store_true",
-                         help="empty the history (every suite's runs)")
-
-    show = sub.add_parser("show", help="a past run, after its containers are gone")
-    show.add_argument("run", metavar="RUN", help="a run id (from `history`), or `last`")
-    show.add_argument("-t", "--test", metavar="NAME", help="this test only")
-    show.add_argument("--no-tui", action="store_true", help="plain output even on a terminal")
-
-    lst = sub.add_parser("list", help="list a suite's tests")
-    lst.add_argument("suite_dir", metavar="SUITE_DIR")
-    lst.add_argument("--json", action="store_true", help="one JSON document")
-
-    setup = sub.add_parser("setup", help="a Docker engine that answers and the images runs "
-                           "need (what `make setup` does)")
-    setup.add_argument("--dev", action="store_true",
-                       help="also the tools the project's own tests need (make setup)")
-    sub.add_parser("clean", help="remove every Docker object that earlier runs left")
-    sub.add_parser("doctor", help="check the Docker engine, the socket and the images")
-    images = sub.add_parser("images", help="build the controller and example images")
-    images.add_argument("--examples", action="store_true", help="the example services' too")
-    from kurtosis_tui.commands.cluster import add_parser as add_cluster
-
-    add_cluster(sub)
-    return parser
-
-
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command's exit code.
+
+    Without ``argv`` (the console script, ``python -m kurtosis_tui``) the process
+    is the command's: once it is over, a signal during the interpreter's shutdown
+    exits at once with this code. With ``argv`` (a caller in a process of its own)
+    the previous handlers are put back."""
+    try:
+        from kurtosis_tui.engine.interrupts import EXIT_INTERRUPTED, INTERRUPTS
+
+        landed = False
+    except KeyboardInterrupt:  # a Ctrl-C while the handling loads: load it, then stop
+        from kurtosis_tui.engine.interrupts import EXIT_INTERRUPTED, INTERRUPTS
+
+        landed = True
+    INTERRUPTS.install()
+    code = EXIT_INTERRUPTED
+    try:
+        if landed:
+            raise KeyboardInterrupt
+        code = _command(argv)
+        INTERRUPTS.exiting(code)  # in the try: a signal just before it is an interrupt
+    except KeyboardInterrupt:  # a second signal, from here on, exits at once
+        code = EXIT_INTERRUPTED
+        INTERRUPTS.say()
+        INTERRUPTS.exiting(code)
+    finally:
+        if argv is not None:
+            INTERRUPTS.uninstall()
+    return code
+
+
+def _command(argv: Sequence[str] | None) -> int:
     for stream in (sys.stdout, sys.stderr):  # an unencodable character never kills a view
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
+    from kurtosis_tui.errors import UsageError
+
     try:
-        args = build_parser().parse_args(argv)
+        import importlib
+
+        from kurtosis_tui.cli_parser import build_parser
+
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit as exc:  # --help, --version: printed, and argparse exits 0
+            return exc.code if isinstance(exc.code, int) else 0
         module = importlib.import_module(f"kurtosis_tui.commands.{args.command}")
         return int(module.main(args))
     except UsageError as exc:
         print(f"kurtosis-tui: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("kurtosis-tui: interrupted", file=sys.stderr)
-        return 130
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ LAYERS: list[set[str]] = [
     {"views", "watch", "history"},
     {"tui"},
     {"commands"},
-    {"cli", "__main__"},
+    {"cli", "cli_parser", "__main__"},
 ]
 
 

@@ -56,6 +56,7 @@ from types import FrameType, TracebackType
 from typing import Any
 
 from kurtosis_tui.backend import Backend
+from kurtosis_tui.engine.interrupts import later, take_owed
 
 #: Seconds the graceful stop may take before the watchdog quits hard.
 GRACE = 7.0
@@ -201,6 +202,11 @@ class InterruptGuard:
     # ---------------------------------------------------------- handling
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if later(signum):  # it landed in the process's unraisable hook: it comes again
+            return
+        if take_owed() and self._count and self._on_first is None:
+            self._interrupt()  # our KeyboardInterrupt was swallowed (engine/interrupts.py)
+            return
         self._count += 1
         if self._count > 1:  # a second signal: at once
             self.quit_now(signum)
@@ -217,11 +223,15 @@ class InterruptGuard:
             "(press Ctrl-C again to quit at once)"
         )
         if self._on_first is None:
-            if self._whole:
-                self._held = True  # raised as the block ends (``whole``)
-                return
-            raise KeyboardInterrupt
+            self._interrupt()
+            return
         self._on_first()
+
+    def _interrupt(self) -> None:
+        if self._whole:
+            self._held = True  # raised as the block ends (``whole``)
+            return
+        raise KeyboardInterrupt
 
     def _hang_up(self, signum: int) -> None:
         """The terminal is gone: close the run without the UI, report it, then exit."""
