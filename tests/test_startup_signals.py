@@ -33,6 +33,7 @@ LINE = "kurtosis-tui: interrupted\n"
 #   import:MODULE    the signal comes as MODULE is first imported
 #   callback:MODULE  ... from inside a weakref callback run at that moment
 #   second:MODULE    ... and a SIGTERM from stdout's flush, once the first was sent
+#   call:MODULE.FUNC ... as FUNC is called (MODULE is imported first, for the wrapper)
 #   atexit           from an atexit hook, after the command returned
 _HARNESS = textwrap.dedent(
     """
@@ -75,7 +76,15 @@ _HARNESS = textwrap.dedent(
                 send(signal.SIGTERM)
             self._real.flush()
 
-    if kind == "atexit":
+    if kind == "call":
+        import importlib
+        home, _, name = module.rpartition(".")
+        real = getattr(importlib.import_module(home), name)
+        def wrapper(*args, **kwargs):
+            send(sig)
+            return real(*args, **kwargs)
+        setattr(importlib.import_module(home), name, wrapper)
+    elif kind == "atexit":
         atexit.register(send, sig)  # the first registered runs last
     else:
         sys.meta_path.insert(0, Trigger())
@@ -217,6 +226,24 @@ def test_a_run_stopped_as_it_opens_its_session_leaves_nothing(
     assert err.endswith(LINE) and "stopping" in err
     assert proc.returncode == 130
     _no_leftovers(backend, proc.pid)
+
+
+@pytest.mark.docker
+@BOTH
+def test_a_run_stopped_as_it_starts_its_reaper_makes_nothing(
+    backend: DockerBackend, sig: signal.Signals
+) -> None:
+    """Until its reaper runs, nothing of the run's may be made: a stop there, before the
+    opening's own clean-up is armed, left the first set's network and volume behind."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _HARNESS, "call:kurtosis_tui.engine.reaper.start_reaper",
+         sig.name, "run", SUITE, "--no-tui"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+    )
+    _, err = proc.communicate(timeout=120)
+    assert "Traceback" not in err and err.endswith(LINE) and proc.returncode == 130, err
+    _no_leftovers(backend, proc.pid, deadline=5.0)  # nobody is left to remove them later
 
 
 @pytest.mark.docker
