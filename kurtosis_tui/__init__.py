@@ -4,11 +4,9 @@ The suite API (what a test file imports) is re-exported here. It is kept light:
 importing it pulls in neither Textual nor the Docker SDK, so discovery stays fast.
 """
 
-from __future__ import annotations
-
-# Neither ``typing`` (~3 ms) nor ``importlib`` at import: this package is the first
-# thing the console script imports, before the CLI can handle a Ctrl-C cleanly
-# (engine/interrupts.py); what runs before that is a traceback's window.
+# No import at all (not typing's TYPE_CHECKING: ~3 ms, nor ``__future__``): this
+# package is the first thing the console script imports, before the CLI can handle
+# a Ctrl-C cleanly (engine/interrupts.py); what runs before that is a traceback's window.
 TYPE_CHECKING = False
 __version__ = "0.1.0"
 
@@ -39,7 +37,7 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> "Any":
     import importlib  # here, not at the top: see TYPE_CHECKING's comment
 
     home = _HOMES.get(name)

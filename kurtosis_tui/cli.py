@@ -12,18 +12,16 @@ the Docker SDK, Textual) after it, inside its ``try``. This module's own imports
 run before that: keep them light (the grammar is in ``cli_parser``).
 """
 
-from __future__ import annotations
-
 import sys
 
-TYPE_CHECKING = False  # typing's costs ~3 ms of import before the handling is in place
+TYPE_CHECKING = False  # no typing nor __future__: imports before the handling is in place
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
 EXIT_USAGE = 2
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: "Sequence[str] | None" = None) -> int:
     """The command's exit code.
 
     Without ``argv`` (the console script, ``python -m kurtosis_tui``) the process
@@ -55,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
-def _command(argv: Sequence[str] | None) -> int:
+def _command(argv: "Sequence[str] | None") -> int:
     for stream in (sys.stdout, sys.stderr):  # an unencodable character never kills a view
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
