@@ -47,6 +47,9 @@ def main(argv: "Sequence[str] | None" = None) -> int:
         code = EXIT_INTERRUPTED
         INTERRUPTS.say()
         INTERRUPTS.exiting(code)
+    except SystemExit as exc:  # --help, --version: argparse's own exit, once printed
+        INTERRUPTS.exiting(exc.code if isinstance(exc.code, int) else 0)
+        raise
     finally:
         if argv is not None:
             INTERRUPTS.uninstall()
@@ -65,10 +68,7 @@ def _command(argv: "Sequence[str] | None") -> int:
 
         from kurtosis_tui.cli_parser import build_parser
 
-        try:
-            args = build_parser().parse_args(argv)
-        except SystemExit as exc:  # --help, --version: printed, and argparse exits 0
-            return exc.code if isinstance(exc.code, int) else 0
+        args = build_parser().parse_args(argv)
         module = importlib.import_module(f"kurtosis_tui.commands.{args.command}")
         return int(module.main(args))
     except UsageError as exc:

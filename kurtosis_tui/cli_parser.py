@@ -8,10 +8,23 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from kurtosis_tui import __version__
 from kurtosis_tui.backend.select import KINDS
 from kurtosis_tui.errors import UsageError
+
+
+class _Commands(argparse._SubParsersAction):
+    """A command's ``--help`` opens with the line its parent's help lists it with
+    (argparse shows ``help=`` only in the parent's list): one text for both."""
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        said = kwargs.get("help")
+        if said and "description" not in kwargs:
+            kwargs["description"] = f"{said[0].upper()}{said[1:]}."
+        parser: argparse.ArgumentParser = super().add_parser(name, **kwargs)
+        return parser
 
 
 class _Parser(argparse.ArgumentParser):
@@ -19,6 +32,10 @@ class _Parser(argparse.ArgumentParser):
     where the help is (argparse's usage block buried the message under five lines)."""
 
     commands: Mapping[str, argparse.ArgumentParser] = {}  # the top parser's, by name
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.register("action", "parsers", _Commands)  # its commands' and theirs
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"{message} (see `{self.prog} --help`)")

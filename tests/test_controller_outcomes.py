@@ -75,6 +75,7 @@ def test_failed_assert_is_failed_with_its_message(harness: Harness) -> None:
 
 
 OUTCOMES = """
+import socket
 import time
 from kurtosis_tui import Network, Test, checks
 from kurtosis_tui.errors import ServiceError
@@ -147,6 +148,10 @@ class DiesDuringRun(Test):
                 print("as expected:", exc)
                 return
             time.sleep(0.05)
+
+class RunRaises(Test):
+    def run(self, network: Network) -> None:
+        socket.create_connection(("127.0.0.1", 1), timeout=5)  # refused, in socket.py
 """
 
 
@@ -210,9 +215,26 @@ def test_exception_in_setup_is_errored_with_its_traceback(harness: Harness) -> N
     _write(harness)
     run = harness.run("SetupRaises")
     assert run.outcome is Outcome.ERRORED, run.describe()
-    assert run.message == "RuntimeError: no config for you"
+    assert run.message == f"RuntimeError: no config for you (test_suite.py:{_line(harness)})"
     assert 'File "/suite/test_suite.py"' in run.log and "Traceback" in run.log
     assert "controller/runner.py" not in run.log  # the user's frames, not our plumbing
+
+
+def _line(harness: Harness, text: str = "no config for you") -> int:
+    lines = (harness.suite_dir / "test_suite.py").read_text().splitlines()
+    return next(number for number, line in enumerate(lines, 1) if text in line)
+
+
+def test_an_exception_the_library_raised_names_the_suites_line(harness: Harness) -> None:
+    """Only a failed assert named where it failed: a RuntimeError or ConnectionError
+    said what, not where. Any exception names the suite's line that raised it, the
+    test's call when the standard library raised it (not socket.py's line)."""
+    _write(harness)
+    run = harness.run("RunRaises")
+    assert run.outcome is Outcome.FAILED, run.describe()
+    assert run.message == ("ConnectionRefusedError: [Errno 111] Connection refused "
+                           f"(test_suite.py:{_line(harness, 'create_connection')})")
+    assert f"outcome: FAILED: {run.message}" in run.log
 
 
 def test_invalid_service_id_is_errored_naming_it(harness: Harness) -> None:

@@ -142,12 +142,31 @@ def test_a_bare_assert_is_described_by_its_source_line(tmp_path: Path) -> None:
     assert describe_failure(caught.value) == "AssertionError at suite_file.py:3: assert value == 3"
 
 
-def test_failures_with_text_keep_it() -> None:
-    assert describe_failure(_raise(RuntimeError("boom"))) == "RuntimeError: boom"
-    assert describe_failure(_raise(KeyError("k"))) == "KeyError: 'k'"
-    assert describe_failure(_raise(TimeoutError())) == "TimeoutError"
+def test_failures_keep_their_text_and_say_where() -> None:
+    here = "(test_controller_units.py:"  # _raise's line: no suite file in these frames
+    assert describe_failure(_raise(RuntimeError("boom"))).startswith(f"RuntimeError: boom {here}")
+    assert describe_failure(_raise(KeyError("k"))).startswith(f"KeyError: 'k' {here}")
+    assert describe_failure(_raise(TimeoutError())).startswith(f"TimeoutError {here}")
     message = describe_failure(_raise(AssertionError("lost a write")))
-    assert message.startswith("AssertionError: lost a write (test_controller_units.py:")
+    assert message.startswith(f"AssertionError: lost a write {here}")
+    assert describe_failure(TimeoutError()) == "TimeoutError"  # never raised: no frame
+
+
+def test_a_failure_names_the_suite_file_that_raised_it() -> None:
+    """The innermost frame under /suite, named relative to it, wins over the library
+    frames it called; a message of several lines is named on its first."""
+    code = compile("import json\n\ndef load():\n    return json.loads('{')\n\n"
+                   "def boom():\n    raise ValueError('two\\nlines')\n",
+                   "/suite/nested/web.py", "exec")
+    scope: dict[str, object] = {}
+    exec(code, scope)
+    with pytest.raises(ValueError) as caught:
+        scope["load"]()  # type: ignore[operator]
+    assert describe_failure(caught.value).startswith("JSONDecodeError: ")
+    assert describe_failure(caught.value).endswith(" (nested/web.py:4)")
+    with pytest.raises(ValueError) as caught:
+        scope["boom"]()  # type: ignore[operator]
+    assert describe_failure(caught.value) == "ValueError: two (nested/web.py:7)\nlines"
 
 
 def test_tracebacks_hide_the_controllers_frames() -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
 import textwrap
 import time
 from pathlib import Path
 
 import pytest
+from support.engine import ROOT, run_cli
 
 from kurtosis_tui.engine.discovery import Selection, discover, suite_target
 from kurtosis_tui.errors import SuiteError, UsageError
@@ -173,3 +176,29 @@ def test_discovering_the_examples_is_fast() -> None:
         # Measured ~0.15 s alone; the bound only rules out a pathology (a process or an
         # import per file, a wait) on a loaded 2-core CI machine.
         assert elapsed < 5.0, f"discovering {suite} took {elapsed:.2f} s"
+
+
+@pytest.mark.parametrize(("files", "why"), [
+    ({}, "there is no *.py file in it or its subfolders"),
+    ({"sub/helpers.py": "GREETING = 'hi'\n"},
+     "no subclass of kurtosis_tui.Test is defined in its *.py file"),
+    ({"a.py": "", "b.py": "import os\n"},
+     "no subclass of kurtosis_tui.Test is defined in any of its 2 *.py files"),
+])
+def test_a_suite_without_tests_says_where_it_looked(
+        tmp_path: Path, files: dict[str, str], why: str) -> None:
+    """``list`` of a folder with no tests printed nothing and exited 0, as if it had
+    listed them: it says so on stderr (still exit 0, ``[]`` for ``--json``), in the
+    words ``run`` uses for the same folder (which has nothing to run: exit 2)."""
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    for rel, text in files.items():
+        write(suite, rel, text)
+    given = os.path.relpath(suite, ROOT)  # as typed, relative: the message says where
+    said = f"kurtosis-tui: no tests in {suite}: {why}\n"
+    listed = run_cli("list", given)
+    assert (listed.returncode, listed.stdout, listed.stderr) == (0, "", said)
+    as_json = run_cli("list", given, "--json")
+    assert (as_json.returncode, json.loads(as_json.stdout), as_json.stderr) == (0, [], said)
+    ran = run_cli("run", given, "--no-tui", env={"KURTOSIS_TUI_HOME": str(tmp_path / "h")})
+    assert (ran.returncode, ran.stdout, ran.stderr) == (2, "", said)

@@ -10,6 +10,7 @@ from support.history import record, story
 
 from kurtosis_tui.cli import main
 from kurtosis_tui.events import Outcome
+from kurtosis_tui.views.plain import banner
 
 
 @pytest.fixture
@@ -50,7 +51,33 @@ def test_show_prints_the_run_and_exits_with_its_code(
     assert out.endswith("Good: PASSED (1.1 s)\nBad: TIMED_OUT (1.1 s)\n1 passed, 1 timed out\n")
     assert main(["show", "ccc", "-t", "Good"]) == 1  # an id's start will do
     out = capsys.readouterr().out
-    assert "Good#1: PASSED: controller log" in out and "Bad" not in out
+    assert "Good: PASSED: controller log" in out and "Bad" not in out
+
+
+def test_show_t_names_the_test_as_run_did(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``show last -t NAME`` put a passed test's log under ``NAME#1``, a name ``run``
+    never printed: the banners are ``run``'s, ``#K`` only in a --repeat run."""
+    record(home, story("eee555"), exit_code=1)
+    assert main(["show", "last", "--no-tui"]) == 1
+    whole = capsys.readouterr().out.splitlines()
+    assert main(["show", "last", "-t", "Good"]) == 1
+    good = capsys.readouterr().out.splitlines()
+    assert [line for line in good if line.startswith("====")] == [
+        banner("Good: PASSED: controller log"), banner("end of Good")]
+    assert good[-2:] == ["Good: PASSED (1.1 s)", "1 passed"]
+    assert main(["show", "last", "-t", "Bad"]) == 1
+    bad = [line for line in capsys.readouterr().out.splitlines() if line.startswith("====")]
+    assert bad == [line for line in whole if line.startswith("====")]  # as run printed them
+    assert bad[0] == banner("Bad: FAILED: controller log")
+
+    record(home, [*story("fff666"), *story("fff666", attempt=2, announce=False)], repeat=2)
+    assert main(["show", "last", "-t", "Good"]) == 1
+    repeated = capsys.readouterr().out.splitlines()
+    assert [line for line in repeated if line.startswith("====")] == [
+        banner("Good#1: PASSED: controller log"), banner("end of Good#1"),
+        banner("Good#2: PASSED: controller log"), banner("end of Good#2")]
+    assert repeated[-3:] == ["Good#1: PASSED (1.1 s)", "Good#2: PASSED (1.1 s)",
+                             "2 passed, 0 flaky"]
 
 
 @pytest.mark.parametrize("argv, words", [

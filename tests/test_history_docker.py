@@ -53,7 +53,8 @@ def test_show_last_prints_what_the_run_printed_after_its_containers_are_gone(
 
     only = cli(tmp_path, "show", "last", "-t", "Steady")
     assert only.returncode == 1
-    assert "Steady#1: PASSED: controller log" in only.stdout and "Broken" not in only.stdout
+    assert "==== Steady: PASSED: controller log ====" in only.stdout  # as run names it
+    assert "#1" not in only.stdout and "Broken" not in only.stdout
 
     listed = cli(tmp_path, "history", "--json")
     (entry,) = json.loads(listed.stdout)

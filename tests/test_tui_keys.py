@@ -3,11 +3,20 @@ the tests filter, the selection, narrow terminals, the keys of issue 18."""
 
 from __future__ import annotations
 
-from support.fake import finish_story, info, setup_story
+import os
+import re
+import time
+from pathlib import Path
+
+import pytest
+from support.fake import FakeSession, finish_story, info, setup_story
 from test_tui_app import T0, Harness, harness, log_text, screen_text, sync, until
 
 from kurtosis_tui import events as ev
+from kurtosis_tui.engine.interface import RunOptions
 from kurtosis_tui.events import Outcome
+from kurtosis_tui.tui import runner
+from kurtosis_tui.tui.app import KurtosisApp
 from kurtosis_tui.tui.components.log_view import LogView
 from kurtosis_tui.tui.components.tests_table import TestsTable
 from kurtosis_tui.watch.watcher import WatchUpdate
@@ -301,24 +310,71 @@ class FakeGuard:
         self.calls.append(("quit_now", code))
 
 
+@pytest.mark.parametrize("again", ["q", "ctrl+c"])
 @sync
-async def test_quit_arms_the_watchdog_and_a_second_q_or_ctrl_c_quits_at_once(
-        harness: Harness) -> None:
+async def test_quit_arms_the_watchdog_and_a_second_q_or_ctrl_c_closes_at_once(
+        harness: Harness, again: str) -> None:
+    """A second quit went to the guard's hard quit, which ends the process with
+    nothing on the terminal; the app now closes at once itself (the teardown hangs
+    on), for the runner to leave the summary."""
     guard = FakeGuard()
     harness.app.guard = guard
     harness.close_gate.clear()  # the teardown hangs
-    async with harness.app.run_test(size=(100, 30)) as pilot:
-        await harness.start(pilot)
-        assert callable(guard.closer)  # a hang-up closes the session without the UI
-        await harness.emit(pilot, *setup_story("HelloHttp", T0))
-        await pilot.press("q")
-        assert guard.calls == [("begin_stop", 1)]  # gone within 10 s whatever hangs
-        assert harness.app.model.tests["HelloHttp"].status() == "cancelling"
-        await pilot.press("ctrl+c")
-        await pilot.press("q")
-        assert guard.calls[1:] == [("quit_now", 1), ("quit_now", 1)]
+    try:
+        async with harness.app.run_test(size=(100, 30)) as pilot:
+            await harness.start(pilot)
+            assert callable(guard.closer)  # a hang-up closes the session without the UI
+            await harness.emit(pilot, *setup_story("HelloHttp", T0))
+            await pilot.press("q")
+            assert guard.calls == [("begin_stop", 1)]  # gone within 10 s whatever hangs
+            assert harness.app.model.tests["HelloHttp"].status() == "cancelling"
+            assert not harness.app.quit_early
+            await pilot.press(again)
+            await until(lambda: not harness.app.is_running, 5, what="the app to close")
+        assert harness.app.quit_early and harness.app.return_code == 1
+        assert guard.calls == [("begin_stop", 1)]  # no hard quit: the runner ends it
+        assert harness.session is not None and not harness.session.closed.is_set()
+    finally:
         harness.close_gate.set()
-        await until(lambda: not harness.app.is_running)
+
+
+def test_a_second_q_still_leaves_the_summary_then_exits_at_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """After q q the terminal had nothing, where one q leaves the summary. It has the
+    summary, the test the teardown had not finished as CANCELLED, and the report;
+    then the process ends without waiting for that teardown."""
+    began = time.time() - 3.1  # B has run 3 s
+
+    def quit_twice(app: KurtosisApp) -> int:  # the app, closed by a second q
+        for event in [*setup_story("A", began), *finish_story("A", began, Outcome.PASSED),
+                      *setup_story("B", began)]:
+            app.model.apply(event)
+        app.model.mark_cancelling()
+        app.quit_early = True
+        return app.model.exit_code()
+
+    exits: list[int] = []
+
+    def exit_now(code: int) -> None:
+        exits.append(code)
+        raise SystemExit(code)
+
+    monkeypatch.setattr(KurtosisApp, "run", quit_twice)
+    monkeypatch.setattr(os, "_exit", exit_now)
+    junit = tmp_path / "report.xml"
+    with pytest.raises(SystemExit):
+        runner.run(options=RunOptions(suite_dir=tmp_path), tests=[info("A"), info("B")],
+                   watch=False, junit_xml=junit, session_factory=FakeSession)
+    said = capsys.readouterr()
+    lines = said.out.splitlines()
+    assert lines[0] == "A: PASSED (4.7 s)" and lines[2:] == ["1 passed, 1 cancelled"]
+    assert re.fullmatch(r"B: CANCELLED \((\d+\.\d) s\)", lines[1])
+    assert 3.0 <= float(lines[1].split("(")[1].split()[0]) < 60
+    assert said.err == ("kurtosis-tui: quit before the teardown ended: what the run left "
+                        "is removed in the background\n")
+    assert exits == [1]
+    assert junit.read_text().count("<skipped") == 1
 
 
 @sync

@@ -23,6 +23,7 @@ from support.tui import screen_text, until
 from kurtosis_tui import protocol
 from kurtosis_tui.backend.docker_backend import DockerBackend
 from kurtosis_tui.engine import cleanup
+from kurtosis_tui.engine.attempt import CANCEL_GRACE
 from kurtosis_tui.engine.discovery import discover
 from kurtosis_tui.engine.interface import RunOptions
 from kurtosis_tui.setup.images import ensure_controller_image
@@ -122,6 +123,26 @@ def _alive(pid: int) -> bool:
         return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
 
 
+def _end(tmux: list[str], pid: int, backend: DockerBackend, run_id: str,
+         *command: str) -> tuple[float, float]:
+    """The tmux ``command`` (keys, a killed session), then the seconds until the process
+    is gone and until nothing labelled with its run is left."""
+    sent = time.monotonic()
+    subprocess.run([*tmux, *command], check=True)
+    wait_until(lambda: not _alive(pid), timeout=30)
+    gone = time.monotonic() - sent
+    wait_until(lambda: not labelled(backend, run_id), timeout=60)
+    return gone, time.monotonic() - sent
+
+
+def _stop(pid: int, backend: DockerBackend, run_id: str) -> None:
+    """Whatever a failed test left: the process, its run's objects."""
+    if _alive(pid):
+        os.kill(pid, 9)
+    if run_id:
+        cleanup.remove_run(backend, run_id, include_kept=True)
+
+
 QUICK_TEST = '''
 
 class Quick(Test):
@@ -165,17 +186,9 @@ def test_closing_the_terminal_mid_run_ends_the_tui_and_removes_everything(
         wait_until(service_running, timeout=120)
         wait_until(lambda: re.search(r"Quick +PASSED", _pane(tmux_server)) is not None,
                    timeout=120)
-        closed = time.monotonic()
-        subprocess.run([*tmux_server, "kill-session", "-t", "kt"], check=True)
-        wait_until(lambda: not _alive(pid), timeout=30)
-        gone = time.monotonic() - closed
-        wait_until(lambda: not labelled(docker_backend, run_id), timeout=60)
-        clean = time.monotonic() - closed
+        gone, clean = _end(tmux_server, pid, docker_backend, run_id, "kill-session", "-t", "kt")
     finally:
-        if _alive(pid):
-            os.kill(pid, 9)
-        if run_id:
-            cleanup.remove_run(docker_backend, run_id, include_kept=True)
+        _stop(pid, docker_backend, run_id)
     print(f"terminal closed: process gone after {gone:.2f} s, nothing labelled after {clean:.2f} s")
     assert gone < 10.0
     assert clean < 30.0
@@ -260,3 +273,60 @@ def test_after_q_the_terminal_keeps_the_summary(
     finally:
         if run_id:
             cleanup.remove_run(docker_backend, run_id, include_kept=True)
+
+
+#: run() stuck in C code that holds the GIL: the controller cannot act on SIGTERM,
+#: so a cancel waits out the engine's grace (CANCEL_GRACE) before its kill.
+STUCK_SUITE = '''
+from kurtosis_tui import Network, Test
+
+
+class Stuck(Test):
+    """Never returns, and never lets go of the GIL."""
+
+    def run(self, network: Network) -> None:
+        sum(range(10**13))
+''' + QUICK_TEST
+
+
+def test_a_second_q_leaves_the_summary_and_nothing_behind(
+    images: object, tmp_path: Path, docker_backend: DockerBackend, tmux_server: list[str]
+) -> None:
+    """q, then q again while the teardown runs: the process ended with nothing on the
+    terminal, where one q leaves the summary. It leaves the same summary (what the
+    teardown had not finished, CANCELLED) and the report, without waiting for that
+    teardown, and what the run created is still all removed."""
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    (suite / "stuck.py").write_text(STUCK_SUITE)
+    junit = tmp_path / "junit.xml"
+    env = {**os.environ, "TERM": "xterm-256color", "KURTOSIS_TUI_HOME": str(tmp_path / "home")}
+    command = f"exec {sys.executable} -m kurtosis_tui run {suite} --junit-xml {junit}"
+    subprocess.run([*tmux_server, "new-session", "-d", "-s", "kt", "-x", "100", "-y", "30",
+                    command], check=True, env=env)
+    subprocess.run([*tmux_server, "set-option", "-t", "kt", "remain-on-exit", "on"], check=True)
+    pid = int(subprocess.run([*tmux_server, "display", "-p", "-t", "kt", "#{pane_pid}"],
+                             capture_output=True, text=True, check=True).stdout)
+    run_id = ""
+    try:
+        wait_until(lambda: re.search(r"Quick +PASSED", _pane(tmux_server)) is not None,
+                   timeout=120)
+        run_id = next(o.labels[protocol.LABEL_RUN]
+                      for o in docker_backend.find_labelled(protocol.LABEL_OWNER)
+                      if owned_by(o.labels[protocol.LABEL_OWNER], pid))
+        took, clean = _end(tmux_server, pid, docker_backend, run_id,
+                           "send-keys", "-t", "kt", "q", "q")
+        screen = _pane(tmux_server)  # as the process left it (remain-on-exit)
+    finally:
+        _stop(pid, docker_backend, run_id)
+    print(f"q q: process gone after {took:.2f} s, nothing labelled after {clean:.2f} s")
+    assert clean < 30.0
+    lines = [line.rstrip() for line in screen.splitlines() if line.strip()]
+    assert "kurtosis-tui: quit before the teardown ended: what the run left is removed " \
+           "in the background" in lines
+    at = next(i for i, line in enumerate(lines) if line.startswith("Stuck: CANCELLED ("))
+    assert lines[at + 1].startswith("Quick: PASSED (")
+    assert lines[at + 2] == "1 passed, 1 cancelled"
+    assert took < CANCEL_GRACE  # the stuck controller's stop was not waited out
+    cases = {case.get("name"): case for case in ET.parse(junit).getroot().iter("testcase")}
+    assert [child.tag for child in cases["Stuck"]] == ["skipped"] and not list(cases["Quick"])

@@ -15,7 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from kurtosis_tui.engine.discovery import Selection, discover, suite_target
+from kurtosis_tui.engine.discovery import Selection, discover, no_tests_in, suite_target
 from kurtosis_tui.engine.interface import RunOptions
 from kurtosis_tui.errors import BackendError, UsageError
 from kurtosis_tui.events import TestInfo, TestResult, run_exit_code
@@ -63,7 +63,7 @@ def main(args: argparse.Namespace) -> int:
     with ThreadPoolExecutor(1) as pool:
         # Importing the suite (a child process) overlaps the engine's first answer
         # and, in plain output, the session's opening (see _run_plain).
-        found = pool.submit(_tests_of, suite, selection, args.suite_dir)
+        found = pool.submit(_tests_of, suite, selection)
         try:
             backend = _backend(getattr(args, "backend", "docker"))
         except UsageError:
@@ -86,12 +86,11 @@ def main(args: argparse.Namespace) -> int:
                           args.repeat)
 
 
-def _tests_of(suite: Path, selection: Selection, shown: str) -> list[TestInfo]:
+def _tests_of(suite: Path, selection: Selection) -> list[TestInfo]:
     """The selected tests of the suite; UsageError when it defines none."""
     tests = discover(suite, selection)
     if not tests:
-        raise UsageError(f"no tests in {shown}: no subclass of kurtosis_tui.Test "
-                         "is defined in its *.py files")
+        raise UsageError(no_tests_in(suite))
     return tests
 
 

@@ -18,30 +18,32 @@ class Verdict:
 
 
 def describe_failure(error: BaseException) -> str:
-    """One line: the exception's text, or for a bare ``assert`` the failing source line."""
+    """One line: the exception's type and text, then where the suite's code raised it
+    (``(web.py:12)``, any exception alike); for a bare ``assert``, its source line."""
     text = str(error).strip()
-    if isinstance(error, AssertionError):
-        where = _user_frame(error)
-        if text:
-            return f"AssertionError: {text}" + (f" ({where[0]})" if where else "")
-        if where:
-            return f"AssertionError at {where[0]}: {where[1]}"
-        return "AssertionError"
     if isinstance(error, ServiceError):  # our own errors say what and which service
         return text
-    name = type(error).__name__
-    return f"{name}: {text}" if text else name
+    where = _user_frame(error)
+    if isinstance(error, AssertionError) and not text:
+        return f"AssertionError at {where[0]}: {where[1]}" if where else "AssertionError"
+    said = f"{type(error).__name__}: {text}" if text else type(error).__name__
+    if where is None:
+        return said
+    first, newline, rest = said.partition("\n")  # on the line every view shows
+    return f"{first} ({where[0]}){newline}{rest}"
 
 
 def _user_frame(error: BaseException) -> tuple[str, str] | None:
-    """``file:line`` and source of the innermost frame outside kurtosis_tui."""
-    frames = traceback.extract_tb(error.__traceback__)
-    for frame in reversed(frames):
-        if _plumbing(frame.filename):
-            continue
-        line = (frame.line or "").strip()
-        return f"{Path(frame.filename).name}:{frame.lineno}", line
-    return None
+    """``file:line`` and source of the innermost frame of the suite's own code (a file
+    under ``/suite``, named relative to it); else of any code but the controller's."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if not _plumbing(f.filename)]
+    mount = SUITE_MOUNT.rstrip("/") + "/"
+    suite = [f for f in frames if f.filename.startswith(mount)]
+    if not (suite or frames):
+        return None
+    frame = (suite or frames)[-1]
+    name = frame.filename[len(mount):] if suite else Path(frame.filename).name
+    return f"{name}:{frame.lineno}", (frame.line or "").strip()
 
 
 def format_traceback(error: BaseException, host_dir: str = "") -> str:

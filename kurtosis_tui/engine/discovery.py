@@ -20,6 +20,7 @@ from typing import Any
 from kurtosis_tui.engine.child import python_main
 from kurtosis_tui.errors import SuiteError, UsageError
 from kurtosis_tui.events import TestInfo
+from kurtosis_tui.suite_files import suite_files
 
 #: Seconds a suite may take to import before we call it hung.
 IMPORT_TIMEOUT = 60.0
@@ -55,13 +56,24 @@ class Selection:
         """The tests selected; UsageError for a name or pattern that matches none."""
         pool = [t for t in tests if self.file is None or t.file == self.file]
         if self.file is not None and not pool:
-            raise UsageError(f"no tests in {suite_dir / self.file}: no subclass of "
-                             "kurtosis_tui.Test is defined in it")
+            raise UsageError(no_tests_in(suite_dir / self.file))
         names = [t.name for t in pool]
         missing = [p for p in self.patterns if not any(fnmatch.fnmatchcase(n, p) for n in names)]
         if missing:
             raise UsageError(_no_such_tests(missing, names, suite_dir / (self.file or "")))
         return [t for t in pool if self.matches(t)]
+
+
+def no_tests_in(path: Path) -> str:
+    """What ``run`` and ``list`` say of a suite (or a file of one) that defines no test:
+    where they looked, and what they found there."""
+    if path.is_file():
+        return f"no tests in {path}: no subclass of kurtosis_tui.Test is defined in it"
+    count = len(suite_files(path))
+    if not count:
+        return f"no tests in {path}: there is no *.py file in it or its subfolders"
+    files = "its *.py file" if count == 1 else f"any of its {count} *.py files"
+    return f"no tests in {path}: no subclass of kurtosis_tui.Test is defined in {files}"
 
 
 def _no_such_tests(missing: Sequence[str], names: Iterable[str], where: Path) -> str:

@@ -21,7 +21,7 @@ from kurtosis_tui import events as ev
 from kurtosis_tui.engine.owner import Verdict, judge
 from kurtosis_tui.history.codec import Said
 from kurtosis_tui.history.store import AttemptRow, RunRow, Store
-from kurtosis_tui.views.plain import COUNT_WORDS, PlainPrinter, banner, numbered, ordered
+from kurtosis_tui.views.plain import COUNT_WORDS, PlainPrinter, numbered, ordered
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,8 @@ def load(store: Store, run: RunRow) -> PastRun:
 
 def plain_output(past: PastRun, test: str | None = None) -> str:
     """What ``run`` printed. With ``test``: that test's lines only, and the controller
-    log of each of its attempts, a passing one's included (it was asked for)."""
+    log of each of its attempts, a passing one's included (it was asked for), under
+    the banner ``run`` gives a failing one."""
     out = io.StringIO()
     printer = PlainPrinter(out)
     for event in past.events:
@@ -75,15 +76,12 @@ def plain_output(past: PastRun, test: str | None = None) -> str:
         elif test is None or not isinstance(event, ev.TestEvent) or event.test == test:
             printer(event)
     done = [(n, r) for n, r in past.finished() if test is None or r.name == test]
-    if test is not None:
-        for number, result in done:
-            if result.outcome is ev.Outcome.PASSED:
-                printer.write(banner(f"{result.name}#{number}: PASSED: controller log"))
-                printer.write(result.controller_log.rstrip("\n"))
-                printer.write(banner(f"end of {result.name}#{number}") + "\n")
     if past.run.repeat > 1 or test is not None:
+        # Each attempt of the test asked for (watch mode reruns it), named as ``run``
+        # named it: ``NAME#K`` only in a --repeat run.
         results, numbers = numbered(done, past.tests)
-        printer.print_summary(results, numbers if past.run.repeat > 1 else None)
+        printer.print_summary(results, numbers if past.run.repeat > 1 else None,
+                              passed_logs=test is not None)
     else:
         printer.print_summary(ordered({r.name: r for _, r in done}, past.tests))
     if state(past.run) == "interrupted":

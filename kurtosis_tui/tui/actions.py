@@ -49,6 +49,7 @@ class RunActions(App[int]):
     attempt_no: int | None  # the attempt picked in the detail panel; None: the latest
     source: str
     closing: bool
+    quit_early: bool  # a second quit: the teardown was not waited for
     watching: bool
     clock: Callable[[], float]
     save_dir: Path
@@ -275,11 +276,12 @@ class RunActions(App[int]):
         self.watching = False
 
     async def action_quit(self) -> None:
-        """Cancel what runs, tear it all down in a worker, then exit."""
-        if self.closing:  # a second quit: do not wait for the teardown any longer
-            if self.guard is not None:
-                self.guard.quit_now(code=self.model.exit_code())
-            self.notify("still tearing down…")
+        """Cancel what runs, tear it all down off the loop, then exit."""
+        if self.closing:
+            # A second quit: the TUI goes now, its teardown not waited for; the runner
+            # leaves the summary on the terminal, then ends the process at once.
+            self.quit_early = True
+            self._exit_with_outcome()
             return
         if self.guard is not None:
             # Whatever hangs, the tool is gone within 10 s.
@@ -295,6 +297,12 @@ class RunActions(App[int]):
                 self._exit_with_outcome()
             # else: the opener sees ``closing``, closes the session and posts TornDown
             return
+        self.tear_down(session)
+
+    def tear_down(self, session: Session) -> None:
+        """Close the session in a thread, then post ``TornDown``. Not a Textual worker:
+        the app's loop waits for its workers' threads as it ends, and a second quit
+        must not wait for this one."""
 
         def teardown() -> None:
             try:
@@ -302,7 +310,7 @@ class RunActions(App[int]):
             finally:
                 self.post_message(TornDown())
 
-        self.run_worker(teardown, thread=True, group="teardown", exit_on_error=False)
+        threading.Thread(target=teardown, name="kt-teardown", daemon=True).start()
 
     # ------------------------------------------------------------ palette
 

@@ -130,6 +130,7 @@ class KurtosisApp(HistoryActions, InspectActions):
         self.watching = False  # on_mount starts watching when asked
         self._watch_on_start = watch
         self.closing = False
+        self.quit_early = False
         self.clock = clock
         self.save_dir = save_dir or Path.cwd()
         self.blink = blink
@@ -199,10 +200,7 @@ class KurtosisApp(HistoryActions, InspectActions):
             self.session = session
             closing = self.closing
         if closing:  # the user quit while the session opened: run nothing, close it
-            try:
-                session.close()
-            finally:
-                self.post_message(TornDown())
+            self.tear_down(session)
             return
         session.schedule(self.tests)
         self.post_message(SessionReady())

@@ -119,6 +119,19 @@ class RunModel:
         return [(number, att.result) for r in self.tests.values()
                 for number, att in sorted(r.attempts.items()) if att.result is not None]
 
+    def cut_short(self, now: float) -> list[tuple[int, TestResult]]:
+        """The attempts a quit left unfinished (a second ``q`` does not wait for their
+        teardown), each as the result that teardown reports: CANCELLED."""
+        cut = []
+        for row in self.tests.values():
+            att = row.latest
+            if att is None or att.state == "finished":
+                continue
+            began = att.started_at if att.started_at is not None else now
+            cut.append((att.number, TestResult(row.name, Outcome.CANCELLED,
+                                               max(0.0, now - began), "cancelled")))
+        return cut
+
     # ------------------------------------------------------------- folding
 
     def note_reason(self, names: Iterable[str], reason: str) -> None:

@@ -8,7 +8,9 @@ the app being past trusting, and prints nothing (the terminal is gone).
 from __future__ import annotations
 
 import dataclasses
+import os
 import signal
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -97,22 +99,41 @@ def run(
                 warn_stderr(text)
     if app.session_error:
         raise UsageError(app.session_error)
-    from kurtosis_tui.views.plain import brief_summary, numbered
+    from kurtosis_tui.views.plain import brief_summary
 
     # The TUI is gone: leave what happened on the terminal, as pytest does; a quit
-    # before any test ran says so ("no tests ran"), not nothing. With ``--repeat``,
-    # as in plain output, every attempt: ``NAME#K`` lines and the flaky count.
-    numbers: list[int] | None = None
-    if repeat > 1:
-        results, numbers = numbered(app.model.attempt_results(), tests)
-    else:
-        results = ordered_results(app.model.results(), tests)
+    # before any test ran says so ("no tests ran"), not nothing.
+    if app.quit_early:
+        warn_stderr("quit before the teardown ended: what the run left is removed "
+                    "in the background")
+    results, numbers = closing_results(app, tests, repeat)
     print(brief_summary(results, numbers), flush=True)
     if junit_xml is not None:
         from kurtosis_tui.views.junit import write_junit
 
         write_junit(junit_xml, results, list(tests), suite_name=options.suite_dir.name)
-    return 1 if code is None else int(code)
+    code = 1 if code is None else int(code)
+    if app.quit_early:
+        # A second q: the teardown still runs in a thread; do not wait for it (nor for
+        # the engine's threads). As after a hard quit, the reaper removes what it had
+        # not yet, once this process is gone.
+        sys.stdout.flush()
+        os._exit(code)
+    return code
+
+
+def closing_results(app: KurtosisApp, tests: Sequence[TestInfo], repeat: int
+                    ) -> tuple[list[TestResult], list[int] | None]:
+    """What the summary and the JUnit report tell once the TUI closed: each test's
+    result in the suite's order (a second q's unfinished attempts as CANCELLED); with
+    ``--repeat``, as in plain output, every attempt and its number."""
+    from kurtosis_tui.views.plain import numbered
+
+    cut = app.model.cut_short(app.clock()) if app.quit_early else []
+    if repeat > 1:
+        return numbered([*app.model.attempt_results(), *cut], tests)
+    latest = {r.name: r for r in app.model.results()} | {r.name: r for _, r in cut}
+    return ordered_results(latest.values(), tests), None
 
 
 def past_outcomes(suite: Path) -> dict[str, TestHistory]:

@@ -220,23 +220,27 @@ class PlainPrinter:
         return None
 
     def print_summary(self, results: Sequence[TestResult],
-                      numbers: Sequence[int] | None = None) -> None:
+                      numbers: Sequence[int] | None = None, *,
+                      passed_logs: bool = False) -> None:
         """Logs of the tests that did not pass, a line per test, then the counts.
 
         A CANCELLED test's log is not printed: the user stopped it (Ctrl-C); its line
         says so, and a log cut off mid-step would bury the failures above it.
         ``numbers``: a ``--repeat`` run, each result's attempt number (``NAME#K``
-        lines, and the count line adds how many tests were flaky).
+        lines, and the count line adds how many tests were flaky). ``passed_logs``:
+        the passed tests' logs too (``show -t``: the user asked for that test).
         """
-        self.write(summary(results, numbers))
+        self.write(summary(results, numbers, passed_logs=passed_logs))
 
 
-def summary(results: Sequence[TestResult], numbers: Sequence[int] | None = None) -> str:
+def summary(results: Sequence[TestResult], numbers: Sequence[int] | None = None, *,
+            passed_logs: bool = False) -> str:
     """What ``print_summary`` prints (the history's ``show`` prints it again)."""
     nums: list[int | None] = list(numbers) if numbers is not None else [None] * len(results)
+    skipped = {Outcome.CANCELLED} if passed_logs else {Outcome.PASSED, Outcome.CANCELLED}
     chunks: list[str] = []
     for result, number in zip(results, nums, strict=True):
-        if result.outcome in (Outcome.PASSED, Outcome.CANCELLED):
+        if result.outcome in skipped:
             continue
         name = label(result, number)
         chunks.append(banner(f"{name}: {result.outcome.value}: controller log"))

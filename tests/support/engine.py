@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import subprocess
@@ -17,6 +18,18 @@ from kurtosis_tui.events import Event
 ROOT = Path(__file__).resolve().parents[2]  # the checkout (this file is tests/support/engine.py)
 STANDIN_SUITE = ROOT / "tests" / "engine_standin_suite"
 STANDIN_COMMAND = ["python3", "/suite/standin_controller.py"]
+
+
+def _described(event: Event) -> str:
+    """One line on an event, for a failure message (a log batch by its last line)."""
+    if isinstance(event, ev.LogLines):
+        return f"LogLines {event.source} x{len(event.lines)}: {event.lines[-1][:120]!r}"
+    fields = {f.name: getattr(event, f.name) for f in dataclasses.fields(event)
+              if f.name not in ("lines", "result")}
+    result = getattr(event, "result", None)
+    if result is not None:
+        fields["outcome"] = f"{result.outcome.value}: {result.message[:200]!r}"
+    return f"{type(event).__name__} {fields}"[:300]
 
 
 def leftovers(run_id: str) -> list[str]:
@@ -59,7 +72,9 @@ class Recorder:
                     return found
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise AssertionError("the awaited event never came")
+                    seen = "\n  ".join(_described(e) for e in self.events[-40:])
+                    raise AssertionError(f"the awaited event never came within {timeout:g} s; "
+                                         f"the last of {len(self.events)} events:\n  {seen}")
                 self._cond.wait(left)
 
 
