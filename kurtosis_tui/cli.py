@@ -42,8 +42,11 @@ def main(argv: "Sequence[str] | None" = None) -> int:
         if landed:
             raise KeyboardInterrupt
         code = _command(argv)
+        if INTERRUPTS.lost():  # the command went on: it was interrupted all the same
+            raise KeyboardInterrupt
         INTERRUPTS.exiting(code)  # in the try: a signal just before it is an interrupt
     except KeyboardInterrupt:  # a second signal, from here on, exits at once
+        INTERRUPTS.delivered()
         code = EXIT_INTERRUPTED
         INTERRUPTS.say()
         INTERRUPTS.exiting(code)

@@ -65,6 +65,7 @@ class ProcessInterrupts:
         self._raised = False  # a first signal raised its KeyboardInterrupt
         self._owed = False  # ... which Python swallowed: raise it again
         self._said = False
+        self._delivered = False  # the CLI caught a KeyboardInterrupt
         self._hooking = False  # inside ``_unraisable``
         self._exit_code: int | None = None  # set once the command is over
 
@@ -103,6 +104,17 @@ class ProcessInterrupts:
         self._exit_code = code
         for sig in self._previous:
             signal.signal(sig, self._handle)
+
+    def delivered(self) -> None:
+        """The CLI caught a KeyboardInterrupt (called first thing where it does)."""
+        self._delivered = True
+
+    def lost(self) -> bool:
+        """Whether a first signal's KeyboardInterrupt never reached the CLI: C code can
+        replace it (``PyCapsule_Import``, as ``xml.etree`` first imports ``pyexpat``,
+        turns it into the ImportError that module then ignores: a run stopped ~300 ms
+        in, as it imported its JUnit view, went on to the end and exited 0)."""
+        return self._raised and not self._delivered
 
     def take_owed(self) -> bool:
         """Whether a swallowed KeyboardInterrupt is owed (cleared once taken)."""
@@ -151,6 +163,15 @@ INTERRUPTS = ProcessInterrupts()
 def take_owed() -> bool:
     """For a run's guard: whether this signal re-delivers a swallowed KeyboardInterrupt."""
     return INTERRUPTS.take_owed()
+
+
+def take_lost() -> bool:
+    """For a run's guard, as it takes over: whether a first signal's KeyboardInterrupt
+    was lost on the way (then it counts as delivered: the guard raises it again)."""
+    lost = INTERRUPTS.lost()
+    if lost:
+        INTERRUPTS.delivered()
+    return lost
 
 
 def later(signum: int) -> bool:

@@ -56,7 +56,7 @@ from types import FrameType, TracebackType
 from typing import Any
 
 from kurtosis_tui.backend import Backend
-from kurtosis_tui.engine.interrupts import later, take_owed
+from kurtosis_tui.engine.interrupts import later, take_lost, take_owed
 
 #: Seconds the graceful stop may take before the watchdog quits hard.
 GRACE = 7.0
@@ -135,6 +135,8 @@ class InterruptGuard:
     def install(self) -> InterruptGuard:
         if threading.current_thread() is not threading.main_thread():
             return self
+        if take_lost():  # a Ctrl-C before the guard whose KeyboardInterrupt was lost
+            raise KeyboardInterrupt  # nothing of the run exists yet: stop here
         if self._terminal is not None:
             self._terminal.save()
         for sig in self._signals():
