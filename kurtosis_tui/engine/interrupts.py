@@ -18,8 +18,11 @@ no line), where the README promises 130 for both.
   session; from then on the run's guard holds the signals and removes what the
   run made.
 - a ``KeyboardInterrupt`` Python swallowed (raised inside a weakref callback, a
-  ``__del__``, the collector) is not printed and is raised again, so the
-  interrupt is never lost (the run's guard re-raises it too: ``take_owed``).
+  ``__del__``, the collector) is not printed and is raised again (the run's guard
+  re-raises it too: ``take_owed``).
+- one that C code turned into an error that was then ignored (``lost``) is raised
+  again by the run's guard as it takes over, before the run makes anything; a
+  command that went on anyway ends as interrupted.
 - ``exiting(code)``, once the command is over: a signal ends the process at once
   with the code it was about to exit with. Output is flushed first; nothing is
   left to stop, and no shutdown hook is cut in half to print a traceback.
