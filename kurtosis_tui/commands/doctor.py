@@ -125,13 +125,9 @@ def _fault_checks() -> list[Finding]:
 
     from kurtosis_tui import protocol
     from kurtosis_tui.backend.docker_backend import DockerBackend
-    from kurtosis_tui.engine.fault_support import engine_fault_support
+    from kurtosis_tui.engine.fault_support import fresh_fault_support
 
-    run_id = "doctor" + secrets.token_hex(2)
-    support = engine_fault_support(
-        DockerBackend(), {protocol.LABEL_RUN: run_id}, f"{protocol.NAME_PREFIX}{run_id}-probe",
-        fresh=True,
-    )
+    support = fresh_fault_support(DockerBackend(), "doctor" + secrets.token_hex(2))
     if support is None:
         return [Finding("info", "faults", f"unknown: {protocol.FAULT_IMAGE} cannot run; "
                       "`kurtosis-tui images` builds it")]

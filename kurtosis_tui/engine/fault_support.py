@@ -18,6 +18,7 @@ from kurtosis_tui import protocol
 from kurtosis_tui.api import fault_rules
 from kurtosis_tui.api.fault_probe import probe_support
 from kurtosis_tui.backend.base import Backend
+from kurtosis_tui.engine.owner import owner_token
 from kurtosis_tui.engine.user_cache import user_cache_dir
 from kurtosis_tui.errors import BackendError
 
@@ -68,7 +69,18 @@ def engine_fault_support(
 
 def encoded_fault_support(backend: Backend, run_id: str, owner: str) -> str:
     """What the engine's kernel supports, for the controllers (probed once per engine)."""
-    labels = {protocol.LABEL_RUN: run_id, protocol.LABEL_OWNER: owner}
-    name = f"{protocol.NAME_PREFIX}{run_id}-fault-probe"
-    support = engine_fault_support(backend, labels, name)
+    support = engine_fault_support(backend, *_probe_identity(run_id, owner))
     return fault_rules.encode_support(support) if support is not None else ""
+
+
+def fresh_fault_support(backend: Backend, run_id: str) -> dict[str, str] | None:
+    """Probed afresh (``doctor``), by this process as the probe's owner."""
+    return engine_fault_support(backend, *_probe_identity(run_id, owner_token()), fresh=True)
+
+
+def _probe_identity(run_id: str, owner: str) -> tuple[dict[str, str], str]:
+    """The probe container's labels and name. The owner's token is one of them: a
+    probe whose process was stopped before it removed it (a Ctrl-C as the create was
+    in flight) is swept once that process is gone; without one it is never swept."""
+    labels = {protocol.LABEL_RUN: run_id, protocol.LABEL_OWNER: owner}
+    return labels, f"{protocol.NAME_PREFIX}{run_id}-fault-probe"
