@@ -215,6 +215,14 @@ class ImportGraph:
 # ---------------------------------------------------------------- the decision
 
 
+def _names_by_file(tests: Sequence[TestInfo]) -> dict[str, list[str]]:
+    """Test names by their file (a suite-relative POSIX path)."""
+    names: dict[str, list[str]] = {}
+    for t in tests:
+        names.setdefault(PurePosixPath(t.file).as_posix(), []).append(t.name)
+    return names
+
+
 def affected_tests(
     changed_paths: Iterable[str | Path],
     tests: Sequence[TestInfo],
@@ -229,12 +237,7 @@ def affected_tests(
     ``left_out``: the suite's tests the run did not select (``-t``, a file): named.
     """
     graph = graph or ImportGraph.scan(suite_dir)
-    by_file: dict[str, list[str]] = {}
-    for t in tests:
-        by_file.setdefault(PurePosixPath(t.file).as_posix(), []).append(t.name)
-    unselected: dict[str, list[str]] = {}
-    for t in left_out:
-        unselected.setdefault(PurePosixPath(t.file).as_posix(), []).append(t.name)
+    by_file, unselected = _names_by_file(tests), _names_by_file(left_out)
     changed = sorted({
         rel for p in changed_paths
         if (rel := relative_to_suite(p, suite_dir)) is not None and is_suite_file(rel)
