@@ -143,6 +143,7 @@ def _watch_entry() -> Callable[..., int]:
 def _run_plain(options: RunOptions, found: Future[list[TestInfo]], backend: Any,
                junit: Path | None, watch_plain: Callable[..., int] | None,
                selected: Selection, recorder: Recorder, repeat: int) -> int:
+    from kurtosis_tui.engine.interrupts import EXIT_INTERRUPTED
     from kurtosis_tui.engine.opening import open_session
     from kurtosis_tui.engine.signals import EXIT_CODES, WAKE, InterruptGuard
     from kurtosis_tui.views.junit import hangup_report, write_junit
@@ -151,7 +152,7 @@ def _run_plain(options: RunOptions, found: Future[list[TestInfo]], backend: Any,
     if found.done():
         found.result()  # a suite error, before any Docker object is made for it
     printer = PlainPrinter()
-    code = 130
+    code = EXIT_INTERRUPTED
     tests: list[TestInfo] = []
     # The first Ctrl-C/SIGTERM raises KeyboardInterrupt here: close() cancels and tears
     # down, the summary and the JUnit report say what finished (a CI job's timeout sends

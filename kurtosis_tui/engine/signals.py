@@ -56,7 +56,7 @@ from types import FrameType, TracebackType
 from typing import Any
 
 from kurtosis_tui.backend import Backend
-from kurtosis_tui.engine.interrupts import later, take_lost, take_owed
+from kurtosis_tui.engine.interrupts import EXIT_INTERRUPTED, later, take_lost, take_owed
 
 #: Seconds the graceful stop may take before the watchdog quits hard.
 GRACE = 7.0
@@ -65,7 +65,7 @@ BUDGET = 2.5
 #: Seconds between wake-ups of the main thread's waits, so a pending signal is handled.
 WAKE = 0.25
 #: Exit codes of a hard quit, by signal (the shell's 128 + signal number).
-EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
+EXIT_CODES = {signal.SIGINT: EXIT_INTERRUPTED, signal.SIGTERM: 143, signal.SIGHUP: 129}
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 

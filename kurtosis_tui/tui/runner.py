@@ -16,6 +16,7 @@ from pathlib import Path
 
 from kurtosis_tui.engine.discovery import Selection
 from kurtosis_tui.engine.interface import EventSink, RunOptions, Session
+from kurtosis_tui.engine.interrupts import EXIT_INTERRUPTED
 from kurtosis_tui.engine.signals import EXIT_CODES
 from kurtosis_tui.errors import UsageError
 from kurtosis_tui.events import TestInfo, TestResult
@@ -94,7 +95,8 @@ def run(
     finally:
         guard.hold_if_hung_up()  # the hang-up's thread reports and exits: not us
         if recorder is not None:
-            recorder.close(app.return_code if app.return_code is not None else 130)
+            recorder.close(app.return_code if app.return_code is not None
+                           else EXIT_INTERRUPTED)
             for text in held:
                 warn_stderr(text)
     if app.session_error:

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from kurtosis_tui.engine.interface import RunOptions, Session
+from kurtosis_tui.engine.interrupts import EXIT_INTERRUPTED
 from kurtosis_tui.engine.signals import WAKE
 from kurtosis_tui.errors import UsageError
 from kurtosis_tui.events import TestInfo, TestResult, run_exit_code
@@ -26,8 +27,6 @@ from kurtosis_tui.watch.watcher import SuiteWatcher, WatchUpdate
 
 #: Seconds to wait for the watcher to be armed, and to stop once asked.
 THREAD_TIMEOUT = 10.0
-#: The exit code after Ctrl-C (the shell's 128 + SIGINT), as a plain run's.
-EXIT_INTERRUPTED = 130
 
 _IDLE = object()  # the session drained: time for a summary
 _STOP = object()  # stop() was called (benchmarks, embedding)
