@@ -143,6 +143,12 @@ def _silence(stream: TextIO) -> None:
         pass
 
 
+
+def _available(event: ServiceAvailable, how: str) -> str:
+    """A service's "available" line; ``how``: the check's time, or that it had none."""
+    return f"[{event.test}] service {event.service} available ({how})"
+
+
 class PlainPrinter:
     """Prints progress as events arrive; thread-safe."""
 
@@ -163,7 +169,7 @@ class PlainPrinter:
             with self._lock:
                 awaited = (event.test, event.attempt, event.service) in self._awaited
             if not awaited:
-                line = f"[{event.test}] service {event.service} available (no check)"
+                line = _available(event, "no check")
         if line is not None:
             self.write(line)
 
@@ -198,7 +204,7 @@ class PlainPrinter:
             return (f"[{event.test}] waiting for service {event.service}: {event.check} "
                     f"({event.waited:.0f}{limit} s{last})")
         if isinstance(event, ServiceAvailable):
-            return f"[{event.test}] service {event.service} available ({event.seconds:.1f} s)"
+            return _available(event, f"{event.seconds:.1f} s")
         if isinstance(event, ServiceExited) and not event.expected:
             return f"[{event.test}] service {event.service} exited with code {event.exit_code}"
         if isinstance(event, ServiceTimedOut):
